@@ -1,0 +1,107 @@
+"""Builds the faust App of a worker from settings: web server, metrics, and the processing stages.
+
+Never at import time: `create_app(settings)` is called by the CLI (and by tests) with settings
+read once from the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+from mode import Service
+from prometheus_client import CollectorRegistry
+
+from engine.handlers import ingress, routeren, vastleggen
+from engine.handlers.stage import Stage
+from engine.ingress.acceptatie import Beleid
+from engine.ingress.pseudonimisering import Pseudonimiseerder
+from engine.metrics import Metrics
+from engine.reference import gebiedsindeling
+from engine.settings import Settings
+from engine.topics import declare, engine_topics
+
+log = logging.getLogger(__name__)
+
+_DLQ_REQUEST_BYTES = 9 * 1024 * 1024
+
+
+class Pijplijn(Service):  # type: ignore[misc]
+    """Declares the topics, then starts the stages: ingress → vastleggen → routeren."""
+
+    def __init__(self, settings: Settings, stages: list[Stage], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.stages = stages
+        self.gereed = False
+
+    async def on_start(self) -> None:
+        created = await declare(
+            self.settings.bootstrap_servers,
+            engine_topics(self.settings, gebiedsindeling()),
+            self.settings.replication_factor,
+        )
+        if created:
+            log.info("declared %d topics", len(created))
+        for stage in self.stages:
+            await self.add_runtime_dependency(stage)
+        self.gereed = True
+
+
+def create_app(settings: Settings) -> faust.App:
+    """The worker's faust App with its pipeline, `/metrics` and `/health`."""
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.bootstrap_servers}",
+        web_port=settings.web_port,
+        web_bind=settings.web_bind,
+        web_host=settings.web_bind,
+        datadir=str(settings.data_dir),
+        autodiscover=False,
+        store="memory://",
+        topic_replication_factor=settings.replication_factor,
+    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    registry = CollectorRegistry()
+    setup_prometheus_sensors(app, registry=registry, name_prefix="faust")
+    metrics = Metrics(registry)
+    gebied = gebiedsindeling()
+    beleid = Beleid(geweigerde_partners=settings.geweigerde_partners)
+    pseudo = Pseudonimiseerder(settings.pseudonym_key)
+
+    stages = [
+        Stage(
+            ingress.Ingress(gebied=gebied, pseudo=pseudo, beleid=beleid, metrics=metrics),
+            ingress.BRON,
+            settings=settings,
+            metrics=metrics,
+            max_request_size=_DLQ_REQUEST_BYTES,
+        ),
+        Stage(
+            vastleggen.Vastleggen(bootstrap_servers=settings.bootstrap_servers, metrics=metrics),
+            vastleggen.BRON,
+            settings=settings,
+            metrics=metrics,
+        ),
+        Stage(
+            routeren.Routeren(gebied=gebied, metrics=metrics),
+            routeren.BRON,
+            settings=settings,
+            metrics=metrics,
+        ),
+    ]
+    pijplijn = Pijplijn(settings, stages)
+    app.service(pijplijn)
+
+    @app.page("/health")
+    async def health(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
+        stages_ok = pijplijn.gereed and all(s.started and not s.crashed for s in stages)
+        body = {
+            "status": "ok" if stages_ok else "starting",
+            "stages": [s.handler.name for s in stages],
+        }
+        return web.json(body, status=200 if stages_ok else 503)
+
+    return app

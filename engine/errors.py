@@ -1,0 +1,22 @@
+"""The engine's errors. A refusal carries a reason a person can act on and never personal data."""
+
+
+class EngineError(Exception):
+    """Root of every error the engine raises on purpose."""
+
+
+class ConfigurationError(EngineError):
+    """The engine cannot start as configured; the message says which setting to fix."""
+
+
+class Weigering(EngineError):
+    """A message the engine refuses.
+
+    `code` is a short, bounded identifier (used as a metric label); `reden` is the sentence that goes
+    into the DLQ's `reason` header for the partner's integrator. Neither may hold a raw identifier.
+    """
+
+    def __init__(self, code: str, reden: str) -> None:
+        super().__init__(f"{code}: {reden}")
+        self.code = code
+        self.reden = reden

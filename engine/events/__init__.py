@@ -1,0 +1,1 @@
+"""Immutable event and command types of the contract and the internal log. No I/O here."""

@@ -1,0 +1,74 @@
+"""The routed message on `routes.*`: a signal with the reasons it reached this destination."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+import msgspec
+
+from engine.events.signaal import Locatie
+from engine.events.signaal_ontvangen import PseudoSubject, SignaalOntvangen
+
+Regel = Literal[
+    "locatie",
+    "adres_subject",
+    "buitenland",
+    "handhavingsknelpunt",
+    "open_casus",
+    "fenomeentafel",
+    "bestuurlijk_signaal",
+    "niet_routeerbaar",
+]
+"""Which routing rule of the domain sent the signal (domain.md, rules 1–6)."""
+
+
+class Reden(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One reason a signal reached a destination, readable by the analyst who receives it."""
+
+    regel: Regel
+    toelichting: str
+    hkp_id: str | None = None
+    casus_id: str | None = None
+
+
+class GerouteerdSignaal(msgspec.Struct, frozen=True, kw_only=True):
+    """Contract v1 fields first; `bestemming`, `soort`, `omschrijving`, `waargenomen_op` and
+    `gemeld_op` are additions (documented in the AsyncAPI document)."""
+
+    signaal_id: str
+    ontvangen_op: datetime
+    bron: str
+    themas: list[str]
+    locatie: Locatie | None
+    subjecten: list[PseudoSubject]
+    redenen: list[Reden]
+    bestemming: str
+    soort: Literal["signaal", "bestuurlijk_signaal"]
+    omschrijving: str
+    waargenomen_op: date
+    gemeld_op: datetime
+
+    @classmethod
+    def van(
+        cls, signaal: SignaalOntvangen, bestemming: str, redenen: list[Reden]
+    ) -> GerouteerdSignaal:
+        """The message for one destination of an accepted signal."""
+        return cls(
+            signaal_id=signaal.signaal_id,
+            ontvangen_op=signaal.ontvangen_op,
+            bron=signaal.bron,
+            themas=signaal.themas,
+            locatie=signaal.locatie,
+            subjecten=signaal.subjecten,
+            redenen=redenen,
+            bestemming=bestemming,
+            soort=signaal.soort,
+            omschrijving=signaal.omschrijving,
+            waargenomen_op=signaal.waargenomen_op,
+            gemeld_op=signaal.gemeld_op,
+        )
+
+
+ROUTE_ENCODER = msgspec.json.Encoder()
+ROUTE_DECODER = msgspec.json.Decoder(GerouteerdSignaal)

@@ -1,0 +1,62 @@
+"""Routeren: every signal on the log → one routed message per destination, with its reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+from aiokafka import ConsumerRecord, TopicPartition
+
+from engine.events.route import ROUTE_ENCODER, GerouteerdSignaal
+from engine.events.signaal_ontvangen import SIGNAAL_LOG_DECODER
+from engine.handlers.stage import Bron, Uitvoer
+from engine.metrics import Metrics
+from engine.reference import Gebiedsindeling
+from engine.routing import route, topic_van
+from engine.topics import SIGNAAL_LOG
+
+BRON = Bron(topics=(SIGNAAL_LOG,))
+ROUTE_SOURCE = b"urn:nl:riec:engine"
+ROUTE_TYPE = b"nl.riec.gerouteerd_signaal.v1"
+
+
+class Routeren:
+    """Decides and writes the routes of each accepted signal."""
+
+    name = "routeren"
+
+    def __init__(
+        self,
+        *,
+        gebied: Gebiedsindeling,
+        metrics: Metrics,
+        klok: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.gebied = gebied
+        self.metrics = metrics
+        self.klok = klok
+
+    async def on_assigned(self, partitions: set[TopicPartition]) -> None:
+        pass
+
+    async def on_revoked(self, partitions: set[TopicPartition]) -> None:
+        pass
+
+    def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Uitvoer]:
+        signaal = SIGNAAL_LOG_DECODER.decode(record.value)
+        nu = self.klok()
+        for r in route(signaal, self.gebied):
+            bericht = GerouteerdSignaal.van(signaal, r.bestemming, list(r.redenen))
+            headers = [
+                ("ce_specversion", b"1.0"),
+                ("ce_id", f"{signaal.signaal_id}/{r.bestemming}".encode()),
+                ("ce_source", ROUTE_SOURCE),
+                ("ce_type", ROUTE_TYPE),
+                ("ce_time", nu.isoformat().encode()),
+                ("content-type", b"application/json"),
+            ]
+            yield Uitvoer(
+                topic_van(r.bestemming), record.key, ROUTE_ENCODER.encode(bericht), headers
+            )
+            self.metrics.routed.labels(r.bestemming).inc()
+        self.metrics.routing_latency.observe(max(0.0, (nu - signaal.aangeboden_op).total_seconds()))

@@ -1,0 +1,175 @@
+"""A processing stage: consume a batch, let a handler turn records into outputs, and write the
+outputs together with the consumed offsets in one Kafka transaction.
+
+Why not faust agents: faust's exactly-once picks a transactional producer by the *destination*
+partition and silently falls back to a non-transactional producer for topics its consumer does not
+subscribe to (faust/transport/consumer.py `TransactionManager.send`), so fan-out to `routes.*` would
+be at-least-once; and faust's aiokafka driver does not support pattern subscriptions, which partner
+topics need. A stage is the textbook consume-transform-produce transaction instead: after a crash,
+the open transaction is aborted (the restarted worker fences it with the same transactional id) and
+the batch is read again from the committed offsets, so nothing is lost and nothing is written twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from mode import Service
+
+from engine.metrics import Metrics
+from engine.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Uitvoer:
+    """One message a handler wants written, inside the batch's transaction."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]] = ()
+    partition: int | None = None
+    """Set when the output must land on the same partition number as its input (co-partitioning)."""
+
+
+class StageHandler(Protocol):
+    """What a stage needs from the code that knows the domain."""
+
+    name: str
+
+    async def on_assigned(self, partitions: set[TopicPartition]) -> None:
+        """Partitions became ours: load the state they need before the first batch."""
+
+    async def on_revoked(self, partitions: set[TopicPartition]) -> None:
+        """Partitions are no longer ours: drop their state."""
+
+    def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterable[Uitvoer]:
+        """The outputs for one record. An exception here stops the worker (nothing is committed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bron:
+    """What a stage consumes: fixed topics, or every topic matching a pattern."""
+
+    topics: tuple[str, ...] = ()
+    pattern: str | None = None
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, stage: Stage) -> None:
+        self.stage = stage
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        # Wait for the batch in flight to commit, so the next owner starts after it.
+        async with self.stage.batch_lock:
+            await self.stage.handler.on_revoked(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        await self.stage.handler.on_assigned(set(assigned))
+
+
+class Stage(Service):  # type: ignore[misc]
+    """Runs one handler over its input with exactly-once output, as a service of the faust app."""
+
+    def __init__(
+        self,
+        handler: StageHandler,
+        bron: Bron,
+        *,
+        settings: Settings,
+        metrics: Metrics,
+        max_request_size: int = 1024 * 1024,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.handler = handler
+        self.bron = bron
+        self.settings = settings
+        self.metrics = metrics
+        self.group_id = f"{settings.app_id}-{handler.name}"
+        self.batch_lock = asyncio.Lock()
+        self._max_request_size = max_request_size
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._positions: dict[TopicPartition, int] = {}
+
+    @property
+    def label(self) -> str:
+        return f"Stage[{self.handler.name}]"
+
+    async def on_start(self) -> None:
+        s = self.settings
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=s.bootstrap_servers,
+            client_id=f"{self.group_id}-{s.worker_id}",
+            transactional_id=f"{self.group_id}-{s.worker_id}",
+            max_request_size=self._max_request_size,
+            linger_ms=5,
+        )
+        await self._producer.start()
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=s.bootstrap_servers,
+            client_id=f"{self.group_id}-{s.worker_id}",
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            metadata_max_age_ms=s.topic_refresh_ms,
+        )
+        listener = _Listener(self)
+        if self.bron.pattern is not None:
+            self._consumer.subscribe(pattern=self.bron.pattern, listener=listener)
+        else:
+            self._consumer.subscribe(topics=list(self.bron.topics), listener=listener)
+        await self._consumer.start()
+
+    async def on_stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+
+    @Service.task
+    async def _verwerk_batches(self) -> None:
+        assert self._consumer is not None and self._producer is not None
+        consumer, producer = self._consumer, self._producer
+        name = self.handler.name
+        while not self.should_stop:
+            batch = await consumer.getmany(timeout_ms=200, max_records=2000)
+            if not batch:
+                continue
+            async with self.batch_lock:
+                offsets: dict[TopicPartition, int] = {}
+                async with producer.transaction():
+                    for tp, records in batch.items():
+                        for record in records:
+                            for out in self.handler.verwerk(record):
+                                await producer.send(
+                                    out.topic,
+                                    out.value,
+                                    key=out.key,
+                                    headers=list(out.headers),
+                                    partition=out.partition,
+                                )
+                        offsets[tp] = records[-1].offset + 1
+                        self._positions[tp] = offsets[tp]
+                    await producer.send_offsets_to_transaction(offsets, self.group_id)
+            self.metrics.batches.labels(name).inc()
+            self.metrics.records.labels(name).inc(sum(len(r) for r in batch.values()))
+            self.metrics.lag.labels(name).set(self._lag(consumer))
+
+    def _lag(self, consumer: AIOKafkaConsumer) -> int:
+        lag = 0
+        for tp in consumer.assignment():
+            end, position = consumer.highwater(tp), self._positions.get(tp)
+            if end is not None and position is not None:
+                lag += max(0, end - position)
+        return lag

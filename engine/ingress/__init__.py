@@ -1,0 +1,1 @@
+"""Ingress domain logic: attribute, validate and pseudonymise partner messages. No Kafka here."""

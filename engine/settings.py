@@ -1,0 +1,75 @@
+"""The engine's settings, read once from the environment. The only place that reads it."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import ConfigurationError
+from engine.ingress.pseudonimisering import MIN_KEY_BYTES
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything an engine worker needs to know about where it runs."""
+
+    pseudonym_key: bytes
+    bootstrap_servers: str = "localhost:9092"
+    web_port: int = 6066
+    web_bind: str = "127.0.0.1"
+    app_id: str = "riec-engine"
+    worker_id: str = "worker"
+    partitions: int = 8
+    partner_partitions: int = 1
+    replication_factor: int = 1
+    geweigerde_partners: frozenset[str] = frozenset({"toeslagen"})
+    topic_refresh_ms: int = 3000
+    data_dir: Path = Path(".local/engine")
+    tokens_file: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings; raises ConfigurationError naming the variable to fix."""
+        env = os.environ if env is None else env
+        key = env.get("ENGINE_PSEUDONYM_KEY", "")
+        if len(key.encode()) < MIN_KEY_BYTES:
+            raise ConfigurationError(
+                "ENGINE_PSEUDONYM_KEY is not set or shorter than "
+                f"{MIN_KEY_BYTES} bytes: the engine will not start without the key that "
+                "pseudonymises BSNs. Create one with: "
+                "python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        web_port = _int(env, "ENGINE_WEB_PORT", 6066)
+        refused = env.get("ENGINE_REFUSED_PARTNERS", "toeslagen")
+        tokens = env.get("ENGINE_TOKENS_FILE")
+        app_id = env.get("ENGINE_APP_ID", "riec-engine")
+        return cls(
+            pseudonym_key=key.encode(),
+            bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"),
+            web_port=web_port,
+            web_bind=env.get("ENGINE_WEB_BIND", "127.0.0.1"),
+            app_id=app_id,
+            # Stable across restarts of the same worker, so its transactional producers fence
+            # (and abort) what a killed predecessor left open.
+            worker_id=env.get("ENGINE_WORKER_ID", f"{socket.gethostname()}-{web_port}"),
+            partitions=_int(env, "ENGINE_PARTITIONS", 8),
+            partner_partitions=_int(env, "ENGINE_PARTNER_PARTITIONS", 1),
+            replication_factor=_int(env, "ENGINE_REPLICATION_FACTOR", 1),
+            geweigerde_partners=frozenset(p.strip() for p in refused.split(",") if p.strip()),
+            topic_refresh_ms=_int(env, "ENGINE_TOPIC_REFRESH_MS", 3000),
+            data_dir=Path(env.get("ENGINE_DATA_DIR", f".local/engine/{app_id}")),
+            tokens_file=Path(tokens) if tokens else None,
+        )
