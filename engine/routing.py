@@ -63,9 +63,7 @@ def _gemeente_tekst(gemeente: Gemeente) -> str:
     return f"{gemeente.naam} ({gemeente.code}), RIEC {gemeente.riec}"
 
 
-def _verantwoordelijke_riec(
-    signaal: SignaalOntvangen, gebied: Gebiedsindeling, besluit: _Besluit
-) -> None:
+def _verantwoordelijke_riec(signaal: SignaalOntvangen, gebied: Gebiedsindeling, besluit: _Besluit) -> None:
     """Rule 1: the RIEC of the location's gemeente; without a location, of the subjects' addresses."""
     locatie = signaal.locatie
     if locatie is not None and locatie.land != "NL":
@@ -84,9 +82,7 @@ def _verantwoordelijke_riec(
         if gemeente is not None:
             besluit.voeg_toe(
                 riec_bestemming(gemeente.riec),
-                Reden(
-                    regel="locatie", toelichting=f"Locatie ({bron}) in {_gemeente_tekst(gemeente)}"
-                ),
+                Reden(regel="locatie", toelichting=f"Locatie ({bron}) in {_gemeente_tekst(gemeente)}"),
             )
             return
     for subject in signaal.subjecten:

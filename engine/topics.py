@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from engine.errors import ConfigurationError
 from engine.reference import LFTS, RIECS, Gebiedsindeling
 from engine.routing import (
     EURIEC,
@@ -56,24 +57,16 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     # Partner topics and the DLQ hold raw BSNs: bounded retention, access-restricted (README).
     partner = {"retention.ms": str(14 * _DAY_MS), "max.message.bytes": str(2 * _MIB)}
     specs = [
-        TopicSpec(partner_topic(org), settings.partner_partitions, partner)
-        for org in gebied.partner_orgs
+        TopicSpec(partner_topic(org), settings.partner_partitions, partner) for org in gebied.partner_orgs
     ]
-    specs.append(
-        TopicSpec(DLQ, 1, {"retention.ms": str(30 * _DAY_MS), "max.message.bytes": str(8 * _MIB)})
-    )
+    specs.append(TopicSpec(DLQ, 1, {"retention.ms": str(30 * _DAY_MS), "max.message.bytes": str(8 * _MIB)}))
     specs.append(TopicSpec(KANDIDATEN, settings.partitions, {"retention.ms": str(7 * _DAY_MS)}))
     specs.append(TopicSpec(SIGNAAL_LOG, settings.partitions, {"retention.ms": "-1"}))
-    specs += [
-        TopicSpec(topic_van(b), 1, {"retention.ms": str(365 * _DAY_MS)})
-        for b in route_bestemmingen()
-    ]
+    specs += [TopicSpec(topic_van(b), 1, {"retention.ms": str(365 * _DAY_MS)}) for b in route_bestemmingen()]
     return specs
 
 
-async def declare(
-    bootstrap_servers: str, specs: list[TopicSpec], replication_factor: int = 1
-) -> list[str]:
+async def declare(bootstrap_servers: str, specs: list[TopicSpec], replication_factor: int = 1) -> list[str]:
     """Create the topics that do not exist yet; returns the names created. Idempotent."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
@@ -81,15 +74,13 @@ async def declare(
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
         if missing:
-            try:
-                await admin.create_topics(
-                    [
-                        NewTopic(s.name, s.partitions, replication_factor, topic_configs=s.config)
-                        for s in missing
-                    ]
-                )
-            except TopicAlreadyExistsError:
-                pass  # another worker declared them at the same moment
+            response = await admin.create_topics(
+                [NewTopic(s.name, s.partitions, replication_factor, topic_configs=s.config) for s in missing]
+            )
+            for topic, code, *_ in response.topic_errors:
+                # 36: another worker created it at the same moment, which is fine.
+                if code not in (0, TopicAlreadyExistsError.errno):
+                    raise ConfigurationError(f"cannot create topic {topic}: Kafka error code {code}")
         return [s.name for s in missing]
     finally:
         await admin.close()

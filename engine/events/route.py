@@ -50,9 +50,7 @@ class GerouteerdSignaal(msgspec.Struct, frozen=True, kw_only=True):
     gemeld_op: datetime
 
     @classmethod
-    def van(
-        cls, signaal: SignaalOntvangen, bestemming: str, redenen: list[Reden]
-    ) -> GerouteerdSignaal:
+    def van(cls, signaal: SignaalOntvangen, bestemming: str, redenen: list[Reden]) -> GerouteerdSignaal:
         """The message for one destination of an accepted signal."""
         return cls(
             signaal_id=signaal.signaal_id,

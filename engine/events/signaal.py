@@ -14,15 +14,9 @@ from msgspec import Meta
 
 SIGNAAL_TYPE = "nl.riec.signaal.v1"
 
-THEMA_PATTERN = (
-    r"^(mensenhandel|drugs|witwassen|vastgoed|omg|logistiek|regionaal:[a-z][a-z0-9-]{0,39})$"
-)
-Thema = Annotated[
-    str, Meta(pattern=THEMA_PATTERN, description="A national theme or regionaal:<naam>")
-]
-Postcode = Annotated[
-    str, Meta(pattern=r"^[1-9][0-9]{3} ?[A-Za-z]{2}$", description="Dutch postcode")
-]
+THEMA_PATTERN = r"^(mensenhandel|drugs|witwassen|vastgoed|omg|logistiek|regionaal:[a-z][a-z0-9-]{0,39})$"
+Thema = Annotated[str, Meta(pattern=THEMA_PATTERN, description="A national theme or regionaal:<naam>")]
+Postcode = Annotated[str, Meta(pattern=r"^[1-9][0-9]{3} ?[A-Za-z]{2}$", description="Dutch postcode")]
 Huisnummer = Annotated[str, Meta(pattern=r"^[1-9][0-9]{0,4}([ -]?[A-Za-z0-9]{1,6})?$")]
 GemeenteCode = Annotated[str, Meta(pattern=r"^GM[0-9]{4}$", description="CBS gemeente code")]
 Land = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
@@ -45,9 +39,7 @@ class Persoon(msgspec.Struct, frozen=True, kw_only=True, tag="persoon", tag_fiel
     bsn: Bsn
 
 
-class Rechtspersoon(
-    msgspec.Struct, frozen=True, kw_only=True, tag="rechtspersoon", tag_field="type"
-):
+class Rechtspersoon(msgspec.Struct, frozen=True, kw_only=True, tag="rechtspersoon", tag_field="type"):
     kvk: Kvk
     sbi: Annotated[list[Sbi], Meta(max_length=20)] = []
 

@@ -26,9 +26,7 @@ log = logging.getLogger(__name__)
 BRON = Bron(pattern=PARTNER_TOPIC.pattern)
 
 
-def dlq_bericht(
-    record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime
-) -> Uitvoer:
+def dlq_bericht(record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime) -> Uitvoer:
     """The refused message as it came (key, headers, bytes) plus where it came from and why."""
     herkomst = [
         ("reason", weigering.reden.encode()),
@@ -72,9 +70,7 @@ class Ingress:
         nu = self.klok()
         bericht = PartnerBericht(record.topic, record.headers, record.value, record.timestamp)
         try:
-            signaal = accepteer(
-                bericht, gebied=self.gebied, pseudo=self.pseudo, beleid=self.beleid, nu=nu
-            )
+            signaal = accepteer(bericht, gebied=self.gebied, pseudo=self.pseudo, beleid=self.beleid, nu=nu)
         except Weigering as weigering:
             yield self._weiger(record, weigering, nu)
             return
@@ -85,17 +81,15 @@ class Ingress:
                 record.partition,
                 record.offset,
             )
-            weigering = Weigering(
+            fout = Weigering(
                 "internal_error",
                 f"the engine failed on this message ({type(e).__name__}); it is kept here for replay",
             )
-            yield self._weiger(record, weigering, nu)
+            yield self._weiger(record, fout, nu)
             return
         yield Uitvoer(KANDIDATEN, signaal.signaal_id.encode(), SIGNAAL_LOG_ENCODER.encode(signaal))
 
-    def _weiger(
-        self, record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime
-    ) -> Uitvoer:
+    def _weiger(self, record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime) -> Uitvoer:
         self.metrics.refused.labels(weigering.code).inc()
         log.info(
             "ingress: refused %s[%d]@%d: %s",

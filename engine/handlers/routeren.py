@@ -55,8 +55,6 @@ class Routeren:
                 ("ce_time", nu.isoformat().encode()),
                 ("content-type", b"application/json"),
             ]
-            yield Uitvoer(
-                topic_van(r.bestemming), record.key, ROUTE_ENCODER.encode(bericht), headers
-            )
+            yield Uitvoer(topic_van(r.bestemming), record.key, ROUTE_ENCODER.encode(bericht), headers)
             self.metrics.routed.labels(r.bestemming).inc()
         self.metrics.routing_latency.observe(max(0.0, (nu - signaal.aangeboden_op).total_seconds()))

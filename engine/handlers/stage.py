@@ -76,7 +76,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         await self.stage.handler.on_assigned(set(assigned))
 
 
-class Stage(Service):  # type: ignore[misc]
+class Stage(Service):
     """Runs one handler over its input with exactly-once output, as a service of the faust app."""
 
     def __init__(

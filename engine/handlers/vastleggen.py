@@ -60,9 +60,7 @@ class Vastleggen:
     async def on_assigned(self, partitions: set[TopicPartition]) -> None:
         for tp in sorted(partitions):
             if tp.partition not in self._gezien:
-                ids = await lees_sleutels(
-                    self.bootstrap_servers, TopicPartition(SIGNAAL_LOG, tp.partition)
-                )
+                ids = await lees_sleutels(self.bootstrap_servers, TopicPartition(SIGNAAL_LOG, tp.partition))
                 self._gezien[tp.partition] = ids
                 log.info("vastleggen: partition %d holds %d signals", tp.partition, len(ids))
 

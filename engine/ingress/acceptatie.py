@@ -88,9 +88,7 @@ def lees_envelope(headers: Sequence[tuple[str, bytes]]) -> CloudEventHeaders:
 def lees_signaal(value: bytes | None) -> Signaal:
     """The `nl.riec.signaal.v1` payload, or a refusal naming the field and what was expected."""
     if not value:
-        raise Weigering(
-            "not_json", "message value is empty; expected a JSON nl.riec.signaal.v1 payload"
-        )
+        raise Weigering("not_json", "message value is empty; expected a JSON nl.riec.signaal.v1 payload")
     try:
         return SIGNAAL_DECODER.decode(value)
     except msgspec.ValidationError as e:
@@ -124,9 +122,7 @@ def controleer_locatie(locatie: Locatie, gebied: Gebiedsindeling) -> Locatie:
     if locatie.postcode is not None:
         postcode = _postcode(locatie.postcode)
         if gebied.gemeente_van_postcode(postcode) is None:
-            raise Weigering(
-                "unknown_postcode", f"locatie.postcode: PC4 {postcode[:4]} does not exist"
-            )
+            raise Weigering("unknown_postcode", f"locatie.postcode: PC4 {postcode[:4]} does not exist")
     return msgspec.structs.replace(locatie, postcode=postcode)
 
 
@@ -136,9 +132,7 @@ def _pseudonimiseer(
     match subject:
         case Persoon(bsn=bsn):
             if not elfproef(bsn):
-                raise Weigering(
-                    "elfproef", f"subjecten[{index}].bsn fails the elfproef (not a valid BSN)"
-                )
+                raise Weigering("elfproef", f"subjecten[{index}].bsn fails the elfproef (not a valid BSN)")
             return PersoonPseudoniem(pseudoniem=pseudo.bsn(bsn))
         case Adres(postcode=postcode):
             normalised = _postcode(postcode)
@@ -174,9 +168,7 @@ def accepteer(
             f"{org} may not yet provide information under the convenant; the message is kept here",
         )
     if bericht.value is not None and len(bericht.value) > MAX_MESSAGE_BYTES:
-        raise Weigering(
-            "too_large", f"message is {len(bericht.value)} bytes; at most 1 MiB is accepted"
-        )
+        raise Weigering("too_large", f"message is {len(bericht.value)} bytes; at most 1 MiB is accepted")
     envelope = lees_envelope(bericht.headers)
     if envelope.source != partner_source(org):
         raise Weigering(
@@ -186,15 +178,11 @@ def accepteer(
     if envelope.type != SIGNAAL_TYPE:
         raise Weigering("envelope_invalid", f"ce_type must be {SIGNAAL_TYPE} on a partner topic")
     if bevat_bsn(envelope.id):
-        raise Weigering(
-            "bsn_in_id", "ce_id holds a number that passes the elfproef; use an opaque id"
-        )
+        raise Weigering("bsn_in_id", "ce_id holds a number that passes the elfproef; use an opaque id")
     signaal = lees_signaal(bericht.value)
     for thema in signaal.themas:
         if bevat_bsn(thema):
-            raise Weigering(
-                "bsn_in_id", "a regionaal theme name holds a number that passes the elfproef"
-            )
+            raise Weigering("bsn_in_id", "a regionaal theme name holds a number that passes the elfproef")
     locatie = controleer_locatie(signaal.locatie, gebied) if signaal.locatie else None
     subjecten = [_pseudonimiseer(i, s, gebied, pseudo) for i, s in enumerate(signaal.subjecten)]
     return SignaalOntvangen(

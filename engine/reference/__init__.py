@@ -108,16 +108,14 @@ def gebiedsindeling() -> Gebiedsindeling:
     """Load the packaged reference data once per process."""
     files = resources.files(__package__)
     gemeenten: dict[str, Gemeente] = {}
-    with files.joinpath("gemeenten.csv").open(encoding="utf-8", newline="") as f:
+    with files.joinpath("gemeenten.csv").open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
             riec = _slug(row["riec"])
             if riec not in RIECS:
                 raise ValueError(f"gemeenten.csv names an unknown RIEC {row['riec']!r}")
-            gemeenten[row["gemeente_code"]] = Gemeente(
-                row["gemeente_code"], row["gemeente_naam"], riec
-            )
+            gemeenten[row["gemeente_code"]] = Gemeente(row["gemeente_code"], row["gemeente_naam"], riec)
     pc4: dict[str, str] = {}
-    with files.joinpath("pc4_gemeente.csv").open(encoding="utf-8", newline="") as f:
+    with files.joinpath("pc4_gemeente.csv").open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
             pc4[row["pc4"]] = row["gemeente_code"]
     return Gebiedsindeling(gemeenten=gemeenten, pc4=pc4)

@@ -1,0 +1,33 @@
+from collections import Counter
+
+from engine.reference import RIECS, gebiedsindeling, is_partner_org, partnergroep
+
+
+def test_342_gemeenten_in_the_counts_of_the_sources_note() -> None:
+    gebied = gebiedsindeling()
+    assert len(gebied.gemeenten) == 342
+    counts = Counter(g.riec for g in gebied.gemeenten.values())
+    assert counts == {
+        "amsterdam-amstelland": 6, "den-haag": 27, "limburg": 31, "midden-nederland": 38,
+        "noord-holland": 32, "noord-nederland": 40, "oost-brabant": 32, "oost-nederland": 76,
+        "rotterdam": 23, "zeeland-west-brabant": 37,
+    }  # fmt: skip
+    assert set(counts) == set(RIECS)
+
+
+def test_pc4_spot_checks_of_the_sources_note() -> None:
+    gebied = gebiedsindeling()
+    expected = {"1012": "amsterdam-amstelland", "2511": "den-haag", "3011": "rotterdam",
+                "3511": "midden-nederland", "4811": "zeeland-west-brabant", "5611": "oost-brabant",
+                "6211": "limburg", "6811": "oost-nederland", "9711": "noord-nederland"}  # fmt: skip
+    for pc4, riec in expected.items():
+        gemeente = gebied.gemeente_van_postcode(pc4 + "AA")
+        assert gemeente is not None and gemeente.riec == riec, pc4
+
+
+def test_partner_orgs_cover_gemeenten_provincies_and_national_partners() -> None:
+    orgs = gebiedsindeling().partner_orgs
+    assert len(orgs) == 342 + 12 + 11
+    assert {"gm0363", "pv27", "politie", "toeslagen"} <= set(orgs)
+    assert is_partner_org("gm1999") and not is_partner_org("acme") and not is_partner_org("gmxxxx")
+    assert [partnergroep(o) for o in ("gm0363", "pv27", "om")] == ["gemeente", "provincie", "om"]
