@@ -11,7 +11,7 @@ from msgspec import Meta
 CeId = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
 """Unique per source; printable ASCII without spaces, so that `<org>:<ce_id>` is a safe id."""
 
-CeSource = Annotated[str, Meta(pattern=r"^urn:nl:riec:(partner|riec):[a-z0-9-]+$")]
+CeSource = Annotated[str, Meta(pattern=r"^urn:nl:riec:((partner|riec):[a-z0-9-]+|engine)$")]
 
 
 class CloudEventHeaders(

@@ -23,6 +23,10 @@ Regel = Literal[
 """Which routing rule of the domain sent the signal (domain.md, rules 1–6)."""
 
 
+ROUTE_TYPE = "nl.riec.gerouteerd_signaal.v1"
+ROUTE_SOURCE = "urn:nl:riec:engine"
+
+
 class Reden(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """One reason a signal reached a destination, readable by the analyst who receives it."""
 

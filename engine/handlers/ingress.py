@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from aiokafka import ConsumerRecord, TopicPartition
 
 from engine.errors import Weigering
+from engine.events.headers import DlqHerkomst, kafka_headers
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER
 from engine.handlers.stage import Bron, Uitvoer
 from engine.ingress.acceptatie import PARTNER_TOPIC, Beleid, PartnerBericht, accepteer
@@ -28,16 +29,16 @@ BRON = Bron(pattern=PARTNER_TOPIC.pattern)
 
 def dlq_bericht(record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime) -> Uitvoer:
     """The refused message as it came (key, headers, bytes) plus where it came from and why."""
-    herkomst = [
-        ("reason", weigering.reden.encode()),
-        ("reason_code", weigering.code.encode()),
-        ("source_topic", record.topic.encode()),
-        ("source_partition", str(record.partition).encode()),
-        ("source_offset", str(record.offset).encode()),
-        ("source_timestamp", str(record.timestamp).encode()),
-        ("refused_at", nu.isoformat().encode()),
-    ]
-    return Uitvoer(DLQ, record.key, record.value, [*record.headers, *herkomst])
+    herkomst = DlqHerkomst(
+        reason=weigering.reden,
+        reason_code=weigering.code,
+        source_topic=record.topic,
+        source_partition=record.partition,
+        source_offset=record.offset,
+        source_timestamp=record.timestamp,
+        refused_at=nu,
+    )
+    return Uitvoer(DLQ, record.key, record.value, [*record.headers, *kafka_headers(herkomst)])
 
 
 class Ingress:

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from engine.events.route import ROUTE_ENCODER, GerouteerdSignaal
+from engine.events.envelope import CloudEventHeaders
+from engine.events.headers import kafka_headers
+from engine.events.route import ROUTE_ENCODER, ROUTE_SOURCE, ROUTE_TYPE, GerouteerdSignaal
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_DECODER
 from engine.handlers.stage import Bron, Uitvoer
 from engine.metrics import Metrics
@@ -16,8 +18,6 @@ from engine.routing import route, topic_van
 from engine.topics import SIGNAAL_LOG
 
 BRON = Bron(topics=(SIGNAAL_LOG,))
-ROUTE_SOURCE = b"urn:nl:riec:engine"
-ROUTE_TYPE = b"nl.riec.gerouteerd_signaal.v1"
 
 
 class Routeren:
@@ -47,14 +47,16 @@ class Routeren:
         nu = self.klok()
         for r in route(signaal, self.gebied):
             bericht = GerouteerdSignaal.van(signaal, r.bestemming, list(r.redenen))
-            headers = [
-                ("ce_specversion", b"1.0"),
-                ("ce_id", f"{signaal.signaal_id}/{r.bestemming}".encode()),
-                ("ce_source", ROUTE_SOURCE),
-                ("ce_type", ROUTE_TYPE),
-                ("ce_time", nu.isoformat().encode()),
-                ("content-type", b"application/json"),
-            ]
+            headers = kafka_headers(
+                CloudEventHeaders(
+                    specversion="1.0",
+                    id=f"{signaal.signaal_id}/{r.bestemming}",
+                    source=ROUTE_SOURCE,
+                    type=ROUTE_TYPE,
+                    time=nu,
+                    datacontenttype="application/json",
+                )
+            )
             yield Uitvoer(topic_van(r.bestemming), record.key, ROUTE_ENCODER.encode(bericht), headers)
             self.metrics.routed.labels(r.bestemming).inc()
         self.metrics.routing_latency.observe(max(0.0, (nu - signaal.aangeboden_op).total_seconds()))

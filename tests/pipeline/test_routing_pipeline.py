@@ -33,7 +33,7 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, str]]] = [
             "routes.riec.limburg": "adres_subject",
             "routes.lft.vastgoed": "fenomeentafel",
         },
-    ),  # fmt: skip
+    ),
     ("abroad", "kmar", payload(locatie={"land": "BE"}), {"routes.euriec": "buitenland"}),
     (
         "bestuurlijk",

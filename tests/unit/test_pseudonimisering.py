@@ -17,7 +17,7 @@ def test_pseudonym_depends_on_bsn_and_key_and_hides_both() -> None:
 
 
 def test_short_key_is_refused_with_how_to_make_one() -> None:
-    with pytest.raises(ConfigurationError, match="secrets.token_hex"):
+    with pytest.raises(ConfigurationError, match=r"secrets\.token_hex"):
         Pseudonimiseerder(b"too short")
 
 

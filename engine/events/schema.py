@@ -1,0 +1,189 @@
+"""The contract documents, generated from the Structs: JSON Schemas and an AsyncAPI 3 document.
+
+    python -m engine.events.schema           write docs/contract/
+    python -m engine.events.schema --check   exit 1 when the committed files are stale
+
+Nothing here is written by hand twice: payloads and headers come from msgspec's schema export.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import orjson
+
+from engine.events.envelope import CloudEventHeaders
+from engine.events.headers import DlqHerkomst
+from engine.events.route import ROUTE_TYPE, GerouteerdSignaal
+from engine.events.signaal import SIGNAAL_TYPE, Signaal
+from engine.events.signaal_ontvangen import SIGNAAL_ONTVANGEN_TYPE, SignaalOntvangen
+from engine.reference import LFTS, NATIONALE_PARTNERS, RIECS
+
+OUT = Path(__file__).resolve().parents[2] / "docs" / "contract"
+_REF = "#/components/schemas/{name}"
+
+SCHEMAS: dict[str, type[msgspec.Struct]] = {
+    SIGNAAL_TYPE: Signaal,
+    ROUTE_TYPE: GerouteerdSignaal,
+    SIGNAAL_ONTVANGEN_TYPE: SignaalOntvangen,
+    "cloudevents-headers": CloudEventHeaders,
+    "dlq-headers": DlqHerkomst,
+}
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """One standalone JSON Schema (2020-12) per contract type."""
+    return {
+        name: {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": name,
+            **msgspec.json.schema(t),
+        }
+        for name, t in SCHEMAS.items()
+    }
+
+
+def _message(name: str, title: str, payload: str, headers: str, summary: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "title": title,
+        "summary": summary,
+        "contentType": "application/json",
+        "headers": {"$ref": f"#/components/schemas/{headers}"},
+        "payload": {"$ref": f"#/components/schemas/{payload}"},
+    }
+
+
+def asyncapi() -> dict[str, Any]:
+    """The AsyncAPI 3.0 document of the public contract (topics, messages, headers)."""
+    (_, _, _, _), components = msgspec.json.schema_components(
+        [Signaal, GerouteerdSignaal, CloudEventHeaders, DlqHerkomst], ref_template=_REF
+    )
+    orgs = ", ".join(NATIONALE_PARTNERS)
+    route_message = {"$ref": "#/components/messages/GerouteerdSignaal"}
+    channels: dict[str, Any] = {
+        "partnerSignalen": {
+            "address": "partner.{org}.signalen",
+            "description": "Written by partner organisation {org} only. Holds raw BSNs: access-restricted.",
+            "parameters": {
+                "org": {
+                    "description": "A gemeente's CBS code in lower case (gm0363), a provincie's (pv27), "
+                    f"or one of {orgs}."
+                }
+            },
+            "messages": {"signaal": {"$ref": "#/components/messages/Signaal"}},
+        },
+        "routesRiec": {
+            "address": "routes.riec.{riec}",
+            "description": "Signals routed to a RIEC, with reasons.",
+            "parameters": {"riec": {"enum": list(RIECS)}},
+            "messages": {"gerouteerd": route_message},
+        },
+        "routesLft": {
+            "address": "routes.lft.{lft}",
+            "description": "Signals routed to a Landelijke Fenomeentafel.",
+            "parameters": {"lft": {"enum": list(LFTS)}},
+            "messages": {"gerouteerd": route_message},
+        },
+        "dlqIngress": {
+            "address": "dlq.ingress",
+            "description": "Every refused message: original key, headers and bytes, plus the DLQ headers. "
+            "Holds raw BSNs: access-restricted.",
+            "messages": {"geweigerd": {"$ref": "#/components/messages/Geweigerd"}},
+        },
+    }
+    for channel, address, description in (
+        ("routesLiecLoket", "routes.liec.loket", "Bestuurlijke signalen for the LIEC loket."),
+        ("routesLiecTriage", "routes.liec.triage", "Signals no rule could route, for LIEC triage."),
+        ("routesEuriec", "routes.euriec", "Signals about a location abroad, for EURIEC."),
+    ):
+        channels[channel] = {
+            "address": address,
+            "description": description,
+            "messages": {"gerouteerd": route_message},
+        }
+    operations: dict[str, Any] = {
+        "publiceerSignaal": {
+            "action": "send",
+            "channel": {"$ref": "#/channels/partnerSignalen"},
+            "messages": [{"$ref": "#/channels/partnerSignalen/messages/signaal"}],
+        },
+        "leesGeweigerd": {
+            "action": "receive",
+            "channel": {"$ref": "#/channels/dlqIngress"},
+            "messages": [{"$ref": "#/channels/dlqIngress/messages/geweigerd"}],
+        },
+    }
+    for channel in ("routesRiec", "routesLft", "routesLiecLoket", "routesLiecTriage", "routesEuriec"):
+        operations[f"ontvang{channel[0].upper()}{channel[1:]}"] = {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/{channel}"},
+            "messages": [{"$ref": f"#/channels/{channel}/messages/gerouteerd"}],
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "riec-engine public contract",
+            "version": "1.0.0",
+            "description": "Partner signals in, routed signals out. Envelope: CloudEvents 1.0 in Kafka "
+            "binary mode (ce_* headers, JSON value). Fields beyond contract v1 are additions only.",
+        },
+        "defaultContentType": "application/json",
+        "servers": {"local": {"host": "localhost:9092", "protocol": "kafka"}},
+        "channels": channels,
+        "operations": operations,
+        "components": {
+            "schemas": components,
+            "messages": {
+                "Signaal": _message(
+                    "Signaal", SIGNAAL_TYPE, "Signaal", "CloudEventHeaders", "A partner's signal."
+                ),
+                "GerouteerdSignaal": _message(
+                    "GerouteerdSignaal",
+                    ROUTE_TYPE,
+                    "GerouteerdSignaal",
+                    "CloudEventHeaders",
+                    "A signal routed to one destination, with every reason; pseudonymised.",
+                ),
+                "Geweigerd": {
+                    "name": "Geweigerd",
+                    "title": "Refused message",
+                    "summary": "The original message's bytes and headers, plus DlqHerkomst headers.",
+                    "headers": {"$ref": "#/components/schemas/DlqHerkomst"},
+                },
+            },
+        },
+    }
+
+
+def documents() -> dict[str, bytes]:
+    """Every generated file, by its path under docs/contract/."""
+    opts = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+    files = {
+        f"schemas/{name}.json": orjson.dumps(s, option=opts) + b"\n" for name, s in json_schemas().items()
+    }
+    files["asyncapi.json"] = orjson.dumps(asyncapi(), option=opts) + b"\n"
+    return files
+
+
+def main(argv: list[str]) -> int:
+    stale = []
+    for relative, content in documents().items():
+        path = OUT / relative
+        if "--check" in argv:
+            if not path.exists() or path.read_bytes() != content:
+                stale.append(relative)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+    if stale:
+        print(f"stale contract documents: {stale}; run: python -m engine.events.schema", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
