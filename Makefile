@@ -1,0 +1,45 @@
+# The project's commands; the README documents each target. Everything installs itself.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test kafka kafka-stop worker stop lint schema
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+## make run: set up everything, start Kafka and the engine, publish sample traffic, show the results
+run: $(VENV)/.installed kafka
+	deploy/local/run.sh
+
+## make test: set up everything and run the whole suite (lint, types, unit, pipeline on a real broker)
+test: $(VENV)/.installed lint
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check engine tests
+	$(VENV)/bin/ruff format --check engine tests
+	$(VENV)/bin/mypy
+
+## make kafka / kafka-stop: the local single-node broker on localhost:9092 (idempotent)
+kafka:
+	deploy/local/kafka.sh start
+
+kafka-stop:
+	deploy/local/kafka.sh stop
+
+## make worker: the engine in the foreground against KAFKA_BOOTSTRAP_SERVERS
+worker: $(VENV)/.installed
+	$(PY) -m engine worker -l info
+
+## make stop: stop the engine started by make run, and the broker
+stop:
+	deploy/local/run.sh stop
+	deploy/local/kafka.sh stop
+
+## make schema: regenerate docs/contract/ from the structs
+schema: $(VENV)/.installed
+	$(PY) -m engine.events.schema

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# `make run`: start the engine in the background on the local broker, publish sample traffic and
+# show where it went. `run.sh stop` stops the engine. The broker is started by `make kafka` first.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+py=.venv/bin/python
+state=.local
+pidfile=$state/engine.pid
+port=${ENGINE_WEB_PORT:-6066}
+export KAFKA_BOOTSTRAP_SERVERS=${KAFKA_BOOTSTRAP_SERVERS:-localhost:9092}
+
+engine_running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+
+if [ "${1:-}" = stop ]; then
+  if engine_running; then kill "$(cat "$pidfile")"; echo "engine stopped"; fi
+  rm -f "$pidfile"; exit 0
+fi
+
+mkdir -p "$state"
+if [ -z "${ENGINE_PSEUDONYM_KEY:-}" ]; then
+  if [ ! -f "$state/pseudonym.key" ]; then
+    "$py" -c 'import secrets; print(secrets.token_hex(32))' > "$state/pseudonym.key"
+    chmod 600 "$state/pseudonym.key"
+    echo "created a local pseudonym key in $state/pseudonym.key (this machine only; a real"
+    echo "deployment takes ENGINE_PSEUDONYM_KEY from its secret store)"
+  else
+    echo "using the local pseudonym key in $state/pseudonym.key"
+  fi
+  ENGINE_PSEUDONYM_KEY=$(cat "$state/pseudonym.key")
+  export ENGINE_PSEUDONYM_KEY
+fi
+
+if engine_running; then
+  echo "engine already running (pid $(cat "$pidfile"))"
+else
+  nohup "$py" -m engine worker -l info > "$state/engine.log" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+  echo "engine starting (pid $!, log in $state/engine.log) ..."
+fi
+for _ in $(seq 1 120); do
+  if "$py" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=1)" 2>/dev/null; then
+    break
+  fi
+  engine_running || { echo "engine exited; last lines of $state/engine.log:"; tail -n 30 "$state/engine.log"; exit 1; }
+  sleep 0.5
+done
+echo "engine healthy on http://127.0.0.1:$port"
+
+"$py" -m engine.tools sample --count "${SAMPLE_COUNT:-2000}" --rate "${SAMPLE_RATE:-500}"
+sleep 3
+echo
+echo "Where the sample signals went (read back from the route topics):"
+"$py" -m engine.tools tail --show 1 \
+  routes.riec.amsterdam-amstelland routes.riec.den-haag routes.riec.limburg \
+  routes.riec.midden-nederland routes.riec.noord-holland routes.riec.noord-nederland \
+  routes.riec.oost-nederland routes.riec.rotterdam routes.riec.zeeland-west-brabant \
+  routes.riec.oost-brabant routes.lft.omg routes.lft.vastgoed routes.lft.logistiek \
+  routes.liec.loket routes.liec.triage routes.euriec dlq.ingress
+cat <<MSG
+
+Where to look:
+  metrics     http://127.0.0.1:$port/metrics   (riec_* domain metrics, faust_* worker metrics)
+  health      http://127.0.0.1:$port/health
+  a topic     .venv/bin/python -m engine.tools tail routes.riec.rotterdam --show 5
+  by hand     .venv/bin/python -m engine.tools publish --org gm0363 docs/examples/signaal.json
+  engine log  $state/engine.log
+The engine keeps running; 'make stop' stops it and the broker.
+MSG

@@ -1,0 +1,162 @@
+"""Realistic sample traffic: signals in the proportions of the RIEC-LIEC Jaarverslag 2021, Tabel 1.
+
+Weights are the 2021 figures: casussen per RIEC (Taskforce Brabant-Zeeland split evenly over its
+two RIECs), inbreng per partner group, and the times each theme played. A few messages are bad on
+purpose (and Toeslagen publishes), so the DLQ has something to show. Seeded, so a run can be repeated.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from engine.ingress.bsn import elfproef
+from engine.reference import Gebiedsindeling
+
+RIEC_WEIGHTS = {
+    "amsterdam-amstelland": 94, "den-haag": 88, "limburg": 50, "midden-nederland": 129,
+    "noord-holland": 159, "noord-nederland": 54, "zeeland-west-brabant": 90, "oost-brabant": 91,
+    "oost-nederland": 353, "rotterdam": 111,
+}  # fmt: skip
+PARTNER_WEIGHTS = {"gemeente": 325, "om": 27, "politie": 595, "belastingdienst": 70, "overige": 74}
+OVERIGE = ("fiod", "douane", "nla", "kmar", "ind", "uwv", "nvwa", "pv20", "pv24", "pv27", "pv29")
+THEMA_WEIGHTS = {
+    "mensenhandel": 84,
+    "drugs": 380,
+    "witwassen": 573,
+    "vastgoed": 95,
+    "omg": 41,
+    "regionaal": 314,
+}
+REGIONALE_THEMAS = (
+    "vakantieparken", "bedrijventerreinen", "prostitutiebranche", "afvalcriminaliteit",
+    "glastuinbouw", "arbeidsuitbuiting", "jonge-aanwas",
+)  # fmt: skip
+SBI = ("6831", "6810", "4941", "5610", "9604", "4511", "0113", "4120")
+OMSCHRIJVINGEN = (
+    "Contante aankoop van een pand ver boven de WOZ-waarde.",
+    "Opvallend veel wisselende huurders op één adres; vermoedelijk huisjesmelker.",
+    "Bedrijf zonder zichtbare activiteit met hoge contante omzet.",
+    "Stroomverbruik wijst op een hennepkwekerij.",
+    "Meerdere voertuigen op naam van een katvanger.",
+    "Vergunningaanvraag horeca met onduidelijke financiering.",
+    "Signalen van arbeidsuitbuiting bij een uitzendbureau.",
+    "Clubhuis van een motorclub in een bedrijfspand.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Voorbeeld:
+    """One sample message: where it goes, its CloudEvents attributes and its value."""
+
+    org: str
+    ce_id: str
+    ce_source: str
+    value: dict[str, Any] | bytes
+
+
+def _kies(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _bsn(rng: random.Random) -> str:
+    while True:
+        candidate = str(rng.randrange(100_000_000, 999_999_999))
+        if elfproef(candidate):
+            return candidate
+
+
+class SampleTraffic:
+    """Generates sample messages for the reference data's gemeenten and postcodes."""
+
+    def __init__(self, gebied: Gebiedsindeling, seed: int, bad_ratio: float = 0.02) -> None:
+        self.rng = random.Random(seed)
+        self.bad_ratio = bad_ratio
+        self.gemeenten_per_riec: dict[str, list[str]] = {}
+        for g in gebied.gemeenten.values():
+            self.gemeenten_per_riec.setdefault(g.riec, []).append(g.code)
+        self.pc4_per_gemeente: dict[str, list[str]] = {}
+        for pc4, code in sorted(gebied.pc4.items()):
+            self.pc4_per_gemeente.setdefault(code, []).append(pc4)
+
+    def _postcode(self, gemeente: str) -> str:
+        letters = "".join(self.rng.choice("ABCDEFGHJKLMNPRSTVWXZ") for _ in range(2))
+        return self.rng.choice(self.pc4_per_gemeente[gemeente]) + letters
+
+    def _subjecten(self, gemeente: str) -> list[dict[str, Any]]:
+        rng = self.rng
+        subjecten: list[dict[str, Any]] = []
+        if rng.random() < 0.6:
+            subjecten.append({"type": "persoon", "bsn": _bsn(rng)})
+        if rng.random() < 0.4:
+            kvk = str(rng.randrange(10_000_000, 99_999_999))
+            subjecten.append({"type": "rechtspersoon", "kvk": kvk, "sbi": [rng.choice(SBI)]})
+        if rng.random() < 0.3:
+            subjecten.append(
+                {
+                    "type": "adres",
+                    "postcode": self._postcode(gemeente),
+                    "huisnummer": str(rng.randrange(1, 300)),
+                }
+            )
+        if rng.random() < 0.2:
+            subjecten.append(
+                {"type": "voertuig", "kenteken": f"{rng.randrange(10, 99)}-XK-{rng.randrange(1, 9)}"}
+            )
+        return subjecten
+
+    def _themas(self) -> list[str]:
+        themas = []
+        for _ in range(self.rng.choice((1, 1, 2))):
+            thema = _kies(self.rng, THEMA_WEIGHTS)
+            themas.append(f"regionaal:{self.rng.choice(REGIONALE_THEMAS)}" if thema == "regionaal" else thema)
+        return list(dict.fromkeys(themas))
+
+    def signaal(self, vandaag: date) -> Voorbeeld:
+        """One good signal: a region and partner by the 2021 weights, a place in that region."""
+        rng = self.rng
+        riec = _kies(rng, RIEC_WEIGHTS)
+        gemeente = rng.choice(self.gemeenten_per_riec[riec])
+        groep = _kies(rng, PARTNER_WEIGHTS)
+        org = {"gemeente": gemeente.lower(), "overige": rng.choice(OVERIGE)}.get(groep, groep)
+        body: dict[str, Any] = {
+            "soort": "bestuurlijk_signaal" if rng.random() < 0.03 else "signaal",
+            "themas": self._themas(),
+            "omschrijving": rng.choice(OMSCHRIJVINGEN),
+            "waargenomen_op": (vandaag - timedelta(days=rng.randrange(0, 365))).isoformat(),
+            "subjecten": self._subjecten(gemeente),
+        }
+        plaats = rng.random()
+        if plaats < 0.55:
+            body["locatie"] = {"gemeente": gemeente}
+        elif plaats < 0.85:
+            body["locatie"] = {"postcode": self._postcode(gemeente), "huisnummer": str(rng.randrange(1, 300))}
+        elif plaats < 0.88:
+            body["locatie"] = {"land": rng.choice(("BE", "DE"))}
+        return Voorbeeld(org, str(uuid.UUID(int=rng.getrandbits(128))), f"urn:nl:riec:partner:{org}", body)
+
+    def bad(self, vandaag: date) -> Voorbeeld:
+        """A message the engine must refuse: one of the mistakes integrators make."""
+        good = self.signaal(vandaag)
+        body = dict(good.value) if isinstance(good.value, dict) else {}
+        mistake = self.rng.randrange(5)
+        if mistake == 0:
+            return Voorbeeld(good.org, good.ce_id, good.ce_source, b"<signaal>geen json</signaal>")
+        if mistake == 1:
+            return Voorbeeld(good.org, good.ce_id, "urn:nl:riec:partner:onbekend", body)
+        if mistake == 2:
+            body["subjecten"] = [{"type": "persoon", "bsn": "123456789"}]  # fails the elfproef
+        elif mistake == 3:
+            body["themas"] = ["fraude"]
+        else:
+            return Voorbeeld("toeslagen", good.ce_id, "urn:nl:riec:partner:toeslagen", body)
+        return Voorbeeld(good.org, good.ce_id, good.ce_source, body)
+
+    def stroom(self, count: int, vandaag: date | None = None) -> Iterator[Voorbeeld]:
+        vandaag = vandaag or datetime.now(UTC).date()
+        for _ in range(count):
+            yield self.bad(vandaag) if self.rng.random() < self.bad_ratio else self.signaal(vandaag)

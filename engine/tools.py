@@ -1,0 +1,129 @@
+"""`python -m engine.tools`: publish signals by hand or as sample traffic, and read route topics.
+
+For people trying the engine; partner systems use any Kafka client with the contract's headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from engine.events.envelope import CloudEventHeaders, partner_source
+from engine.events.headers import kafka_headers
+from engine.events.signaal import SIGNAAL_TYPE
+from engine.reference import gebiedsindeling
+from engine.sample import SampleTraffic, Voorbeeld
+from engine.topics import partner_topic
+
+BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+
+
+def _headers(ce_id: str, source: str) -> list[tuple[str, bytes]]:
+    return kafka_headers(
+        CloudEventHeaders(
+            specversion="1.0",
+            id=ce_id,
+            source=source,
+            type=SIGNAAL_TYPE,
+            time=datetime.now(UTC),
+            datacontenttype="application/json",
+        )
+    )
+
+
+async def _send(messages: list[Voorbeeld], rate: float) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, linger_ms=5)
+    await producer.start()
+    try:
+        started = time.monotonic()
+        for i, m in enumerate(messages):
+            value = m.value if isinstance(m.value, bytes) else orjson.dumps(m.value)
+            await producer.send(partner_topic(m.org), value, headers=_headers(m.ce_id, m.ce_source))
+            if rate > 0:
+                await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.monotonic()))
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _tail(topics: list[str], seconds: float) -> list[Any]:
+    consumer = AIOKafkaConsumer(
+        *topics, bootstrap_servers=BOOTSTRAP, auto_offset_reset="earliest", isolation_level="read_committed"
+    )
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=250)
+            found += [r for records in batch.values() for r in records]
+        return found
+    finally:
+        await consumer.stop()
+
+
+@click.group()
+def cli() -> None:
+    """Try the engine on the broker at KAFKA_BOOTSTRAP_SERVERS (default localhost:9092)."""
+
+
+@cli.command()
+@click.option("--org", required=True, help="Sending partner, e.g. gm0363, politie, pv27.")
+@click.option("--ce-id", default=None, help="CloudEvents id; a new UUID when omitted.")
+@click.argument("payload", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def publish(org: str, ce_id: str | None, payload: Path) -> None:
+    """Publish PAYLOAD (an nl.riec.signaal.v1 JSON file) as partner ORG."""
+    ce_id = ce_id or str(uuid.uuid4())
+    asyncio.run(_send([Voorbeeld(org, ce_id, partner_source(org), payload.read_bytes())], 0))
+    click.echo(f"published {org}:{ce_id} on {partner_topic(org)}")
+
+
+@cli.command()
+@click.option("--count", default=2000, show_default=True)
+@click.option(
+    "--rate", default=500.0, show_default=True, help="Messages per second; 0 for as fast as possible."
+)
+@click.option("--seed", default=2021, show_default=True)
+def sample(count: int, rate: float, seed: int) -> None:
+    """Publish COUNT sample signals in the proportions of the Jaarverslag 2021 (about 2% bad)."""
+    messages = list(SampleTraffic(gebiedsindeling(), seed).stroom(count))
+    click.echo(f"publishing {count} sample messages (seed {seed}) to partner topics ...")
+    asyncio.run(_send(messages, rate))
+    per_org = Counter(m.org for m in messages)
+    click.echo(f"published from {len(per_org)} partners; busiest: {per_org.most_common(3)}")
+
+
+@cli.command()
+@click.argument("topics", nargs=-1, required=True)
+@click.option("--seconds", default=3.0, show_default=True)
+@click.option("--show", default=2, show_default=True, help="Print this many messages per topic.")
+def tail(topics: tuple[str, ...], seconds: float, show: int) -> None:
+    """Count the messages on TOPICS and print a few (routed messages, or DLQ reasons)."""
+    records = asyncio.run(_tail(list(topics), seconds))
+    per_topic = Counter(r.topic for r in records)
+    for topic in topics:
+        click.echo(f"{topic}: {per_topic.get(topic, 0)} messages")
+        for r in [r for r in records if r.topic == topic][:show]:
+            reason = dict(r.headers).get("reason")
+            if reason is not None:
+                click.echo(f"    refused: {reason.decode()}")
+            else:
+                message = orjson.loads(r.value)
+                redenen = "; ".join(x["toelichting"] for x in message.get("redenen", []))
+                click.echo(
+                    f"    {message.get('signaal_id')}  themas={message.get('themas')}  redenen: {redenen}"
+                )
+
+
+if __name__ == "__main__":
+    cli()
