@@ -28,7 +28,7 @@ from engine.events.signaal import (
     Voertuig,
 )
 from engine.events.signaal_ontvangen import PersoonPseudoniem, PseudoSubject, SignaalOntvangen
-from engine.ingress.bsn import bevat_bsn, elfproef, maskeer_cijferreeksen, vervang_bsns
+from engine.ingress.bsn import bevat_bsn_token, elfproef, maskeer_cijferreeksen, vervang_bsns
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.reference import Gebiedsindeling, is_partner_org
 
@@ -177,11 +177,11 @@ def accepteer(
         )
     if envelope.type != SIGNAAL_TYPE:
         raise Weigering("envelope_invalid", f"ce_type must be {SIGNAAL_TYPE} on a partner topic")
-    if bevat_bsn(envelope.id):
+    if bevat_bsn_token(envelope.id):
         raise Weigering("bsn_in_id", "ce_id holds a number that passes the elfproef; use an opaque id")
     signaal = lees_signaal(bericht.value)
     for thema in signaal.themas:
-        if bevat_bsn(thema):
+        if bevat_bsn_token(thema):
             raise Weigering("bsn_in_id", "a regionaal theme name holds a number that passes the elfproef")
     locatie = controleer_locatie(signaal.locatie, gebied) if signaal.locatie else None
     subjecten = [_pseudonimiseer(i, s, gebied, pseudo) for i, s in enumerate(signaal.subjecten)]

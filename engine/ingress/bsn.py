@@ -9,6 +9,7 @@ _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 # Nine digits, optionally grouped with spaces, dots or dashes ("111 222 333"), not inside a longer
 # number. Free text is scanned with it so that a BSN typed into a description is not carried on.
 _BSN_IN_TEXT = re.compile(r"(?<![0-9])(?:[0-9][ .-]?){8}[0-9](?![0-9])")
+_TOKEN_SEPARATOR = re.compile(r"[^0-9A-Za-z]+")
 _NINE_DIGITS = re.compile(r"(?<![0-9])[0-9]{9,}(?![0-9])")
 
 
@@ -29,9 +30,13 @@ def vervang_bsns(tekst: str, vervanging: Callable[[str], str]) -> str:
     return _BSN_IN_TEXT.sub(_vervang, tekst)
 
 
-def bevat_bsn(tekst: str) -> bool:
-    """True when `tekst` holds a nine-digit number that passes the elfproef."""
-    return any(elfproef(m.group(0)) for m in _BSN_IN_TEXT.finditer(tekst))
+def bevat_bsn_token(identifier: str) -> bool:
+    """True when a part of `identifier` between non-alphanumerics is a BSN (passes the elfproef).
+
+    For ids, not free text: digits spanning separators (as in a UUID's groups) do not count, so
+    ordinary UUIDs are never mistaken for a BSN, while `melding-111222333` is.
+    """
+    return any(elfproef(token) for token in _TOKEN_SEPARATOR.split(identifier))
 
 
 def maskeer_cijferreeksen(tekst: str) -> str:

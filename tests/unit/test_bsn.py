@@ -1,4 +1,7 @@
-from engine.ingress.bsn import bevat_bsn, elfproef, maskeer_cijferreeksen, vervang_bsns
+import random
+import uuid
+
+from engine.ingress.bsn import bevat_bsn_token, elfproef, maskeer_cijferreeksen, vervang_bsns
 from tests.fixtures import OTHER_BSN, VALID_BSN
 
 
@@ -21,10 +24,14 @@ def test_bsns_in_free_text_are_replaced_also_when_grouped() -> None:
     assert result == "Betrokkene <9> en <9>, factuur 111222334, tel 0612345678."
 
 
-def test_bevat_bsn_finds_only_elfproef_numbers() -> None:
-    assert bevat_bsn(f"melding-{VALID_BSN}")
-    assert not bevat_bsn("melding-111222334")
-    assert not bevat_bsn("3f6c1a2e-9d4b-4c3e-8a1f-123456789abc")
+def test_a_bsn_as_part_of_an_id_is_found_but_uuids_are_never_mistaken_for_one() -> None:
+    assert bevat_bsn_token(f"melding-{VALID_BSN}")
+    assert bevat_bsn_token(VALID_BSN)
+    assert not bevat_bsn_token("melding-111222334")
+    # Seen in sample traffic: digits across UUID groups once read as a BSN.
+    rng = random.Random(7)
+    uuids = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(20_000)]
+    assert [u for u in uuids if bevat_bsn_token(u)] == []
 
 
 def test_error_texts_lose_long_digit_runs() -> None:
