@@ -61,8 +61,8 @@ class Ingress:
         self.metrics = metrics
         self.klok = klok
 
-    async def on_assigned(self, partitions: set[TopicPartition]) -> None:
-        log.info("ingress: %d partner topic partitions assigned", len(partitions))
+    async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
+        pass
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
         pass

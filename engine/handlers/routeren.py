@@ -36,7 +36,7 @@ class Routeren:
         self.metrics = metrics
         self.klok = klok
 
-    async def on_assigned(self, partitions: set[TopicPartition]) -> None:
+    async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
         pass
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:

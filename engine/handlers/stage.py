@@ -45,8 +45,12 @@ class StageHandler(Protocol):
 
     name: str
 
-    async def on_assigned(self, partitions: set[TopicPartition]) -> None:
-        """Partitions became ours: load the state they need before the first batch."""
+    async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
+        """Called before every batch with the partitions in it: load the state any of them lacks.
+
+        Per batch, not in the rebalance listener: aiokafka may return records of a newly assigned
+        partition before the listener's on_partitions_assigned has finished.
+        """
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
         """Partitions are no longer ours: drop their state."""
@@ -73,7 +77,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
             await self.stage.handler.on_revoked(set(revoked))
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        await self.stage.handler.on_assigned(set(assigned))
+        log.info("%s: %d partitions assigned", self.stage.label, len(assigned))
 
 
 class Stage(Service):
@@ -147,6 +151,7 @@ class Stage(Service):
             if not batch:
                 continue
             async with self.batch_lock:
+                await self.handler.voorbereiden(set(batch))
                 offsets: dict[TopicPartition, int] = {}
                 async with producer.transaction():
                     for tp, records in batch.items():

@@ -1,9 +1,9 @@
 """Vastleggen: de-duplicate accepted signals on `<org>:<ce_id>` and append each once to the log.
 
-The state (ids already on the log) is derived from the log itself: when a partition is assigned,
-the ids on the same partition of `engine.signalen` are read back. The log partition of an id is
-the candidates partition it arrived on, so the log is its own changelog and nothing else must be
-kept in step with it.
+The state (ids already on the log) is derived from the log itself: before the first batch of a
+partition, the ids on the same partition of `engine.signalen` are read back. The log partition of
+an id is the candidates partition it arrived on, so the log is its own changelog and nothing else
+must be kept in step with it.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class Vastleggen:
         self.metrics = metrics
         self._gezien: dict[int, set[bytes]] = {}
 
-    async def on_assigned(self, partitions: set[TopicPartition]) -> None:
+    async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
         for tp in sorted(partitions):
             if tp.partition not in self._gezien:
                 ids = await lees_sleutels(self.bootstrap_servers, TopicPartition(SIGNAAL_LOG, tp.partition))
