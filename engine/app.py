@@ -62,6 +62,10 @@ def create_app(settings: Settings) -> faust.App:
         autodiscover=False,
         store="memory://",
         topic_replication_factor=settings.replication_factor,
+        # faust's own consumer group (it consumes nothing of ours) should not hold a restarted
+        # worker back for a minute waiting for the killed one's session to expire.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=1.0,
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     registry = CollectorRegistry()

@@ -123,6 +123,10 @@ class Stage(Service):
             bootstrap_servers=s.bootstrap_servers,
             client_id=f"{self.group_id}-{s.worker_id}",
             group_id=self.group_id,
+            # Static membership: a restarted worker (same ENGINE_WORKER_ID) takes its partitions
+            # back at once instead of waiting for its dead predecessor's session to expire.
+            group_instance_id=f"{self.group_id}-{s.worker_id}",
+            session_timeout_ms=10_000,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",

@@ -57,6 +57,12 @@ class Worker:
         except OSError:
             return 0
 
+    def kill_and_restart(self) -> None:
+        """SIGKILL the worker mid-stream and start it again with the same identity and key."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+        self.process = start_worker(self.log.parent, self.key).process
+
     def get(self, path: str) -> str:
         with urllib.request.urlopen(f"{self.url}{path}", timeout=5) as response:
             return str(response.read().decode())
