@@ -1,17 +1,20 @@
 """The routing decision: which destinations get an accepted signal, and why (domain.md rules).
 
-Pure and deterministic: the same signal and reference data always give the same routes in the
-same order, so a decision can be audited and replayed. This module holds rules 1, 4, 5 and 6;
-rules 2 (handhavingsknelpunten) and 3 (open casussen) join when their matchers exist.
+Pure and deterministic: the same signal, matches and reference data always give the same routes in
+the same order, so a decision can be audited. The matches of rules 2 and 3 are found elsewhere (the
+HKP register, the open-casus index) and passed in: the decision is "as of" what was known then.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from engine.events.matching import CasusMatch
 from engine.events.route import Reden
 from engine.events.signaal import Adres
 from engine.events.signaal_ontvangen import SignaalOntvangen
+from engine.knelpunten import KnelpuntMatch
 from engine.reference import Gebiedsindeling, Gemeente
 
 LIEC_LOKET = "liec.loket"
@@ -99,6 +102,33 @@ def _verantwoordelijke_riec(signaal: SignaalOntvangen, gebied: Gebiedsindeling, 
                 )
 
 
+_SOORT = {"persoon": "een persoon", "kvk": "een KvK-nummer", "adres": "een adres", "kenteken": "een kenteken"}
+
+
+def _knelpunten(matches: Sequence[KnelpuntMatch], besluit: _Besluit) -> None:
+    """Rule 2: every RIEC whose active handhavingsknelpunt the signal matches, with the HKP named."""
+    for m in matches:
+        besluit.voeg_toe(
+            riec_bestemming(m.riec),
+            Reden(regel="handhavingsknelpunt", toelichting=m.toelichting, hkp_id=m.hkp_id),
+        )
+
+
+def _open_casussen(matches: Sequence[CasusMatch], besluit: _Besluit) -> None:
+    """Rule 3: every RIEC leading an open casus that shares an identifier, as a candidate link."""
+    for m in matches:
+        soort = _SOORT.get(m.identificator.split(":", 1)[0], "een identificator")
+        besluit.voeg_toe(
+            riec_bestemming(m.riec),
+            Reden(
+                regel="open_casus",
+                toelichting=f"Deelt {soort} met open casus {m.casus_id} (RIEC {m.riec}): "
+                "kandidaat-koppeling, te bevestigen door de analist",
+                casus_id=m.casus_id,
+            ),
+        )
+
+
 def _fenomeentafels(signaal: SignaalOntvangen, besluit: _Besluit) -> None:
     """Rule 4: omg always to LFT omg; vastgoed/logistiek when the signal reaches two or more RIECs."""
     if "omg" in signaal.themas:
@@ -118,11 +148,16 @@ def _fenomeentafels(signaal: SignaalOntvangen, besluit: _Besluit) -> None:
                 )
 
 
-def route(signaal: SignaalOntvangen, gebied: Gebiedsindeling) -> list[Route]:
+def route(
+    signaal: SignaalOntvangen,
+    gebied: Gebiedsindeling,
+    knelpunten: Sequence[KnelpuntMatch] = (),
+    casussen: Sequence[CasusMatch] = (),
+) -> list[Route]:
     """Every destination of an accepted signal with its reasons; never empty (rule 6).
 
-    Called once per signal from the signal log. A bestuurlijk signaal (rule 5) is about policy or
-    law, not about subjects, so it goes to the LIEC loket only.
+    Called once per signal after its matches were gathered. A bestuurlijk signaal (rule 5) is about
+    policy or law, not about subjects, so it goes to the LIEC loket only.
     """
     besluit = _Besluit()
     if signaal.soort == "bestuurlijk_signaal":
@@ -132,6 +167,8 @@ def route(signaal: SignaalOntvangen, gebied: Gebiedsindeling) -> list[Route]:
         )
         return besluit.routes()
     _verantwoordelijke_riec(signaal, gebied, besluit)
+    _knelpunten(knelpunten, besluit)
+    _open_casussen(casussen, besluit)
     _fenomeentafels(signaal, besluit)
     if not besluit.redenen:
         besluit.voeg_toe(

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import msgspec
 
@@ -31,6 +32,8 @@ from engine.events.signaal_ontvangen import PersoonPseudoniem, PseudoSubject, Si
 from engine.ingress.bsn import bevat_bsn_token, elfproef, maskeer_cijferreeksen, vervang_bsns
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.reference import Gebiedsindeling, is_partner_org
+
+T = TypeVar("T")
 
 PARTNER_TOPIC = re.compile(r"^partner\.([a-z0-9]+)\.signalen$")
 """Every partner topic; its middle part names the sender."""
@@ -85,16 +88,15 @@ def lees_envelope(headers: Sequence[tuple[str, bytes]]) -> CloudEventHeaders:
         ) from None
 
 
-def lees_signaal(value: bytes | None) -> Signaal:
-    """The `nl.riec.signaal.v1` payload, or a refusal naming the field and what was expected."""
+def lees_payload(decoder: msgspec.json.Decoder[T], value: bytes | None, ce_type: str) -> T:
+    """The JSON payload of a `ce_type`, or a refusal naming the field and what was expected."""
     if not value:
-        raise Weigering("not_json", "message value is empty; expected a JSON nl.riec.signaal.v1 payload")
+        raise Weigering("not_json", f"message value is empty; expected a JSON {ce_type} payload")
     try:
-        return SIGNAAL_DECODER.decode(value)
+        return decoder.decode(value)
     except msgspec.ValidationError as e:
         raise Weigering(
-            "payload_invalid",
-            f"payload does not match {SIGNAAL_TYPE}: {maskeer_cijferreeksen(str(e))}",
+            "payload_invalid", f"payload does not match {ce_type}: {maskeer_cijferreeksen(str(e))}"
         ) from None
     except msgspec.DecodeError as e:
         raise Weigering("not_json", f"message value is not valid JSON: {e}") from None
@@ -126,9 +128,10 @@ def controleer_locatie(locatie: Locatie, gebied: Gebiedsindeling) -> Locatie:
     return msgspec.structs.replace(locatie, postcode=postcode)
 
 
-def _pseudonimiseer(
+def pseudonimiseer_subject(
     index: int, subject: Subject, gebied: Gebiedsindeling, pseudo: Pseudonimiseerder
 ) -> PseudoSubject:
+    """A subject as it may travel past ingress: BSN checked and pseudonymised, the rest normalised."""
     match subject:
         case Persoon(bsn=bsn):
             if not elfproef(bsn):
@@ -179,12 +182,12 @@ def accepteer(
         raise Weigering("envelope_invalid", f"ce_type must be {SIGNAAL_TYPE} on a partner topic")
     if bevat_bsn_token(envelope.id):
         raise Weigering("bsn_in_id", "ce_id holds a number that passes the elfproef; use an opaque id")
-    signaal = lees_signaal(bericht.value)
+    signaal: Signaal = lees_payload(SIGNAAL_DECODER, bericht.value, SIGNAAL_TYPE)
     for thema in signaal.themas:
         if bevat_bsn_token(thema):
             raise Weigering("bsn_in_id", "a regionaal theme name holds a number that passes the elfproef")
     locatie = controleer_locatie(signaal.locatie, gebied) if signaal.locatie else None
-    subjecten = [_pseudonimiseer(i, s, gebied, pseudo) for i, s in enumerate(signaal.subjecten)]
+    subjecten = [pseudonimiseer_subject(i, s, gebied, pseudo) for i, s in enumerate(signaal.subjecten)]
     return SignaalOntvangen(
         signaal_id=f"{org}:{envelope.id}",
         bron=org,

@@ -1,0 +1,244 @@
+"""The aggregates RIEC commands act on — casus, handhavingsknelpunt, ondermijningsbeeld — and
+the decision a command becomes: new events, or a refusal that changes nothing.
+
+A casus follows the werkproces: geopend → (casusoverleg) → interventieadvies → (uitvoering) →
+afgesloten. Casusoverleg and uitvoering have no command of their own in contract v1, so the states
+the engine can tell apart are geopend, interventieadvies and afgesloten. Money recovered (afpakken)
+can be registered once an interventieadvies was given, also after closing: collection often
+happens years later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Literal, TypedDict
+
+import msgspec
+
+from engine.errors import Weigering
+from engine.events.casus import (
+    AfpakkenGeregistreerd,
+    CasusAfgesloten,
+    CasusGeopend,
+    Gebeurtenis,
+    HandhavingsknelpuntAangewezen,
+    HandhavingsknelpuntBeeindigd,
+    InterventieadviesGegeven,
+    OndermijningsbeeldOpgeleverd,
+    OpdrachtOntvangen,
+    SignaalGekoppeld,
+)
+from engine.events.opdrachten import (
+    OPDRACHT_DECODERS,
+    BeeindigHandhavingsknelpunt,
+    GeefInterventieadvies,
+    KoppelSignaal,
+    LeverOndermijningsbeeldOp,
+    OpenCasus,
+    RegistreerAfpakken,
+    SluitCasus,
+    WijsHandhavingsknelpuntAan,
+)
+from engine.events.signaal_ontvangen import PersoonPseudoniem
+
+CasusStatus = Literal["geopend", "interventieadvies", "afgesloten"]
+
+
+@dataclass(frozen=True, slots=True)
+class Casus:
+    casus_id: str
+    riec: str
+    status: CasusStatus
+    signalen: frozenset[str]
+    adviezen: frozenset[str] = frozenset()
+    opdrachten: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class Knelpunt:
+    hkp_id: str
+    riec: str
+    actief: bool
+    opdrachten: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Beeld:
+    beeld_id: str
+    riec: str
+    opdrachten: frozenset[str] = frozenset()
+
+
+Aggregaat = Casus | Knelpunt | Beeld
+
+
+class _Meta(TypedDict):
+    opdracht_id: str
+    riec: str
+    tijd: datetime
+    vastgelegd_op: datetime
+
+
+def al_verwerkt(aggregaat: Aggregaat | None, opdracht_id: str) -> bool:
+    """True when this command (`<riec>:<ce_id>`) was applied before: it must change nothing."""
+    return aggregaat is not None and opdracht_id in aggregaat.opdrachten
+
+
+def pas_toe(aggregaat: Aggregaat | None, g: Gebeurtenis) -> Aggregaat | None:
+    """The aggregate after an event: a pure fold, used live and when rebuilding from the log."""
+    match g:
+        case CasusGeopend():
+            return Casus(
+                g.casus_id, g.riec, "geopend", frozenset(g.signalen), opdrachten=frozenset({g.opdracht_id})
+            )
+        case HandhavingsknelpuntAangewezen():
+            return Knelpunt(g.hkp_id, g.riec, True, frozenset({g.opdracht_id}))
+        case OndermijningsbeeldOpgeleverd():
+            return Beeld(g.beeld_id, g.riec, frozenset({g.opdracht_id}))
+    if aggregaat is None:
+        return None  # an event for an aggregate we never saw opened: nothing to fold onto
+    gezien = aggregaat.opdrachten | {g.opdracht_id}
+    match aggregaat, g:
+        case Casus(), SignaalGekoppeld():
+            return replace(aggregaat, signalen=aggregaat.signalen | {g.signaal_id}, opdrachten=gezien)
+        case Casus(), InterventieadviesGegeven():
+            status: CasusStatus = "afgesloten" if aggregaat.status == "afgesloten" else "interventieadvies"
+            adviezen = aggregaat.adviezen | {g.advies_id}
+            return replace(aggregaat, status=status, adviezen=adviezen, opdrachten=gezien)
+        case Casus(), CasusAfgesloten():
+            return replace(aggregaat, status="afgesloten", opdrachten=gezien)
+        case Knelpunt(), HandhavingsknelpuntBeeindigd():
+            return replace(aggregaat, actief=False, opdrachten=gezien)
+    return replace(aggregaat, opdrachten=gezien)
+
+
+def _weiger_vreemd(aggregaat: Aggregaat, riec: str, wat: str, ident: str) -> None:
+    if aggregaat.riec != riec:
+        raise Weigering(
+            "not_owner", f"{wat} {ident} is not a {wat} of RIEC {riec}; only its own RIEC may change it"
+        )
+
+
+def _casus(aggregaat: Aggregaat | None, casus_id: str, riec: str) -> Casus:
+    if not isinstance(aggregaat, Casus):
+        raise Weigering("unknown_casus", f"casus {casus_id} does not exist (open it first)")
+    _weiger_vreemd(aggregaat, riec, "casus", casus_id)
+    return aggregaat
+
+
+def _open(casus: Casus) -> None:
+    if casus.status == "afgesloten":
+        raise Weigering(
+            "impossible_transition", f"casus {casus.casus_id} is afgesloten; it cannot change any more"
+        )
+
+
+def _nieuw(aggregaat: Aggregaat | None, wat: str, ident: str, riec: str) -> None:
+    if aggregaat is not None:
+        if aggregaat.riec != riec:
+            raise Weigering(
+                "id_taken", f"{wat} id {ident} is already used by another RIEC; choose another id"
+            )
+        raise Weigering("impossible_transition", f"{wat} {ident} already exists")
+
+
+def beslis(aggregaat: Aggregaat | None, o: OpdrachtOntvangen, nu: datetime) -> list[Gebeurtenis]:
+    """The events a command becomes, given its aggregate's state; raises Weigering otherwise.
+
+    Called by the single writer of the aggregate's partition, after `al_verwerkt` said the command
+    is new. An empty list means the command is valid but changes nothing (a signal linked twice).
+    """
+    opdracht = OPDRACHT_DECODERS[o.ce_type].decode(o.opdracht)
+    meta = _Meta(opdracht_id=o.opdracht_id, riec=o.riec, tijd=o.tijd, vastgelegd_op=nu)
+    match opdracht:
+        case OpenCasus():
+            _nieuw(aggregaat, "casus", opdracht.casus_id, o.riec)
+            return [
+                CasusGeopend(
+                    **meta,
+                    casus_id=opdracht.casus_id,
+                    naam=opdracht.naam,
+                    bron=opdracht.bron,
+                    signalen=list(dict.fromkeys(opdracht.signalen)),
+                    themas=list(dict.fromkeys(opdracht.themas)),
+                    subjecten=o.subjecten,
+                )
+            ]
+        case KoppelSignaal():
+            casus = _casus(aggregaat, opdracht.casus_id, o.riec)
+            _open(casus)
+            if opdracht.signaal_id in casus.signalen:
+                return []
+            return [SignaalGekoppeld(**meta, casus_id=casus.casus_id, signaal_id=opdracht.signaal_id)]
+        case GeefInterventieadvies():
+            casus = _casus(aggregaat, opdracht.casus_id, o.riec)
+            _open(casus)
+            if opdracht.advies_id in casus.adviezen:
+                raise Weigering(
+                    "impossible_transition", f"advies {opdracht.advies_id} was already given in this casus"
+                )
+            return [
+                InterventieadviesGegeven(
+                    **meta,
+                    casus_id=casus.casus_id,
+                    advies_id=opdracht.advies_id,
+                    soorten=list(dict.fromkeys(opdracht.soorten)),
+                    uitvoerder=opdracht.uitvoerder,
+                    coordinator=opdracht.coordinator,
+                )
+            ]
+        case RegistreerAfpakken():
+            casus = _casus(aggregaat, opdracht.casus_id, o.riec)
+            if not casus.adviezen:
+                raise Weigering(
+                    "impossible_transition", "afpakken follows an interventieadvies; give one first"
+                )
+            return [
+                AfpakkenGeregistreerd(
+                    **meta,
+                    casus_id=casus.casus_id,
+                    soort=opdracht.soort,
+                    domein=opdracht.domein,
+                    bedrag_eurocent=opdracht.bedrag_eurocent,
+                )
+            ]
+        case SluitCasus():
+            casus = _casus(aggregaat, opdracht.casus_id, o.riec)
+            _open(casus)
+            return [CasusAfgesloten(**meta, casus_id=casus.casus_id, reden=opdracht.reden)]
+        case WijsHandhavingsknelpuntAan():
+            _nieuw(aggregaat, "handhavingsknelpunt", opdracht.hkp_id, o.riec)
+            return [
+                HandhavingsknelpuntAangewezen(
+                    **meta,
+                    hkp_id=opdracht.hkp_id,
+                    naam=opdracht.naam,
+                    soort=opdracht.soort,
+                    pseudoniemen=[s.pseudoniem for s in o.subjecten if isinstance(s, PersoonPseudoniem)],
+                    postcodes=opdracht.postcodes,
+                    sbi=opdracht.sbi,
+                    geldig_van=opdracht.geldig_van,
+                    geldig_tot=opdracht.geldig_tot,
+                )
+            ]
+        case BeeindigHandhavingsknelpunt():
+            if not isinstance(aggregaat, Knelpunt):
+                raise Weigering("unknown_hkp", f"handhavingsknelpunt {opdracht.hkp_id} does not exist")
+            _weiger_vreemd(aggregaat, o.riec, "handhavingsknelpunt", opdracht.hkp_id)
+            if not aggregaat.actief:
+                raise Weigering(
+                    "impossible_transition", f"handhavingsknelpunt {opdracht.hkp_id} was already ended"
+                )
+            return [HandhavingsknelpuntBeeindigd(**meta, hkp_id=opdracht.hkp_id)]
+        case LeverOndermijningsbeeldOp():
+            _nieuw(aggregaat, "ondermijningsbeeld", opdracht.beeld_id, o.riec)
+            return [OndermijningsbeeldOpgeleverd(**meta, beeld_id=opdracht.beeld_id, naam=opdracht.naam)]
+    raise Weigering("unknown_type", f"no decision for {o.ce_type}")  # pragma: no cover - types are closed
+
+
+def encode_zonder_subjecten(opdracht: msgspec.Struct) -> bytes:
+    """A command's payload as JSON without its raw subjects (which carry BSNs)."""
+    if "subjecten" in opdracht.__struct_fields__:
+        opdracht = msgspec.structs.replace(opdracht, subjecten=[])
+    return msgspec.json.encode(opdracht)

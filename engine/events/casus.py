@@ -1,0 +1,114 @@
+"""Accepted RIEC commands and the domain events they become (the casus, HKP and beeld log).
+
+Every event names the command it came from (`opdracht_id` = `<riec>:<ce_id>`), the RIEC, the
+command's `ce_time` (`tijd`: the moment the annual tables count it in) and when the engine recorded
+it (`vastgelegd_op`). Persons appear only as pseudonyms.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+import msgspec
+
+from engine.events.signaal_ontvangen import PseudoSubject
+
+
+class OpdrachtOntvangen(msgspec.Struct, frozen=True, kw_only=True):
+    """A command that passed the front door, keyed by its aggregate for the single writer."""
+
+    opdracht_id: str
+    riec: str
+    ce_type: str
+    tijd: datetime
+    ontvangen_op: datetime
+    aggregaat: str
+    opdracht: msgspec.Raw
+    """The command's payload as JSON, its `subjecten` left out (they are below, pseudonymised)."""
+    subjecten: list[PseudoSubject] = []
+    bron_topic: str = ""
+    bron_partitie: int = 0
+    bron_offset: int = 0
+
+
+class _Gebeurtenis(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    opdracht_id: str
+    riec: str
+    tijd: datetime
+    vastgelegd_op: datetime
+
+
+class CasusGeopend(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.casus_geopend.v1"):
+    casus_id: str
+    naam: str
+    bron: str
+    signalen: list[str]
+    themas: list[str]
+    subjecten: list[PseudoSubject]
+
+
+class SignaalGekoppeld(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.signaal_gekoppeld.v1"):
+    casus_id: str
+    signaal_id: str
+
+
+class InterventieadviesGegeven(
+    _Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.interventieadvies_gegeven.v1"
+):
+    casus_id: str
+    advies_id: str
+    soorten: list[str]
+    uitvoerder: str
+    coordinator: str
+
+
+class AfpakkenGeregistreerd(
+    _Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.afpakken_geregistreerd.v1"
+):
+    casus_id: str
+    soort: Literal["opgelegd", "geind", "beslag"]
+    domein: str
+    bedrag_eurocent: int
+
+
+class CasusAfgesloten(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.casus_afgesloten.v1"):
+    casus_id: str
+    reden: str
+
+
+class HandhavingsknelpuntAangewezen(
+    _Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.handhavingsknelpunt_aangewezen.v1"
+):
+    hkp_id: str
+    naam: str
+    soort: Literal["persoon", "groep", "gebied", "branche"]
+    pseudoniemen: list[str] = []
+    postcodes: list[str] = []
+    sbi: list[str] = []
+    geldig_van: date
+    geldig_tot: date | None = None
+
+
+class HandhavingsknelpuntBeeindigd(
+    _Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.handhavingsknelpunt_beeindigd.v1"
+):
+    hkp_id: str
+
+
+class OndermijningsbeeldOpgeleverd(
+    _Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.ondermijningsbeeld_opgeleverd.v1"
+):
+    beeld_id: str
+    naam: str
+
+
+CasusGebeurtenis = (
+    CasusGeopend | SignaalGekoppeld | InterventieadviesGegeven | AfpakkenGeregistreerd | CasusAfgesloten
+)
+KnelpuntGebeurtenis = HandhavingsknelpuntAangewezen | HandhavingsknelpuntBeeindigd
+Gebeurtenis = CasusGebeurtenis | KnelpuntGebeurtenis | OndermijningsbeeldOpgeleverd
+
+GEBEURTENIS_ENCODER = msgspec.json.Encoder()
+GEBEURTENIS_DECODER = msgspec.json.Decoder(Gebeurtenis)
+OPDRACHT_ONTVANGEN_DECODER = msgspec.json.Decoder(OpdrachtOntvangen)

@@ -1,0 +1,50 @@
+"""Internal records of matching: the open-casus index and the routing slip a signal carries.
+
+`engine.zoekindex` is keyed by identifier. It carries index changes (from casus events) and the
+routing slips of signals, in one topic so that on each identifier's partition a slip sees every
+index change appended before it.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from engine.events.signaal_ontvangen import SignaalOntvangen
+
+
+class CasusMatch(msgspec.Struct, frozen=True, kw_only=True):
+    """An open casus that shares an identifier with a signal."""
+
+    casus_id: str
+    riec: str
+    identificator: str
+
+
+class IdentificatorToegevoegd(msgspec.Struct, frozen=True, kw_only=True, tag="toegevoegd", tag_field="type"):
+    """An open casus now has this identifier (on opening, or a linked signal's)."""
+
+    identificator: str
+    casus_id: str
+    riec: str
+
+
+class CasusGesloten(msgspec.Struct, frozen=True, kw_only=True, tag="gesloten", tag_field="type"):
+    """A casus closed: every index partition drops it (sent to each partition)."""
+
+    casus_id: str
+
+
+class Routebriefje(msgspec.Struct, frozen=True, kw_only=True, tag="routebriefje", tag_field="type"):
+    """A signal on its way through the index partitions of its identifiers, collecting matches."""
+
+    signaal: SignaalOntvangen
+    te_zoeken: list[str]
+    """Identifiers still to look up; the record is keyed by the first."""
+    matches: list[CasusMatch] = []
+
+
+ZoekindexRecord = IdentificatorToegevoegd | CasusGesloten | Routebriefje
+
+ZOEKINDEX_ENCODER = msgspec.json.Encoder()
+ZOEKINDEX_DECODER = msgspec.json.Decoder(ZoekindexRecord)
+ROUTEBRIEFJE_DECODER = msgspec.json.Decoder(Routebriefje)

@@ -1,0 +1,106 @@
+"""From a RIEC office's Kafka message to an accepted command, or a refusal with a reason.
+
+Checks everything that needs no state: attribution by topic, envelope, the command's type and
+payload, subjects (elfproef, pseudonymised) and the handhavingsknelpunt's shape. Whether the command
+fits its casus or HKP (exists, owned by this RIEC, allowed in its state) is decided after, by the
+aggregate's single writer (`engine.casus.beslis`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import msgspec
+
+from engine.casus import encode_zonder_subjecten
+from engine.errors import Weigering
+from engine.events.casus import OpdrachtOntvangen
+from engine.events.envelope import riec_source
+from engine.events.opdrachten import (
+    OPDRACHT_DECODERS,
+    OPDRACHT_TYPES,
+    WijsHandhavingsknelpuntAan,
+    aggregaat_sleutel,
+)
+from engine.events.signaal import MAX_MESSAGE_BYTES
+from engine.events.signaal_ontvangen import PersoonPseudoniem, PseudoSubject
+from engine.ingress.acceptatie import PartnerBericht, lees_envelope, lees_payload, pseudonimiseer_subject
+from engine.ingress.bsn import bevat_bsn_token
+from engine.ingress.pseudonimisering import Pseudonimiseerder
+from engine.reference import RIECS, Gebiedsindeling
+
+OPDRACHT_TOPIC = re.compile(r"^riec\.([a-z-]+)\.opdrachten$")
+"""Every RIEC office's command topic; its middle part names the RIEC."""
+
+
+def _controleer_knelpunt(hkp: WijsHandhavingsknelpuntAan, subjecten: list[PseudoSubject]) -> None:
+    personen = [s for s in subjecten if isinstance(s, PersoonPseudoniem)]
+    if len(personen) != len(subjecten):
+        raise Weigering("payload_invalid", "handhavingsknelpunt subjecten may only be persons (type persoon)")
+    if hkp.soort == "persoon" and len(personen) != 1:
+        raise Weigering("payload_invalid", "a handhavingsknelpunt of soort persoon names exactly one person")
+    if hkp.soort == "groep" and not personen:
+        raise Weigering("payload_invalid", "a handhavingsknelpunt of soort groep names at least one person")
+    if hkp.soort == "gebied" and not hkp.postcodes:
+        raise Weigering(
+            "payload_invalid", "a handhavingsknelpunt of soort gebied needs postcodes (PC4 or PC6)"
+        )
+    if hkp.soort == "branche" and not hkp.sbi:
+        raise Weigering(
+            "payload_invalid", "a handhavingsknelpunt of soort branche needs sbi codes or prefixes"
+        )
+    if hkp.geldig_tot is not None and hkp.geldig_tot < hkp.geldig_van:
+        raise Weigering("payload_invalid", "geldig_tot lies before geldig_van")
+
+
+def accepteer_opdracht(
+    bericht: PartnerBericht, *, gebied: Gebiedsindeling, pseudo: Pseudonimiseerder, nu: datetime
+) -> OpdrachtOntvangen:
+    """Accept a RIEC command for its aggregate's writer, or raise `Weigering` for the DLQ.
+
+    Called by the command ingress for every message on a `riec.<riec>.opdrachten` topic.
+    """
+    match = OPDRACHT_TOPIC.match(bericht.topic)
+    if match is None or match.group(1) not in RIECS:
+        raise Weigering("unknown_riec", f"topic {bericht.topic!r} is not a known RIEC command topic")
+    riec = match.group(1)
+    if bericht.value is not None and len(bericht.value) > MAX_MESSAGE_BYTES:
+        raise Weigering("too_large", f"message is {len(bericht.value)} bytes; at most 1 MiB is accepted")
+    envelope = lees_envelope(bericht.headers)
+    if envelope.source != riec_source(riec):
+        raise Weigering(
+            "source_mismatch", f"ce_source does not match topic {bericht.topic}: expected {riec_source(riec)}"
+        )
+    decoder = OPDRACHT_DECODERS.get(envelope.type)
+    if decoder is None:
+        raise Weigering(
+            "unknown_type",
+            f"ce_type {envelope.type!r} is not a RIEC command; expected one of {sorted(OPDRACHT_TYPES)}",
+        )
+    if bevat_bsn_token(envelope.id):
+        raise Weigering("bsn_in_id", "ce_id holds a number that passes the elfproef; use an opaque id")
+    opdracht: msgspec.Struct = lees_payload(decoder, bericht.value, envelope.type)
+    raw_subjecten = getattr(opdracht, "subjecten", [])
+    subjecten = [pseudonimiseer_subject(i, s, gebied, pseudo) for i, s in enumerate(raw_subjecten)]
+    if isinstance(opdracht, WijsHandhavingsknelpuntAan):
+        _controleer_knelpunt(opdracht, subjecten)
+        for i, pc in enumerate(opdracht.postcodes):
+            if gebied.gemeente_van_postcode(pc.replace(" ", "").upper()) is None:
+                raise Weigering("unknown_postcode", f"postcodes[{i}]: PC4 {pc[:4]} does not exist")
+        opdracht = msgspec.structs.replace(
+            opdracht, postcodes=sorted({pc.replace(" ", "").upper() for pc in opdracht.postcodes})
+        )
+    for ident in (getattr(opdracht, f, "") for f in ("casus_id", "hkp_id", "beeld_id", "advies_id")):
+        if ident and bevat_bsn_token(ident):
+            raise Weigering("bsn_in_id", "an id holds a number that passes the elfproef; use an opaque id")
+    return OpdrachtOntvangen(
+        opdracht_id=f"{riec}:{envelope.id}",
+        riec=riec,
+        ce_type=envelope.type,
+        tijd=envelope.time,
+        ontvangen_op=nu,
+        aggregaat=aggregaat_sleutel(opdracht),  # type: ignore[arg-type]
+        opdracht=msgspec.Raw(encode_zonder_subjecten(opdracht)),
+        subjecten=subjecten,
+    )
