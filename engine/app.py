@@ -14,8 +14,9 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from mode import Service
 from prometheus_client import CollectorRegistry
 
-from engine.handlers import ingress, routeren, vastleggen
-from engine.handlers.stage import Stage
+from engine.handlers import besluiten, ingress, routeren, vastleggen, zoekindex
+from engine.handlers.knelpunten import KnelpuntenLezer
+from engine.handlers.stage import Bron, Stage, StageHandler
 from engine.ingress.acceptatie import Beleid
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.metrics import Metrics
@@ -29,12 +30,19 @@ _DLQ_REQUEST_BYTES = 9 * 1024 * 1024
 
 
 class Pijplijn(Service):
-    """Declares the topics, then starts the stages: ingress → vastleggen → routeren."""
+    """Declares the topics, then starts the stages:
 
-    def __init__(self, settings: Settings, stages: list[Stage], **kwargs: Any) -> None:
+    partner topics → ingress → vastleggen → (zoekindex, once per identifier) → routeren → routes.*
+    RIEC command topics → opdrachten → besluiten → engine.gebeurtenissen (+ index, links, register)
+    """
+
+    def __init__(
+        self, settings: Settings, stages: list[Stage], knelpunten: KnelpuntenLezer, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.settings = settings
         self.stages = stages
+        self.knelpunten = knelpunten
         self.gereed = False
 
     async def on_start(self) -> None:
@@ -48,6 +56,9 @@ class Pijplijn(Service):
         for stage in self.stages:
             await self.add_runtime_dependency(stage)
         self.gereed = True
+
+    async def on_stop(self) -> None:
+        await self.knelpunten.stop()
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -75,28 +86,36 @@ def create_app(settings: Settings) -> faust.App:
     beleid = Beleid(geweigerde_partners=settings.geweigerde_partners)
     pseudo = Pseudonimiseerder(settings.pseudonym_key)
 
+    bootstrap = settings.bootstrap_servers
+    knelpunten = KnelpuntenLezer(bootstrap)
+    index = zoekindex.Zoekindex(bootstrap_servers=bootstrap)
+    metrics.index_identifiers.set_function(index.identificatoren)
+
+    def stage(handler: StageHandler, bron: Bron, max_request_size: int = 1024 * 1024) -> Stage:
+        return Stage(handler, bron, settings=settings, metrics=metrics, max_request_size=max_request_size)
+
     stages = [
-        Stage(
-            ingress.Ingress(gebied=gebied, pseudo=pseudo, beleid=beleid, metrics=metrics),
-            ingress.BRON,
-            settings=settings,
-            metrics=metrics,
-            max_request_size=_DLQ_REQUEST_BYTES,
+        stage(
+            ingress.signalen_voordeur(gebied=gebied, pseudo=pseudo, beleid=beleid, metrics=metrics),
+            ingress.SIGNALEN_BRON,
+            _DLQ_REQUEST_BYTES,
         ),
-        Stage(
-            vastleggen.Vastleggen(bootstrap_servers=settings.bootstrap_servers, metrics=metrics),
-            vastleggen.BRON,
-            settings=settings,
-            metrics=metrics,
+        stage(
+            ingress.opdrachten_voordeur(gebied=gebied, pseudo=pseudo, metrics=metrics),
+            ingress.OPDRACHTEN_BRON,
+            _DLQ_REQUEST_BYTES,
         ),
-        Stage(
-            routeren.Routeren(gebied=gebied, metrics=metrics),
-            routeren.BRON,
-            settings=settings,
-            metrics=metrics,
+        stage(vastleggen.Vastleggen(bootstrap_servers=bootstrap, metrics=metrics), vastleggen.BRON),
+        stage(
+            besluiten.Besluiten(
+                bootstrap_servers=bootstrap, zoekindex_partities=settings.partitions, metrics=metrics
+            ),
+            besluiten.BRON,
         ),
+        stage(index, zoekindex.BRON),
+        stage(routeren.Routeren(gebied=gebied, knelpunten=knelpunten, metrics=metrics), routeren.BRON),
     ]
-    pijplijn = Pijplijn(settings, stages)
+    pijplijn = Pijplijn(settings, stages, knelpunten)
     app.service(pijplijn)  # type: ignore[arg-type]  # faust accepts instances too
 
     @app.page("/health")

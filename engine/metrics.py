@@ -44,6 +44,17 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=registry,
         )
+        self.commands = Counter(
+            "riec_commands_total",
+            "RIEC commands decided, by type and outcome (applied, unchanged, duplicate, refused).",
+            ["type", "outcome"],
+            registry=registry,
+        )
+        self.index_identifiers = Gauge(
+            "riec_open_casus_index_identifiers",
+            "Identifiers of open casussen held by this worker's index partitions.",
+            registry=registry,
+        )
         self.batches = Counter(
             "riec_stage_batches_total",
             "Transactions committed by each processing stage.",

@@ -27,6 +27,18 @@ KANDIDATEN = "engine.signalen.kandidaten"
 """Accepted but not yet de-duplicated signals, keyed by signaal_id (ingress → vastleggen)."""
 SIGNAAL_LOG = "engine.signalen"
 """The signal log of record: every accepted signal once, keyed by signaal_id, kept forever."""
+OPDRACHTEN_KANDIDATEN = "engine.opdrachten.kandidaten"
+"""Accepted RIEC commands keyed by aggregate (opdrachten → besluiten)."""
+GEBEURTENISSEN = "engine.gebeurtenissen"
+"""The casus, HKP and ondermijningsbeeld log of record, keyed by aggregate, kept forever."""
+KNELPUNTEN = "engine.knelpunten"
+"""The HKP events again, on one partition, for the register every worker holds."""
+ZOEKINDEX = "engine.zoekindex"
+"""Keyed by identifier: open-casus index changes and the routing slips of signals."""
+CASUSINDEX = "engine.casusindex"
+"""The open-casus index's changelog (compacted), co-partitioned with engine.zoekindex."""
+GEMATCHT = "engine.signalen.gematcht"
+"""Routing slips that visited all their identifiers, keyed by signaal_id (→ routeren)."""
 
 _DAY_MS = 24 * 3600 * 1000
 _MIB = 1024 * 1024
@@ -34,6 +46,10 @@ _MIB = 1024 * 1024
 
 def partner_topic(org: str) -> str:
     return f"partner.{org}.signalen"
+
+
+def opdrachten_topic(riec: str) -> str:
+    return f"riec.{riec}.opdrachten"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +78,32 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     specs.append(TopicSpec(DLQ, 1, {"retention.ms": str(30 * _DAY_MS), "max.message.bytes": str(8 * _MIB)}))
     specs.append(TopicSpec(KANDIDATEN, settings.partitions, {"retention.ms": str(7 * _DAY_MS)}))
     specs.append(TopicSpec(SIGNAAL_LOG, settings.partitions, {"retention.ms": "-1"}))
+    # Commands may name persons (raw BSN) too: access-restricted like partner topics.
+    specs += [TopicSpec(opdrachten_topic(r), 1, {"retention.ms": str(30 * _DAY_MS)}) for r in RIECS]
+    week = {"retention.ms": str(7 * _DAY_MS)}
+    specs.append(TopicSpec(OPDRACHTEN_KANDIDATEN, settings.partitions, week))
+    specs.append(TopicSpec(GEBEURTENISSEN, settings.partitions, {"retention.ms": "-1"}))
+    specs.append(TopicSpec(KNELPUNTEN, 1, {"retention.ms": "-1"}))
+    specs.append(TopicSpec(ZOEKINDEX, settings.partitions, week))
+    specs.append(TopicSpec(CASUSINDEX, settings.partitions, {"cleanup.policy": "compact"}))
+    specs.append(TopicSpec(GEMATCHT, settings.partitions, week))
     specs += [TopicSpec(topic_van(b), 1, {"retention.ms": str(365 * _DAY_MS)}) for b in route_bestemmingen()]
     return specs
+
+
+async def _check_partitions(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> None:
+    """Co-partitioned internal topics must keep the partition count they were created with."""
+    if not specs:
+        return
+    wanted = {s.name: s.partitions for s in specs}
+    for topic in await admin.describe_topics(list(wanted)):
+        found = len(topic["partitions"])
+        if found != wanted[topic["topic"]]:
+            raise ConfigurationError(
+                f"topic {topic['topic']} has {found} partitions but ENGINE_PARTITIONS asks for "
+                f"{wanted[topic['topic']]}; internal topics are co-partitioned, so keep the count they "
+                "were created with (or rebuild them)"
+            )
 
 
 async def declare(bootstrap_servers: str, specs: list[TopicSpec], replication_factor: int = 1) -> list[str]:
@@ -72,6 +112,9 @@ async def declare(bootstrap_servers: str, specs: list[TopicSpec], replication_fa
     await admin.start()
     try:
         existing = set(await admin.list_topics())
+        await _check_partitions(
+            admin, [s for s in specs if s.name in existing and s.name.startswith("engine.")]
+        )
         missing = [s for s in specs if s.name not in existing]
         if missing:
             response = await admin.create_topics(

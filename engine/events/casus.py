@@ -30,6 +30,7 @@ class OpdrachtOntvangen(msgspec.Struct, frozen=True, kw_only=True):
     bron_topic: str = ""
     bron_partitie: int = 0
     bron_offset: int = 0
+    bron_timestamp: int = 0
 
 
 class _Gebeurtenis(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):

@@ -26,3 +26,7 @@ class DlqHerkomst(msgspec.Struct, frozen=True, kw_only=True):
     source_timestamp: int
     """The refused record's Kafka timestamp, in milliseconds since the epoch."""
     refused_at: datetime
+    value_form: str = "original"
+    """`original`: the value is the refused message's bytes. `pseudonymised`: the command was
+    refused after ingress (by its casus or HKP), so the value is the command as accepted, with
+    pseudonyms; the original stays on its source topic at the offset above."""

@@ -38,7 +38,7 @@ class Reden(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 class GerouteerdSignaal(msgspec.Struct, frozen=True, kw_only=True):
     """Contract v1 fields first; `bestemming`, `soort`, `omschrijving`, `waargenomen_op` and
-    `gemeld_op` are additions (documented in the AsyncAPI document)."""
+    `gemeld_op`, `besloten_op` are additions (documented in the AsyncAPI document)."""
 
     signaal_id: str
     ontvangen_op: datetime
@@ -52,9 +52,17 @@ class GerouteerdSignaal(msgspec.Struct, frozen=True, kw_only=True):
     omschrijving: str
     waargenomen_op: date
     gemeld_op: datetime
+    besloten_op: datetime | None = None
+    """When the routing decision was made: it holds the HKPs and open casussen known then."""
 
     @classmethod
-    def van(cls, signaal: SignaalOntvangen, bestemming: str, redenen: list[Reden]) -> GerouteerdSignaal:
+    def van(
+        cls,
+        signaal: SignaalOntvangen,
+        bestemming: str,
+        redenen: list[Reden],
+        besloten_op: datetime | None = None,
+    ) -> GerouteerdSignaal:
         """The message for one destination of an accepted signal."""
         return cls(
             signaal_id=signaal.signaal_id,
@@ -69,6 +77,7 @@ class GerouteerdSignaal(msgspec.Struct, frozen=True, kw_only=True):
             omschrijving=signaal.omschrijving,
             waargenomen_op=signaal.waargenomen_op,
             gemeld_op=signaal.gemeld_op,
+            besloten_op=besloten_op,
         )
 
 

@@ -17,6 +17,7 @@ import orjson
 
 from engine.events.envelope import CloudEventHeaders
 from engine.events.headers import DlqHerkomst
+from engine.events.opdrachten import OPDRACHT_TYPES
 from engine.events.route import ROUTE_TYPE, GerouteerdSignaal
 from engine.events.signaal import SIGNAAL_TYPE, Signaal
 from engine.events.signaal_ontvangen import SIGNAAL_ONTVANGEN_TYPE, SignaalOntvangen
@@ -27,6 +28,7 @@ _REF = "#/components/schemas/{name}"
 
 SCHEMAS: dict[str, type[msgspec.Struct]] = {
     SIGNAAL_TYPE: Signaal,
+    **OPDRACHT_TYPES,
     ROUTE_TYPE: GerouteerdSignaal,
     SIGNAAL_ONTVANGEN_TYPE: SignaalOntvangen,
     "cloudevents-headers": CloudEventHeaders,
@@ -59,9 +61,14 @@ def _message(name: str, title: str, payload: str, headers: str, summary: str) ->
 
 def asyncapi() -> dict[str, Any]:
     """The AsyncAPI 3.0 document of the public contract (topics, messages, headers)."""
-    (_, _, _, _), components = msgspec.json.schema_components(
-        [Signaal, GerouteerdSignaal, CloudEventHeaders, DlqHerkomst], ref_template=_REF
+    _, components = msgspec.json.schema_components(
+        [Signaal, GerouteerdSignaal, CloudEventHeaders, DlqHerkomst, *OPDRACHT_TYPES.values()],
+        ref_template=_REF,
     )
+    opdracht_messages = {
+        t.__name__: _message(t.__name__, ce_type, t.__name__, "CloudEventHeaders", f"RIEC command {ce_type}.")
+        for ce_type, t in OPDRACHT_TYPES.items()
+    }
     orgs = ", ".join(NATIONALE_PARTNERS)
     route_message = {"$ref": "#/components/messages/GerouteerdSignaal"}
     channels: dict[str, Any] = {
@@ -88,6 +95,14 @@ def asyncapi() -> dict[str, Any]:
             "parameters": {"lft": {"enum": list(LFTS)}},
             "messages": {"gerouteerd": route_message},
         },
+        "riecOpdrachten": {
+            "address": "riec.{riec}.opdrachten",
+            "description": "Written by RIEC office {riec} only: commands about its own casussen, "
+            "handhavingsknelpunten and ondermijningsbeelden; ce_type names the command. May hold raw "
+            "BSNs (subjecten): access-restricted.",
+            "parameters": {"riec": {"enum": list(RIECS)}},
+            "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in opdracht_messages},
+        },
         "dlqIngress": {
             "address": "dlq.ingress",
             "description": "Every refused message: original key, headers and bytes, plus the DLQ headers. "
@@ -110,6 +125,13 @@ def asyncapi() -> dict[str, Any]:
             "action": "send",
             "channel": {"$ref": "#/channels/partnerSignalen"},
             "messages": [{"$ref": "#/channels/partnerSignalen/messages/signaal"}],
+        },
+        "geefOpdracht": {
+            "action": "send",
+            "channel": {"$ref": "#/channels/riecOpdrachten"},
+            "messages": [
+                {"$ref": f"#/channels/riecOpdrachten/messages/{name}"} for name in opdracht_messages
+            ],
         },
         "leesGeweigerd": {
             "action": "receive",
@@ -138,6 +160,7 @@ def asyncapi() -> dict[str, Any]:
         "components": {
             "schemas": components,
             "messages": {
+                **opdracht_messages,
                 "Signaal": _message(
                     "Signaal", SIGNAAL_TYPE, "Signaal", "CloudEventHeaders", "A partner's signal."
                 ),

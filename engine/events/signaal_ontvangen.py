@@ -47,5 +47,22 @@ class SignaalOntvangen(
     subjecten: list[PseudoSubject] = []
 
 
+class KoppelingGevraagd(
+    msgspec.Struct, frozen=True, kw_only=True, tag="nl.riec.engine.koppeling_gevraagd.v1", tag_field="type"
+):
+    """A casus brought in or linked this signal: its identifiers join the open-casus index.
+
+    Sent to the signal's partition; kept on the signal log while the signal has not arrived yet,
+    so a command naming a signal not yet seen has the same outcome as one naming a known signal.
+    """
+
+    signaal_id: str
+    casus_id: str
+    riec: str
+
+
+SignaalLogRecord = SignaalOntvangen | KoppelingGevraagd
+"""What `engine.signalen` and `engine.signalen.kandidaten` hold, keyed by signaal_id."""
+
 SIGNAAL_LOG_ENCODER = msgspec.json.Encoder()
-SIGNAAL_LOG_DECODER = msgspec.json.Decoder(SignaalOntvangen)
+SIGNAAL_LOG_DECODER = msgspec.json.Decoder(SignaalLogRecord)

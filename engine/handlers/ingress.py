@@ -1,7 +1,7 @@
-"""Ingress: every partner topic → accepted signals (to be de-duplicated) or `dlq.ingress`.
+"""The front doors: partner topics → accepted signals, RIEC command topics → accepted commands.
 
-The only handler that sees raw BSNs. It logs and counts refusals by code and Kafka coordinates,
-never by content.
+The only handlers that see raw BSNs. Refusals go to `dlq.ingress`; they are logged and counted by
+code and Kafka coordinates, never by content.
 """
 
 from __future__ import annotations
@@ -13,18 +13,23 @@ from datetime import UTC, datetime
 from aiokafka import ConsumerRecord, TopicPartition
 
 from engine.errors import Weigering
+from engine.events.casus import GEBEURTENIS_ENCODER
 from engine.events.headers import DlqHerkomst, kafka_headers
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER
 from engine.handlers.stage import Bron, Uitvoer
-from engine.ingress.acceptatie import PARTNER_TOPIC, Beleid, PartnerBericht, accepteer
+from engine.ingress.acceptatie import PARTNER_TOPIC, Beleid, Bericht, accepteer
+from engine.ingress.opdrachten import OPDRACHT_TOPIC, accepteer_opdracht
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.metrics import Metrics
 from engine.reference import Gebiedsindeling
-from engine.topics import DLQ, KANDIDATEN
+from engine.topics import DLQ, KANDIDATEN, OPDRACHTEN_KANDIDATEN
 
 log = logging.getLogger(__name__)
 
-BRON = Bron(pattern=PARTNER_TOPIC.pattern)
+SIGNALEN_BRON = Bron(pattern=PARTNER_TOPIC.pattern)
+OPDRACHTEN_BRON = Bron(pattern=OPDRACHT_TOPIC.pattern)
+
+Acceptatie = Callable[[Bericht, datetime], Uitvoer]
 
 
 def dlq_bericht(record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime) -> Uitvoer:
@@ -41,62 +46,78 @@ def dlq_bericht(record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: 
     return Uitvoer(DLQ, record.key, record.value, [*record.headers, *kafka_headers(herkomst)])
 
 
-class Ingress:
-    """Accepts or refuses each partner message; a refusal never stops the stream."""
-
-    name = "ingress"
+class Voordeur:
+    """Accepts or refuses each message of a front-door topic; a refusal never stops the stream."""
 
     def __init__(
         self,
-        *,
-        gebied: Gebiedsindeling,
-        pseudo: Pseudonimiseerder,
-        beleid: Beleid,
+        name: str,
+        accepteer: Acceptatie,
         metrics: Metrics,
         klok: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.gebied = gebied
-        self.pseudo = pseudo
-        self.beleid = beleid
+        self.name = name
+        self.accepteer = accepteer
         self.metrics = metrics
         self.klok = klok
 
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
-        pass
+        pass  # stateless
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
         pass
 
     def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Uitvoer]:
         nu = self.klok()
-        bericht = PartnerBericht(record.topic, record.headers, record.value, record.timestamp)
+        bericht = Bericht(
+            record.topic, record.headers, record.value, record.timestamp, record.partition, record.offset
+        )
         try:
-            signaal = accepteer(bericht, gebied=self.gebied, pseudo=self.pseudo, beleid=self.beleid, nu=nu)
+            yield self.accepteer(bericht, nu)
         except Weigering as weigering:
             yield self._weiger(record, weigering, nu)
-            return
         except Exception as e:  # a bug must not stop the stream nor lose the message
             log.exception(
-                "ingress: internal error on %s[%d]@%d",
-                record.topic,
-                record.partition,
-                record.offset,
+                "%s: internal error on %s[%d]@%d", self.name, record.topic, record.partition, record.offset
             )
             fout = Weigering(
                 "internal_error",
                 f"the engine failed on this message ({type(e).__name__}); it is kept here for replay",
             )
             yield self._weiger(record, fout, nu)
-            return
-        yield Uitvoer(KANDIDATEN, signaal.signaal_id.encode(), SIGNAAL_LOG_ENCODER.encode(signaal))
 
     def _weiger(self, record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime) -> Uitvoer:
         self.metrics.refused.labels(weigering.code).inc()
         log.info(
-            "ingress: refused %s[%d]@%d: %s",
+            "%s: refused %s[%d]@%d: %s",
+            self.name,
             record.topic,
             record.partition,
             record.offset,
             weigering.code,
         )
         return dlq_bericht(record, weigering, nu)
+
+
+def signalen_voordeur(
+    *, gebied: Gebiedsindeling, pseudo: Pseudonimiseerder, beleid: Beleid, metrics: Metrics
+) -> Voordeur:
+    """Partner topics → `engine.signalen.kandidaten`, keyed by signaal_id for de-duplication."""
+
+    def accepteer_signaal(bericht: Bericht, nu: datetime) -> Uitvoer:
+        signaal = accepteer(bericht, gebied=gebied, pseudo=pseudo, beleid=beleid, nu=nu)
+        return Uitvoer(KANDIDATEN, signaal.signaal_id.encode(), SIGNAAL_LOG_ENCODER.encode(signaal))
+
+    return Voordeur("ingress", accepteer_signaal, metrics)
+
+
+def opdrachten_voordeur(*, gebied: Gebiedsindeling, pseudo: Pseudonimiseerder, metrics: Metrics) -> Voordeur:
+    """RIEC command topics → `engine.opdrachten.kandidaten`, keyed by aggregate for its single writer."""
+
+    def accepteer_commando(bericht: Bericht, nu: datetime) -> Uitvoer:
+        opdracht = accepteer_opdracht(bericht, gebied=gebied, pseudo=pseudo, nu=nu)
+        return Uitvoer(
+            OPDRACHTEN_KANDIDATEN, opdracht.aggregaat.encode(), GEBEURTENIS_ENCODER.encode(opdracht)
+        )
+
+    return Voordeur("opdrachten", accepteer_commando, metrics)

@@ -1,4 +1,4 @@
-"""Routeren: every signal on the log → one routed message per destination, with its reasons."""
+"""Routeren: every signal whose routing slip is complete → one routed message per destination."""
 
 from __future__ import annotations
 
@@ -9,19 +9,20 @@ from aiokafka import ConsumerRecord, TopicPartition
 
 from engine.events.envelope import CloudEventHeaders
 from engine.events.headers import kafka_headers
+from engine.events.matching import ROUTEBRIEFJE_DECODER
 from engine.events.route import ROUTE_ENCODER, ROUTE_SOURCE, ROUTE_TYPE, GerouteerdSignaal
-from engine.events.signaal_ontvangen import SIGNAAL_LOG_DECODER
+from engine.handlers.knelpunten import KnelpuntenLezer
 from engine.handlers.stage import Bron, Uitvoer
 from engine.metrics import Metrics
 from engine.reference import Gebiedsindeling
 from engine.routing import route, topic_van
-from engine.topics import SIGNAAL_LOG
+from engine.topics import GEMATCHT
 
-BRON = Bron(topics=(SIGNAAL_LOG,))
+BRON = Bron(topics=(GEMATCHT,))
 
 
 class Routeren:
-    """Decides and writes the routes of each accepted signal."""
+    """Decides and writes the routes of each signal, as of the HKPs and casussen known now."""
 
     name = "routeren"
 
@@ -29,24 +30,28 @@ class Routeren:
         self,
         *,
         gebied: Gebiedsindeling,
+        knelpunten: KnelpuntenLezer,
         metrics: Metrics,
         klok: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.gebied = gebied
+        self.knelpunten = knelpunten
         self.metrics = metrics
         self.klok = klok
 
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
-        pass
+        await self.knelpunten.bijwerken()
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
         pass
 
     def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Uitvoer]:
-        signaal = SIGNAAL_LOG_DECODER.decode(record.value)
+        briefje = ROUTEBRIEFJE_DECODER.decode(record.value)
+        signaal = briefje.signaal
         nu = self.klok()
-        for r in route(signaal, self.gebied):
-            bericht = GerouteerdSignaal.van(signaal, r.bestemming, list(r.redenen))
+        hkps = self.knelpunten.register.matches(signaal)
+        for r in route(signaal, self.gebied, hkps, briefje.matches):
+            bericht = GerouteerdSignaal.van(signaal, r.bestemming, list(r.redenen), besloten_op=nu)
             headers = kafka_headers(
                 CloudEventHeaders(
                     specversion="1.0",

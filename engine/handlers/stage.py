@@ -53,7 +53,7 @@ class StageHandler(Protocol):
         """
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
-        """Partitions are no longer ours: drop their state."""
+        """Partitions are no longer ours: drop their state (after the batch in flight committed)."""
 
     def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterable[Uitvoer]:
         """The outputs for one record. An exception here stops the worker (nothing is committed)."""

@@ -1,9 +1,10 @@
-"""Vastleggen: de-duplicate accepted signals on `<org>:<ce_id>` and append each once to the log.
+"""Vastleggen: de-duplicate accepted signals on `<org>:<ce_id>`, append each once to the log, and
+start its routing slip; resolve casus links to signals (known now, or when they arrive).
 
-The state (ids already on the log) is derived from the log itself: before the first batch of a
-partition, the ids on the same partition of `engine.signalen` are read back. The log partition of
-an id is the candidates partition it arrived on, so the log is its own changelog and nothing else
-must be kept in step with it.
+The state — per signal id its identifiers, and links waiting for a signal not yet seen — is
+derived from the log itself: before the first batch of a partition, the same partition of
+`engine.signalen` is read back. The log partition of an id is the candidates partition it arrived
+on, so the log is its own changelog and nothing else must be kept in step with it.
 """
 
 from __future__ import annotations
@@ -11,40 +12,57 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 
+from engine import identificatoren
+from engine.events.matching import ZOEKINDEX_ENCODER, IdentificatorToegevoegd, Routebriefje
+from engine.events.signaal_ontvangen import (
+    SIGNAAL_LOG_DECODER,
+    KoppelingGevraagd,
+    SignaalOntvangen,
+)
+from engine.handlers.herstel import lees_partitie
 from engine.handlers.stage import Bron, Uitvoer
 from engine.metrics import Metrics
 from engine.reference import partnergroep
-from engine.topics import KANDIDATEN, SIGNAAL_LOG
+from engine.topics import GEMATCHT, KANDIDATEN, SIGNAAL_LOG, ZOEKINDEX
 
 log = logging.getLogger(__name__)
 
 BRON = Bron(topics=(KANDIDATEN,))
 
 
-async def lees_sleutels(bootstrap_servers: str, tp: TopicPartition) -> set[bytes]:
-    """Every key committed to one partition of a topic, read from offset 0 to its end."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    try:
-        consumer.assign([tp])
-        end = (await consumer.end_offsets([tp]))[tp]
-        await consumer.seek_to_beginning(tp)
-        keys: set[bytes] = set()
-        while await consumer.position(tp) < end:
-            batch = await consumer.getmany(tp, timeout_ms=1000, max_records=10_000)
-            for record in batch.get(tp, ()):
-                if record.key is not None:
-                    keys.add(record.key)
-        return keys
-    finally:
-        await consumer.stop()
+class _Partitie:
+    """What vastleggen knows of one partition's signals."""
+
+    def __init__(self) -> None:
+        self.signalen: dict[str, list[str]] = {}
+        """signaal_id → its identifiers."""
+        self.wachtend: dict[str, list[KoppelingGevraagd]] = {}
+        """signaal_id (not seen yet) → links waiting for it."""
+
+    def pas_toe(self, record: SignaalOntvangen | KoppelingGevraagd) -> None:
+        if isinstance(record, SignaalOntvangen):
+            self.signalen[record.signaal_id] = identificatoren.van_signaal(record)
+            self.wachtend.pop(record.signaal_id, None)
+        else:
+            self.wachtend.setdefault(record.signaal_id, []).append(record)
+
+
+def _toevoegingen(koppeling: KoppelingGevraagd, ids: list[str]) -> Iterator[Uitvoer]:
+    for ident in ids:
+        toegevoegd = IdentificatorToegevoegd(
+            identificator=ident, casus_id=koppeling.casus_id, riec=koppeling.riec
+        )
+        yield Uitvoer(ZOEKINDEX, ident.encode(), ZOEKINDEX_ENCODER.encode(toegevoegd))
+
+
+def routebriefje(signaal: SignaalOntvangen, ids: list[str]) -> Uitvoer:
+    """A signal's first step to routing: to its first identifier's index partition, or straight on."""
+    briefje = Routebriefje(signaal=signaal, te_zoeken=ids)
+    if ids:
+        return Uitvoer(ZOEKINDEX, ids[0].encode(), ZOEKINDEX_ENCODER.encode(briefje))
+    return Uitvoer(GEMATCHT, signaal.signaal_id.encode(), ZOEKINDEX_ENCODER.encode(briefje))
 
 
 class Vastleggen:
@@ -55,25 +73,43 @@ class Vastleggen:
     def __init__(self, *, bootstrap_servers: str, metrics: Metrics) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.metrics = metrics
-        self._gezien: dict[int, set[bytes]] = {}
+        self._partities: dict[int, _Partitie] = {}
 
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
         for tp in sorted(partitions):
-            if tp.partition not in self._gezien:
-                ids = await lees_sleutels(self.bootstrap_servers, TopicPartition(SIGNAAL_LOG, tp.partition))
-                self._gezien[tp.partition] = ids
-                log.info("vastleggen: partition %d holds %d signals", tp.partition, len(ids))
+            if tp.partition not in self._partities:
+                partitie = _Partitie()
+                async for record in lees_partitie(
+                    self.bootstrap_servers, TopicPartition(SIGNAAL_LOG, tp.partition)
+                ):
+                    partitie.pas_toe(SIGNAAL_LOG_DECODER.decode(record.value))
+                self._partities[tp.partition] = partitie
+                log.info("vastleggen: partition %d holds %d signals", tp.partition, len(partitie.signalen))
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
         for tp in partitions:
-            self._gezien.pop(tp.partition, None)
+            self._partities.pop(tp.partition, None)
 
     def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Uitvoer]:
-        gezien = self._gezien[record.partition]
-        groep = partnergroep(record.key.split(b":", 1)[0].decode())
-        if record.key in gezien:
+        partitie = self._partities[record.partition]
+        kandidaat = SIGNAAL_LOG_DECODER.decode(record.value)
+        if isinstance(kandidaat, KoppelingGevraagd):
+            ids = partitie.signalen.get(kandidaat.signaal_id)
+            if ids is not None:
+                yield from _toevoegingen(kandidaat, ids)
+            else:  # the signal is not here yet: keep the link on the log until it is
+                partitie.pas_toe(kandidaat)
+                yield Uitvoer(SIGNAAL_LOG, record.key, record.value, partition=record.partition)
+            return
+        groep = partnergroep(kandidaat.bron)
+        if kandidaat.signaal_id in partitie.signalen:
             self.metrics.duplicates.labels(groep).inc()
             return
-        gezien.add(record.key)
+        wachtend = partitie.wachtend.get(kandidaat.signaal_id, [])
+        partitie.pas_toe(kandidaat)
+        ids = partitie.signalen[kandidaat.signaal_id]
         self.metrics.accepted.labels(groep).inc()
         yield Uitvoer(SIGNAAL_LOG, record.key, record.value, partition=record.partition)
+        yield routebriefje(kandidaat, ids)
+        for koppeling in wachtend:
+            yield from _toevoegingen(koppeling, ids)

@@ -48,13 +48,15 @@ class Beleid:
 
 
 @dataclass(frozen=True, slots=True)
-class PartnerBericht:
-    """One Kafka message from a partner topic, as the consumer saw it."""
+class Bericht:
+    """One Kafka message from a front-door topic (partner or RIEC office), as the consumer saw it."""
 
     topic: str
     headers: Sequence[tuple[str, bytes]]
     value: bytes | None
     timestamp_ms: int
+    partition: int = 0
+    offset: int = 0
 
 
 _ENVELOPE_HEADERS = ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "content-type")
@@ -152,7 +154,7 @@ def pseudonimiseer_subject(
 
 
 def accepteer(
-    bericht: PartnerBericht,
+    bericht: Bericht,
     *,
     gebied: Gebiedsindeling,
     pseudo: Pseudonimiseerder,

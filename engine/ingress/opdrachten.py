@@ -25,7 +25,7 @@ from engine.events.opdrachten import (
 )
 from engine.events.signaal import MAX_MESSAGE_BYTES
 from engine.events.signaal_ontvangen import PersoonPseudoniem, PseudoSubject
-from engine.ingress.acceptatie import PartnerBericht, lees_envelope, lees_payload, pseudonimiseer_subject
+from engine.ingress.acceptatie import Bericht, lees_envelope, lees_payload, pseudonimiseer_subject
 from engine.ingress.bsn import bevat_bsn_token
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.reference import RIECS, Gebiedsindeling
@@ -55,7 +55,7 @@ def _controleer_knelpunt(hkp: WijsHandhavingsknelpuntAan, subjecten: list[Pseudo
 
 
 def accepteer_opdracht(
-    bericht: PartnerBericht, *, gebied: Gebiedsindeling, pseudo: Pseudonimiseerder, nu: datetime
+    bericht: Bericht, *, gebied: Gebiedsindeling, pseudo: Pseudonimiseerder, nu: datetime
 ) -> OpdrachtOntvangen:
     """Accept a RIEC command for its aggregate's writer, or raise `Weigering` for the DLQ.
 
@@ -103,4 +103,8 @@ def accepteer_opdracht(
         aggregaat=aggregaat_sleutel(opdracht),  # type: ignore[arg-type]
         opdracht=msgspec.Raw(encode_zonder_subjecten(opdracht)),
         subjecten=subjecten,
+        bron_topic=bericht.topic,
+        bron_partitie=bericht.partition,
+        bron_offset=bericht.offset,
+        bron_timestamp=bericht.timestamp_ms,
     )

@@ -10,7 +10,7 @@ import pytest
 
 from engine.errors import Weigering
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, PersoonPseudoniem
-from engine.ingress.acceptatie import Beleid, PartnerBericht, accepteer
+from engine.ingress.acceptatie import Beleid, Bericht, accepteer
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.reference import gebiedsindeling
 from tests.fixtures import TEST_KEY, VALID_BSN, encode, headers, payload
@@ -21,16 +21,16 @@ PSEUDO = Pseudonimiseerder(TEST_KEY)
 
 def bericht(
     org: str = "gm0363", body: dict[str, Any] | None = None, *, value: bytes | None = None, **hdrs: str
-) -> PartnerBericht:
+) -> Bericht:
     raw = value if value is not None else encode(body if body is not None else payload())
-    return PartnerBericht(f"partner.{org}.signalen", headers(org, **hdrs), raw, 1_772_452_800_000)
+    return Bericht(f"partner.{org}.signalen", headers(org, **hdrs), raw, 1_772_452_800_000)
 
 
-def accept(b: PartnerBericht, beleid: Beleid | None = None):  # type: ignore[no-untyped-def]
+def accept(b: Bericht, beleid: Beleid | None = None):  # type: ignore[no-untyped-def]
     return accepteer(b, gebied=gebiedsindeling(), pseudo=PSEUDO, beleid=beleid or Beleid(), nu=NU)
 
 
-def refusal(b: PartnerBericht, beleid: Beleid | None = None) -> Weigering:
+def refusal(b: Bericht, beleid: Beleid | None = None) -> Weigering:
     with pytest.raises(Weigering) as info:
         accept(b, beleid)
     assert VALID_BSN not in info.value.reden
@@ -78,7 +78,7 @@ def test_postcode_kenteken_and_themes_are_normalised() -> None:
         ("empty value", bericht(value=b""), "not_json", "empty"),
         (
             "no envelope",
-            PartnerBericht("partner.gm0363.signalen", [], encode(payload()), 0),
+            Bericht("partner.gm0363.signalen", [], encode(payload()), 0),
             "envelope_invalid",
             "ce_",
         ),
@@ -152,14 +152,14 @@ def test_postcode_kenteken_and_themes_are_normalised() -> None:
         ("bsn as ce_id", bericht(ce_id=f"id-{VALID_BSN}"), "bsn_in_id", "ce_id"),
         (
             "unknown partner",
-            PartnerBericht("partner.acme.signalen", headers("acme"), encode(payload()), 0),
+            Bericht("partner.acme.signalen", headers("acme"), encode(payload()), 0),
             "unknown_partner",
             "partner.acme",
         ),
     ],
     ids=lambda v: v if isinstance(v, str) and " " in v else "",
 )
-def test_bad_input_is_refused_with_a_reason(case: str, b: PartnerBericht, code: str, words: str) -> None:
+def test_bad_input_is_refused_with_a_reason(case: str, b: Bericht, code: str, words: str) -> None:
     weigering = refusal(b)
     assert weigering.code == code, weigering.reden
     assert words in weigering.reden

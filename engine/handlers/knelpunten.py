@@ -1,0 +1,53 @@
+"""Every worker's copy of the HKP register, read from `engine.knelpunten` (one partition)."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from engine.events.casus import (
+    GEBEURTENIS_DECODER,
+    HandhavingsknelpuntAangewezen,
+    HandhavingsknelpuntBeeindigd,
+)
+from engine.knelpunten import Knelpuntenregister
+from engine.topics import KNELPUNTEN
+
+_TP = TopicPartition(KNELPUNTEN, 0)
+
+
+class KnelpuntenLezer:
+    """Keeps a register up to date; `bijwerken` reads everything committed so far."""
+
+    def __init__(self, bootstrap_servers: str) -> None:
+        self.register = Knelpuntenregister()
+        self.bootstrap_servers = bootstrap_servers
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def bijwerken(self) -> None:
+        """Read the register's log to its current end: HKP events committed before this call count.
+
+        Called before each routing batch, so a signal is routed against every HKP designated or
+        ended before its batch began ("as of" that moment).
+        """
+        if self._consumer is None:  # created in the worker's event loop, on first use
+            self._consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap_servers,
+                enable_auto_commit=False,
+                isolation_level="read_committed",
+                auto_offset_reset="earliest",
+            )
+            await self._consumer.start()
+            self._consumer.assign([_TP])
+            await self._consumer.seek_to_beginning(_TP)
+        consumer = self._consumer
+        end = (await consumer.end_offsets([_TP]))[_TP]
+        while await consumer.position(_TP) < end:
+            batch = await consumer.getmany(_TP, timeout_ms=500, max_records=10_000)
+            for record in batch.get(_TP, ()):
+                g = GEBEURTENIS_DECODER.decode(record.value)
+                if isinstance(g, HandhavingsknelpuntAangewezen | HandhavingsknelpuntBeeindigd):
+                    self.register.pas_toe(g)
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()

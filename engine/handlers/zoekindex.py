@@ -1,0 +1,96 @@
+"""Zoekindex: one stage owns the open-casus index, partitioned by identifier.
+
+Index changes and routing slips arrive on the same topic keyed by identifier, so on each partition
+a slip sees every index change appended before it. A slip takes the matches of its first
+identifier and moves on to the partition of the next; after the last it goes to routeren. Every
+index change is written to the compacted changelog `engine.casusindex` on the same partition, in the
+same transaction, and read back when a partition is assigned.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import msgspec
+from aiokafka import ConsumerRecord, TopicPartition
+
+from engine.casusindex import CasusIndex
+from engine.events.matching import (
+    ZOEKINDEX_DECODER,
+    ZOEKINDEX_ENCODER,
+    CasusGesloten,
+    IdentificatorToegevoegd,
+)
+from engine.handlers.herstel import lees_partitie
+from engine.handlers.stage import Bron, Uitvoer
+from engine.topics import CASUSINDEX, GEMATCHT, ZOEKINDEX
+
+log = logging.getLogger(__name__)
+
+BRON = Bron(topics=(ZOEKINDEX,))
+_GESLOTEN = "gesloten:"
+_STAND = msgspec.json.Decoder(dict[str, str])
+
+
+def _changelog(index: CasusIndex, identificator: str, partition: int) -> Uitvoer:
+    stand = index.stand(identificator)
+    value = msgspec.json.encode(stand) if stand else None  # None: a tombstone, compacted away
+    return Uitvoer(CASUSINDEX, identificator.encode(), value, partition=partition)
+
+
+class Zoekindex:
+    """Keeps the index and moves routing slips along."""
+
+    name = "zoekindex"
+
+    def __init__(self, *, bootstrap_servers: str) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self._index: dict[int, CasusIndex] = {}
+
+    def identificatoren(self) -> int:
+        """How many identifiers this worker's partitions hold (for the gauge)."""
+        return sum(len(i) for i in self._index.values())
+
+    async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
+        for tp in sorted(partitions):
+            if tp.partition not in self._index:
+                index = CasusIndex()
+                async for record in lees_partitie(
+                    self.bootstrap_servers, TopicPartition(CASUSINDEX, tp.partition)
+                ):
+                    key = record.key.decode()
+                    if key.startswith(_GESLOTEN):
+                        index.herstel_gesloten(key.removeprefix(_GESLOTEN))
+                    else:
+                        index.herstel(key, _STAND.decode(record.value) if record.value else {})
+                self._index[tp.partition] = index
+                log.info("zoekindex: partition %d holds %d identifiers", tp.partition, len(index))
+
+    async def on_revoked(self, partitions: set[TopicPartition]) -> None:
+        for tp in partitions:
+            self._index.pop(tp.partition, None)
+
+    def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Uitvoer]:
+        index = self._index[record.partition]
+        bericht = ZOEKINDEX_DECODER.decode(record.value)
+        match bericht:
+            case IdentificatorToegevoegd(identificator=ident, casus_id=casus_id, riec=riec):
+                if index.voeg_toe(ident, casus_id, riec):
+                    yield _changelog(index, ident, record.partition)
+            case CasusGesloten(casus_id=casus_id):
+                for ident in index.sluit(casus_id):
+                    yield _changelog(index, ident, record.partition)
+                yield Uitvoer(CASUSINDEX, f"{_GESLOTEN}{casus_id}".encode(), b"1", partition=record.partition)
+            case _:
+                verder = msgspec.structs.replace(
+                    bericht,
+                    te_zoeken=bericht.te_zoeken[1:],
+                    matches=[*bericht.matches, *index.zoek(bericht.te_zoeken[0])],
+                )
+                if verder.te_zoeken:
+                    yield Uitvoer(ZOEKINDEX, verder.te_zoeken[0].encode(), ZOEKINDEX_ENCODER.encode(verder))
+                else:
+                    yield Uitvoer(
+                        GEMATCHT, verder.signaal.signaal_id.encode(), ZOEKINDEX_ENCODER.encode(verder)
+                    )
