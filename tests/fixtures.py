@@ -47,3 +47,11 @@ def headers(org: str, ce_id: str | None = None, **overrides: str) -> list[tuple[
 
 def encode(body: dict[str, Any]) -> bytes:
     return orjson.dumps(body)
+
+
+def command_headers(
+    riec: str, ce_type: str, ce_id: str | None = None, **overrides: str
+) -> list[tuple[str, bytes]]:
+    """CloudEvents headers of a RIEC office's command."""
+    attributes = {"ce_source": f"urn:nl:riec:riec:{riec}", "ce_type": ce_type, **overrides}
+    return headers("x", ce_id, **attributes)

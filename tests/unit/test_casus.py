@@ -1,0 +1,203 @@
+"""Given a casus, HKP or beeld's events, when a command arrives, then these events — or a refusal
+that changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import pytest
+
+from engine.casus import Aggregaat, Casus, al_verwerkt, beslis, pas_toe
+from engine.errors import Weigering
+from engine.events.casus import (
+    AfpakkenGeregistreerd,
+    CasusAfgesloten,
+    CasusGeopend,
+    Gebeurtenis,
+    HandhavingsknelpuntAangewezen,
+    HandhavingsknelpuntBeeindigd,
+    InterventieadviesGegeven,
+    OpdrachtOntvangen,
+    SignaalGekoppeld,
+)
+from engine.events.signaal_ontvangen import PersoonPseudoniem
+
+T = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+_teller = iter(range(10**6))
+
+
+def opdracht(
+    ce_type: str, riec: str = "rotterdam", ce_id: str | None = None, **payload: Any
+) -> OpdrachtOntvangen:
+    aggregaat = (
+        f"hkp:{payload['hkp_id']}" if "hkp_id" in payload
+        else f"beeld:{payload['beeld_id']}" if "beeld_id" in payload
+        else f"casus:{payload['casus_id']}"
+    )  # fmt: skip
+    return OpdrachtOntvangen(
+        opdracht_id=f"{riec}:{ce_id or next(_teller)}",
+        riec=riec,
+        ce_type=f"nl.riec.{ce_type}.v1",
+        tijd=T,
+        ontvangen_op=T,
+        aggregaat=aggregaat,
+        opdracht=msgspec.Raw(msgspec.json.encode(payload)),
+        subjecten=[PersoonPseudoniem(pseudoniem="p" * 64)] if ce_type.endswith("aanwijzen") else [],
+    )
+
+
+OPEN = {
+    "casus_id": "R-1",
+    "naam": "Vakantiepark",
+    "bron": "inbreng",
+    "signalen": ["politie:a"],
+    "themas": ["drugs"],
+}
+ADVIES = {"casus_id": "R-1", "advies_id": "A1", "soorten": ["bibob", "fiscaal"], "uitvoerder": "gm0599", "coordinator": "RIEC"}  # fmt: skip
+
+
+def given(*commands: OpdrachtOntvangen) -> Aggregaat | None:
+    aggregaat: Aggregaat | None = None
+    for c in commands:
+        for g in beslis(aggregaat, c, T):
+            aggregaat = pas_toe(aggregaat, g)
+    return aggregaat
+
+
+def when(aggregaat: Aggregaat | None, command: OpdrachtOntvangen) -> list[Gebeurtenis]:
+    return beslis(aggregaat, command, T)
+
+
+def refused(aggregaat: Aggregaat | None, command: OpdrachtOntvangen) -> str:
+    with pytest.raises(Weigering) as info:
+        beslis(aggregaat, command, T)
+    return info.value.code
+
+
+def test_opening_a_casus_records_its_inbreng_themes_and_owner() -> None:
+    [g] = when(None, opdracht("casus.openen", **OPEN))
+    assert isinstance(g, CasusGeopend)
+    assert (g.casus_id, g.riec, g.signalen, g.themas, g.tijd) == (
+        "R-1",
+        "rotterdam",
+        ["politie:a"],
+        ["drugs"],
+        T,
+    )
+
+
+def test_the_werkproces_from_opening_to_closing() -> None:
+    casus = given(opdracht("casus.openen", **OPEN))
+    assert isinstance(casus, Casus) and casus.status == "geopend"
+    [gekoppeld] = when(casus, opdracht("casus.signaal_koppelen", casus_id="R-1", signaal_id="gm0599:b"))
+    assert isinstance(gekoppeld, SignaalGekoppeld)
+    casus = pas_toe(casus, gekoppeld)
+    [advies] = when(casus, opdracht("casus.interventieadvies", **ADVIES))
+    assert isinstance(advies, InterventieadviesGegeven) and advies.soorten == ["bibob", "fiscaal"]
+    casus = pas_toe(casus, advies)
+    assert isinstance(casus, Casus) and casus.status == "interventieadvies"
+    afpak = opdracht(
+        "casus.afpakken", casus_id="R-1", soort="geind", domein="fiscaal", bedrag_eurocent=125_000
+    )
+    [geind] = when(casus, afpak)
+    assert isinstance(geind, AfpakkenGeregistreerd) and geind.bedrag_eurocent == 125_000
+    [gesloten] = when(casus, opdracht("casus.afsluiten", casus_id="R-1", reden="afgerond"))
+    assert isinstance(gesloten, CasusAfgesloten)
+    casus = pas_toe(casus, gesloten)
+    assert isinstance(casus, Casus) and casus.status == "afgesloten"
+
+
+@pytest.mark.parametrize(
+    ("history", "command", "code"),
+    [
+        ([], opdracht("casus.signaal_koppelen", casus_id="R-1", signaal_id="om:x"), "unknown_casus"),
+        ([opdracht("casus.openen", **OPEN)], opdracht("casus.openen", **OPEN), "impossible_transition"),
+        ([opdracht("casus.openen", **OPEN)], opdracht("casus.openen", riec="limburg", **OPEN), "id_taken"),
+        (
+            [opdracht("casus.openen", **OPEN)],
+            opdracht("casus.afpakken", casus_id="R-1", soort="opgelegd", domein="fiscaal", bedrag_eurocent=1),
+            "impossible_transition",
+        ),
+        (
+            [opdracht("casus.openen", **OPEN), opdracht("casus.afsluiten", casus_id="R-1", reden="x")],
+            opdracht("casus.signaal_koppelen", casus_id="R-1", signaal_id="om:x"),
+            "impossible_transition",
+        ),
+        (
+            [opdracht("casus.openen", **OPEN), opdracht("casus.afsluiten", casus_id="R-1", reden="x")],
+            opdracht("casus.afsluiten", casus_id="R-1", reden="again"),
+            "impossible_transition",
+        ),
+        (
+            [opdracht("casus.openen", **OPEN), opdracht("casus.interventieadvies", **ADVIES)],
+            opdracht("casus.interventieadvies", **ADVIES),
+            "impossible_transition",
+        ),
+        (
+            [opdracht("casus.openen", **OPEN)],
+            opdracht("casus.afsluiten", riec="den-haag", casus_id="R-1", reden="not mine"),
+            "not_owner",
+        ),
+        ([], opdracht("handhavingsknelpunt.beeindigen", hkp_id="H-1"), "unknown_hkp"),
+    ],
+    ids=[
+        "unknown casus",
+        "open twice",
+        "id of another RIEC",
+        "afpakken before advies",
+        "link after closing",
+        "close twice",
+        "same advies twice",
+        "another RIEC closes",
+        "end unknown HKP",
+    ],
+)
+def test_impossible_commands_are_refused(
+    history: list[OpdrachtOntvangen], command: OpdrachtOntvangen, code: str
+) -> None:
+    assert refused(given(*history), command) == code
+
+
+def test_afpakken_after_closing_is_allowed_once_advice_was_given() -> None:
+    casus = given(
+        opdracht("casus.openen", **OPEN),
+        opdracht("casus.interventieadvies", **ADVIES),
+        opdracht("casus.afsluiten", casus_id="R-1", reden="x"),
+    )
+    afpak = opdracht(
+        "casus.afpakken", casus_id="R-1", soort="beslag", domein="strafrechtelijk", bedrag_eurocent=9
+    )
+    assert len(when(casus, afpak)) == 1
+
+
+def test_the_same_command_again_is_recognised_and_changes_nothing() -> None:
+    first = opdracht("casus.openen", ce_id="c-1", **OPEN)
+    casus = given(first)
+    assert al_verwerkt(casus, first.opdracht_id)
+    assert not al_verwerkt(casus, "rotterdam:c-2")
+
+
+def test_linking_a_signal_already_brought_in_changes_nothing() -> None:
+    casus = given(opdracht("casus.openen", **OPEN))
+    assert when(casus, opdracht("casus.signaal_koppelen", casus_id="R-1", signaal_id="politie:a")) == []
+
+
+def test_hkp_designated_and_ended_only_by_its_own_riec() -> None:
+    aanwijzen = opdracht(
+        "handhavingsknelpunt.aanwijzen", riec="amsterdam-amstelland", hkp_id="H-1", naam="Westelijk havengebied",
+        soort="gebied", postcodes=["1013", "1044AB"], geldig_van="2026-01-01",
+    )  # fmt: skip
+    [g] = when(None, aanwijzen)
+    assert isinstance(g, HandhavingsknelpuntAangewezen) and g.postcodes == ["1013", "1044AB"]
+    hkp = given(aanwijzen)
+    assert (
+        refused(hkp, opdracht("handhavingsknelpunt.beeindigen", riec="rotterdam", hkp_id="H-1"))
+        == "not_owner"
+    )
+    [ended] = when(hkp, opdracht("handhavingsknelpunt.beeindigen", riec="amsterdam-amstelland", hkp_id="H-1"))
+    assert isinstance(ended, HandhavingsknelpuntBeeindigd)
+    hkp = pas_toe(hkp, ended)
+    again = opdracht("handhavingsknelpunt.beeindigen", riec="amsterdam-amstelland", hkp_id="H-1")
+    assert refused(hkp, again) == "impossible_transition"
