@@ -33,9 +33,15 @@ THEMA_WEIGHTS = {
     "regionaal": 314,
 }
 REGIONALE_THEMAS = (
-    "vakantieparken", "bedrijventerreinen", "prostitutiebranche", "afvalcriminaliteit",
-    "glastuinbouw", "arbeidsuitbuiting", "jonge-aanwas",
-)  # fmt: skip
+    "vakantieparken",
+    "bedrijventerreinen",
+    "prostitutiebranche",
+    "afvalcriminaliteit",
+    "glastuinbouw",
+    "arbeidsuitbuiting",
+    "jonge-aanwas",
+)
+ADVIES_SOORTEN = ["bestuurlijk", "bibob", "strafrechtelijk", "fiscaal", "overig"]
 SBI = ("6831", "6810", "4941", "5610", "9604", "4511", "0113", "4120")
 OMSCHRIJVINGEN = (
     "Contante aankoop van een pand ver boven de WOZ-waarde.",
@@ -57,10 +63,22 @@ class Voorbeeld:
     ce_id: str
     ce_source: str
     value: dict[str, Any] | bytes
+    ce_type: str = "nl.riec.signaal.v1"
+
+    @property
+    def topic(self) -> str:
+        if self.ce_source.startswith("urn:nl:riec:riec:"):
+            return f"riec.{self.org}.opdrachten"
+        return f"partner.{self.org}.signalen"
 
 
 def _kies(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _initialen(riec: str) -> str:
+    """AA for amsterdam-amstelland, ZWB for zeeland-west-brabant: a readable casus id prefix."""
+    return "".join(part[0] for part in riec.split("-")).upper() if "-" in riec else riec[:3].upper()
 
 
 def _bsn(rng: random.Random) -> str:
@@ -75,6 +93,7 @@ class SampleTraffic:
 
     def __init__(self, gebied: Gebiedsindeling, seed: int, bad_ratio: float = 0.02) -> None:
         self.rng = random.Random(seed)
+        self.seed = seed
         self.bad_ratio = bad_ratio
         self.gemeenten_per_riec: dict[str, list[str]] = {}
         for g in gebied.gemeenten.values():
@@ -82,14 +101,31 @@ class SampleTraffic:
         self.pc4_per_gemeente: dict[str, list[str]] = {}
         for pc4, code in sorted(gebied.pc4.items()):
             self.pc4_per_gemeente.setdefault(code, []).append(pc4)
+        # Persons, companies and vehicles that casussen and HKPs are about; some signals name them.
+        self.bekenden: list[dict[str, Any]] = [self._bekende() for _ in range(60)]
 
     def _postcode(self, gemeente: str) -> str:
         letters = "".join(self.rng.choice("ABCDEFGHJKLMNPRSTVWXZ") for _ in range(2))
         return self.rng.choice(self.pc4_per_gemeente[gemeente]) + letters
 
+    def _bekende(self) -> dict[str, Any]:
+        rng = self.rng
+        match rng.randrange(3):
+            case 0:
+                return {"type": "persoon", "bsn": _bsn(rng)}
+            case 1:
+                return {
+                    "type": "rechtspersoon",
+                    "kvk": str(rng.randrange(10_000_000, 99_999_999)),
+                    "sbi": ["6831"],
+                }
+        return {"type": "voertuig", "kenteken": f"{rng.randrange(10, 99)}-KB-{rng.randrange(1, 9)}"}
+
     def _subjecten(self, gemeente: str) -> list[dict[str, Any]]:
         rng = self.rng
         subjecten: list[dict[str, Any]] = []
+        if rng.random() < 0.08:
+            subjecten.append(rng.choice(self.bekenden))
         if rng.random() < 0.6:
             subjecten.append({"type": "persoon", "bsn": _bsn(rng)})
         if rng.random() < 0.4:
@@ -155,6 +191,94 @@ class SampleTraffic:
         else:
             return Voorbeeld("toeslagen", good.ce_id, "urn:nl:riec:partner:toeslagen", body)
         return Voorbeeld(good.org, good.ce_id, good.ce_source, body)
+
+    def _opdracht(self, riec: str, soort: str, body: dict[str, Any]) -> Voorbeeld:
+        ce_id = str(uuid.UUID(int=self.rng.getrandbits(128)))
+        return Voorbeeld(riec, ce_id, f"urn:nl:riec:riec:{riec}", body, f"nl.riec.{soort}.v1")
+
+    def opdrachten(self, vandaag: date) -> Iterator[Voorbeeld]:
+        """What RIEC offices do before the signals: HKPs designated, casussen opened and worked on."""
+        rng = self.rng
+        van = (vandaag - timedelta(days=365)).isoformat()
+        for n, riec in enumerate(RIEC_WEIGHTS):
+            gemeente = rng.choice(self.gemeenten_per_riec[riec])
+            pc4s = self.pc4_per_gemeente[gemeente][:2]
+            yield self._opdracht(
+                riec,
+                "handhavingsknelpunt.aanwijzen",
+                {
+                    "hkp_id": f"HKP-{_initialen(riec)}-{self.seed}-gebied",
+                    "naam": f"Bedrijventerrein {gemeente}",
+                    "soort": "gebied",
+                    "postcodes": pc4s,
+                    "geldig_van": van,
+                },
+            )
+            persoon = self.bekenden[n]
+            if persoon["type"] == "persoon":
+                yield self._opdracht(
+                    riec,
+                    "handhavingsknelpunt.aanwijzen",
+                    {
+                        "hkp_id": f"HKP-{_initialen(riec)}-{self.seed}-persoon",
+                        "naam": "Malafide verhuurder",
+                        "soort": "persoon",
+                        "subjecten": [persoon],
+                        "geldig_van": van,
+                    },
+                )
+        for riec in ("zeeland-west-brabant", "oost-brabant"):  # the seed's example: malafide verhuurmakelaars
+            yield self._opdracht(
+                riec,
+                "handhavingsknelpunt.aanwijzen",
+                {
+                    "hkp_id": f"HKP-{_initialen(riec)}-{self.seed}-verhuur",
+                    "naam": "Malafide verhuurmakelaars",
+                    "soort": "branche",
+                    "sbi": ["6831"],
+                    "geldig_van": van,
+                },
+            )
+        for i, riec in enumerate(rng.choices(list(RIEC_WEIGHTS), weights=list(RIEC_WEIGHTS.values()), k=40)):
+            casus_id = f"{_initialen(riec)}-{vandaag.year}-{self.seed}-{i:03d}"
+            yield self._opdracht(
+                riec,
+                "casus.openen",
+                {
+                    "casus_id": casus_id,
+                    "naam": f"Casus {i}",
+                    "bron": rng.choice(("inbreng", "ondermijningsbeeld")),
+                    "themas": self._themas(),
+                    "subjecten": [self.bekenden[20 + i]],
+                },
+            )
+            if rng.random() < 0.5:
+                yield self._opdracht(
+                    riec,
+                    "casus.interventieadvies",
+                    {
+                        "casus_id": casus_id,
+                        "advies_id": "A1",
+                        "soorten": rng.sample(ADVIES_SOORTEN, k=rng.choice((1, 2))),
+                        "uitvoerder": "gemeente",
+                        "coordinator": f"RIEC {riec}",
+                    },
+                )
+                if rng.random() < 0.5:
+                    yield self._opdracht(
+                        riec,
+                        "casus.afpakken",
+                        {
+                            "casus_id": casus_id,
+                            "soort": rng.choice(("opgelegd", "geind", "beslag")),
+                            "domein": rng.choice(("fiscaal", "strafrechtelijk", "bestuurlijk")),
+                            "bedrag_eurocent": rng.randrange(100_000, 50_000_000),
+                        },
+                    )
+            if rng.random() < 0.2:
+                yield self._opdracht(
+                    riec, "casus.afsluiten", {"casus_id": casus_id, "reden": "Interventies uitgevoerd"}
+                )
 
     def stroom(self, count: int, vandaag: date | None = None) -> Iterator[Voorbeeld]:
         vandaag = vandaag or datetime.now(UTC).date()

@@ -18,23 +18,24 @@ import click
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from engine.events.envelope import CloudEventHeaders, partner_source
+from engine.events.envelope import CloudEventHeaders, partner_source, riec_source
 from engine.events.headers import kafka_headers
+from engine.events.opdrachten import OPDRACHT_TYPES
 from engine.events.signaal import SIGNAAL_TYPE
-from engine.reference import gebiedsindeling
+from engine.reference import RIECS, gebiedsindeling
 from engine.sample import SampleTraffic, Voorbeeld
-from engine.topics import partner_topic
+from engine.topics import partner_topic, route_bestemmingen
 
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 
 
-def _headers(ce_id: str, source: str) -> list[tuple[str, bytes]]:
+def _headers(ce_id: str, source: str, ce_type: str = SIGNAAL_TYPE) -> list[tuple[str, bytes]]:
     return kafka_headers(
         CloudEventHeaders(
             specversion="1.0",
             id=ce_id,
             source=source,
-            type=SIGNAAL_TYPE,
+            type=ce_type,
             time=datetime.now(UTC),
             datacontenttype="application/json",
         )
@@ -48,7 +49,7 @@ async def _send(messages: list[Voorbeeld], rate: float) -> None:
         started = time.monotonic()
         for i, m in enumerate(messages):
             value = m.value if isinstance(m.value, bytes) else orjson.dumps(m.value)
-            await producer.send(partner_topic(m.org), value, headers=_headers(m.ce_id, m.ce_source))
+            await producer.send(m.topic, value, headers=_headers(m.ce_id, m.ce_source, m.ce_type))
             if rate > 0:
                 await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.monotonic()))
         await producer.flush()
@@ -89,15 +90,35 @@ def publish(org: str, ce_id: str | None, payload: Path) -> None:
 
 
 @cli.command()
+@click.option("--riec", required=True, type=click.Choice(RIECS), help="The RIEC office giving the command.")
+@click.option(
+    "--type", "soort", required=True, type=click.Choice(sorted(OPDRACHT_TYPES)), help="The command's ce_type."
+)
+@click.option("--ce-id", default=None, help="CloudEvents id; a new UUID when omitted.")
+@click.argument("payload", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def opdracht(riec: str, soort: str, ce_id: str | None, payload: Path) -> None:
+    """Publish PAYLOAD (JSON) as a command of RIEC office RIEC on riec.<riec>.opdrachten."""
+    ce_id = ce_id or str(uuid.uuid4())
+    asyncio.run(_send([Voorbeeld(riec, ce_id, riec_source(riec), payload.read_bytes(), soort)], 0))
+    click.echo(f"published {riec}:{ce_id} ({soort}) on riec.{riec}.opdrachten")
+
+
+@cli.command()
 @click.option("--count", default=2000, show_default=True)
 @click.option(
     "--rate", default=500.0, show_default=True, help="Messages per second; 0 for as fast as possible."
 )
-@click.option("--seed", default=2021, show_default=True)
-def sample(count: int, rate: float, seed: int) -> None:
+@click.option("--seed", type=int, default=None, help="Repeat a run's ids (they are then duplicates).")
+def sample(count: int, rate: float, seed: int | None) -> None:
     """Publish COUNT sample signals in the proportions of the Jaarverslag 2021 (about 2% bad)."""
-    messages = list(SampleTraffic(gebiedsindeling(), seed).stroom(count))
-    click.echo(f"publishing {count} sample messages (seed {seed}) to partner topics ...")
+    seed = seed if seed is not None else time.time_ns() % 1_000_000
+    traffic = SampleTraffic(gebiedsindeling(), seed)
+    commands = list(traffic.opdrachten(datetime.now(UTC).date()))
+    click.echo(f"publishing {len(commands)} RIEC commands (handhavingsknelpunten, casussen) ...")
+    asyncio.run(_send(commands, 0))
+    time.sleep(2)  # let the engine record them, so the signals below can match them
+    messages = list(traffic.stroom(count))
+    click.echo(f"publishing {count} sample signals (seed {seed}) to partner topics ...")
     asyncio.run(_send(messages, rate))
     per_org = Counter(m.org for m in messages)
     click.echo(f"published from {len(per_org)} partners; busiest: {per_org.most_common(3)}")
@@ -119,10 +140,42 @@ def tail(topics: tuple[str, ...], seconds: float, show: int) -> None:
                 click.echo(f"    refused: {reason.decode()}")
             else:
                 message = orjson.loads(r.value)
-                redenen = "; ".join(x["toelichting"] for x in message.get("redenen", []))
+                redenen = " | ".join(x["toelichting"] for x in message.get("redenen", []))
                 click.echo(
                     f"    {message.get('signaal_id')}  themas={message.get('themas')}  redenen: {redenen}"
                 )
+
+
+@cli.command()
+@click.option(
+    "--since-ms", type=int, default=0, help="Only messages written after this time (ms since epoch)."
+)
+@click.option("--seconds", default=4.0, show_default=True)
+def summary(since_ms: int, seconds: float) -> None:
+    """How many signals each destination got, by routing rule, with one example per rule."""
+    topics = [f"routes.{b}" for b in route_bestemmingen()] + ["dlq.ingress"]
+    records = [r for r in asyncio.run(_tail(topics, seconds)) if r.timestamp >= since_ms]
+    per_topic = Counter(r.topic for r in records)
+    per_regel: Counter[str] = Counter()
+    voorbeeld: dict[str, str] = {}
+    redenen_dlq: Counter[str] = Counter()
+    for r in records:
+        if r.topic == "dlq.ingress":
+            redenen_dlq[dict(r.headers).get("reason_code", b"?").decode()] += 1
+            continue
+        message = orjson.loads(r.value)
+        for reden in message["redenen"]:
+            per_regel[reden["regel"]] += 1
+            voorbeeld.setdefault(
+                reden["regel"], f"{r.topic}: {message['signaal_id']}: {reden['toelichting']}"
+            )
+    click.echo("Messages per destination:")
+    for topic in topics:
+        click.echo(f"  {topic:<34} {per_topic.get(topic, 0):>6}")
+    click.echo("Reasons by routing rule, with an example of each:")
+    for regel, n in per_regel.most_common():
+        click.echo(f"  {regel:<20} {n:>6}   e.g. {voorbeeld[regel]}")
+    click.echo(f"Refused to dlq.ingress by reason: {dict(redenen_dlq.most_common())}")
 
 
 if __name__ == "__main__":

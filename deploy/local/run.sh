@@ -47,16 +47,12 @@ for _ in $(seq 1 120); do
 done
 echo "engine healthy on http://127.0.0.1:$port"
 
+since_ms=$("$py" -c 'import time; print(int(time.time() * 1000))')
 "$py" -m engine.tools sample --count "${SAMPLE_COUNT:-2000}" --rate "${SAMPLE_RATE:-500}"
 sleep 3
 echo
-echo "Where the sample signals went (read back from the route topics):"
-"$py" -m engine.tools tail --show 1 \
-  routes.riec.amsterdam-amstelland routes.riec.den-haag routes.riec.limburg \
-  routes.riec.midden-nederland routes.riec.noord-holland routes.riec.noord-nederland \
-  routes.riec.oost-nederland routes.riec.rotterdam routes.riec.zeeland-west-brabant \
-  routes.riec.oost-brabant routes.lft.omg routes.lft.vastgoed routes.lft.logistiek \
-  routes.liec.loket routes.liec.triage routes.euriec dlq.ingress
+echo "Where this run's signals went (read back from the route topics):"
+"$py" -m engine.tools summary --since-ms "$since_ms"
 cat <<MSG
 
 Where to look:
@@ -64,6 +60,7 @@ Where to look:
   health      http://127.0.0.1:$port/health
   a topic     .venv/bin/python -m engine.tools tail routes.riec.rotterdam --show 5
   by hand     .venv/bin/python -m engine.tools publish --org gm0363 docs/examples/signaal.json
+  a command   .venv/bin/python -m engine.tools opdracht --riec rotterdam --type nl.riec.casus.openen.v1 docs/examples/casus-openen.json
   engine log  $state/engine.log
 The engine keeps running; 'make stop' stops it and the broker.
 MSG
