@@ -30,10 +30,10 @@ from engine.events.casus import (
     OpdrachtOntvangen,
     SignaalGekoppeld,
 )
-from engine.events.headers import DlqHerkomst, kafka_headers
 from engine.events.matching import ZOEKINDEX_ENCODER, CasusGesloten, IdentificatorToegevoegd
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, KoppelingGevraagd
 from engine.handlers.herstel import lees_partitie
+from engine.handlers.ingress import herkomst_headers
 from engine.handlers.stage import Bron, Uitvoer
 from engine.metrics import Metrics
 from engine.topics import DLQ, GEBEURTENISSEN, KANDIDATEN, KNELPUNTEN, OPDRACHTEN_KANDIDATEN, ZOEKINDEX
@@ -141,15 +141,7 @@ class Besluiten:
             o.bron_offset,
             weigering.code,
         )
-        herkomst = DlqHerkomst(
-            reason=weigering.reden,
-            reason_code=weigering.code,
-            source_topic=o.bron_topic,
-            source_partition=o.bron_partitie,
-            source_offset=o.bron_offset,
-            source_timestamp=o.bron_timestamp,
-            refused_at=nu,
-            value_form="pseudonymised",
-        )
+        bron = (o.bron_topic, o.bron_partitie, o.bron_offset, o.bron_timestamp)
+        herkomst = herkomst_headers(weigering, bron, nu, value_form="pseudonymised")
         headers = [("ce_id", o.opdracht_id.split(":", 1)[1].encode()), ("ce_type", o.ce_type.encode())]
-        return Uitvoer(DLQ, record.key, record.value, [*headers, *kafka_headers(herkomst)])
+        return Uitvoer(DLQ, record.key, record.value, [*headers, *herkomst])

@@ -32,18 +32,32 @@ OPDRACHTEN_BRON = Bron(pattern=OPDRACHT_TOPIC.pattern)
 Acceptatie = Callable[[Bericht, datetime], Uitvoer]
 
 
-def dlq_bericht(record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime) -> Uitvoer:
-    """The refused message as it came (key, headers, bytes) plus where it came from and why."""
+def herkomst_headers(
+    weigering: Weigering,
+    bron: tuple[str, int, int, int],
+    nu: datetime,
+    value_form: str = "original",
+) -> list[tuple[str, bytes]]:
+    """The DLQ headers saying why a message was refused and where (topic, partition, offset,
+    timestamp) the refused message came from."""
+    topic, partition, offset, timestamp = bron
     herkomst = DlqHerkomst(
         reason=weigering.reden,
         reason_code=weigering.code,
-        source_topic=record.topic,
-        source_partition=record.partition,
-        source_offset=record.offset,
-        source_timestamp=record.timestamp,
+        source_topic=topic,
+        source_partition=partition,
+        source_offset=offset,
+        source_timestamp=timestamp,
         refused_at=nu,
+        value_form=value_form,
     )
-    return Uitvoer(DLQ, record.key, record.value, [*record.headers, *kafka_headers(herkomst)])
+    return kafka_headers(herkomst)
+
+
+def dlq_bericht(record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime) -> Uitvoer:
+    """The refused message as it came (key, headers, bytes) plus where it came from and why."""
+    bron = (record.topic, record.partition, record.offset, record.timestamp)
+    return Uitvoer(DLQ, record.key, record.value, [*record.headers, *herkomst_headers(weigering, bron, nu)])
 
 
 class Voordeur:
