@@ -12,12 +12,13 @@ def main() -> None:
     """Entry point of `riec-engine` and `python -m engine`; exits 2 on a configuration error."""
     try:
         settings = Settings.from_env()
+        from engine.app import create_app  # after the settings check: importing faust takes a second
+
+        app = create_app(settings)
     except ConfigurationError as e:
         print(f"riec-engine: {e}", file=sys.stderr)
         sys.exit(2)
-    from engine.app import create_app  # after the settings check: importing faust takes a second
-
-    create_app(settings).main()
+    app.main()
 
 
 if __name__ == "__main__":

@@ -10,16 +10,20 @@ import logging
 from typing import Any
 
 import faust
-from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from mode import Service
 from prometheus_client import CollectorRegistry
 
 from engine.handlers import besluiten, ingress, routeren, vastleggen, zoekindex
+from engine.handlers.audit import AuditSchrijver
 from engine.handlers.knelpunten import KnelpuntenLezer
+from engine.handlers.projecties import Projecties
 from engine.handlers.stage import Bron, Stage, StageHandler
 from engine.ingress.acceptatie import Beleid
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.metrics import Metrics
+from engine.projections import api
+from engine.projections.toegang import lees_tokens
 from engine.reference import gebiedsindeling
 from engine.settings import Settings
 from engine.topics import declare, engine_topics
@@ -37,12 +41,13 @@ class Pijplijn(Service):
     """
 
     def __init__(
-        self, settings: Settings, stages: list[Stage], knelpunten: KnelpuntenLezer, **kwargs: Any
+        self, settings: Settings, services: list[Service], clients: list[Any], **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         self.settings = settings
-        self.stages = stages
-        self.knelpunten = knelpunten
+        self.services = services
+        self.clients = clients
+        """Kafka clients the services share, created on first use; stopped with the pipeline."""
         self.gereed = False
 
     async def on_start(self) -> None:
@@ -53,12 +58,13 @@ class Pijplijn(Service):
         )
         if created:
             log.info("declared %d topics", len(created))
-        for stage in self.stages:
-            await self.add_runtime_dependency(stage)
+        for service in self.services:
+            await self.add_runtime_dependency(service)
         self.gereed = True
 
     async def on_stop(self) -> None:
-        await self.knelpunten.stop()
+        for client in self.clients:
+            await client.stop()
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -80,8 +86,13 @@ def create_app(settings: Settings) -> faust.App:
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     registry = CollectorRegistry()
-    setup_prometheus_sensors(app, registry=registry, name_prefix="faust")
+    # faust's Prometheus sensor, as setup_prometheus_sensors installs it, but served by our own
+    # /metrics page, which asks for an ops token once tokens are configured.
+    app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(registry, "faust"))
     metrics = Metrics(registry)
+    tokens = lees_tokens(settings.tokens_file)
+    if not tokens:
+        log.warning("ENGINE_TOKENS_FILE is not set: the API refuses every request; /metrics is open")
     gebied = gebiedsindeling()
     beleid = Beleid(geweigerde_partners=settings.geweigerde_partners)
     pseudo = Pseudonimiseerder(settings.pseudonym_key)
@@ -115,8 +126,18 @@ def create_app(settings: Settings) -> faust.App:
         stage(index, zoekindex.BRON),
         stage(routeren.Routeren(gebied=gebied, knelpunten=knelpunten, metrics=metrics), routeren.BRON),
     ]
-    pijplijn = Pijplijn(settings, stages, knelpunten)
+    projecties = Projecties(bootstrap)
+    audit = AuditSchrijver(bootstrap)
+    pijplijn = Pijplijn(settings, [*stages, projecties], [knelpunten, audit])
     app.service(pijplijn)  # type: ignore[arg-type]  # faust accepts instances too
+    api.registreer(
+        app,
+        staat=lambda: projecties.staat,
+        posities=lambda: {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(projecties.posities.items())},
+        tokens=tokens,
+        audit=audit,
+        registry=registry,
+    )
 
     @app.page("/health")
     async def health(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 
 async def lees_partitie(
@@ -28,3 +29,20 @@ async def lees_partitie(
                 yield record
     finally:
         await consumer.stop()
+
+
+async def partities(bootstrap_servers: str, topics: tuple[str, ...]) -> list[TopicPartition]:
+    """Every partition of these topics, as the broker describes them now."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        beschreven = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    gevonden = {
+        t["topic"]: sorted(p["partition"] for p in t["partitions"]) for t in beschreven if t["partitions"]
+    }
+    missing = [t for t in topics if t not in gevonden]
+    if missing:
+        raise RuntimeError(f"topics not found on the broker: {missing}")
+    return [TopicPartition(t, p) for t in topics for p in gevonden[t]]

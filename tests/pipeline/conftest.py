@@ -3,6 +3,7 @@ fresh state) and a real engine worker process against it."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
+
+from engine.reference import LFTS, RIECS
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKER_PORT = int(os.environ.get("TEST_KAFKA_PORT", "19092"))
@@ -39,14 +42,26 @@ def broker() -> Iterator[str]:
     kafka("stop")
 
 
+PRINCIPALS = [*(f"riec:{r}" for r in RIECS), *(f"lft:{lft}" for lft in LFTS), "liec", "ops"]
+
+
+def write_tokens(path: Path) -> dict[str, str]:
+    """A tokens file with one token per principal; returns principal → token."""
+    tokens = {p: f"test-{secrets.token_hex(16)}" for p in PRINCIPALS}
+    path.write_text(json.dumps({t: p for p, t in tokens.items()}))
+    return tokens
+
+
 @dataclass
 class Worker:
-    """An engine worker process, its web address and its log (to check for leaked identifiers)."""
+    """An engine worker process, its web address, its log (to check for leaked identifiers) and a
+    bearer token per principal."""
 
     process: subprocess.Popen[bytes]
     url: str
     log: Path
     key: str
+    tokens: dict[str, str]
 
     def health(self) -> int:
         try:
@@ -61,15 +76,36 @@ class Worker:
         """SIGKILL the worker mid-stream and start it again with the same identity and key."""
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
-        self.process = start_worker(self.log.parent, self.key).process
+        self.process = start_worker(self.log.parent, self.key, self.tokens).process
 
-    def get(self, path: str) -> str:
-        with urllib.request.urlopen(f"{self.url}{path}", timeout=5) as response:
+    def get(self, path: str, principal: str = "ops") -> str:
+        request = urllib.request.Request(
+            f"{self.url}{path}", headers={"Authorization": f"Bearer {self.tokens[principal]}"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
             return str(response.read().decode())
 
+    def request(
+        self, path: str, principal: str | None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """GET as `principal` (None: without a token); returns status, headers and body."""
+        hs = dict(headers or {})
+        if principal is not None:
+            hs["Authorization"] = f"Bearer {self.tokens[principal]}"
+        try:
+            with urllib.request.urlopen(
+                urllib.request.Request(f"{self.url}{path}", headers=hs), timeout=10
+            ) as r:
+                return r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
 
-def start_worker(tmp: Path, key: str) -> Worker:
+
+def start_worker(tmp: Path, key: str, tokens: dict[str, str] | None = None) -> Worker:
     log = tmp / "worker.log"
+    tokens_file = tmp / "tokens.json"
+    if tokens is None:
+        tokens = write_tokens(tokens_file)
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP,
@@ -79,6 +115,7 @@ def start_worker(tmp: Path, key: str) -> Worker:
         "ENGINE_WORKER_ID": "test-worker",
         "ENGINE_DATA_DIR": str(tmp / "data"),
         "ENGINE_TOPIC_REFRESH_MS": "1000",
+        "ENGINE_TOKENS_FILE": str(tokens_file),
     }
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -88,7 +125,7 @@ def start_worker(tmp: Path, key: str) -> Worker:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    worker = Worker(process, f"http://127.0.0.1:{WEB_PORT}", log, key)
+    worker = Worker(process, f"http://127.0.0.1:{WEB_PORT}", log, key, tokens)
     deadline = time.monotonic() + 90
     while worker.health() != 200:
         if process.poll() is not None or time.monotonic() > deadline:

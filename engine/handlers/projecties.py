@@ -1,0 +1,88 @@
+"""Feeding the projections: every worker reads the route topics, the casus log and the signal log
+from offset 0 into its read models (no consumer group: each worker holds all of them, so any worker
+can answer a dashboard). `bouw` does the same in one go up to given positions, for replay."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from mode import Service
+
+from engine.handlers.herstel import partities
+from engine.projections.staat import ProjectieStaat
+from engine.routing import topic_van
+from engine.topics import GEBEURTENISSEN, SIGNAAL_LOG, route_bestemmingen
+
+log = logging.getLogger(__name__)
+
+BRONNEN = (GEBEURTENISSEN, SIGNAAL_LOG, *(topic_van(b) for b in route_bestemmingen()))
+Posities = dict[TopicPartition, int]
+
+
+async def _consumer(bootstrap_servers: str) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    tps = await partities(bootstrap_servers, BRONNEN)
+    await consumer.start()
+    consumer.assign(tps)
+    await consumer.seek_to_beginning(*tps)
+    return consumer, tps
+
+
+async def bouw(bootstrap_servers: str, tot: Posities) -> ProjectieStaat:
+    """Fresh projections from offset 0 up to (not including) the given positions."""
+    staat = ProjectieStaat()
+    consumer, tps = await _consumer(bootstrap_servers)
+    try:
+        open_ = {tp for tp in tps if tot.get(tp, 0) > 0}
+        consumer.assign(sorted(open_))
+        if open_:
+            await consumer.seek_to_beginning(*open_)
+        while open_:
+            batch = await consumer.getmany(*open_, timeout_ms=1000, max_records=10_000)
+            for tp, records in batch.items():
+                for record in records:
+                    if record.offset < tot[tp]:
+                        staat.pas_toe(tp.topic, record.value)
+            for tp in list(open_):
+                if await consumer.position(tp) >= tot[tp]:
+                    open_.discard(tp)
+        return staat
+    finally:
+        await consumer.stop()
+
+
+class Projecties(Service):
+    """Keeps this worker's read models up to date with the logs."""
+
+    def __init__(self, bootstrap_servers: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bootstrap_servers = bootstrap_servers
+        self.staat = ProjectieStaat()
+        self.posities: Posities = {}
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def on_start(self) -> None:
+        self._consumer, tps = await _consumer(self.bootstrap_servers)
+        log.info("projections: reading %d partitions from offset 0", len(tps))
+
+    async def on_stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    @Service.task
+    async def _lees(self) -> None:
+        assert self._consumer is not None
+        while not self.should_stop:
+            batch = await self._consumer.getmany(timeout_ms=200, max_records=5000)
+            for tp, records in batch.items():
+                for record in records:
+                    self.staat.pas_toe(tp.topic, record.value)
+                self.posities[tp] = records[-1].offset + 1

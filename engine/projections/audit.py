@@ -1,0 +1,84 @@
+"""Accounting for every read of personal data: one record per read in the form of the Dutch
+standard Logboek Dataverwerkingen (LDV): trace and span ids, status, name, start and end time,
+resource, and `dpl.*` attributes. It holds pseudonyms and ids, never a raw identifier."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+VERWERKINGSACTIVITEITEN = {
+    "inbox": "urn:nl:riec:verwerkingsactiviteit:signalen-inzien",
+    "casus": "urn:nl:riec:verwerkingsactiviteit:casus-inzien",
+}
+"""Processing activities (register of the AVG art. 30) a dashboard read belongs to."""
+DOEL = "Integrale aanpak ondermijning: RIEC-LIEC-convenant, Wet gegevensverwerking samenwerkingsverbanden"
+SUBJECT_ID_TYPE = "urn:nl:riec:pseudoniem:hmac-sha256-bsn"
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
+
+
+class Verwerkingslog(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One LDV log line (Logboek Dataverwerkingen, component Logboek, interface)."""
+
+    trace_id: str
+    span_id: str
+    status: Literal["Unset", "Ok", "Error"]
+    name: str
+    start_time: datetime
+    end_time: datetime
+    parent_span_id: str | None = None
+    resource: dict[str, dict[str, str]] = {}
+    attributes: dict[str, str | list[str]] = {}
+
+
+AUDIT_ENCODER = msgspec.json.Encoder()
+
+
+def trace_context(traceparent: str | None) -> tuple[str, str | None]:
+    """The trace id to log under, and the caller's span: from a W3C `traceparent`, or a new trace."""
+    match = _TRACEPARENT.match(traceparent or "")
+    if match is None:
+        return secrets.token_hex(16), None
+    return match.group(1), match.group(2)
+
+
+def leesregistratie(
+    *,
+    actor: str,
+    activiteit: str,
+    naam: str,
+    pad: str,
+    start: datetime,
+    eind: datetime,
+    traceparent: str | None,
+    signaal_ids: list[str],
+    pseudoniemen: list[str],
+    status: Literal["Unset", "Ok", "Error"] = "Ok",
+) -> Verwerkingslog:
+    """The log line of one read by `actor` of the resource at `pad`."""
+    trace_id, parent = trace_context(traceparent)
+    attributes: dict[str, str | list[str]] = {
+        "dpl.core.processing_activity_id": VERWERKINGSACTIVITEITEN[activiteit],
+        "dpl.riec.actor": actor,
+        "dpl.riec.purpose": DOEL,
+        "dpl.riec.resource": pad,
+        "dpl.riec.signaal_ids": signaal_ids,
+    }
+    if pseudoniemen:
+        attributes["dpl.core.data_subject_id"] = sorted(set(pseudoniemen))
+        attributes["dpl.core.data_subject_id_type"] = SUBJECT_ID_TYPE
+    return Verwerkingslog(
+        trace_id=trace_id,
+        span_id=secrets.token_hex(8),
+        status=status,
+        name=naam,
+        start_time=start,
+        end_time=eind,
+        parent_span_id=parent,
+        resource={"attributes": {"service.name": "riec-engine"}},
+        attributes=attributes,
+    )

@@ -1,0 +1,100 @@
+"""Casussen per RIEC: a list with state, themes and inbrengers, and each casus's timeline.
+A fold over the casus events; themes of signals brought in or linked come from the annual book."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from engine.events.casus import (
+    AfpakkenGeregistreerd,
+    CasusAfgesloten,
+    CasusGeopend,
+    Gebeurtenis,
+    InterventieadviesGegeven,
+    SignaalGekoppeld,
+)
+from engine.jaarverslag import Jaarverslagboek, partnergroep_inbreng
+
+_OMSCHRIJVING = {
+    CasusGeopend: "Casus geopend",
+    SignaalGekoppeld: "Signaal gekoppeld",
+    InterventieadviesGegeven: "Interventieadvies gegeven",
+    AfpakkenGeregistreerd: "Afpakken geregistreerd",
+    CasusAfgesloten: "Casus afgesloten",
+}
+
+
+@dataclass
+class _Casus:
+    riec: str = ""
+    naam: str = ""
+    bron: str = ""
+    status: str = "geopend"
+    inbreng: list[str] = field(default_factory=list)
+    gekoppeld: list[str] = field(default_factory=list)
+    tijdlijn: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Casussen:
+    def __init__(self, boek: Jaarverslagboek) -> None:
+        self._boek = boek
+        self._casussen: dict[str, _Casus] = {}
+
+    def pas_toe(self, g: Gebeurtenis) -> None:
+        soort = type(g)
+        if soort not in _OMSCHRIJVING:
+            return
+        casus_id: str = g.casus_id  # type: ignore[union-attr]
+        c = self._casussen.setdefault(casus_id, _Casus())
+        details = {
+            k: v
+            for k, v in msgspec.to_builtins(g).items()
+            if k not in ("type", "riec", "subjecten", "casus_id")
+        }
+        c.tijdlijn.append({"gebeurtenis": _OMSCHRIJVING[soort], **details})
+        c.tijdlijn.sort(key=lambda e: (e["tijd"], e["opdracht_id"]))
+        match g:
+            case CasusGeopend():
+                c.riec, c.naam, c.bron, c.inbreng = g.riec, g.naam, g.bron, list(g.signalen)
+            case SignaalGekoppeld():
+                c.gekoppeld.append(g.signaal_id)
+            case InterventieadviesGegeven() if c.status != "afgesloten":
+                c.status = "interventieadvies"
+            case CasusAfgesloten():
+                c.status = "afgesloten"
+
+    def _samenvatting(self, casus_id: str, c: _Casus) -> dict[str, Any]:
+        dossier = self._boek.casussen.get(casus_id)
+        return {
+            "casus_id": casus_id,
+            "naam": c.naam,
+            "status": c.status,
+            "bron": c.bron,
+            "themas": sorted(self._boek.casus_themas(dossier)) if dossier else [],
+            "inbrengers": sorted({s.split(":", 1)[0] for s in c.inbreng}),
+            "inbreng_partnergroepen": sorted({partnergroep_inbreng(s) for s in c.inbreng}),
+            "signalen": len(c.inbreng) + len(c.gekoppeld),
+            "geopend_op": c.tijdlijn[0]["tijd"] if c.tijdlijn else None,
+            "laatst_gewijzigd": c.tijdlijn[-1]["tijd"] if c.tijdlijn else None,
+        }
+
+    def lijst(self, riec: str) -> list[dict[str, Any]]:
+        """The casussen a RIEC leads, most recently changed first."""
+        items = [self._samenvatting(i, c) for i, c in self._casussen.items() if c.riec == riec]
+        return sorted(items, key=lambda s: (s["laatst_gewijzigd"] or "", s["casus_id"]), reverse=True)
+
+    def detail(self, riec: str, casus_id: str) -> dict[str, Any] | None:
+        c = self._casussen.get(casus_id)
+        if c is None or c.riec != riec:
+            return None
+        return {
+            **self._samenvatting(casus_id, c),
+            "signaal_ids": [*c.inbreng, *c.gekoppeld],
+            "tijdlijn": c.tijdlijn,
+        }
+
+    def canoniek(self) -> dict[str, Any]:
+        return {i: self.detail(c.riec, i) for i, c in sorted(self._casussen.items())}
