@@ -1,0 +1,82 @@
+"""Helpers for pipeline tests that publish RIEC commands and read routes and casus events."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from engine.ingress.bsn import elfproef
+from engine.routing import topic_van
+from engine.topics import route_bestemmingen
+from tests.fixtures import command_headers, encode
+from tests.pipeline.kafka import read_until
+
+ROUTE_TOPICS = [topic_van(b) for b in route_bestemmingen()]
+rng = random.Random()
+
+
+def uniek(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def bsn() -> str:
+    while not elfproef(candidate := str(rng.randrange(100_000_000, 999_999_999))):
+        pass
+    return candidate
+
+
+def kenteken() -> str:
+    return "".join(rng.choice("BDFGHJKLNPRSTVXZ") for _ in range(2)) + str(rng.randrange(100, 999)) + "X"
+
+
+async def opdracht(
+    producer: AIOKafkaProducer,
+    riec: str,
+    soort: str,
+    body: dict[str, Any],
+    ce_id: str | None = None,
+    **hdrs: str,
+) -> str:
+    """Publish a RIEC office's command; returns its ce_id."""
+    ce_id = ce_id or uniek("cmd")
+    await producer.send_and_wait(
+        f"riec.{riec}.opdrachten",
+        encode(body),
+        headers=command_headers(riec, f"nl.riec.{soort}.v1", ce_id, **hdrs),
+    )
+    return ce_id
+
+
+async def gebeurtenissen(
+    broker: str, aggregaat: str, count: int, timeout: float = 20
+) -> list[dict[str, Any]]:
+    records = await read_until(
+        broker,
+        ["engine.gebeurtenissen"],
+        lambda f: len(f) >= count,
+        match=lambda r: r.key == aggregaat.encode(),
+        timeout=timeout,
+    )
+    return [orjson.loads(r.value) for r in records]
+
+
+async def routes(broker: str, org: str, ce_id: str, expected: int) -> dict[str, dict[str, Any]]:
+    """The routed messages of one signal by destination, after waiting for `expected` of them."""
+    signaal_id = f"{org}:{ce_id}"
+    found = await read_until(
+        broker,
+        ROUTE_TOPICS,
+        lambda f: len(f) >= expected,
+        match=lambda r: orjson.loads(r.value)["signaal_id"] == signaal_id,
+        linger=1.5,
+    )
+    by_destination: dict[str, dict[str, Any]] = {}
+    for r in found:
+        message = orjson.loads(r.value)
+        assert message["bestemming"] not in by_destination, "one message per destination"
+        by_destination[message["bestemming"]] = message
+    return by_destination
