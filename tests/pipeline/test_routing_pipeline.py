@@ -80,7 +80,7 @@ async def test_signal_reaches_exactly_its_destinations_with_reasons(
     by_topic: dict[str, list[Record]] = {}
     for r in routed:
         by_topic.setdefault(r.topic, []).append(r)
-    assert sorted(by_topic) == sorted(expected)
+    assert sorted(by_topic) == sorted(expected), [orjson.loads(r.value)["redenen"] for r in routed]
     for topic, regel in expected.items():
         [record] = by_topic[topic]  # exactly once per destination
         message = orjson.loads(record.value)
