@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -64,6 +64,9 @@ class Voorbeeld:
     ce_source: str
     value: dict[str, Any] | bytes
     ce_type: str = "nl.riec.signaal.v1"
+    ce_time: datetime | None = None
+    fout: bool = False
+    """A message made to be refused."""
 
     @property
     def topic(self) -> str:
@@ -173,7 +176,12 @@ class SampleTraffic:
             body["locatie"] = {"postcode": self._postcode(gemeente), "huisnummer": str(rng.randrange(1, 300))}
         elif plaats < 0.88:
             body["locatie"] = {"land": rng.choice(("BE", "DE"))}
-        return Voorbeeld(org, str(uuid.UUID(int=rng.getrandbits(128))), f"urn:nl:riec:partner:{org}", body)
+        gemeld = datetime.combine(vandaag, datetime.min.time(), UTC) - timedelta(
+            seconds=rng.randrange(365 * 86400)
+        )
+        body["waargenomen_op"] = min(date.fromisoformat(body["waargenomen_op"]), gemeld.date()).isoformat()
+        ce_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        return Voorbeeld(org, ce_id, f"urn:nl:riec:partner:{org}", body, ce_time=gemeld)
 
     def bad(self, vandaag: date) -> Voorbeeld:
         """A message the engine must refuse: one of the mistakes integrators make."""
@@ -192,9 +200,61 @@ class SampleTraffic:
             return Voorbeeld("toeslagen", good.ce_id, "urn:nl:riec:partner:toeslagen", body)
         return Voorbeeld(good.org, good.ce_id, good.ce_source, body)
 
-    def _opdracht(self, riec: str, soort: str, body: dict[str, Any]) -> Voorbeeld:
+    def _opdracht(
+        self, riec: str, soort: str, body: dict[str, Any], tijd: datetime | None = None
+    ) -> Voorbeeld:
         ce_id = str(uuid.UUID(int=self.rng.getrandbits(128)))
-        return Voorbeeld(riec, ce_id, f"urn:nl:riec:riec:{riec}", body, f"nl.riec.{soort}.v1")
+        return Voorbeeld(riec, ce_id, f"urn:nl:riec:riec:{riec}", body, f"nl.riec.{soort}.v1", tijd)
+
+    def _tijd(self, vandaag: date, dagen_geleden: int) -> datetime:
+        return datetime.combine(vandaag, datetime.min.time(), UTC) - timedelta(
+            days=dagen_geleden, hours=self.rng.randrange(8, 17)
+        )
+
+    def inbreng(self, signalen: list[Voorbeeld], vandaag: date, aantal: int = 40) -> Iterator[Voorbeeld]:
+        """Casussen opened from signals partners brought in, after those signals, in their region."""
+        rng = self.rng
+        goed = [
+            s
+            for s in signalen
+            if not s.fout and isinstance(s.value, dict) and s.value.get("locatie", {}).get("gemeente")
+        ]
+        riec_van = {code: riec for riec, codes in self.gemeenten_per_riec.items() for code in codes}
+        for i in range(aantal):
+            bron = rng.sample(goed, k=min(len(goed), rng.choice((1, 1, 2, 3))))
+            if not bron:
+                return
+            eerste = bron[0].value
+            assert isinstance(eerste, dict)
+            riec = riec_van[eerste["locatie"]["gemeente"]]
+            casus_id = f"{_initialen(riec)}-{vandaag.year}-{self.seed}-I{i:03d}"
+            later = max(s.ce_time for s in bron if s.ce_time) + timedelta(days=rng.randrange(1, 30))
+            opened = min(later, datetime.combine(vandaag, datetime.min.time(), UTC))
+            yield self._opdracht(
+                riec,
+                "casus.openen",
+                {
+                    "casus_id": casus_id,
+                    "naam": f"Inbreng {i}",
+                    "bron": "inbreng",
+                    "themas": [],
+                    "signalen": [f"{s.org}:{s.ce_id}" for s in bron],
+                },
+                opened,
+            )
+            if rng.random() < 0.6:
+                yield self._opdracht(
+                    riec,
+                    "casus.interventieadvies",
+                    {
+                        "casus_id": casus_id,
+                        "advies_id": "A1",
+                        "soorten": rng.sample(ADVIES_SOORTEN, k=rng.choice((1, 2))),
+                        "uitvoerder": "gemeente",
+                        "coordinator": f"RIEC {riec}",
+                    },
+                    opened + timedelta(days=14),
+                )
 
     def opdrachten(self, vandaag: date) -> Iterator[Voorbeeld]:
         """What RIEC offices do before the signals: HKPs designated, casussen opened and worked on."""
@@ -213,6 +273,7 @@ class SampleTraffic:
                     "postcodes": pc4s,
                     "geldig_van": van,
                 },
+                self._tijd(vandaag, 365),
             )
             persoon = self.bekenden[n]
             if persoon["type"] == "persoon":
@@ -226,6 +287,7 @@ class SampleTraffic:
                         "subjecten": [persoon],
                         "geldig_van": van,
                     },
+                    self._tijd(vandaag, 360),
                 )
         for riec in ("zeeland-west-brabant", "oost-brabant"):  # the seed's example: malafide verhuurmakelaars
             yield self._opdracht(
@@ -238,19 +300,27 @@ class SampleTraffic:
                     "sbi": ["6831"],
                     "geldig_van": van,
                 },
+                self._tijd(vandaag, 350),
+            )
+        for riec in rng.sample(list(RIEC_WEIGHTS), k=4):
+            beeld = {"beeld_id": f"OB-{_initialen(riec)}-{self.seed}", "naam": "Ondermijningsbeeld"}
+            yield self._opdracht(
+                riec, "ondermijningsbeeld.opleveren", beeld, self._tijd(vandaag, rng.randrange(30, 300))
             )
         for i, riec in enumerate(rng.choices(list(RIEC_WEIGHTS), weights=list(RIEC_WEIGHTS.values()), k=40)):
             casus_id = f"{_initialen(riec)}-{vandaag.year}-{self.seed}-{i:03d}"
+            geopend = rng.randrange(90, 365)
             yield self._opdracht(
                 riec,
                 "casus.openen",
                 {
                     "casus_id": casus_id,
                     "naam": f"Casus {i}",
-                    "bron": rng.choice(("inbreng", "ondermijningsbeeld")),
+                    "bron": rng.choice(("gebiedsscan", "ondermijningsbeeld")),
                     "themas": self._themas(),
                     "subjecten": [self.bekenden[20 + i]],
                 },
+                self._tijd(vandaag, geopend),
             )
             if rng.random() < 0.5:
                 yield self._opdracht(
@@ -263,6 +333,7 @@ class SampleTraffic:
                         "uitvoerder": "gemeente",
                         "coordinator": f"RIEC {riec}",
                     },
+                    self._tijd(vandaag, geopend - 30),
                 )
                 if rng.random() < 0.5:
                     yield self._opdracht(
@@ -274,13 +345,20 @@ class SampleTraffic:
                             "domein": rng.choice(("fiscaal", "strafrechtelijk", "bestuurlijk")),
                             "bedrag_eurocent": rng.randrange(100_000, 50_000_000),
                         },
+                        self._tijd(vandaag, geopend - 60),
                     )
             if rng.random() < 0.2:
                 yield self._opdracht(
-                    riec, "casus.afsluiten", {"casus_id": casus_id, "reden": "Interventies uitgevoerd"}
+                    riec,
+                    "casus.afsluiten",
+                    {"casus_id": casus_id, "reden": "Interventies uitgevoerd"},
+                    self._tijd(vandaag, geopend - 80),
                 )
 
     def stroom(self, count: int, vandaag: date | None = None) -> Iterator[Voorbeeld]:
         vandaag = vandaag or datetime.now(UTC).date()
         for _ in range(count):
-            yield self.bad(vandaag) if self.rng.random() < self.bad_ratio else self.signaal(vandaag)
+            if self.rng.random() < self.bad_ratio:
+                yield replace(self.bad(vandaag), fout=True)
+            else:
+                yield self.signaal(vandaag)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import time
 import urllib.request
 import uuid
@@ -24,6 +25,7 @@ from engine.events.headers import kafka_headers
 from engine.events.opdrachten import OPDRACHT_TYPES
 from engine.events.signaal import SIGNAAL_TYPE
 from engine.handlers.projecties import bouw
+from engine.projections.toegang import GELDIGE_PRINCIPALS
 from engine.reference import RIECS, gebiedsindeling
 from engine.sample import SampleTraffic, Voorbeeld
 from engine.topics import partner_topic, route_bestemmingen
@@ -31,14 +33,16 @@ from engine.topics import partner_topic, route_bestemmingen
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 
 
-def _headers(ce_id: str, source: str, ce_type: str = SIGNAAL_TYPE) -> list[tuple[str, bytes]]:
+def _headers(
+    ce_id: str, source: str, ce_type: str = SIGNAAL_TYPE, tijd: datetime | None = None
+) -> list[tuple[str, bytes]]:
     return kafka_headers(
         CloudEventHeaders(
             specversion="1.0",
             id=ce_id,
             source=source,
             type=ce_type,
-            time=datetime.now(UTC),
+            time=tijd or datetime.now(UTC),
             datacontenttype="application/json",
         )
     )
@@ -51,7 +55,7 @@ async def _send(messages: list[Voorbeeld], rate: float) -> None:
         started = time.monotonic()
         for i, m in enumerate(messages):
             value = m.value if isinstance(m.value, bytes) else orjson.dumps(m.value)
-            await producer.send(m.topic, value, headers=_headers(m.ce_id, m.ce_source, m.ce_type))
+            await producer.send(m.topic, value, headers=_headers(m.ce_id, m.ce_source, m.ce_type, m.ce_time))
             if rate > 0:
                 await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.monotonic()))
         await producer.flush()
@@ -119,9 +123,12 @@ def sample(count: int, rate: float, seed: int | None) -> None:
     click.echo(f"publishing {len(commands)} RIEC commands (handhavingsknelpunten, casussen) ...")
     asyncio.run(_send(commands, 0))
     time.sleep(2)  # let the engine record them, so the signals below can match them
-    messages = list(traffic.stroom(count))
-    click.echo(f"publishing {count} sample signals (seed {seed}) to partner topics ...")
+    messages = sorted(traffic.stroom(count), key=lambda m: m.ce_time or datetime.min.replace(tzinfo=UTC))
+    click.echo(f"publishing {count} sample signals of the past year (seed {seed}) to partner topics ...")
     asyncio.run(_send(messages, rate))
+    inbreng = list(traffic.inbreng(messages, datetime.now(UTC).date()))
+    click.echo(f"publishing {len(inbreng)} commands opening casussen from those signals (inbreng) ...")
+    asyncio.run(_send(inbreng, 0))
     per_org = Counter(m.org for m in messages)
     click.echo(f"published from {len(per_org)} partners; busiest: {per_org.most_common(3)}")
 
@@ -178,6 +185,19 @@ def summary(since_ms: int, seconds: float) -> None:
     for regel, n in per_regel.most_common():
         click.echo(f"  {regel:<20} {n:>6}   e.g. {voorbeeld[regel]}")
     click.echo(f"Refused to dlq.ingress by reason: {dict(redenen_dlq.most_common())}")
+
+
+@cli.command()
+@click.argument("pad", type=click.Path(dir_okay=False, path_type=Path))
+def tokens(pad: Path) -> None:
+    """Create a local tokens file (ENGINE_TOKENS_FILE) with one token per principal, if PAD is new."""
+    if not pad.exists():
+        pad.parent.mkdir(parents=True, exist_ok=True)
+        principals = sorted(GELDIGE_PRINCIPALS)
+        tokens = {f"local-{secrets.token_urlsafe(18)}": p for p in principals}
+        pad.write_bytes(orjson.dumps(tokens, option=orjson.OPT_INDENT_2))
+        pad.chmod(0o600)
+        click.echo(f"created {pad} with a token for each of {len(principals)} principals (this machine only)")
 
 
 @cli.command()

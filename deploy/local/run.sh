@@ -31,6 +31,10 @@ if [ -z "${ENGINE_PSEUDONYM_KEY:-}" ]; then
   export ENGINE_PSEUDONYM_KEY
 fi
 
+export ENGINE_TOKENS_FILE=${ENGINE_TOKENS_FILE:-$root/$state/tokens.json}
+"$py" -m engine.tools tokens "$ENGINE_TOKENS_FILE"
+token_of() { "$py" -c "import json,sys; print(next(t for t, p in json.load(open(sys.argv[1])).items() if p == sys.argv[2]))" "$ENGINE_TOKENS_FILE" "$1"; }
+
 if engine_running; then
   echo "engine already running (pid $(cat "$pidfile"))"
 else
@@ -56,7 +60,11 @@ echo "Where this run's signals went (read back from the route topics):"
 cat <<MSG
 
 Where to look:
-  metrics     http://127.0.0.1:$port/metrics   (riec_* domain metrics, faust_* worker metrics)
+  dashboard   http://127.0.0.1:$port/dashboard#riec=oost-nederland&token=$(token_of riec:oost-nederland)
+  API         curl -H "Authorization: Bearer $(token_of liec)" http://127.0.0.1:$port/api/v1/jaarverslag/$(date +%Y)
+              (a token per RIEC, LFT, the LIEC and ops in $ENGINE_TOKENS_FILE)
+  replay      ENGINE_OPS_TOKEN=$(token_of ops) .venv/bin/python -m engine.tools replay
+  metrics     curl -H "Authorization: Bearer $(token_of ops)" http://127.0.0.1:$port/metrics
   health      http://127.0.0.1:$port/health
   a topic     .venv/bin/python -m engine.tools tail routes.riec.rotterdam --show 5
   by hand     .venv/bin/python -m engine.tools publish --org gm0363 docs/examples/signaal.json

@@ -36,10 +36,13 @@ class Inbox:
         return Pagina(items[begin:eind][::-1], str(begin) if begin > 0 else None, len(items))
 
     def per_week(self, bestemming: str) -> dict[str, int]:
-        """Signals received per ISO week (`2026-W09`), for the dashboard's chart."""
+        """Signals reported per ISO week (`2026-W09`), for the dashboard's chart."""
         weken: Counter[str] = Counter()
         for item in self._per_bestemming.get(bestemming, ()):
-            jaar, week, _ = datetime.fromisoformat(item["ontvangen_op"]).isocalendar()
+            # By the partner's ce_time: when the signal was reported, also for a backlog sent later.
+            jaar, week, _ = datetime.fromisoformat(
+                item.get("gemeld_op") or item["ontvangen_op"]
+            ).isocalendar()
             weken[f"{jaar}-W{week:02d}"] += 1
         return dict(sorted(weken.items()))
 
