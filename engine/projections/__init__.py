@@ -1,1 +1,2 @@
-"""Read models built only from events, with the HTTP views that serve them (to come)."""
+"""Read models built only from events (inbox, casussen, annual tables), and the HTTP API, dashboard
+page, audit records and exports that serve them."""

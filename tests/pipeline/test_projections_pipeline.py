@@ -244,7 +244,7 @@ async def test_inbox_pages_newest_first_with_a_cursor_and_etag_and_every_read_is
     attributes = record["attributes"]
     assert attributes["dpl.core.processing_activity_id"].startswith("urn:nl:riec:verwerkingsactiviteit:")
     assert attributes["dpl.riec.actor"] == "riec:noord-nederland"
-    assert attributes["dpl.riec.signaal_ids"] == [f"gm0014:{ids[2]}", f"gm0014:{ids[1]}"]
+    assert attributes["dpl.riec.signaal_ids"] == shown[:2], "the page that was read"
     assert all(len(p) == 64 for p in attributes["dpl.core.data_subject_id"])
     assert VALID_BSN.encode() not in audit[0].value
 

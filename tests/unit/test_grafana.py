@@ -1,0 +1,25 @@
+"""The Grafana dashboard in deploy/ queries only metrics the engine exposes."""
+
+import json
+import re
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, generate_latest
+
+from engine.metrics import Metrics
+
+DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "dashboards" / "riec-engine.json"
+
+
+def test_every_metric_the_dashboard_queries_exists() -> None:
+    registry = CollectorRegistry()
+    Metrics(registry)
+    exposed = generate_latest(registry).decode()
+    panels = json.loads(DASHBOARD.read_text())["panels"]
+    queried = {m for p in panels for t in p["targets"] for m in re.findall(r"\briec_[a-z_]+", t["expr"])}
+    assert queried, "the dashboard queries the engine's metrics"
+    for metric in queried:
+        assert f"# TYPE {metric.removesuffix('_bucket').removesuffix('_total')}" in exposed, metric
+    titles = " ".join(p["title"] for p in panels)
+    for subject in ("Ingest", "Refusals", "latency", "lag"):
+        assert subject in titles
