@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from engine.handlers import besluiten, ingress, routeren, vastleggen, zoekindex
 from engine.handlers.audit import AuditSchrijver
+from engine.handlers.declaratie import declare
 from engine.handlers.knelpunten import KnelpuntenLezer
 from engine.handlers.projecties import Projecties
 from engine.handlers.stage import Bron, Stage, StageHandler
@@ -26,7 +27,7 @@ from engine.projections import api
 from engine.projections.toegang import lees_tokens
 from engine.reference import gebiedsindeling
 from engine.settings import Settings
-from engine.topics import declare, engine_topics
+from engine.topics import engine_topics
 
 log = logging.getLogger(__name__)
 

@@ -211,6 +211,17 @@ class SampleTraffic:
             days=dagen_geleden, hours=self.rng.randrange(8, 17)
         )
 
+    def _advies(self, riec: str, casus_id: str, tijd: datetime) -> Voorbeeld:
+        soorten = self.rng.sample(ADVIES_SOORTEN, k=self.rng.choice((1, 2)))
+        body = {
+            "casus_id": casus_id,
+            "advies_id": "A1",
+            "soorten": soorten,
+            "uitvoerder": "gemeente",
+            "coordinator": f"RIEC {riec}",
+        }
+        return self._opdracht(riec, "casus.interventieadvies", body, tijd)
+
     def inbreng(self, signalen: list[Voorbeeld], vandaag: date, aantal: int = 40) -> Iterator[Voorbeeld]:
         """Casussen opened from signals partners brought in, after those signals, in their region."""
         rng = self.rng
@@ -243,18 +254,7 @@ class SampleTraffic:
                 opened,
             )
             if rng.random() < 0.6:
-                yield self._opdracht(
-                    riec,
-                    "casus.interventieadvies",
-                    {
-                        "casus_id": casus_id,
-                        "advies_id": "A1",
-                        "soorten": rng.sample(ADVIES_SOORTEN, k=rng.choice((1, 2))),
-                        "uitvoerder": "gemeente",
-                        "coordinator": f"RIEC {riec}",
-                    },
-                    opened + timedelta(days=14),
-                )
+                yield self._advies(riec, casus_id, opened + timedelta(days=14))
 
     def opdrachten(self, vandaag: date) -> Iterator[Voorbeeld]:
         """What RIEC offices do before the signals: HKPs designated, casussen opened and worked on."""
@@ -323,18 +323,7 @@ class SampleTraffic:
                 self._tijd(vandaag, geopend),
             )
             if rng.random() < 0.5:
-                yield self._opdracht(
-                    riec,
-                    "casus.interventieadvies",
-                    {
-                        "casus_id": casus_id,
-                        "advies_id": "A1",
-                        "soorten": rng.sample(ADVIES_SOORTEN, k=rng.choice((1, 2))),
-                        "uitvoerder": "gemeente",
-                        "coordinator": f"RIEC {riec}",
-                    },
-                    self._tijd(vandaag, geopend - 30),
-                )
+                yield self._advies(riec, casus_id, self._tijd(vandaag, geopend - 30))
                 if rng.random() < 0.5:
                     yield self._opdracht(
                         riec,
