@@ -9,6 +9,7 @@ _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 # Nine digits, optionally grouped with spaces, dots or dashes ("111 222 333"), not inside a longer
 # number. Free text is scanned with it so that a BSN typed into a description is not carried on.
 _BSN_IN_TEXT = re.compile(r"(?<![0-9])(?:[0-9][ .-]?){8}[0-9](?![0-9])")
+_DRIE_CIJFERS = re.compile(r"[0-9]{3}")
 _TOKEN_SEPARATOR = re.compile(r"[^0-9A-Za-z]+")
 _NINE_DIGITS = re.compile(r"(?<![0-9])[0-9]{9,}(?![0-9])")
 
@@ -22,6 +23,8 @@ def elfproef(bsn: str) -> bool:
 
 def vervang_bsns(tekst: str, vervanging: Callable[[str], str]) -> str:
     """Replace every BSN-like number in `tekst` that passes the elfproef by `vervanging(bsn)`."""
+    if _DRIE_CIJFERS.search(tekst) is None:  # most descriptions hold no long number: skip the scan
+        return tekst
 
     def _vervang(match: re.Match[str]) -> str:
         digits = re.sub(r"[ .-]", "", match.group(0))
