@@ -93,29 +93,27 @@ def registreer(
         body = {"items": pagina.items, "volgende": pagina.volgende, "totaal": pagina.totaal}
         return _json(view, body, headers={"ETag": etag, "Cache-Control": "no-store"})
 
-    @app.page("/api/v1/riec/{riec}/inbox")
-    class RiecInbox(View):
-        async def get(self, request: Request, riec: str) -> Response:
-            if riec not in RIECS:
-                return _fout(self, 404, f"unknown RIEC {riec!r}")
-            return await met_toegang(
-                self,
-                request,
-                lambda p: toegang.mag_riec_lezen(p, riec),
-                lambda p: inbox(self, request, f"riec.{riec}", p),
-            )
+    def inbox_pagina(
+        soort: str, namen: tuple[str, ...], mag: Callable[[toegang.Principal, str], bool]
+    ) -> type[View]:
+        """The inbox view of one kind of destination (`riec` or `lft`), its names and access rule."""
 
-    @app.page("/api/v1/lft/{lft}/inbox")
-    class LftInbox(View):
-        async def get(self, request: Request, lft: str) -> Response:
-            if lft not in LFTS:
-                return _fout(self, 404, f"unknown LFT {lft!r}")
-            return await met_toegang(
-                self,
-                request,
-                lambda p: toegang.mag_lft_lezen(p, lft),
-                lambda p: inbox(self, request, f"lft.{lft}", p),
-            )
+        class Inbox(View):
+            async def get(self, request: Request, **match: str) -> Response:
+                naam = match[soort]
+                if naam not in namen:
+                    return _fout(self, 404, f"unknown {soort.upper()} {naam!r}")
+                return await met_toegang(
+                    self,
+                    request,
+                    lambda p: mag(p, naam),
+                    lambda p: inbox(self, request, f"{soort}.{naam}", p),
+                )
+
+        return Inbox
+
+    app.page("/api/v1/riec/{riec}/inbox")(inbox_pagina("riec", RIECS, toegang.mag_riec_lezen))
+    app.page("/api/v1/lft/{lft}/inbox")(inbox_pagina("lft", LFTS, toegang.mag_lft_lezen))
 
     @app.page("/api/v1/riec/{riec}/casussen")
     class RiecCasussen(View):
