@@ -4,6 +4,7 @@
 #   deploy/local/kafka.sh start   start in the background; idempotent; returns once the broker
 #                                 accepts connections (and fails loudly if it does not)
 #   deploy/local/kafka.sh stop    stop it and wait until it is gone
+#   deploy/local/kafka.sh kill    SIGKILL it, as a crash would (the fault tests); start recovers
 #   deploy/local/kafka.sh status  exit 0 when it runs
 #
 # Jars come from Maven Central through mvn (deploy/local/pom.xml) and run on the machine's Java 17.
@@ -95,9 +96,20 @@ stop() {
   rm -f "$pidfile"
 }
 
+crash() {
+  if running; then
+    local pid; pid=$(cat "$pidfile")
+    kill -9 "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    log "killed"
+  fi
+  rm -f "$pidfile"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  kill) crash ;;
   status) running && accepting ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|kill|status" >&2; exit 2 ;;
 esac

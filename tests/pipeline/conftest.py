@@ -27,9 +27,10 @@ BOOTSTRAP = f"127.0.0.1:{BROKER_PORT}"
 WEB_PORT = int(os.environ.get("TEST_ENGINE_WEB_PORT", "16066"))
 
 
-def kafka(command: str) -> None:
+def kafka(command: str, *, fresh: bool = False) -> None:
+    """deploy/local/kafka.sh start|stop|kill for the test broker; `fresh` wipes its state first."""
     env = {**os.environ, "KAFKA_PORT": str(BROKER_PORT), "KAFKA_STATE": str(ROOT / ".local/kafka-test")}
-    if command == "start":
+    if fresh:
         env["KAFKA_FRESH"] = "1"
     subprocess.run([str(ROOT / "deploy/local/kafka.sh"), command], check=True, env=env)
 
@@ -37,7 +38,7 @@ def kafka(command: str) -> None:
 @pytest.fixture(scope="session")
 def broker() -> Iterator[str]:
     """A fresh single-node KRaft broker for this test session; stopped afterwards."""
-    kafka("start")
+    kafka("start", fresh=True)
     yield BOOTSTRAP
     kafka("stop")
 
@@ -77,6 +78,18 @@ class Worker:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
         self.process = start_worker(self.log.parent, self.key, self.tokens).process
+
+    def replay(self) -> subprocess.CompletedProcess[str]:
+        """`engine.tools replay` against this worker: projections from offset 0 vs the live ones."""
+        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "ENGINE_OPS_TOKEN": self.tokens["ops"]}
+        return subprocess.run(
+            [sys.executable, "-m", "engine.tools", "replay", "--url", self.url],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
 
     def get(self, path: str, principal: str = "ops") -> str:
         request = urllib.request.Request(

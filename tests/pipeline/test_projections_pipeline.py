@@ -4,9 +4,6 @@ and a replay from offset 0 equals the live projections."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
 from typing import Any
@@ -17,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 
 from tests.fixtures import VALID_BSN, payload
 from tests.pipeline.casus_helpers import opdracht, routes, uniek
-from tests.pipeline.conftest import BOOTSTRAP, ROOT, Worker
+from tests.pipeline.conftest import Worker
 from tests.pipeline.kafka import publish, read_until
 
 pytestmark = pytest.mark.pipeline
@@ -289,14 +286,6 @@ async def test_casus_detail_has_its_timeline_and_is_audited(
 
 
 def test_replay_from_offset_0_equals_live(worker: Worker) -> None:
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "ENGINE_OPS_TOKEN": worker.tokens["ops"]}
-    result = subprocess.run(
-        [sys.executable, "-m", "engine.tools", "replay", "--url", worker.url],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = worker.replay()
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("equal") == 4 and "replay equals live" in result.stdout
