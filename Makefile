@@ -20,8 +20,8 @@ test: $(VENV)/.installed lint
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check engine tests
-	$(VENV)/bin/ruff format --check engine tests
+	$(VENV)/bin/ruff check engine tests bench
+	$(VENV)/bin/ruff format --check engine tests bench
 	$(VENV)/bin/mypy
 
 ## make kafka / kafka-stop: the local single-node broker on localhost:9092 (idempotent)

@@ -99,7 +99,7 @@ def create_app(settings: Settings) -> faust.App:
     pseudo = Pseudonimiseerder(settings.pseudonym_key)
 
     bootstrap = settings.bootstrap_servers
-    knelpunten = KnelpuntenLezer(bootstrap)
+    knelpunten = KnelpuntenLezer(bootstrap, settings.fetch_max_wait_ms)
     index = zoekindex.Zoekindex(bootstrap_servers=bootstrap)
     metrics.index_identifiers.set_function(index.identificatoren)
 

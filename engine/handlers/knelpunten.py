@@ -18,9 +18,10 @@ _TP = TopicPartition(KNELPUNTEN, 0)
 class KnelpuntenLezer:
     """Keeps a register up to date; `bijwerken` reads everything committed so far."""
 
-    def __init__(self, bootstrap_servers: str) -> None:
+    def __init__(self, bootstrap_servers: str, fetch_max_wait_ms: int = 20) -> None:
         self.register = Knelpuntenregister()
         self.bootstrap_servers = bootstrap_servers
+        self.fetch_max_wait_ms = fetch_max_wait_ms  # see Settings.fetch_max_wait_ms
         self._consumer: AIOKafkaConsumer | None = None
 
     async def bijwerken(self) -> None:
@@ -35,6 +36,7 @@ class KnelpuntenLezer:
                 enable_auto_commit=False,
                 isolation_level="read_committed",
                 auto_offset_reset="earliest",
+                fetch_max_wait_ms=self.fetch_max_wait_ms,
             )
             await self._consumer.start()
             self._consumer.assign([_TP])

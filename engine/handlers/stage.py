@@ -142,6 +142,7 @@ class Stage(Service):
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            fetch_max_wait_ms=s.fetch_max_wait_ms,
             metadata_max_age_ms=s.topic_refresh_ms,
         )
         listener = _Listener(self)

@@ -1,0 +1,228 @@
+"""The measurements of `make bench`, each the same for the engine and for its raw baseline.
+
+Throughput is taken from the Kafka timestamps of the first and last output record (start-up not
+counted). Latency is the time from the produce timestamp a message carries in its `ce_time` header
+(the engine copies it into the routed message as `gemeld_op`) to the moment a read_committed
+consumer has it, with the input paced at a fixed rate, never at saturation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+
+from engine.handlers.stage import verdeel
+from engine.topics import CASUSINDEX
+
+Record = ConsumerRecord[bytes, bytes]
+IN_INDEX_KVK = 10_000_000
+"""Signals carry kvk 10_000_000 + i % 20_000; kvk 10_000_000..10_000_999 are in every index, so 5%
+of the signals match an open casus whatever the size of the index."""
+BUITEN_KVK = 50_000_000
+"""The identifiers a large index holds beyond those 1,000: no signal carries them."""
+
+
+def signaal(i: int) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """A signal of about 1 KB about Rotterdam, with one company; `ce_time` is now."""
+    body = {
+        "soort": "signaal", "themas": ["witwassen", "vastgoed"], "waargenomen_op": "2026-03-01",
+        "omschrijving": "Contante aankoop van een pand ver boven de WOZ-waarde. " * 15,
+        "locatie": {"gemeente": "GM0599"},
+        "subjecten": [{"type": "rechtspersoon", "kvk": f"{IN_INDEX_KVK + i % 20_000}", "sbi": ["6831"]}],
+    }  # fmt: skip
+    headers = {
+        "ce_specversion": "1.0", "ce_id": f"bench-{uuid.uuid4()}", "ce_source": "urn:nl:riec:partner:politie",
+        "ce_type": "nl.riec.signaal.v1", "ce_time": datetime.now(UTC).isoformat(),
+        "content-type": "application/json",
+    }  # fmt: skip
+    return orjson.dumps(body), [(k, v.encode()) for k, v in headers.items()]
+
+
+def producer(bootstrap: str, **kwargs: object) -> AIOKafkaProducer:
+    """The producer settings both sides use."""
+    return AIOKafkaProducer(**{"bootstrap_servers": bootstrap, "linger_ms": 5, "acks": "all", **kwargs})
+
+
+async def vul(bootstrap: str, topic: str, n: int) -> int:
+    """Write n signals to `topic`; returns their mean size in bytes."""
+    p = producer(bootstrap)
+    await p.start()
+    size = 0
+    for i in range(n):
+        value, headers = signaal(i)
+        size += len(value)
+        await p.send(topic, value, headers=headers)
+    await p.flush()
+    await p.stop()
+    return size // n
+
+
+async def laad_index(bootstrap: str, n: int) -> None:
+    """n open-casus identifiers in the index's changelog (ten per casus, all of RIEC Den Haag), on
+    the partition the engine's zoekindex restores them from."""
+    p = producer(bootstrap, partitioner=verdeel, linger_ms=50, max_batch_size=256 * 1024)
+    await p.start()
+    for j in range(n):
+        kvk = IN_INDEX_KVK + j if j < 1000 else BUITEN_KVK + j
+        entry = orjson.dumps({f"CASUS-BENCH-{j // 10}": "den-haag"})
+        await p.send(CASUSINDEX, entry, key=f"kvk:{kvk}".encode())
+    await p.flush()
+    await p.stop()
+
+
+async def tijdspanne(bootstrap: str, topic: str, expected: int, timeout: float) -> float:
+    """Seconds between the first and the last output record, once `expected` records are there."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
+    await consumer.start()
+    tp = TopicPartition(topic, 0)
+    deadline = time.monotonic() + timeout
+    try:
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        first = last = None
+        seen = 0
+        while seen < expected and time.monotonic() < deadline:
+            for records in (await consumer.getmany(tp, timeout_ms=1000, max_records=10_000)).values():
+                for r in records:
+                    first = first if first is not None else r.timestamp
+                    last = r.timestamp
+                    seen += 1
+        if seen < expected or first is None or last is None:
+            raise RuntimeError(f"{topic}: {seen} of {expected} records within {timeout} s")
+        return max(0.001, (last - first) / 1000)
+    finally:
+        await consumer.stop()
+
+
+async def doorgeven(bootstrap: str, source: str, target: str, n: int) -> None:
+    """The physical limit: a plain aiokafka consume → produce loop, n messages."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    p = producer(bootstrap)
+    await consumer.start()
+    await p.start()
+    consumer.assign([TopicPartition(source, 0)])  # no group: no rebalance delay before the first message
+    await consumer.seek_to_beginning()
+    done = 0
+    while done < n:
+        for records in (await consumer.getmany(timeout_ms=500, max_records=2000)).values():
+            for r in records:
+                await p.send(target, r.value, key=r.key, headers=list(r.headers))
+            done += len(records)
+    await p.flush()
+    await consumer.stop()
+    await p.stop()
+
+
+def _doorgeven_in_eigen_proces(bootstrap: str, source: str, target: str, n: int) -> None:
+    asyncio.run(doorgeven(bootstrap, source, target, n))
+
+
+def raw_proces(bootstrap: str, source: str, target: str, n: int) -> multiprocessing.Process:
+    """The raw loop in a process of its own, as the engine's worker is (same core: inherited)."""
+    process = multiprocessing.get_context("fork").Process(
+        target=_doorgeven_in_eigen_proces, args=(bootstrap, source, target, n), daemon=True
+    )
+    process.start()
+    return process
+
+
+def ce_time_header(r: Record) -> datetime:
+    return datetime.fromisoformat(next(v for k, v in r.headers if k == "ce_time").decode())
+
+
+def gemeld_op(r: Record) -> datetime:
+    return datetime.fromisoformat(orjson.loads(r.value)["gemeld_op"])
+
+
+async def latentie(
+    bootstrap: str,
+    source: str,
+    target: str,
+    rate: float,
+    seconds: float,
+    verzonden_op: Callable[[Record], datetime],
+) -> dict[str, float]:
+    """p50/p99 in ms from produce to a read_committed consumer of `target`, input paced at `rate`."""
+    n = int(rate * seconds)
+    # A dashboard-like reader that asks often, the same for both sides (see Settings.fetch_max_wait_ms).
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, isolation_level="read_committed", fetch_max_wait_ms=20
+    )
+    await consumer.start()
+    tp = TopicPartition(target, 0)
+    consumer.assign([tp])
+    await consumer.seek_to_end(tp)
+    await consumer.position(tp)  # positioned before the first message is sent
+
+    async def ontvang() -> list[float]:
+        latencies: list[float] = []
+        deadline = time.monotonic() + seconds + 120
+        while len(latencies) < n and time.monotonic() < deadline:
+            for records in (await consumer.getmany(tp, timeout_ms=200)).values():
+                now = datetime.now(UTC)
+                latencies += [(now - verzonden_op(r)).total_seconds() * 1000 for r in records]
+        return latencies
+
+    async def stuur() -> None:
+        p = producer(bootstrap)
+        await p.start()
+        start = time.monotonic()
+        for i in range(n):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            value, headers = signaal(i)
+            await p.send(source, value, headers=headers)
+        await p.flush()
+        await p.stop()
+
+    try:
+        latencies, _ = await asyncio.gather(ontvang(), stuur())
+    finally:
+        await consumer.stop()
+    if len(latencies) < n:
+        raise RuntimeError(f"{target}: {len(latencies)} of {n} paced messages arrived")
+    q = statistics.quantiles(latencies, n=100)
+    return {"p50_ms": round(q[49], 1), "p99_ms": round(q[98], 1), "messages": n, "rate_per_s": round(rate)}
+
+
+async def lees_alles(bootstrap: str, tot: dict[TopicPartition, int]) -> int:
+    """The raw side of replay: read the same partitions up to the same offsets, folding nothing."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed",
+                                max_partition_fetch_bytes=4 * 1024 * 1024)  # fmt: skip
+    await consumer.start()
+    try:
+        open_ = {tp for tp, end in tot.items() if end > 0}
+        consumer.assign(sorted(open_))
+        await consumer.seek_to_beginning(*open_)
+        count = 0
+        while open_:
+            batch = await consumer.getmany(*open_, timeout_ms=1000, max_records=10_000)
+            count += sum(1 for records in batch.values() for r in records if r.offset < tot[r_tp(r)])
+            for tp in list(open_):
+                if await consumer.position(tp) >= tot[tp]:
+                    open_.discard(tp)
+        return count
+    finally:
+        await consumer.stop()
+
+
+def r_tp(r: Record) -> TopicPartition:
+    return TopicPartition(r.topic, r.partition)
+
+
+def piek_geheugen_mb(pid: int) -> float:
+    """The peak resident set size of a process (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"no VmHWM for pid {pid}")
