@@ -11,6 +11,7 @@ from typing import Any
 
 import faust
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
+from faust.utils.terminal import SpinnerHandler
 from mode import Service
 from prometheus_client import CollectorRegistry
 
@@ -34,10 +35,21 @@ log = logging.getLogger(__name__)
 _DLQ_REQUEST_BYTES = 9 * 1024 * 1024
 
 
+def _root_logger_back_to_its_level() -> None:
+    """At -l warn (faust's default) faust's worker sets the root logger to DEBUG so that a start-up
+    spinner turns on every record (faust/worker.py `_setup_spinner_handler`), and leaves it there:
+    every debug call of aiokafka then built a record nobody prints, 13% of a busy worker (py-spy).
+    The console handler keeps the chosen level; the root logger gets it back."""
+    root = logging.getLogger()
+    levels = [h.level for h in root.handlers if not isinstance(h, SpinnerHandler)]
+    if levels and root.level < min(levels):
+        root.setLevel(min(levels))
+
+
 class Pijplijn(Service):
     """Declares the topics, then starts the stages:
 
-    partner topics → ingress → vastleggen → (zoekindex, once per identifier) → routeren → routes.*
+    partner topics → ingress → vastleggen → (zoekindex, once per identifier) → routes.*
     RIEC command topics → opdrachten → besluiten → engine.gebeurtenissen (+ index, links, register)
     """
 
@@ -52,6 +64,7 @@ class Pijplijn(Service):
         self.gereed = False
 
     async def on_start(self) -> None:
+        _root_logger_back_to_its_level()
         created = await declare(
             self.settings.bootstrap_servers,
             engine_topics(self.settings, gebiedsindeling()),
@@ -99,8 +112,15 @@ def create_app(settings: Settings) -> faust.App:
     pseudo = Pseudonimiseerder(settings.pseudonym_key)
 
     bootstrap = settings.bootstrap_servers
-    knelpunten = KnelpuntenLezer(bootstrap, settings.fetch_max_wait_ms)
-    index = zoekindex.Zoekindex(bootstrap_servers=bootstrap)
+
+    def routeren_() -> routeren.Routeren:
+        # One HKP reader per stage that routes: stages run concurrently, a reader is not shared.
+        knelpunten = KnelpuntenLezer(bootstrap, settings.fetch_max_wait_ms)
+        lezers.append(knelpunten)
+        return routeren.Routeren(gebied=gebied, knelpunten=knelpunten, metrics=metrics)
+
+    lezers: list[KnelpuntenLezer] = []
+    index = zoekindex.Zoekindex(bootstrap_servers=bootstrap, routeren=routeren_())
     metrics.index_identifiers.set_function(index.identificatoren)
 
     def stage(handler: StageHandler, bron: Bron, max_request_size: int = 1024 * 1024) -> Stage:
@@ -117,7 +137,10 @@ def create_app(settings: Settings) -> faust.App:
             ingress.OPDRACHTEN_BRON,
             _DLQ_REQUEST_BYTES,
         ),
-        stage(vastleggen.Vastleggen(bootstrap_servers=bootstrap, metrics=metrics), vastleggen.BRON),
+        stage(
+            vastleggen.Vastleggen(bootstrap_servers=bootstrap, routeren=routeren_(), metrics=metrics),
+            vastleggen.BRON,
+        ),
         stage(
             besluiten.Besluiten(
                 bootstrap_servers=bootstrap, zoekindex_partities=settings.partitions, metrics=metrics
@@ -125,11 +148,10 @@ def create_app(settings: Settings) -> faust.App:
             besluiten.BRON,
         ),
         stage(index, zoekindex.BRON),
-        stage(routeren.Routeren(gebied=gebied, knelpunten=knelpunten, metrics=metrics), routeren.BRON),
     ]
     projecties = Projecties(bootstrap)
     audit = AuditSchrijver(bootstrap)
-    pijplijn = Pijplijn(settings, [*stages, projecties], [knelpunten, audit])
+    pijplijn = Pijplijn(settings, [*stages, projecties], [*lezers, audit])
     app.service(pijplijn)  # type: ignore[arg-type]  # faust accepts instances too
     api.registreer(
         app,

@@ -36,8 +36,6 @@ CASUSINDEX = "engine.casusindex"
 """The open-casus index's changelog (compacted), co-partitioned with engine.zoekindex."""
 AUDIT = "engine.audit"
 """LDV records of every read of personal data through the API (kept five years)."""
-GEMATCHT = "engine.signalen.gematcht"
-"""Routing slips that visited all their identifiers, keyed by signaal_id (→ routeren)."""
 
 _DAY_MS = 24 * 3600 * 1000
 _MIB = 1024 * 1024
@@ -85,7 +83,6 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     specs.append(TopicSpec(KNELPUNTEN, 1, {"retention.ms": "-1"}))
     specs.append(TopicSpec(ZOEKINDEX, settings.partitions, week))
     specs.append(TopicSpec(CASUSINDEX, settings.partitions, {"cleanup.policy": "compact"}))
-    specs.append(TopicSpec(GEMATCHT, settings.partitions, week))
     specs.append(TopicSpec(AUDIT, 1, {"retention.ms": str(5 * 366 * _DAY_MS)}))
     specs += [TopicSpec(topic_van(b), 1, {"retention.ms": str(365 * _DAY_MS)}) for b in route_bestemmingen()]
     return specs

@@ -1,30 +1,29 @@
-"""Routeren: every signal whose routing slip is complete → one routed message per destination."""
+"""Routeren: a signal whose routing slip is complete → one routed message per destination.
+
+Not a stage of its own: the stage that completes a slip routes it in the same transaction
+(zoekindex after a signal's last identifier, vastleggen for a signal without identifiers). A
+separate stage cost every signal one more consume, produce and commit: 25% of the engine's
+throughput and about 100 ms of latency.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
-from aiokafka import ConsumerRecord, TopicPartition
-
 from engine.events.envelope import CloudEventHeaders
 from engine.events.headers import kafka_headers
-from engine.events.matching import ROUTEBRIEFJE_DECODER
+from engine.events.matching import Routebriefje
 from engine.events.route import ROUTE_ENCODER, ROUTE_SOURCE, ROUTE_TYPE, GerouteerdSignaal
 from engine.handlers.knelpunten import KnelpuntenLezer
-from engine.handlers.stage import Bron, Uitvoer
+from engine.handlers.stage import Uitvoer
 from engine.metrics import Metrics
 from engine.reference import Gebiedsindeling
 from engine.routing import route, topic_van
-from engine.topics import GEMATCHT
-
-BRON = Bron(topics=(GEMATCHT,))
 
 
 class Routeren:
     """Decides and writes the routes of each signal, as of the HKPs and casussen known now."""
-
-    name = "routeren"
 
     def __init__(
         self,
@@ -39,17 +38,15 @@ class Routeren:
         self.metrics = metrics
         self.klok = klok
 
-    async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
+    async def bijwerken(self) -> None:
+        """Before each batch: every HKP designated or ended before it counts ("as of" the batch)."""
         await self.knelpunten.bijwerken()
 
-    async def on_revoked(self, partitions: set[TopicPartition]) -> None:
-        pass
-
-    def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Uitvoer]:
-        briefje = ROUTEBRIEFJE_DECODER.decode(record.value)
+    def routes(self, briefje: Routebriefje) -> Iterator[Uitvoer]:
         signaal = briefje.signaal
         nu = self.klok()
         hkps = self.knelpunten.register.matches(signaal)
+        key = signaal.signaal_id.encode()
         for r in route(signaal, self.gebied, hkps, briefje.matches):
             bericht = GerouteerdSignaal.van(signaal, r.bestemming, list(r.redenen), besloten_op=nu)
             headers = kafka_headers(
@@ -62,6 +59,6 @@ class Routeren:
                     datacontenttype="application/json",
                 )
             )
-            yield Uitvoer(topic_van(r.bestemming), record.key, ROUTE_ENCODER.encode(bericht), headers)
+            yield Uitvoer(topic_van(r.bestemming), key, ROUTE_ENCODER.encode(bericht), headers)
             self.metrics.routed.labels(r.bestemming).inc()
         self.metrics.routing_latency.observe(max(0.0, (nu - signaal.aangeboden_op).total_seconds()))

@@ -1,5 +1,6 @@
 """Vastleggen: de-duplicate accepted signals on `<org>:<ce_id>`, append each once to the log, and
-start its routing slip; resolve casus links to signals (known now, or when they arrive).
+start its routing slip (or route it at once when it has no identifiers to look up); resolve casus
+links to signals (known now, or when they arrive).
 
 The state — per signal id its identifiers, and links waiting for a signal not yet seen — is
 derived from the log itself: before the first batch of a partition, the same partition of
@@ -22,10 +23,11 @@ from engine.events.signaal_ontvangen import (
     SignaalOntvangen,
 )
 from engine.handlers.herstel import lees_partitie
+from engine.handlers.routeren import Routeren
 from engine.handlers.stage import Bron, Uitvoer
 from engine.metrics import Metrics
 from engine.reference import partnergroep
-from engine.topics import GEMATCHT, KANDIDATEN, SIGNAAL_LOG, ZOEKINDEX
+from engine.topics import KANDIDATEN, SIGNAAL_LOG, ZOEKINDEX
 
 log = logging.getLogger(__name__)
 
@@ -57,25 +59,19 @@ def _toevoegingen(koppeling: KoppelingGevraagd, ids: list[str]) -> Iterator[Uitv
         yield Uitvoer(ZOEKINDEX, ident.encode(), ZOEKINDEX_ENCODER.encode(toegevoegd))
 
 
-def routebriefje(signaal: SignaalOntvangen, ids: list[str]) -> Uitvoer:
-    """A signal's first step to routing: to its first identifier's index partition, or straight on."""
-    briefje = Routebriefje(signaal=signaal, te_zoeken=ids)
-    if ids:
-        return Uitvoer(ZOEKINDEX, ids[0].encode(), ZOEKINDEX_ENCODER.encode(briefje))
-    return Uitvoer(GEMATCHT, signaal.signaal_id.encode(), ZOEKINDEX_ENCODER.encode(briefje))
-
-
 class Vastleggen:
     """Appends a candidate to the signal log unless its id is already there."""
 
     name = "vastleggen"
 
-    def __init__(self, *, bootstrap_servers: str, metrics: Metrics) -> None:
+    def __init__(self, *, bootstrap_servers: str, routeren: Routeren, metrics: Metrics) -> None:
         self.bootstrap_servers = bootstrap_servers
+        self.routeren = routeren
         self.metrics = metrics
         self._partities: dict[int, _Partitie] = {}
 
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
+        await self.routeren.bijwerken()
         for tp in sorted(partitions):
             if tp.partition not in self._partities:
                 partitie = _Partitie()
@@ -110,6 +106,14 @@ class Vastleggen:
         ids = partitie.signalen[kandidaat.signaal_id]
         self.metrics.accepted.labels(groep).inc()
         yield Uitvoer(SIGNAAL_LOG, record.key, record.value, partition=record.partition)
-        yield routebriefje(kandidaat, ids)
+        yield from self._routebriefje(kandidaat, ids)
         for koppeling in wachtend:
             yield from _toevoegingen(koppeling, ids)
+
+    def _routebriefje(self, signaal: SignaalOntvangen, ids: list[str]) -> Iterator[Uitvoer]:
+        """A signal's first step to routing: to its first identifier's index partition, or routed."""
+        briefje = Routebriefje(signaal=signaal, te_zoeken=ids)
+        if ids:
+            yield Uitvoer(ZOEKINDEX, ids[0].encode(), ZOEKINDEX_ENCODER.encode(briefje))
+        else:
+            yield from self.routeren.routes(briefje)

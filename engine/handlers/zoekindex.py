@@ -2,7 +2,7 @@
 
 Index changes and routing slips arrive on the same topic keyed by identifier, so on each partition
 a slip sees every index change appended before it. A slip takes the matches of its first
-identifier and moves on to the partition of the next; after the last it goes to routeren. Every
+identifier and moves on to the partition of the next; after the last it is routed here. Every
 index change is written to the compacted changelog `engine.casusindex` on the same partition, in the
 same transaction, and read back when a partition is assigned.
 """
@@ -23,8 +23,9 @@ from engine.events.matching import (
     IdentificatorToegevoegd,
 )
 from engine.handlers.herstel import lees_partitie
+from engine.handlers.routeren import Routeren
 from engine.handlers.stage import Bron, Uitvoer
-from engine.topics import CASUSINDEX, GEMATCHT, ZOEKINDEX
+from engine.topics import CASUSINDEX, ZOEKINDEX
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,9 @@ class Zoekindex:
 
     name = "zoekindex"
 
-    def __init__(self, *, bootstrap_servers: str) -> None:
+    def __init__(self, *, bootstrap_servers: str, routeren: Routeren) -> None:
         self.bootstrap_servers = bootstrap_servers
+        self.routeren = routeren
         self._index: dict[int, CasusIndex] = {}
 
     def identificatoren(self) -> int:
@@ -53,6 +55,7 @@ class Zoekindex:
         return sum(len(i) for i in self._index.values())
 
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
+        await self.routeren.bijwerken()
         for tp in sorted(partitions):
             if tp.partition not in self._index:
                 index = CasusIndex()
@@ -91,6 +94,4 @@ class Zoekindex:
                 if verder.te_zoeken:
                     yield Uitvoer(ZOEKINDEX, verder.te_zoeken[0].encode(), ZOEKINDEX_ENCODER.encode(verder))
                 else:
-                    yield Uitvoer(
-                        GEMATCHT, verder.signaal.signaal_id.encode(), ZOEKINDEX_ENCODER.encode(verder)
-                    )
+                    yield from self.routeren.routes(verder)
