@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
+import orjson
+
 
 @dataclass(frozen=True, slots=True)
 class Pagina:
@@ -17,12 +20,31 @@ class Pagina:
     totaal: int
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self._per_bestemming: dict[str, list[dict[str, Any]]] = {}
+class _Week(msgspec.Struct):
+    """The only fields of a routed message the weekly chart needs (decoding skips the rest)."""
 
-    def pas_toe(self, bestemming: str, bericht: dict[str, Any]) -> None:
+    ontvangen_op: datetime
+    gemeld_op: datetime | None = None
+
+
+_WEEK = msgspec.json.Decoder(_Week)
+
+
+class Inbox:
+    """Keeps each routed message as the bytes it arrived as and decodes only what is read: a page,
+    or the two dates of the weekly chart. Millions of decoded dicts made the fold (and a replay)
+    spend its time in allocation and the garbage collector's passes over them."""
+
+    def __init__(self) -> None:
+        self._per_bestemming: dict[str, list[bytes]] = {}
+        self._weken: dict[str, Counter[str]] = {}
+
+    def pas_toe(self, bestemming: str, bericht: bytes) -> None:
         self._per_bestemming.setdefault(bestemming, []).append(bericht)
+        # By the partner's ce_time: when the signal was reported, also for a backlog sent later.
+        w = _WEEK.decode(bericht)
+        jaar, week, _ = (w.gemeld_op or w.ontvangen_op).isocalendar()
+        self._weken.setdefault(bestemming, Counter())[f"{jaar}-W{week:02d}"] += 1
 
     def versie(self, bestemming: str) -> int:
         """Grows with every message: what a dashboard's ETag is made of."""
@@ -33,18 +55,12 @@ class Inbox:
         items = self._per_bestemming.get(bestemming, [])
         eind = len(items) if voor is None else max(0, min(int(voor), len(items)))
         begin = max(0, eind - limit)
-        return Pagina(items[begin:eind][::-1], str(begin) if begin > 0 else None, len(items))
+        gelezen = [orjson.loads(b) for b in items[begin:eind][::-1]]
+        return Pagina(gelezen, str(begin) if begin > 0 else None, len(items))
 
     def per_week(self, bestemming: str) -> dict[str, int]:
         """Signals reported per ISO week (`2026-W09`), for the dashboard's chart."""
-        weken: Counter[str] = Counter()
-        for item in self._per_bestemming.get(bestemming, ()):
-            # By the partner's ce_time: when the signal was reported, also for a backlog sent later.
-            jaar, week, _ = datetime.fromisoformat(
-                item.get("gemeld_op") or item["ontvangen_op"]
-            ).isocalendar()
-            weken[f"{jaar}-W{week:02d}"] += 1
-        return dict(sorted(weken.items()))
+        return dict(sorted(self._weken.get(bestemming, Counter()).items()))
 
     def canoniek(self) -> dict[str, list[dict[str, Any]]]:
-        return {k: v for k, v in sorted(self._per_bestemming.items())}
+        return {k: [orjson.loads(b) for b in v] for k, v in sorted(self._per_bestemming.items())}

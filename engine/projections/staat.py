@@ -37,7 +37,7 @@ class ProjectieStaat:
             if isinstance(record, SignaalOntvangen):
                 self.boek.signaal(record.signaal_id, record.themas)
         elif topic.startswith("routes."):
-            self.inbox.pas_toe(topic.removeprefix("routes."), orjson.loads(value))
+            self.inbox.pas_toe(topic.removeprefix("routes."), value)
 
     def canoniek(self) -> dict[str, Any]:
         return {
