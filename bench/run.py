@@ -1,7 +1,7 @@
 """`make bench`: the engine against the physical limit of a Python consumer on the same broker.
 
 Two rounds, each on a fresh broker pinned to core 0 with Python (the bench, the raw loop and the
-engine's worker) on core 1, and the same 20,000 signals of about 1 KB on one partition:
+engine's worker) on core 1, and the same 50,000 signals of about 1 KB on one partition:
 
 1. 1,000 open-casus identifiers loaded. Raw passthrough, then the engine, over the same messages
    (throughput); latency of both at half the engine's measured maximum rate; replay of everything
@@ -40,7 +40,7 @@ from engine.topics import TopicSpec, engine_topics  # noqa: E402
 
 PORT = int(os.environ.get("BENCH_KAFKA_PORT", "29092"))
 BOOTSTRAP = f"127.0.0.1:{PORT}"
-N = int(os.environ.get("BENCH_MESSAGES", "20000"))
+N = int(os.environ.get("BENCH_MESSAGES", "50000"))
 LATENCY_SECONDS = float(os.environ.get("BENCH_LATENCY_SECONDS", "10"))
 SOURCE = "partner.politie.signalen"
 ENGINE_OUT = "routes.riec.rotterdam"

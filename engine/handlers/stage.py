@@ -102,6 +102,7 @@ class Stage(Service):
         settings: Settings,
         metrics: Metrics,
         max_request_size: int = 1024 * 1024,
+        fetch_max_wait_ms: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -112,6 +113,7 @@ class Stage(Service):
         self.group_id = f"{settings.app_id}-{handler.name}"
         self.batch_lock = asyncio.Lock()
         self._max_request_size = max_request_size
+        self._fetch_max_wait_ms = fetch_max_wait_ms or settings.fetch_max_wait_ms
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._positions: dict[TopicPartition, int] = {}
@@ -142,7 +144,7 @@ class Stage(Service):
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
-            fetch_max_wait_ms=s.fetch_max_wait_ms,
+            fetch_max_wait_ms=self._fetch_max_wait_ms,
             metadata_max_age_ms=s.topic_refresh_ms,
         )
         listener = _Listener(self)
