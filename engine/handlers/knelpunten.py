@@ -41,14 +41,23 @@ class KnelpuntenLezer:
             await self._consumer.start()
             self._consumer.assign([_TP])
             await self._consumer.seek_to_beginning(_TP)
+            self._consumer.pause(_TP)
         consumer = self._consumer
+        # Paused between calls: no fetch waits at the broker in front of this request (a broker
+        # answers a connection's requests in order), so asking for the end costs one round trip.
         end = (await consumer.end_offsets([_TP]))[_TP]
-        while await consumer.position(_TP) < end:
-            batch = await consumer.getmany(_TP, timeout_ms=500, max_records=10_000)
-            for record in batch.get(_TP, ()):
-                g = GEBEURTENIS_DECODER.decode(record.value)
-                if isinstance(g, HandhavingsknelpuntAangewezen | HandhavingsknelpuntBeeindigd):
-                    self.register.pas_toe(g)
+        if await consumer.position(_TP) >= end:
+            return  # nearly always: no HKP changed since the last batch
+        consumer.resume(_TP)
+        try:
+            while await consumer.position(_TP) < end:
+                batch = await consumer.getmany(_TP, timeout_ms=500, max_records=10_000)
+                for record in batch.get(_TP, ()):
+                    g = GEBEURTENIS_DECODER.decode(record.value)
+                    if isinstance(g, HandhavingsknelpuntAangewezen | HandhavingsknelpuntBeeindigd):
+                        self.register.pas_toe(g)
+        finally:
+            consumer.pause(_TP)
 
     async def stop(self) -> None:
         if self._consumer is not None:
