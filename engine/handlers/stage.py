@@ -57,7 +57,7 @@ class StageHandler(Protocol):
     name: str
 
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
-        """Called before every batch with the partitions in it: load the state any of them lacks.
+        """Called before every batch with the partitions assigned: load the state any of them lacks.
 
         Per batch, not in the rebalance listener: aiokafka may return records of a newly assigned
         partition before the listener's on_partitions_assigned has finished.
@@ -170,7 +170,9 @@ class Stage(Service):
             if not batch:
                 continue
             async with self.batch_lock:
-                await self.handler.voorbereiden(set(batch))
+                # Every assigned partition, not only those in this batch: a worker loads all its
+                # state at once instead of stalling mid-stream when a partition's first record comes.
+                await self.handler.voorbereiden(set(batch) | consumer.assignment())
                 offsets: dict[TopicPartition, int] = {}
                 async with producer.transaction():
                     for tp, records in batch.items():
