@@ -20,6 +20,7 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
+from engine.handlers.projecties import lees_tot
 from engine.handlers.stage import verdeel
 from engine.topics import CASUSINDEX
 
@@ -196,28 +197,8 @@ async def latentie(
 
 
 async def lees_alles(bootstrap: str, tot: dict[TopicPartition, int]) -> int:
-    """The raw side of replay: read the same partitions up to the same offsets, folding nothing."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed",
-                                max_partition_fetch_bytes=4 * 1024 * 1024)  # fmt: skip
-    await consumer.start()
-    try:
-        open_ = {tp for tp, end in tot.items() if end > 0}
-        consumer.assign(sorted(open_))
-        await consumer.seek_to_beginning(*open_)
-        count = 0
-        while open_:
-            batch = await consumer.getmany(*open_, timeout_ms=1000, max_records=10_000)
-            count += sum(1 for records in batch.values() for r in records if r.offset < tot[r_tp(r)])
-            for tp in list(open_):
-                if await consumer.position(tp) >= tot[tp]:
-                    open_.discard(tp)
-        return count
-    finally:
-        await consumer.stop()
-
-
-def r_tp(r: Record) -> TopicPartition:
-    return TopicPartition(r.topic, r.partition)
+    """The raw side of replay: the same reader as the projections' rebuild, folding nothing."""
+    return sum([len(records) async for _, records in lees_tot(bootstrap, tot)])
 
 
 def piek_geheugen_mb(pid: int) -> float:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import secrets
 import subprocess
@@ -147,6 +148,10 @@ GOALS = {
 def main() -> None:
     if NO_EXTENSIONS:
         sys.exit("aiokafka's C extension is not built: the figures would be ~6x too low")
+    # Each round creates its topics and writes at once: until a new partition's leader is ready the
+    # broker answers NotLeaderForPartition and aiokafka logs every retry (hundreds of lines). A send
+    # that still fails raises, so nothing is hidden by quieting the retries.
+    logging.getLogger("aiokafka.producer.sender").setLevel(logging.ERROR)
     os.sched_setaffinity(0, {1})  # Python on core 1 (the worker and the raw loop inherit it); broker on 0
     when = datetime.now(UTC).isoformat(timespec="seconds")
     # Throughput is the best of two rounds per index size: single rounds varied by up to 30% here.

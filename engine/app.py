@@ -123,21 +123,15 @@ def create_app(settings: Settings) -> faust.App:
     index = zoekindex.Zoekindex(bootstrap_servers=bootstrap, routeren=routeren_())
     metrics.index_identifiers.set_function(index.identificatoren)
 
-    def stage(handler: StageHandler, bron: Bron, max_request_size: int = 1024 * 1024) -> Stage:
-        return Stage(handler, bron, settings=settings, metrics=metrics, max_request_size=max_request_size)
+    def stage(handler: StageHandler, bron: Bron) -> Stage:
+        return Stage(handler, bron, settings=settings, metrics=metrics)
 
     def voordeur(handler: StageHandler, bron: Bron) -> Stage:
         # A front door reads every partner's (or RIEC's) topic: hundreds of partitions in each
         # fetch, whose requests and responses aiokafka encodes in Python. Polling them every 20 ms
         # took 15% of a worker (py-spy); 100 ms costs about 3% and no measurable latency.
-        return Stage(
-            handler,
-            bron,
-            settings=settings,
-            metrics=metrics,
-            max_request_size=_DLQ_REQUEST_BYTES,
-            fetch_max_wait_ms=100,
-        )
+        return Stage(handler, bron, settings=settings, metrics=metrics,
+                     max_request_size=_DLQ_REQUEST_BYTES, fetch_max_wait_ms=100)  # fmt: skip
 
     stages = [
         voordeur(

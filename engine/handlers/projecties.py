@@ -5,9 +5,10 @@ can answer a dashboard). `bouw` does the same in one go up to given positions, f
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, TypeAlias
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from mode import Service
 
 from engine.handlers.herstel import partities
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 
 BRONNEN = (GEBEURTENISSEN, SIGNAAL_LOG, *(topic_van(b) for b in route_bestemmingen()))
 Posities = dict[TopicPartition, int]
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
 async def _consumer(bootstrap_servers: str) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
@@ -36,27 +38,33 @@ async def _consumer(bootstrap_servers: str) -> tuple[AIOKafkaConsumer, list[Topi
     return consumer, tps
 
 
-async def bouw(bootstrap_servers: str, tot: Posities) -> ProjectieStaat:
-    """Fresh projections from offset 0 up to (not including) the given positions."""
-    staat = ProjectieStaat()
-    consumer, tps = await _consumer(bootstrap_servers)
+async def lees_tot(bootstrap_servers: str, tot: Posities) -> AsyncIterator[tuple[str, list[Record]]]:
+    """Every record of the given partitions from offset 0 up to (not including) the given positions,
+    per topic in batches: what `bouw` folds, and what the bench reads raw to compare against."""
+    consumer, _ = await _consumer(bootstrap_servers)
     try:
-        open_ = {tp for tp in tps if tot.get(tp, 0) > 0}
+        open_ = {tp for tp, end in tot.items() if end > 0}
         consumer.assign(sorted(open_))
         if open_:
             await consumer.seek_to_beginning(*open_)
         while open_:
             batch = await consumer.getmany(*open_, timeout_ms=1000, max_records=10_000)
             for tp, records in batch.items():
-                for record in records:
-                    if record.offset < tot[tp]:
-                        staat.pas_toe(tp.topic, record.value)
+                yield tp.topic, [r for r in records if r.offset < tot[tp]]
             for tp in list(open_):
                 if await consumer.position(tp) >= tot[tp]:
                     open_.discard(tp)
-        return staat
     finally:
         await consumer.stop()
+
+
+async def bouw(bootstrap_servers: str, tot: Posities) -> ProjectieStaat:
+    """Fresh projections from offset 0 up to (not including) the given positions."""
+    staat = ProjectieStaat()
+    async for topic, records in lees_tot(bootstrap_servers, tot):
+        for record in records:
+            staat.pas_toe(topic, record.value)
+    return staat
 
 
 class Projecties(Service):
