@@ -15,7 +15,7 @@ from faust.utils.terminal import SpinnerHandler
 from mode import Service
 from prometheus_client import CollectorRegistry
 
-from engine.handlers import besluiten, ingress, routeren, vastleggen, zoekindex
+from engine.handlers import besluiten, clients, ingress, routeren, vastleggen, zoekindex
 from engine.handlers.audit import AuditSchrijver
 from engine.handlers.declaratie import declare
 from engine.handlers.knelpunten import KnelpuntenLezer
@@ -66,7 +66,7 @@ class Pijplijn(Service):
     async def on_start(self) -> None:
         _root_logger_back_to_its_level()
         created = await declare(
-            self.settings.bootstrap_servers,
+            self.settings.kafka,
             engine_topics(self.settings, gebiedsindeling()),
             self.settings.replication_factor,
         )
@@ -85,7 +85,8 @@ def create_app(settings: Settings) -> faust.App:
     """The worker's faust App with its pipeline, `/metrics` and `/health`."""
     app = faust.App(
         settings.app_id,
-        broker=f"kafka://{settings.bootstrap_servers}",
+        broker=[f"kafka://{b}" for b in settings.kafka.bootstrap_servers.split(",")],
+        broker_credentials=clients.faust_credentials(settings.kafka),
         web_port=settings.web_port,
         web_bind=settings.web_bind,
         web_host=settings.web_bind,
@@ -111,16 +112,16 @@ def create_app(settings: Settings) -> faust.App:
     beleid = Beleid(geweigerde_partners=settings.geweigerde_partners)
     pseudo = Pseudonimiseerder(settings.pseudonym_key)
 
-    bootstrap = settings.bootstrap_servers
+    kafka = settings.kafka
 
     def routeren_() -> routeren.Routeren:
         # One HKP reader per stage that routes: stages run concurrently, a reader is not shared.
-        knelpunten = KnelpuntenLezer(bootstrap, settings.fetch_max_wait_ms)
+        knelpunten = KnelpuntenLezer(kafka, settings.fetch_max_wait_ms)
         lezers.append(knelpunten)
         return routeren.Routeren(gebied=gebied, knelpunten=knelpunten, metrics=metrics)
 
     lezers: list[KnelpuntenLezer] = []
-    index = zoekindex.Zoekindex(bootstrap_servers=bootstrap, routeren=routeren_())
+    index = zoekindex.Zoekindex(kafka=kafka, routeren=routeren_())
     metrics.index_identifiers.set_function(index.identificatoren)
 
     def stage(handler: StageHandler, bron: Bron) -> Stage:
@@ -143,19 +144,17 @@ def create_app(settings: Settings) -> faust.App:
             ingress.OPDRACHTEN_BRON,
         ),
         stage(
-            vastleggen.Vastleggen(bootstrap_servers=bootstrap, routeren=routeren_(), metrics=metrics),
+            vastleggen.Vastleggen(kafka=kafka, routeren=routeren_(), metrics=metrics),
             vastleggen.BRON,
         ),
         stage(
-            besluiten.Besluiten(
-                bootstrap_servers=bootstrap, zoekindex_partities=settings.partitions, metrics=metrics
-            ),
+            besluiten.Besluiten(kafka=kafka, zoekindex_partities=settings.partitions, metrics=metrics),
             besluiten.BRON,
         ),
         stage(index, zoekindex.BRON),
     ]
-    projecties = Projecties(bootstrap)
-    audit = AuditSchrijver(bootstrap)
+    projecties = Projecties(kafka)
+    audit = AuditSchrijver(kafka)
     pijplijn = Pijplijn(settings, [*stages, projecties], [*lezers, audit])
     app.service(pijplijn)  # type: ignore[arg-type]  # faust accepts instances too
     api.registreer(

@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.ingress.bsn import elfproef
 from engine.reference import Gebiedsindeling
+from engine.topics import opdrachten_topic, partner_topic
 
 RIEC_WEIGHTS = {
     "amsterdam-amstelland": 94, "den-haag": 88, "limburg": 50, "midden-nederland": 129,
@@ -69,10 +70,17 @@ class Voorbeeld:
     """A message made to be refused."""
 
     @property
+    def van_riec(self) -> bool:
+        return self.ce_source.startswith("urn:nl:riec:riec:")
+
+    @property
     def topic(self) -> str:
-        if self.ce_source.startswith("urn:nl:riec:riec:"):
-            return f"riec.{self.org}.opdrachten"
-        return f"partner.{self.org}.signalen"
+        return opdrachten_topic(self.org) if self.van_riec else partner_topic(self.org)
+
+    @property
+    def principal(self) -> str:
+        """Who publishes it: the broker principal that may write `topic`."""
+        return f"riec:{self.org}" if self.van_riec else f"partner:{self.org}"
 
 
 def _kies(rng: random.Random, weights: dict[str, int]) -> str:

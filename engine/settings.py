@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.errors import ConfigurationError
@@ -22,12 +22,63 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+_PROTOCOLS = ("SASL_SSL", "SSL", "SASL_PLAINTEXT", "PLAINTEXT")
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaConnection:
+    """How a client reaches and authenticates to the broker: what every engine client (stages,
+    readers, the admin, faust, the tools) is built from. The names follow aiokafka's arguments."""
+
+    bootstrap_servers: str = "localhost:9092"
+    security_protocol: str = "SASL_SSL"
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)
+    ssl_cafile: Path | None = None
+
+    @property
+    def sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
+
+    @property
+    def tls(self) -> bool:
+        return self.security_protocol in ("SASL_SSL", "SSL")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> KafkaConnection:
+        """The connection of KAFKA_*; raises ConfigurationError naming what is missing."""
+        env = os.environ if env is None else env
+        protocol = env.get("KAFKA_SECURITY_PROTOCOL", "SASL_SSL").upper()
+        if protocol not in _PROTOCOLS:
+            raise ConfigurationError(f"KAFKA_SECURITY_PROTOCOL must be one of {', '.join(_PROTOCOLS)}")
+        cafile = env.get("KAFKA_SSL_CAFILE")
+        connection = cls(
+            bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"),
+            security_protocol=protocol,
+            sasl_mechanism=env.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
+            sasl_username=env.get("KAFKA_SASL_USERNAME") or None,
+            sasl_password=env.get("KAFKA_SASL_PASSWORD") or None,
+            ssl_cafile=Path(cafile) if cafile else None,
+        )
+        if connection.sasl and not (connection.sasl_username and connection.sasl_password):
+            raise ConfigurationError(
+                f"KAFKA_SECURITY_PROTOCOL is {protocol} but KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD "
+                "is not set: create the principal's credentials with "
+                "`python -m engine.tools toegang <principal> --formaat env` (README, Connecting), or "
+                "set KAFKA_SECURITY_PROTOCOL=PLAINTEXT for a broker started with KAFKA_INSECURE=1"
+            )
+        if connection.ssl_cafile is not None and not connection.ssl_cafile.is_file():
+            raise ConfigurationError(f"KAFKA_SSL_CAFILE {connection.ssl_cafile} is not a readable file")
+        return connection
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything an engine worker needs to know about where it runs."""
 
     pseudonym_key: bytes
-    bootstrap_servers: str = "localhost:9092"
+    kafka: KafkaConnection = field(default_factory=lambda: KafkaConnection(security_protocol="PLAINTEXT"))
     web_port: int = 6066
     web_bind: str = "127.0.0.1"
     app_id: str = "riec-engine"
@@ -63,7 +114,7 @@ class Settings:
         app_id = env.get("ENGINE_APP_ID", "riec-engine")
         return cls(
             pseudonym_key=key.encode(),
-            bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"),
+            kafka=KafkaConnection.from_env(env),
             web_port=web_port,
             web_bind=env.get("ENGINE_WEB_BIND", "127.0.0.1"),
             app_id=app_id,

@@ -18,19 +18,43 @@ from typing import Any
 
 import click
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
+from engine import onboarding
+from engine.acls import principal as kafka_principal
 from engine.events.envelope import CloudEventHeaders, partner_source, riec_source
 from engine.events.headers import kafka_headers
 from engine.events.opdrachten import OPDRACHT_TYPES
 from engine.events.signaal import SIGNAAL_TYPE
+from engine.handlers import clients
 from engine.handlers.projecties import bouw
 from engine.projections.toegang import GELDIGE_PRINCIPALS
 from engine.reference import RIECS, gebiedsindeling
+from engine.routing import topic_van
 from engine.sample import SampleTraffic, Voorbeeld
-from engine.topics import partner_topic, route_bestemmingen
+from engine.settings import KafkaConnection
+from engine.topics import DLQ, opdrachten_topic, partner_topic, route_bestemmingen
 
-BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+DEFAULT_ADMIN_CONFIG = onboarding.ROOT / ".local/kafka/admin.json"
+
+
+def _engine() -> KafkaConnection:
+    """The engine's own connection (KAFKA_* as for a worker): for reading route topics and logs."""
+    return KafkaConnection.from_env()
+
+
+def _admin_config() -> Path:
+    return Path(os.environ.get("KAFKA_ADMIN_CONFIG", DEFAULT_ADMIN_CONFIG))
+
+
+def _als(principals: set[str]) -> dict[str, KafkaConnection]:
+    """A connection per principal, to publish as partners and RIECs do. Credentials are created on
+    the broker once and kept beside the admin's settings (`<dir of KAFKA_ADMIN_CONFIG>/toegang/`)."""
+    pad = _admin_config()
+    configs = onboarding.bewaard(
+        [kafka_principal(p) for p in sorted(principals)], onboarding.lees_config(pad), pad.parent / "toegang"
+    )
+    return {p: onboarding.verbinding(c) for p, c in configs.items()}
 
 
 def _headers(
@@ -49,23 +73,29 @@ def _headers(
 
 
 async def _send(messages: list[Voorbeeld], rate: float) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, linger_ms=5)
-    await producer.start()
+    """Publish each message as its sender (one producer per partner or RIEC principal)."""
+    verbindingen = _als({m.principal for m in messages})
+    producers = {p: clients.producer(k, linger_ms=5) for p, k in verbindingen.items()}
     try:
+        for producer in producers.values():
+            await producer.start()
         started = time.monotonic()
         for i, m in enumerate(messages):
             value = m.value if isinstance(m.value, bytes) else orjson.dumps(m.value)
-            await producer.send(m.topic, value, headers=_headers(m.ce_id, m.ce_source, m.ce_type, m.ce_time))
+            headers = _headers(m.ce_id, m.ce_source, m.ce_type, m.ce_time)
+            await producers[m.principal].send(m.topic, value, headers=headers)
             if rate > 0:
                 await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.monotonic()))
-        await producer.flush()
+        for producer in producers.values():
+            await producer.flush()
     finally:
-        await producer.stop()
+        for producer in producers.values():
+            await producer.stop()
 
 
 async def _tail(topics: list[str], seconds: float) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        *topics, bootstrap_servers=BOOTSTRAP, auto_offset_reset="earliest", isolation_level="read_committed"
+    consumer = clients.consumer(
+        _engine(), *topics, auto_offset_reset="earliest", isolation_level="read_committed"
     )
     await consumer.start()
     found: list[Any] = []
@@ -81,7 +111,10 @@ async def _tail(topics: list[str], seconds: float) -> list[Any]:
 
 @click.group()
 def cli() -> None:
-    """Try the engine on the broker at KAFKA_BOOTSTRAP_SERVERS (default localhost:9092)."""
+    """Try the engine on the broker at KAFKA_BOOTSTRAP_SERVERS, onboard partners and RIECs.
+
+    Reading commands connect as the engine (KAFKA_* as for a worker); publishing commands connect
+    as the partner or RIEC that sends, with credentials kept under .local/kafka/toegang/."""
 
 
 @cli.command()
@@ -106,7 +139,7 @@ def opdracht(riec: str, soort: str, ce_id: str | None, payload: Path) -> None:
     """Publish PAYLOAD (JSON) as a command of RIEC office RIEC on riec.<riec>.opdrachten."""
     ce_id = ce_id or str(uuid.uuid4())
     asyncio.run(_send([Voorbeeld(riec, ce_id, riec_source(riec), payload.read_bytes(), soort)], 0))
-    click.echo(f"published {riec}:{ce_id} ({soort}) on riec.{riec}.opdrachten")
+    click.echo(f"published {riec}:{ce_id} ({soort}) on {opdrachten_topic(riec)}")
 
 
 @cli.command()
@@ -162,14 +195,14 @@ def tail(topics: tuple[str, ...], seconds: float, show: int) -> None:
 @click.option("--seconds", default=4.0, show_default=True)
 def summary(since_ms: int, seconds: float) -> None:
     """How many signals each destination got, by routing rule, with one example per rule."""
-    topics = [f"routes.{b}" for b in route_bestemmingen()] + ["dlq.ingress"]
+    topics = [topic_van(b) for b in route_bestemmingen()] + [DLQ]
     records = [r for r in asyncio.run(_tail(topics, seconds)) if r.timestamp >= since_ms]
     per_topic = Counter(r.topic for r in records)
     per_regel: Counter[str] = Counter()
     voorbeeld: dict[str, str] = {}
     redenen_dlq: Counter[str] = Counter()
     for r in records:
-        if r.topic == "dlq.ingress":
+        if r.topic == DLQ:
             redenen_dlq[dict(r.headers).get("reason_code", b"?").decode()] += 1
             continue
         message = orjson.loads(r.value)
@@ -223,7 +256,7 @@ def replay(url: str, token: str) -> None:
         for k, v in live["posities"].items()
     }
     started = time.monotonic()
-    rebuilt = asyncio.run(bouw(BOOTSTRAP, tot)).hashes()
+    rebuilt = asyncio.run(bouw(_engine(), tot)).hashes()
     click.echo(f"replayed {sum(tot.values())} records from offset 0 in {time.monotonic() - started:.1f} s")
     verschil = False
     for naam, live_hash in live["hashes"].items():
@@ -234,6 +267,37 @@ def replay(url: str, token: str) -> None:
     if verschil:
         raise SystemExit(1)
     click.echo("replay equals live")
+
+
+@cli.command()
+@click.argument("principal")
+@click.option(
+    "--formaat",
+    type=click.Choice(["json", "env"]),
+    default="json",
+    show_default=True,
+    help="json: aiokafka's argument names; env: export lines for an engine worker (KAFKA_*).",
+)
+@click.option(
+    "--app-id", default="riec-engine", show_default=True, help="The engine's ENGINE_APP_ID (its ACLs)."
+)
+def toegang(principal: str, formaat: str, app_id: str) -> None:
+    """Create PRINCIPAL on the broker with its ACLs and print the settings its client needs.
+
+    PRINCIPAL is partner:<org>, riec:<riec>, lft:<lft>, liec, ops or engine. Connects as the admin
+    of KAFKA_ADMIN_CONFIG (default .local/kafka/admin.json, written by `make kafka`). Running it again
+    for the same principal gives it a new password (the old one stops working): hand the output to
+    the principal's operator over a secure channel, and keep it nowhere else.
+    """
+    try:
+        p = kafka_principal(principal)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+    config = onboarding.maak([p], onboarding.lees_config(_admin_config()), app_id)[p.naam]
+    if formaat == "env":
+        click.echo(onboarding.als_env(config), nl=False)
+    else:
+        click.echo(orjson.dumps(config, option=orjson.OPT_INDENT_2).decode())
 
 
 if __name__ == "__main__":

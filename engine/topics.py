@@ -55,6 +55,33 @@ class TopicSpec:
     partitions: int
     config: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def co_partitioned(self) -> bool:
+        """Internal topics are read side by side by partition number: their count is fixed."""
+        return self.name.startswith("engine.")
+
+
+def afwijkingen(spec: TopicSpec, partitions: int, config: dict[str, str]) -> list[str]:
+    """How an existing topic (its partition count and effective config) differs from `spec`.
+
+    Every declared config key is compared, and the cleanup policy always (a compacted signal log
+    would silently lose signals). Partner and route topics may have more partitions than declared
+    (ops may raise them for throughput); co-partitioned internal topics must have exactly as many.
+    """
+    found: list[str] = []
+    if spec.co_partitioned and partitions != spec.partitions:
+        found.append(
+            f"{spec.name} has {partitions} partitions, declared {spec.partitions} (ENGINE_PARTITIONS): "
+            "internal topics are co-partitioned, keep the count they were created with or rebuild them"
+        )
+    elif partitions < spec.partitions:
+        found.append(f"{spec.name} has {partitions} partitions, declared at least {spec.partitions}")
+    wanted = {"cleanup.policy": "delete", **spec.config}
+    for key, value in sorted(wanted.items()):
+        if config.get(key) != value:
+            found.append(f"{spec.name} has {key}={config.get(key)}, declared {value}")
+    return found
+
 
 def route_bestemmingen() -> list[str]:
     """Every destination a signal can be routed to."""
@@ -67,6 +94,8 @@ def route_bestemmingen() -> list[str]:
 
 def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec]:
     """The topics a worker declares at start (missing ones are created, existing ones kept)."""
+    # A write is acknowledged by two replicas when there are three (one on a single node).
+    isr = {"min.insync.replicas": str(max(1, min(2, settings.replication_factor - 1)))}
     # Partner topics and the DLQ hold raw BSNs: bounded retention, access-restricted (README).
     partner = {"retention.ms": str(14 * _DAY_MS), "max.message.bytes": str(2 * _MIB)}
     specs = [
@@ -85,4 +114,4 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     specs.append(TopicSpec(CASUSINDEX, settings.partitions, {"cleanup.policy": "compact"}))
     specs.append(TopicSpec(AUDIT, 1, {"retention.ms": str(5 * 366 * _DAY_MS)}))
     specs += [TopicSpec(topic_van(b), 1, {"retention.ms": str(365 * _DAY_MS)}) for b in route_bestemmingen()]
-    return specs
+    return [TopicSpec(s.name, s.partitions, {**isr, **s.config}) for s in specs]

@@ -11,6 +11,12 @@
 # Environment: KAFKA_PORT (9092), KAFKA_STATE (.local/kafka: config, data, logs, pid; git-ignored),
 # KAFKA_FRESH=1 wipes the state before start (the test session uses it), KAFKA_CPUS pins the JVM
 # to those cores with taskset (benchmarks).
+#
+# Secured by default: SASL_SSL with SCRAM-SHA-512 and KRaft's StandardAuthorizer (no ACL, no
+# access). The first start makes a local CA and broker certificate (openssl) and an `admin`
+# principal, and writes that principal's client settings to $KAFKA_STATE/admin.json (mode 0600):
+# the JSON of `engine.tools toegang`, which uses it to create every other principal.
+# KAFKA_INSECURE=1 starts a plaintext broker without authentication instead (experiments only).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,6 +26,9 @@ controller_port=$((port + 1))
 state=${KAFKA_STATE:-$root/.local/kafka}
 libs=$root/.local/kafka-libs
 pidfile=$state/kafka.pid
+tls=$state/tls
+secure=1
+if [ "${KAFKA_INSECURE:-0}" = 1 ]; then secure=0; fi
 
 log() { echo "kafka.sh: $*" >&2; }
 
@@ -42,6 +51,47 @@ resolve_jars() {
   touch "$libs/.complete"
 }
 
+# A local CA and a broker certificate for 127.0.0.1/localhost, signed by it (kept with the state).
+make_tls() {
+  if [ -f "$tls/broker.pem" ]; then return; fi
+  mkdir -p "$tls"
+  local ext="$tls/broker.ext"
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' > "$ext"
+  (
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tls/ca.key" -out "$tls/ca.crt" \
+      -subj "/CN=riec-engine local CA" -days 3650 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout "$tls/broker.key" -out "$tls/broker.csr" \
+      -subj "/CN=riec-broker" 2>/dev/null
+    openssl x509 -req -in "$tls/broker.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial \
+      -out "$tls/broker.crt" -days 825 -extfile "$ext" 2>/dev/null
+    # Kafka's PEM keystore: the unencrypted PKCS#8 key, then the certificate chain.
+    openssl pkcs8 -topk8 -nocrypt -in "$tls/broker.key" -out "$tls/broker.pk8"
+    cat "$tls/broker.pk8" "$tls/broker.crt" "$tls/ca.crt" > "$tls/broker.pem"
+  )
+  chmod 644 "$tls/ca.crt"
+}
+
+# The admin principal's password, made once per state; its client settings as toegang's JSON.
+admin_password() {
+  if [ ! -f "$state/admin.password" ]; then
+    (umask 077; head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$state/admin.password")
+  fi
+  cat "$state/admin.password"
+}
+
+write_admin_json() {
+  (
+    umask 077
+    if [ "$secure" = 1 ]; then
+      printf '{"bootstrap_servers": "127.0.0.1:%s", "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": "admin", "sasl_plain_password": "%s", "ssl_cafile": "%s"}\n' \
+        "$port" "$(admin_password)" "$tls/ca.crt" > "$state/admin.json"
+    else
+      printf '{"bootstrap_servers": "127.0.0.1:%s", "security_protocol": "PLAINTEXT"}\n' "$port" > "$state/admin.json"
+    fi
+  )
+}
+
 start() {
   if running && accepting; then
     log "already running on 127.0.0.1:$port (pid $(cat "$pidfile"))"
@@ -53,15 +103,27 @@ start() {
   resolve_jars
   if [ "${KAFKA_FRESH:-0}" = 1 ]; then rm -rf "$state"; fi
   mkdir -p "$state/data" "$state/logs"
-  sed -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$controller_port|g" \
-      -e "s|@DATA@|$state/data|g" "$here/server.properties.in" > "$state/server.properties"
+  local listeners="$here/plaintext.properties.in" scram=()
+  if [ "$secure" = 1 ]; then
+    command -v openssl >/dev/null || { log "openssl is required (apt-get install openssl)"; exit 1; }
+    make_tls
+    listeners="$here/security.properties.in"
+    scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=$(admin_password)]")
+  fi
+  (
+    umask 077  # the properties hold the admin password
+    cat "$here/server.properties.in" "$listeners" | sed -e "s|@PORT@|$port|g" \
+      -e "s|@CONTROLLER_PORT@|$controller_port|g" -e "s|@DATA@|$state/data|g" -e "s|@TLS@|$tls|g" \
+      -e "s|@ADMIN_PASSWORD@|$(admin_password)|g" > "$state/server.properties"
+  )
+  write_admin_json
   local java=(java -Xms256m -Xmx1g -cp "$libs/*"
               -Dlog4j.configuration="file:$here/log4j.properties" -Dkafka.logs.dir="$state/logs")
   if [ ! -f "$state/data/meta.properties" ]; then
     local cluster_id
     cluster_id=$("${java[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
     "${java[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$state/server.properties" \
-      > "$state/logs/format.log" 2>&1
+      "${scram[@]}" > "$state/logs/format.log" 2>&1
   fi
   local pin=()
   if [ -n "${KAFKA_CPUS:-}" ]; then pin=(taskset -c "$KAFKA_CPUS"); fi
@@ -75,7 +137,9 @@ start() {
       tail -n 20 "$state/logs/stdout.log" "$state/logs/server.log" >&2; exit 1
     fi
     if accepting && grep -q "Kafka Server started" "$state/logs/server.log" 2>/dev/null; then
-      log "running on 127.0.0.1:$port (pid $(cat "$pidfile"), state in $state)"
+      local how="SASL_SSL, admin settings in $state/admin.json"
+      if [ "$secure" = 0 ]; then how="PLAINTEXT, no authentication (KAFKA_INSECURE=1)"; fi
+      log "running on 127.0.0.1:$port ($how; pid $(cat "$pidfile"), state in $state)"
       return
     fi
     sleep 0.25

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
 
+from engine.handlers import clients
 from engine.projections.audit import AUDIT_ENCODER, Verwerkingslog
+from engine.settings import KafkaConnection
 from engine.topics import AUDIT
 
 
 class AuditSchrijver:
-    def __init__(self, bootstrap_servers: str) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaConnection) -> None:
+        self.kafka = kafka
         self._producer: AIOKafkaProducer | None = None
 
     async def schrijf(self, log: Verwerkingslog) -> None:
         """Raises when the record could not be stored; the caller must then not answer the read."""
         if self._producer is None:  # created in the worker's event loop, on first use
-            self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers, acks="all")
+            self._producer = clients.producer(self.kafka, acks="all")
             await self._producer.start()
         await self._producer.send_and_wait(AUDIT, AUDIT_ENCODER.encode(log), key=log.trace_id.encode())
 

@@ -36,6 +36,7 @@ from engine.handlers.herstel import lees_partitie
 from engine.handlers.ingress import herkomst_headers
 from engine.handlers.stage import Bron, Uitvoer
 from engine.metrics import Metrics
+from engine.settings import KafkaConnection
 from engine.topics import DLQ, GEBEURTENISSEN, KANDIDATEN, KNELPUNTEN, OPDRACHTEN_KANDIDATEN, ZOEKINDEX
 
 log = logging.getLogger(__name__)
@@ -75,12 +76,12 @@ class Besluiten:
     def __init__(
         self,
         *,
-        bootstrap_servers: str,
+        kafka: KafkaConnection,
         zoekindex_partities: int,
         metrics: Metrics,
         klok: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.zoekindex_partities = zoekindex_partities
         self.metrics = metrics
         self.klok = klok
@@ -90,9 +91,7 @@ class Besluiten:
         for tp in sorted(partitions):
             if tp.partition not in self._aggregaten:
                 aggregaten: dict[str, Aggregaat] = {}
-                async for record in lees_partitie(
-                    self.bootstrap_servers, TopicPartition(GEBEURTENISSEN, tp.partition)
-                ):
+                async for record in lees_partitie(self.kafka, TopicPartition(GEBEURTENISSEN, tp.partition)):
                     key = record.key.decode()
                     nieuw = pas_toe(aggregaten.get(key), GEBEURTENIS_DECODER.decode(record.value))
                     if nieuw is not None:

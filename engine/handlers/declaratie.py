@@ -1,41 +1,67 @@
-"""Declaring the engine's topics on the broker at start: create what is missing, check what exists."""
+"""Declaring the engine's topics on the broker at start: create what is missing, and refuse to
+start when an existing topic disagrees with its declaration (someone changed its retention,
+cleanup policy, partitions or min.insync.replicas behind the engine's back)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 from engine.errors import ConfigurationError
-from engine.topics import TopicSpec
+from engine.handlers import clients
+from engine.settings import KafkaConnection
+from engine.topics import TopicSpec, afwijkingen
 
 
-async def _check_partitions(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> None:
-    """Co-partitioned internal topics must keep the partition count they were created with."""
+async def _configs(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, dict[str, str]]:
+    """The effective configuration of each topic, as the broker reports it."""
+    found: dict[str, dict[str, str]] = {}
+    resources = [ConfigResource(ConfigResourceType.TOPIC, n) for n in names]
+    for response in await admin.describe_configs(resources):
+        for resource in response.to_object()["resources"]:
+            if resource["error_code"]:
+                raise ConfigurationError(
+                    f"cannot read the configuration of topic {resource['resource_name']}: "
+                    f"Kafka error {resource['error_code']} {resource['error_message'] or ''}"
+                )
+            found[resource["resource_name"]] = {
+                e["config_names"]: e["config_value"] for e in resource["config_entries"]
+            }
+    return found
+
+
+async def _check(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> None:
     if not specs:
         return
-    wanted = {s.name: s.partitions for s in specs}
-    for topic in await admin.describe_topics(list(wanted)):
-        found = len(topic["partitions"])
-        if found != wanted[topic["topic"]]:
-            raise ConfigurationError(
-                f"topic {topic['topic']} has {found} partitions but ENGINE_PARTITIONS asks for "
-                f"{wanted[topic['topic']]}; internal topics are co-partitioned, so keep the count they "
-                "were created with (or rebuild them)"
-            )
+    partitions = {
+        t["topic"]: len(t["partitions"]) for t in await admin.describe_topics([s.name for s in specs])
+    }
+    configs = await _configs(admin, [s.name for s in specs])
+    problems = [p for s in specs for p in afwijkingen(s, partitions.get(s.name, 0), configs.get(s.name, {}))]
+    if problems:
+        raise ConfigurationError(
+            "existing topics differ from what the engine declares; the worker will not start until "
+            "they are set back (kafka-configs --alter) or the declaration is changed: " + "; ".join(problems)
+        )
 
 
-async def declare(bootstrap_servers: str, specs: list[TopicSpec], replication_factor: int = 1) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created. Idempotent."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def declare(kafka: KafkaConnection, specs: list[TopicSpec], replication_factor: int = 1) -> list[str]:
+    """Create the topics that do not exist yet and check the others; returns the names created.
+
+    Called once at worker start. Idempotent. Raises ConfigurationError naming every difference
+    between an existing topic and its declaration.
+    """
+    admin = clients.admin(kafka)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        await _check_partitions(
-            admin, [s for s in specs if s.name in existing and s.name.startswith("engine.")]
-        )
+        await _check(admin, [s for s in specs if s.name in existing])
         missing = [s for s in specs if s.name not in existing]
         if missing:
-            response = await admin.create_topics(
+            response: Any = await admin.create_topics(
                 [NewTopic(s.name, s.partitions, replication_factor, topic_configs=s.config) for s in missing]
             )
             for topic, code, *_ in response.topic_errors:

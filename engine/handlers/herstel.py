@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import ConsumerRecord, TopicPartition
+
+from engine.handlers import clients
+from engine.settings import KafkaConnection
 
 
 async def lees_partitie(
-    bootstrap_servers: str, tp: TopicPartition
+    kafka: KafkaConnection, tp: TopicPartition
 ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
     """Every committed record of one partition, in order, up to the end it had when called."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+    consumer = clients.consumer(
+        kafka,
         enable_auto_commit=False,
         isolation_level="read_committed",
         auto_offset_reset="earliest",
@@ -34,9 +36,9 @@ async def lees_partitie(
         await consumer.stop()
 
 
-async def partities(bootstrap_servers: str, topics: tuple[str, ...]) -> list[TopicPartition]:
+async def partities(kafka: KafkaConnection, topics: tuple[str, ...]) -> list[TopicPartition]:
     """Every partition of these topics, as the broker describes them now."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = clients.admin(kafka)
     await admin.start()
     try:
         beschreven = await admin.describe_topics(list(topics))

@@ -9,7 +9,9 @@ from engine.events.casus import (
     HandhavingsknelpuntAangewezen,
     HandhavingsknelpuntBeeindigd,
 )
+from engine.handlers import clients
 from engine.knelpunten import Knelpuntenregister
+from engine.settings import KafkaConnection
 from engine.topics import KNELPUNTEN
 
 _TP = TopicPartition(KNELPUNTEN, 0)
@@ -18,9 +20,9 @@ _TP = TopicPartition(KNELPUNTEN, 0)
 class KnelpuntenLezer:
     """Keeps a register up to date; `bijwerken` reads everything committed so far."""
 
-    def __init__(self, bootstrap_servers: str, fetch_max_wait_ms: int = 20) -> None:
+    def __init__(self, kafka: KafkaConnection, fetch_max_wait_ms: int = 20) -> None:
         self.register = Knelpuntenregister()
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.fetch_max_wait_ms = fetch_max_wait_ms  # see Settings.fetch_max_wait_ms
         self._consumer: AIOKafkaConsumer | None = None
 
@@ -31,8 +33,8 @@ class KnelpuntenLezer:
         ended before its batch began ("as of" that moment).
         """
         if self._consumer is None:  # created in the worker's event loop, on first use
-            self._consumer = AIOKafkaConsumer(
-                bootstrap_servers=self.bootstrap_servers,
+            self._consumer = clients.consumer(
+                self.kafka,
                 enable_auto_commit=False,
                 isolation_level="read_committed",
                 auto_offset_reset="earliest",

@@ -11,9 +11,11 @@ from typing import Any, TypeAlias
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from mode import Service
 
+from engine.handlers import clients
 from engine.handlers.herstel import partities
 from engine.projections.staat import ProjectieStaat
 from engine.routing import topic_van
+from engine.settings import KafkaConnection
 from engine.topics import GEBEURTENISSEN, SIGNAAL_LOG, route_bestemmingen
 
 log = logging.getLogger(__name__)
@@ -23,25 +25,25 @@ Posities = dict[TopicPartition, int]
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
-async def _consumer(bootstrap_servers: str) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+async def _consumer(kafka: KafkaConnection) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
+    consumer = clients.consumer(
+        kafka,
         enable_auto_commit=False,
         isolation_level="read_committed",
         auto_offset_reset="earliest",
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
-    tps = await partities(bootstrap_servers, BRONNEN)
+    tps = await partities(kafka, BRONNEN)
     await consumer.start()
     consumer.assign(tps)
     await consumer.seek_to_beginning(*tps)
     return consumer, tps
 
 
-async def lees_tot(bootstrap_servers: str, tot: Posities) -> AsyncIterator[tuple[str, list[Record]]]:
+async def lees_tot(kafka: KafkaConnection, tot: Posities) -> AsyncIterator[tuple[str, list[Record]]]:
     """Every record of the given partitions from offset 0 up to (not including) the given positions,
     per topic in batches: what `bouw` folds, and what the bench reads raw to compare against."""
-    consumer, _ = await _consumer(bootstrap_servers)
+    consumer, _ = await _consumer(kafka)
     try:
         open_ = {tp for tp, end in tot.items() if end > 0}
         consumer.assign(sorted(open_))
@@ -58,10 +60,10 @@ async def lees_tot(bootstrap_servers: str, tot: Posities) -> AsyncIterator[tuple
         await consumer.stop()
 
 
-async def bouw(bootstrap_servers: str, tot: Posities) -> ProjectieStaat:
+async def bouw(kafka: KafkaConnection, tot: Posities) -> ProjectieStaat:
     """Fresh projections from offset 0 up to (not including) the given positions."""
     staat = ProjectieStaat()
-    async for topic, records in lees_tot(bootstrap_servers, tot):
+    async for topic, records in lees_tot(kafka, tot):
         for record in records:
             staat.pas_toe(topic, record.value)
     return staat
@@ -70,15 +72,15 @@ async def bouw(bootstrap_servers: str, tot: Posities) -> ProjectieStaat:
 class Projecties(Service):
     """Keeps this worker's read models up to date with the logs."""
 
-    def __init__(self, bootstrap_servers: str, **kwargs: Any) -> None:
+    def __init__(self, kafka: KafkaConnection, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.staat = ProjectieStaat()
         self.posities: Posities = {}
         self._consumer: AIOKafkaConsumer | None = None
 
     async def on_start(self) -> None:
-        self._consumer, tps = await _consumer(self.bootstrap_servers)
+        self._consumer, tps = await _consumer(self.kafka)
         log.info("projections: reading %d partitions from offset 0", len(tps))
 
     async def on_stop(self) -> None:

@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from mode import Service
 
+from engine.handlers import clients
 from engine.metrics import Metrics
 from engine.settings import Settings
 
@@ -124,8 +125,8 @@ class Stage(Service):
 
     async def on_start(self) -> None:
         s = self.settings
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=s.bootstrap_servers,
+        self._producer = clients.producer(
+            s.kafka,
             client_id=f"{self.group_id}-{s.worker_id}",
             transactional_id=f"{self.group_id}-{s.worker_id}",
             max_request_size=self._max_request_size,
@@ -133,8 +134,8 @@ class Stage(Service):
             partitioner=verdeel,
         )
         await self._producer.start()
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=s.bootstrap_servers,
+        self._consumer = clients.consumer(
+            s.kafka,
             client_id=f"{self.group_id}-{s.worker_id}",
             group_id=self.group_id,
             # Static membership: a restarted worker (same ENGINE_WORKER_ID) takes its partitions

@@ -27,6 +27,7 @@ from engine.handlers.routeren import Routeren
 from engine.handlers.stage import Bron, Uitvoer
 from engine.metrics import Metrics
 from engine.reference import partnergroep
+from engine.settings import KafkaConnection
 from engine.topics import KANDIDATEN, SIGNAAL_LOG, ZOEKINDEX
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,8 @@ class Vastleggen:
 
     name = "vastleggen"
 
-    def __init__(self, *, bootstrap_servers: str, routeren: Routeren, metrics: Metrics) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, *, kafka: KafkaConnection, routeren: Routeren, metrics: Metrics) -> None:
+        self.kafka = kafka
         self.routeren = routeren
         self.metrics = metrics
         self._partities: dict[int, _Partitie] = {}
@@ -75,9 +76,7 @@ class Vastleggen:
         for tp in sorted(partitions):
             if tp.partition not in self._partities:
                 partitie = _Partitie()
-                async for record in lees_partitie(
-                    self.bootstrap_servers, TopicPartition(SIGNAAL_LOG, tp.partition)
-                ):
+                async for record in lees_partitie(self.kafka, TopicPartition(SIGNAAL_LOG, tp.partition)):
                     partitie.pas_toe(SIGNAAL_LOG_DECODER.decode(record.value))
                 self._partities[tp.partition] = partitie
                 log.info("vastleggen: partition %d holds %d signals", tp.partition, len(partitie.signalen))

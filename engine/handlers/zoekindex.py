@@ -25,6 +25,7 @@ from engine.events.matching import (
 from engine.handlers.herstel import lees_partitie
 from engine.handlers.routeren import Routeren
 from engine.handlers.stage import Bron, Uitvoer
+from engine.settings import KafkaConnection
 from engine.topics import CASUSINDEX, ZOEKINDEX
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,8 @@ class Zoekindex:
 
     name = "zoekindex"
 
-    def __init__(self, *, bootstrap_servers: str, routeren: Routeren) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, *, kafka: KafkaConnection, routeren: Routeren) -> None:
+        self.kafka = kafka
         self.routeren = routeren
         self._index: dict[int, CasusIndex] = {}
 
@@ -59,9 +60,7 @@ class Zoekindex:
         for tp in sorted(partitions):
             if tp.partition not in self._index:
                 index = CasusIndex()
-                async for record in lees_partitie(
-                    self.bootstrap_servers, TopicPartition(CASUSINDEX, tp.partition)
-                ):
+                async for record in lees_partitie(self.kafka, TopicPartition(CASUSINDEX, tp.partition)):
                     key = record.key.decode()
                     if key.startswith(_GESLOTEN):
                         index.herstel_gesloten(key.removeprefix(_GESLOTEN))

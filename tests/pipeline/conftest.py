@@ -19,7 +19,10 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from engine import onboarding
+from engine.acls import principal
 from engine.reference import LFTS, RIECS
+from tests.pipeline import kafka as test_kafka
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKER_PORT = int(os.environ.get("TEST_KAFKA_PORT", "19092"))
@@ -28,8 +31,10 @@ WEB_PORT = int(os.environ.get("TEST_ENGINE_WEB_PORT", "16066"))
 
 
 def kafka(command: str, *, fresh: bool = False) -> None:
-    """deploy/local/kafka.sh start|stop|kill for the test broker; `fresh` wipes its state first."""
-    env = {**os.environ, "KAFKA_PORT": str(BROKER_PORT), "KAFKA_STATE": str(ROOT / ".local/kafka-test")}
+    """deploy/local/kafka.sh start|stop|kill for the test broker (secured: SASL_SSL, ACLs);
+    `fresh` wipes its state first."""
+    env = {**os.environ, "KAFKA_PORT": str(BROKER_PORT), "KAFKA_STATE": str(test_kafka.STATE)}
+    env.pop("KAFKA_INSECURE", None)  # the suite runs against the secured broker, always
     if fresh:
         env["KAFKA_FRESH"] = "1"
     subprocess.run([str(ROOT / "deploy/local/kafka.sh"), command], check=True, env=env)
@@ -39,8 +44,33 @@ def kafka(command: str, *, fresh: bool = False) -> None:
 def broker() -> Iterator[str]:
     """A fresh single-node KRaft broker for this test session; stopped afterwards."""
     kafka("start", fresh=True)
+    test_kafka.beheerder.cache_clear()
     yield BOOTSTRAP
     kafka("stop")
+
+
+def toegang(*namen: str) -> dict[str, dict[str, str]]:
+    """Client settings of these principals on the test broker, created with their ACLs on first use."""
+    admin = onboarding.lees_config(test_kafka.STATE / "admin.json")
+    return onboarding.bewaard(
+        [principal(n) for n in namen], admin, test_kafka.STATE / "toegang", app_id=APP_ID
+    )
+
+
+APP_ID = "riec-engine-test"
+
+
+def engine_env() -> dict[str, str]:
+    """KAFKA_* for a process that connects as the engine's principal (a worker, the replay tool)."""
+    engine = toegang("engine")["engine"]
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP,
+        "KAFKA_SECURITY_PROTOCOL": engine["security_protocol"],
+        "KAFKA_SASL_MECHANISM": engine["sasl_mechanism"],
+        "KAFKA_SASL_USERNAME": engine["sasl_plain_username"],
+        "KAFKA_SASL_PASSWORD": engine["sasl_plain_password"],
+        "KAFKA_SSL_CAFILE": engine["ssl_cafile"],
+    }
 
 
 PRINCIPALS = [*(f"riec:{r}" for r in RIECS), *(f"lft:{lft}" for lft in LFTS), "liec", "ops"]
@@ -81,7 +111,7 @@ class Worker:
 
     def replay(self) -> subprocess.CompletedProcess[str]:
         """`engine.tools replay` against this worker: projections from offset 0 vs the live ones."""
-        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "ENGINE_OPS_TOKEN": self.tokens["ops"]}
+        env = {**os.environ, **engine_env(), "ENGINE_OPS_TOKEN": self.tokens["ops"]}
         return subprocess.run(
             [sys.executable, "-m", "engine.tools", "replay", "--url", self.url],
             cwd=ROOT,
@@ -121,10 +151,10 @@ def start_worker(tmp: Path, key: str, tokens: dict[str, str] | None = None) -> W
         tokens = write_tokens(tokens_file)
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP,
+        **engine_env(),
         "ENGINE_PSEUDONYM_KEY": key,
         "ENGINE_WEB_PORT": str(WEB_PORT),
-        "ENGINE_APP_ID": "riec-engine-test",
+        "ENGINE_APP_ID": APP_ID,
         "ENGINE_WORKER_ID": "test-worker",
         "ENGINE_DATA_DIR": str(tmp / "data"),
         "ENGINE_TOPIC_REFRESH_MS": "1000",
@@ -162,7 +192,7 @@ def worker(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
 
 @pytest.fixture(scope="session")
 async def producer(broker: str) -> AsyncIterator[AIOKafkaProducer]:
-    p = AIOKafkaProducer(bootstrap_servers=broker, max_request_size=3 * 1024 * 1024)
+    p = test_kafka.producer(broker, max_request_size=3 * 1024 * 1024)
     await p.start()
     yield p
     await p.stop()

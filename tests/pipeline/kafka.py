@@ -3,15 +3,53 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient
 
+from engine import onboarding
+from engine.handlers import clients
+from engine.settings import KafkaConnection
 from tests.fixtures import encode, headers, payload
 
 Record = ConsumerRecord[bytes, bytes]
+ROOT = Path(__file__).resolve().parents[2]
+STATE = ROOT / ".local/kafka-test"
+"""The test broker's state (conftest starts it); its admin's settings are in admin.json."""
+
+
+@functools.cache
+def beheerder() -> KafkaConnection:
+    """The test broker's admin (a super user): what the tests publish and read with, unless a test
+    is about what one principal may do (test_acls_pipeline)."""
+    return onboarding.verbinding(onboarding.lees_config(STATE / "admin.json"))
+
+
+def consumer(bootstrap: str, *topics: str, **kwargs: Any) -> AIOKafkaConsumer:
+    """A consumer of the test broker as its admin."""
+    return clients.consumer(_op(bootstrap), *topics, **kwargs)
+
+
+def producer(bootstrap: str, **kwargs: Any) -> AIOKafkaProducer:
+    """A producer on the test broker as its admin."""
+    return clients.producer(_op(bootstrap), **kwargs)
+
+
+def admin(bootstrap: str) -> AIOKafkaAdminClient:
+    """An admin client of the test broker (alters topics the engine's principal may not)."""
+    return clients.admin(_op(bootstrap))
+
+
+def _op(bootstrap: str) -> KafkaConnection:
+    b = beheerder()
+    return KafkaConnection(
+        bootstrap, b.security_protocol, b.sasl_mechanism, b.sasl_username, b.sasl_password, b.ssl_cafile
+    )
 
 
 async def publish(
@@ -43,47 +81,45 @@ async def read_until(
 ) -> list[Record]:
     """Read `topics` from the start (read_committed) keeping matching records until `done`, then
     `linger` seconds more, so that a test can see an unexpected extra record too."""
-    consumer = AIOKafkaConsumer(
+    c = consumer(
+        bootstrap,
         *topics,
-        bootstrap_servers=bootstrap,
         auto_offset_reset="earliest",
         isolation_level="read_committed",
         enable_auto_commit=False,
     )
-    await consumer.start()
+    await c.start()
     found: list[Record] = []
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline and not done(found):
-            batch = await consumer.getmany(timeout_ms=250)
+            batch = await c.getmany(timeout_ms=250)
             found += [r for records in batch.values() for r in records if match(r)]
         linger_until = time.monotonic() + linger
         while time.monotonic() < linger_until:
-            batch = await consumer.getmany(timeout_ms=250)
+            batch = await c.getmany(timeout_ms=250)
             found += [r for records in batch.values() for r in records if match(r)]
         return found
     finally:
-        await consumer.stop()
+        await c.stop()
 
 
 async def read_all(bootstrap: str, topics: list[str], settle: float = 2.0) -> list[Record]:
     """Everything on `topics` now: reads until nothing new arrives for `settle` seconds."""
-    consumer = AIOKafkaConsumer(
-        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
+    c = consumer(bootstrap, *topics, auto_offset_reset="earliest", enable_auto_commit=False)
+    await c.start()
     found: list[Record] = []
     try:
         quiet_since = time.monotonic()
         while time.monotonic() - quiet_since < settle:
-            batch = await consumer.getmany(timeout_ms=250)
+            batch = await c.getmany(timeout_ms=250)
             new = [r for records in batch.values() for r in records]
             if new:
                 found += new
                 quiet_since = time.monotonic()
         return found
     finally:
-        await consumer.stop()
+        await c.stop()
 
 
 def header(record: Record, name: str) -> str | None:

@@ -14,12 +14,13 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewPartitions
+from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka.admin import NewPartitions
 
 from engine.projections.staat import ProjectieStaat
 from engine.topics import DLQ, SIGNAAL_LOG, partner_topic
 from tests.fixtures import encode, headers, payload
+from tests.pipeline import kafka as test_kafka
 from tests.pipeline.casus_helpers import ROUTE_TOPICS, bsn
 from tests.pipeline.conftest import Worker, kafka
 from tests.pipeline.kafka import Record, header, read_until
@@ -37,7 +38,7 @@ def _crash_and_restart_broker() -> None:
 async def test_broker_crash_mid_stream_loses_nothing_acknowledged(worker: Worker, broker: str) -> None:
     n, run = 3000, uuid.uuid4().hex[:8]
     body = encode(payload(locatie={"gemeente": "GM0307"}))  # Amersfoort: RIEC Midden-Nederland
-    producer = AIOKafkaProducer(bootstrap_servers=broker, acks="all", enable_idempotence=True)
+    producer = test_kafka.producer(broker, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         sent: dict[str, asyncio.Future[Any]] = {}
@@ -85,7 +86,7 @@ THEMAS = ["witwassen", "drugs", "mensenhandel", "vastgoed", "logistiek"]
 
 
 async def _at_least_partitions(broker: str, topic: str, n: int) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=broker)
+    admin = test_kafka.admin(broker)
     await admin.start()
     try:
         (described,) = await admin.describe_topics([topic])
@@ -176,8 +177,8 @@ def _vergelijkbaar(staat: ProjectieStaat, prefix: str) -> Any:
 
 async def _onverwerkt(broker: str, group: str, topic: str, partitions: int) -> dict[int, int]:
     """Per partition of `topic`: records the group has not committed yet."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=broker)
-    consumer = AIOKafkaConsumer(bootstrap_servers=broker)
+    admin = test_kafka.admin(broker)
+    consumer = test_kafka.consumer(broker)
     await admin.start()
     await consumer.start()
     try:
@@ -195,7 +196,7 @@ async def producer(worker: Worker, broker: str) -> AsyncIterator[AIOKafkaProduce
     """A producer that knows of the partitions added to the partner topic (a session-wide one may
     have cached the topic's metadata from before)."""
     await _at_least_partitions(broker, TOPIC, PARTITIONS)
-    async with AIOKafkaProducer(bootstrap_servers=broker) as p:
+    async with test_kafka.producer(broker) as p:
         yield p
 
 

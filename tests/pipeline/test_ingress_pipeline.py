@@ -8,12 +8,13 @@ import uuid
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 
 from engine.ingress.bsn import elfproef
 from engine.routing import topic_van
 from engine.topics import route_bestemmingen
 from tests.fixtures import payload
+from tests.pipeline import kafka as test_kafka
 from tests.pipeline.conftest import Worker
 from tests.pipeline.kafka import Record, eventually, publish, read_all, read_until
 
@@ -54,7 +55,7 @@ async def test_a_new_partner_topic_is_picked_up_within_seconds(
     worker: Worker, producer: AIOKafkaProducer, broker: str
 ) -> None:
     topic = "partner.gm1999.signalen"  # a gemeente born of a merger after the reference data
-    admin = AIOKafkaAdminClient(bootstrap_servers=broker)
+    admin = test_kafka.admin(broker)
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, 1, 1)])
@@ -93,7 +94,7 @@ async def test_no_raw_bsn_past_ingress_on_any_topic_log_line_or_metric(
         broker, ["dlq.ingress"], lambda f: len(f) >= 1, match=lambda r: bad_bsn.encode() in r.value
     )
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=broker)
+    admin = test_kafka.admin(broker)
     await admin.start()
     try:
         topics = [t for t in await admin.list_topics() if not t.startswith("__")]

@@ -1,0 +1,68 @@
+"""Every Kafka client of the engine and its tools, built from one `KafkaConnection`: the only place
+that constructs aiokafka clients, so none of them can forget the credentials or the CA."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+import faust
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.helpers import create_ssl_context
+
+from engine.settings import KafkaConnection
+
+
+def _ssl_context(k: KafkaConnection) -> ssl.SSLContext | None:
+    if not k.tls:
+        return None
+    # The CA of the broker's certificate; without one, the system's trusted CAs.
+    context: ssl.SSLContext = create_ssl_context(cafile=str(k.ssl_cafile) if k.ssl_cafile else None)
+    return context
+
+
+def security_kwargs(k: KafkaConnection) -> dict[str, Any]:
+    """aiokafka's connection arguments for `k`: bootstrap servers, protocol, SASL and TLS."""
+    kwargs: dict[str, Any] = {
+        "bootstrap_servers": k.bootstrap_servers,
+        "security_protocol": k.security_protocol,
+    }
+    if k.sasl:
+        kwargs |= {
+            "sasl_mechanism": k.sasl_mechanism,
+            "sasl_plain_username": k.sasl_username,
+            "sasl_plain_password": k.sasl_password,
+        }
+    context = _ssl_context(k)
+    if context is not None:
+        kwargs["ssl_context"] = context
+    return kwargs
+
+
+def consumer(k: KafkaConnection, *topics: str, **kwargs: Any) -> AIOKafkaConsumer:
+    """A consumer (not started) of `topics` with the engine's credentials."""
+    return AIOKafkaConsumer(*topics, **security_kwargs(k), **kwargs)
+
+
+def producer(k: KafkaConnection, **kwargs: Any) -> AIOKafkaProducer:
+    """A producer (not started) with the engine's credentials."""
+    return AIOKafkaProducer(**security_kwargs(k), **kwargs)
+
+
+def admin(k: KafkaConnection) -> AIOKafkaAdminClient:
+    """An admin client (not started) with the engine's credentials."""
+    return AIOKafkaAdminClient(**security_kwargs(k))
+
+
+def faust_credentials(k: KafkaConnection) -> faust.types.auth.CredentialsT | None:
+    """faust's broker credentials for its own clients (its assignor topic and group)."""
+    if k.sasl:
+        return faust.SASLCredentials(
+            username=k.sasl_username,
+            password=k.sasl_password,
+            ssl_context=_ssl_context(k),
+            mechanism=k.sasl_mechanism,
+        )
+    context = _ssl_context(k)
+    return faust.SSLCredentials(context) if context is not None else None

@@ -1,0 +1,48 @@
+"""A topic someone changed behind the engine's back is named, difference by difference."""
+
+from engine.reference import gebiedsindeling
+from engine.settings import KafkaConnection, Settings
+from engine.topics import AUDIT, CASUSINDEX, SIGNAAL_LOG, TopicSpec, afwijkingen, engine_topics
+
+
+def _spec(name: str) -> TopicSpec:
+    settings = Settings(pseudonym_key=b"k" * 32, kafka=KafkaConnection(security_protocol="PLAINTEXT"))
+    return next(s for s in engine_topics(settings, gebiedsindeling()) if s.name == name)
+
+
+def test_a_topic_as_declared_has_no_differences() -> None:
+    audit = _spec(AUDIT)
+    assert afwijkingen(audit, 1, {"cleanup.policy": "delete", **audit.config}) == []
+
+
+def test_shortened_retention_is_named() -> None:
+    # Given engine.audit's retention cut to one second (an attack the issue demonstrated)
+    audit = _spec(AUDIT)
+    found = afwijkingen(audit, 1, {**audit.config, "cleanup.policy": "delete", "retention.ms": "1000"})
+    assert found == [f"engine.audit has retention.ms=1000, declared {audit.config['retention.ms']}"]
+
+
+def test_a_compacted_signal_log_and_a_lower_min_isr_are_named() -> None:
+    log = _spec(SIGNAAL_LOG)
+    found = afwijkingen(
+        log, log.partitions, {**log.config, "cleanup.policy": "compact", "min.insync.replicas": "0"}
+    )
+    assert len(found) == 2 and "cleanup.policy=compact" in found[0] and "min.insync.replicas=0" in found[1]
+
+
+def test_partition_counts_fixed_for_internal_topics_and_a_minimum_for_the_others() -> None:
+    index = _spec(CASUSINDEX)
+    assert (
+        "co-partitioned"
+        in afwijkingen(index, index.partitions + 1, {"cleanup.policy": "compact", **index.config})[0]
+    )
+    partner = _spec("partner.kmar.signalen")
+    config = {"cleanup.policy": "delete", **partner.config}
+    assert afwijkingen(partner, 4, config) == []  # ops raised it for throughput: fine
+    assert afwijkingen(partner, 0, config) != []
+
+
+def test_min_isr_follows_the_replication_factor() -> None:
+    for rf, isr in [(1, "1"), (2, "1"), (3, "2"), (5, "2")]:
+        settings = Settings(pseudonym_key=b"k" * 32, replication_factor=rf)
+        assert {s.config["min.insync.replicas"] for s in engine_topics(settings, gebiedsindeling())} == {isr}
