@@ -31,9 +31,9 @@ kafka:
 kafka-stop:
 	deploy/local/kafka.sh stop
 
-## make worker: the engine in the foreground against KAFKA_BOOTSTRAP_SERVERS
+## make worker: the engine in the foreground (KAFKA_*, or the local broker's engine principal)
 worker: $(VENV)/.installed
-	$(PY) -m engine worker -l info
+	deploy/local/run.sh worker
 
 ## make stop: stop the engine started by make run, and the broker
 stop:

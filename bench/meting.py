@@ -18,10 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 
+from engine.handlers import clients
 from engine.handlers.projecties import lees_tot
 from engine.handlers.stage import verdeel
+from engine.settings import KafkaConnection
 from engine.topics import CASUSINDEX
 
 Record = ConsumerRecord[bytes, bytes]
@@ -48,14 +50,14 @@ def signaal(i: int) -> tuple[bytes, list[tuple[str, bytes]]]:
     return orjson.dumps(body), [(k, v.encode()) for k, v in headers.items()]
 
 
-def producer(bootstrap: str, **kwargs: object) -> AIOKafkaProducer:
+def producer(kafka: KafkaConnection, **kwargs: object) -> AIOKafkaProducer:
     """The producer settings both sides use."""
-    return AIOKafkaProducer(**{"bootstrap_servers": bootstrap, "linger_ms": 5, "acks": "all", **kwargs})
+    return clients.producer(kafka, **{"linger_ms": 5, "acks": "all", **kwargs})
 
 
-async def vul(bootstrap: str, topic: str, n: int) -> int:
+async def vul(kafka: KafkaConnection, topic: str, n: int) -> int:
     """Write n signals to `topic`; returns their mean size in bytes."""
-    p = producer(bootstrap)
+    p = producer(kafka)
     await p.start()
     size = 0
     for i in range(n):
@@ -67,10 +69,10 @@ async def vul(bootstrap: str, topic: str, n: int) -> int:
     return size // n
 
 
-async def laad_index(bootstrap: str, n: int) -> None:
+async def laad_index(kafka: KafkaConnection, n: int) -> None:
     """n open-casus identifiers in the index's changelog (ten per casus, all of RIEC Den Haag), on
     the partition the engine's zoekindex restores them from."""
-    p = producer(bootstrap, partitioner=verdeel, linger_ms=50, max_batch_size=256 * 1024)
+    p = producer(kafka, partitioner=verdeel, linger_ms=50, max_batch_size=256 * 1024)
     await p.start()
     for j in range(n):
         kvk = IN_INDEX_KVK + j if j < 1000 else BUITEN_KVK + j
@@ -80,9 +82,9 @@ async def laad_index(bootstrap: str, n: int) -> None:
     await p.stop()
 
 
-async def tijdspanne(bootstrap: str, topic: str, expected: int, timeout: float) -> float:
+async def tijdspanne(kafka: KafkaConnection, topic: str, expected: int, timeout: float) -> float:
     """Seconds between the first and the last output record, once `expected` records are there."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, isolation_level="read_committed")
+    consumer = clients.consumer(kafka, isolation_level="read_committed")
     await consumer.start()
     tp = TopicPartition(topic, 0)
     deadline = time.monotonic() + timeout
@@ -104,10 +106,10 @@ async def tijdspanne(bootstrap: str, topic: str, expected: int, timeout: float) 
         await consumer.stop()
 
 
-async def doorgeven(bootstrap: str, source: str, target: str, n: int) -> None:
+async def doorgeven(kafka: KafkaConnection, source: str, target: str, n: int) -> None:
     """The physical limit: a plain aiokafka consume → produce loop, n messages."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    p = producer(bootstrap)
+    consumer = clients.consumer(kafka, enable_auto_commit=False)
+    p = producer(kafka)
     await consumer.start()
     await p.start()
     consumer.assign([TopicPartition(source, 0)])  # no group: no rebalance delay before the first message
@@ -123,14 +125,14 @@ async def doorgeven(bootstrap: str, source: str, target: str, n: int) -> None:
     await p.stop()
 
 
-def _doorgeven_in_eigen_proces(bootstrap: str, source: str, target: str, n: int) -> None:
-    asyncio.run(doorgeven(bootstrap, source, target, n))
+def _doorgeven_in_eigen_proces(kafka: KafkaConnection, source: str, target: str, n: int) -> None:
+    asyncio.run(doorgeven(kafka, source, target, n))
 
 
-def raw_proces(bootstrap: str, source: str, target: str, n: int) -> multiprocessing.Process:
+def raw_proces(kafka: KafkaConnection, source: str, target: str, n: int) -> multiprocessing.Process:
     """The raw loop in a process of its own, as the engine's worker is (same core: inherited)."""
     process = multiprocessing.get_context("fork").Process(
-        target=_doorgeven_in_eigen_proces, args=(bootstrap, source, target, n), daemon=True
+        target=_doorgeven_in_eigen_proces, args=(kafka, source, target, n), daemon=True
     )
     process.start()
     return process
@@ -145,7 +147,7 @@ def gemeld_op(r: Record) -> datetime:
 
 
 async def latentie(
-    bootstrap: str,
+    kafka: KafkaConnection,
     source: str,
     target: str,
     rate: float,
@@ -155,9 +157,7 @@ async def latentie(
     """p50/p99 in ms from produce to a read_committed consumer of `target`, input paced at `rate`."""
     n = int(rate * seconds)
     # A dashboard-like reader that asks often, the same for both sides (see Settings.fetch_max_wait_ms).
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, isolation_level="read_committed", fetch_max_wait_ms=20
-    )
+    consumer = clients.consumer(kafka, isolation_level="read_committed", fetch_max_wait_ms=20)
     await consumer.start()
     tp = TopicPartition(target, 0)
     consumer.assign([tp])
@@ -174,7 +174,7 @@ async def latentie(
         return latencies
 
     async def stuur() -> None:
-        p = producer(bootstrap)
+        p = producer(kafka)
         await p.start()
         start = time.monotonic()
         for i in range(n):
@@ -196,9 +196,9 @@ async def latentie(
     return {"p50_ms": round(q[49], 1), "p99_ms": round(q[98], 1), "messages": n, "rate_per_s": round(rate)}
 
 
-async def lees_alles(bootstrap: str, tot: dict[TopicPartition, int]) -> int:
+async def lees_alles(kafka: KafkaConnection, tot: dict[TopicPartition, int]) -> int:
     """The raw side of replay: the same reader as the projections' rebuild, folding nothing."""
-    return sum([len(records) async for _, records in lees_tot(bootstrap, tot)])
+    return sum([len(records) async for _, records in lees_tot(kafka, tot)])
 
 
 def piek_geheugen_mb(pid: int) -> float:

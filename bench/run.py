@@ -27,45 +27,60 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
 from aiokafka.util import NO_EXTENSIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import meting  # noqa: E402
+from engine import onboarding  # noqa: E402
+from engine.acls import ENGINE, principal  # noqa: E402
+from engine.handlers import clients  # noqa: E402
 from engine.handlers.declaratie import declare  # noqa: E402
 from engine.handlers.herstel import partities  # noqa: E402
 from engine.handlers.projecties import BRONNEN, bouw  # noqa: E402
 from engine.reference import gebiedsindeling  # noqa: E402
-from engine.settings import Settings  # noqa: E402
+from engine.settings import KafkaConnection, Settings  # noqa: E402
 from engine.topics import TopicSpec, engine_topics  # noqa: E402
 
 PORT = int(os.environ.get("BENCH_KAFKA_PORT", "29092"))
-BOOTSTRAP = f"127.0.0.1:{PORT}"
+STATE = ROOT / ".local/kafka-bench"
+APP_ID = "riec-bench"
 N = int(os.environ.get("BENCH_MESSAGES", "50000"))
 LATENCY_SECONDS = float(os.environ.get("BENCH_LATENCY_SECONDS", "10"))
 SOURCE = "partner.politie.signalen"
 ENGINE_OUT = "routes.riec.rotterdam"
-RAW_OUT, RAW_LAT_IN, RAW_LAT_OUT = "bench.raw.out", "bench.raw.latency.in", "bench.raw.latency.out"
+# engine.*: the raw loop connects as the engine's principal, with the engine's ACLs and TLS.
+RAW_OUT, RAW_LAT_IN, RAW_LAT_OUT = "engine.bench.raw.out", "engine.bench.raw.in", "engine.bench.raw.lat"
 
 
 def broker(command: str) -> None:
-    env = {**os.environ, "KAFKA_PORT": str(PORT), "KAFKA_STATE": str(ROOT / ".local/kafka-bench"),
+    env = {**os.environ, "KAFKA_PORT": str(PORT), "KAFKA_STATE": str(STATE),
            "KAFKA_FRESH": "1", "KAFKA_CPUS": "0"}  # fmt: skip
     subprocess.run([str(ROOT / "deploy/local/kafka.sh"), command], check=True, env=env)
 
 
+def engine_principal() -> dict[str, str]:
+    """The engine's client settings on the bench broker (secured like every local broker); both
+    sides connect with them, so both pay the same TLS and authorisation."""
+    admin = onboarding.lees_config(STATE / "admin.json")
+    return onboarding.bewaard([principal(ENGINE)], admin, STATE / "toegang", APP_ID)[ENGINE]
+
+
+def kafka() -> KafkaConnection:
+    return onboarding.verbinding(engine_principal())
+
+
 async def topics() -> None:
     """The engine's own topics (as its worker declares them) and the raw loop's, all alike."""
-    settings = Settings.from_env({"ENGINE_PSEUDONYM_KEY": "0" * 64, "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP})
+    settings = Settings(pseudonym_key=b"0" * 64, kafka=kafka())
     specs = engine_topics(settings, gebiedsindeling())
-    await declare(BOOTSTRAP, [*specs, *(TopicSpec(t, 1) for t in (RAW_OUT, RAW_LAT_IN, RAW_LAT_OUT))])
+    await declare(settings.kafka, [*specs, *(TopicSpec(t, 1) for t in (RAW_OUT, RAW_LAT_IN, RAW_LAT_OUT))])
 
 
 def engine_worker() -> subprocess.Popen[bytes]:
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "ENGINE_PSEUDONYM_KEY": secrets.token_hex(32),
-           "ENGINE_WEB_PORT": "26066", "ENGINE_APP_ID": "riec-bench", "ENGINE_WORKER_ID": "bench",
+    env = {**os.environ, **onboarding.env(engine_principal()), "ENGINE_PSEUDONYM_KEY": secrets.token_hex(32),
+           "ENGINE_WEB_PORT": "26066", "ENGINE_APP_ID": APP_ID, "ENGINE_WORKER_ID": "bench",
            "ENGINE_DATA_DIR": str(ROOT / ".local/engine-bench")}  # fmt: skip
     log = (ROOT / ".local/bench-worker.log").open("ab")
     return subprocess.Popen([sys.executable, "-m", "engine", "worker", "-l", "warn"],
@@ -80,16 +95,16 @@ def stop(worker: subprocess.Popen[bytes]) -> None:
 async def replay() -> tuple[float, float]:
     """Events per second of a replay from offset 0 (the projections' fold) and of reading the same
     records raw, up to the same end offsets."""
-    tps = await partities(BOOTSTRAP, BRONNEN)
-    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP)
+    tps = await partities(kafka(), BRONNEN)
+    consumer = clients.consumer(kafka())
     await consumer.start()
     tot = await consumer.end_offsets(tps)
     await consumer.stop()
     started = time.monotonic()
-    events = await meting.lees_alles(BOOTSTRAP, tot)
+    events = await meting.lees_alles(kafka(), tot)
     raw_s = time.monotonic() - started
     started = time.monotonic()
-    await bouw(BOOTSTRAP, tot)
+    await bouw(kafka(), tot)
     replay_s = time.monotonic() - started
     return events / replay_s, events / raw_s
 
@@ -101,30 +116,30 @@ def ronde(identifiers: int, *, volledig: bool) -> dict[str, Any]:
     broker("start")
     try:
         asyncio.run(topics())
-        uit: dict[str, Any] = {"message_bytes": asyncio.run(meting.vul(BOOTSTRAP, SOURCE, N))}
-        asyncio.run(meting.laad_index(BOOTSTRAP, identifiers))
-        asyncio.run(meting.doorgeven(BOOTSTRAP, SOURCE, RAW_OUT, N))
-        uit["raw"] = N / asyncio.run(meting.tijdspanne(BOOTSTRAP, RAW_OUT, N, 120))
+        uit: dict[str, Any] = {"message_bytes": asyncio.run(meting.vul(kafka(), SOURCE, N))}
+        asyncio.run(meting.laad_index(kafka(), identifiers))
+        asyncio.run(meting.doorgeven(kafka(), SOURCE, RAW_OUT, N))
+        uit["raw"] = N / asyncio.run(meting.tijdspanne(kafka(), RAW_OUT, N, 120))
         worker = engine_worker()
         try:
-            uit["engine"] = N / asyncio.run(meting.tijdspanne(BOOTSTRAP, ENGINE_OUT, N, 900))
+            uit["engine"] = N / asyncio.run(meting.tijdspanne(kafka(), ENGINE_OUT, N, 900))
             uit["peak_mb"] = meting.piek_geheugen_mb(worker.pid)
             print(f"{identifiers:,} identifiers: raw {uit['raw']:.0f}, engine {uit['engine']:.0f} msg/s")
             if volledig:
                 uit["rate"] = rate = uit["engine"] / 2
                 uit["engine_lat"] = asyncio.run(
-                    meting.latentie(BOOTSTRAP, SOURCE, ENGINE_OUT, rate, LATENCY_SECONDS, meting.gemeld_op)
+                    meting.latentie(kafka(), SOURCE, ENGINE_OUT, rate, LATENCY_SECONDS, meting.gemeld_op)
                 )
                 print(f"engine latency at {rate:.0f} msg/s: {uit['engine_lat']}")
         finally:
             stop(worker)
         if volledig:
-            raw_loop = meting.raw_proces(BOOTSTRAP, RAW_LAT_IN, RAW_LAT_OUT, int(rate * LATENCY_SECONDS))
+            raw_loop = meting.raw_proces(kafka(), RAW_LAT_IN, RAW_LAT_OUT, int(rate * LATENCY_SECONDS))
             time.sleep(3)  # connected and fetching, as the engine's worker is
             try:
                 uit["raw_lat"] = asyncio.run(
                     meting.latentie(
-                        BOOTSTRAP, RAW_LAT_IN, RAW_LAT_OUT, rate, LATENCY_SECONDS, meting.ce_time_header
+                        kafka(), RAW_LAT_IN, RAW_LAT_OUT, rate, LATENCY_SECONDS, meting.ce_time_header
                     )
                 )
             finally:

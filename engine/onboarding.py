@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -58,17 +59,24 @@ def verbinding(config: dict[str, str]) -> KafkaConnection:
     )
 
 
+_ENV = {
+    "bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
+    "security_protocol": "KAFKA_SECURITY_PROTOCOL",
+    "sasl_mechanism": "KAFKA_SASL_MECHANISM",
+    "sasl_plain_username": "KAFKA_SASL_USERNAME",
+    "sasl_plain_password": "KAFKA_SASL_PASSWORD",
+    "ssl_cafile": "KAFKA_SSL_CAFILE",
+}
+
+
+def env(config: dict[str, str]) -> dict[str, str]:
+    """The settings as the engine's environment variables (README table): KAFKA_*."""
+    return {_ENV[k]: config[k] for k in CLIENT_KEYS if k in config}
+
+
 def als_env(config: dict[str, str]) -> str:
-    """The settings as `export KAFKA_...=...` lines, for the engine's environment (README table)."""
-    names = {
-        "bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
-        "security_protocol": "KAFKA_SECURITY_PROTOCOL",
-        "sasl_mechanism": "KAFKA_SASL_MECHANISM",
-        "sasl_plain_username": "KAFKA_SASL_USERNAME",
-        "sasl_plain_password": "KAFKA_SASL_PASSWORD",
-        "ssl_cafile": "KAFKA_SSL_CAFILE",
-    }
-    return "".join(f"export {names[k]}='{config[k]}'\n" for k in CLIENT_KEYS if k in config)
+    """The settings as `export KAFKA_...=...` lines for a shell."""
+    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in env(config).items())
 
 
 def _java_properties(admin: dict[str, str]) -> dict[str, str]:

@@ -21,6 +21,7 @@ import orjson
 from aiokafka import TopicPartition
 
 from engine import onboarding
+from engine.acls import ENGINE
 from engine.acls import principal as kafka_principal
 from engine.events.envelope import CloudEventHeaders, partner_source, riec_source
 from engine.events.headers import kafka_headers
@@ -39,7 +40,11 @@ DEFAULT_ADMIN_CONFIG = onboarding.ROOT / ".local/kafka/admin.json"
 
 
 def _engine() -> KafkaConnection:
-    """The engine's own connection (KAFKA_* as for a worker): for reading route topics and logs."""
+    """The engine's own connection, for reading route topics and logs: KAFKA_* as for a worker, or,
+    when none is set and a local broker's admin settings exist, the engine principal kept there."""
+    configured = {"KAFKA_SASL_USERNAME", "KAFKA_SECURITY_PROTOCOL"} & set(os.environ)
+    if not configured and _admin_config().is_file():
+        return _als({ENGINE})[ENGINE]
     return KafkaConnection.from_env()
 
 
@@ -281,7 +286,13 @@ def replay(url: str, token: str) -> None:
 @click.option(
     "--app-id", default="riec-engine", show_default=True, help="The engine's ENGINE_APP_ID (its ACLs)."
 )
-def toegang(principal: str, formaat: str, app_id: str) -> None:
+@click.option(
+    "--bewaar",
+    is_flag=True,
+    help="Keep the settings beside KAFKA_ADMIN_CONFIG (toegang/, 0600) and reuse them next time "
+    "instead of a new password: for a local broker's scripts, never for a real onboarding.",
+)
+def toegang(principal: str, formaat: str, app_id: str, bewaar: bool) -> None:
     """Create PRINCIPAL on the broker with its ACLs and print the settings its client needs.
 
     PRINCIPAL is partner:<org>, riec:<riec>, lft:<lft>, liec, ops or engine. Connects as the admin
@@ -293,7 +304,12 @@ def toegang(principal: str, formaat: str, app_id: str) -> None:
         p = kafka_principal(principal)
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
-    config = onboarding.maak([p], onboarding.lees_config(_admin_config()), app_id)[p.naam]
+    pad = _admin_config()
+    admin = onboarding.lees_config(pad)
+    if bewaar:
+        config = onboarding.bewaard([p], admin, pad.parent / "toegang", app_id)[p.naam]
+    else:
+        config = onboarding.maak([p], admin, app_id)[p.naam]
     if formaat == "env":
         click.echo(onboarding.als_env(config), nl=False)
     else:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: start the engine in the background on the local broker, publish sample traffic and
-# show where it went. `run.sh stop` stops the engine. The broker is started by `make kafka` first.
+# show where it went. `run.sh stop` stops the engine; `run.sh worker` runs it in the foreground
+# (`make worker`). The broker is started by `make kafka` first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -8,7 +9,6 @@ py=.venv/bin/python
 state=.local
 pidfile=$state/engine.pid
 port=${ENGINE_WEB_PORT:-6066}
-export KAFKA_BOOTSTRAP_SERVERS=${KAFKA_BOOTSTRAP_SERVERS:-localhost:9092}
 
 engine_running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
@@ -18,6 +18,11 @@ if [ "${1:-}" = stop ]; then
 fi
 
 mkdir -p "$state"
+# The engine connects as its own principal. On the local broker it is created once (with its ACLs)
+# and kept in .local/kafka/toegang/engine.json; a deployment sets KAFKA_* itself (README).
+if [ -z "${KAFKA_SASL_USERNAME:-}" ] && [ -z "${KAFKA_SECURITY_PROTOCOL:-}" ]; then
+  eval "$("$py" -m engine.tools toegang engine --formaat env --bewaar)"
+fi
 if [ -z "${ENGINE_PSEUDONYM_KEY:-}" ]; then
   if [ ! -f "$state/pseudonym.key" ]; then
     "$py" -c 'import secrets; print(secrets.token_hex(32))' > "$state/pseudonym.key"
@@ -34,6 +39,10 @@ fi
 export ENGINE_TOKENS_FILE=${ENGINE_TOKENS_FILE:-$root/$state/tokens.json}
 "$py" -m engine.tools tokens "$ENGINE_TOKENS_FILE"
 token_of() { "$py" -c "import json,sys; print(next(t for t, p in json.load(open(sys.argv[1])).items() if p == sys.argv[2]))" "$ENGINE_TOKENS_FILE" "$1"; }
+
+if [ "${1:-}" = worker ]; then
+  exec "$py" -m engine worker -l info
+fi
 
 if engine_running; then
   echo "engine already running (pid $(cat "$pidfile"))"
@@ -63,6 +72,7 @@ Where to look:
   dashboard   http://127.0.0.1:$port/dashboard#riec=oost-nederland&token=$(token_of riec:oost-nederland)
   API         curl -H "Authorization: Bearer $(token_of liec)" http://127.0.0.1:$port/api/v1/jaarverslag/$(date +%Y)
               (a token per RIEC, LFT, the LIEC and ops in $ENGINE_TOKENS_FILE)
+  onboard     .venv/bin/python -m engine.tools toegang riec:rotterdam   (a principal's Kafka client settings)
   replay      ENGINE_OPS_TOKEN=$(token_of ops) .venv/bin/python -m engine.tools replay
   metrics     curl -H "Authorization: Bearer $(token_of ops)" http://127.0.0.1:$port/metrics
   health      http://127.0.0.1:$port/health

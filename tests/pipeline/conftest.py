@@ -62,15 +62,7 @@ APP_ID = "riec-engine-test"
 
 def engine_env() -> dict[str, str]:
     """KAFKA_* for a process that connects as the engine's principal (a worker, the replay tool)."""
-    engine = toegang("engine")["engine"]
-    return {
-        "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP,
-        "KAFKA_SECURITY_PROTOCOL": engine["security_protocol"],
-        "KAFKA_SASL_MECHANISM": engine["sasl_mechanism"],
-        "KAFKA_SASL_USERNAME": engine["sasl_plain_username"],
-        "KAFKA_SASL_PASSWORD": engine["sasl_plain_password"],
-        "KAFKA_SSL_CAFILE": engine["ssl_cafile"],
-    }
+    return onboarding.env(toegang("engine")["engine"])
 
 
 PRINCIPALS = [*(f"riec:{r}" for r in RIECS), *(f"lft:{lft}" for lft in LFTS), "liec", "ops"]
