@@ -26,3 +26,9 @@ def test_defaults_and_overrides() -> None:
 def test_a_bad_number_names_the_variable() -> None:
     with pytest.raises(ConfigurationError, match="ENGINE_WEB_PORT"):
         Settings.from_env({"ENGINE_PSEUDONYM_KEY": KEY, "ENGINE_WEB_PORT": "http"})
+
+
+def test_pending_links_expire_after_seven_days_unless_set() -> None:
+    assert Settings.from_env({"ENGINE_PSEUDONYM_KEY": KEY}).pending_link_expiry_s == 7 * 24 * 3600
+    custom = Settings.from_env({"ENGINE_PSEUDONYM_KEY": KEY, "ENGINE_PENDING_LINK_EXPIRY_S": "20"})
+    assert custom.pending_link_expiry_s == 20
