@@ -7,6 +7,7 @@ read once from the environment.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import faust
@@ -144,7 +145,12 @@ def create_app(settings: Settings) -> faust.App:
             ingress.OPDRACHTEN_BRON,
         ),
         stage(
-            vastleggen.Vastleggen(kafka=kafka, routeren=routeren_(), metrics=metrics),
+            vastleggen.Vastleggen(
+                kafka=kafka,
+                routeren=routeren_(),
+                metrics=metrics,
+                termijn=timedelta(seconds=settings.pending_link_expiry_s),
+            ),
             vastleggen.BRON,
         ),
         stage(

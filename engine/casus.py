@@ -25,6 +25,9 @@ from engine.events.casus import (
     HandhavingsknelpuntAangewezen,
     HandhavingsknelpuntBeeindigd,
     InterventieadviesGegeven,
+    KoppelingBevestigd,
+    KoppelingGeweigerd,
+    KoppelingVerlopen,
     OndermijningsbeeldOpgeleverd,
     OpdrachtOntvangen,
     SignaalGekoppeld,
@@ -51,6 +54,7 @@ class Casus:
     riec: str
     status: CasusStatus
     signalen: frozenset[str]
+    """Signals brought in or linked, confirmed or pending; a refused or expired link is dropped."""
     adviezen: frozenset[str] = frozenset()
     opdrachten: frozenset[str] = field(default_factory=frozenset)
 
@@ -98,6 +102,11 @@ def pas_toe(aggregaat: Aggregaat | None, g: Gebeurtenis) -> Aggregaat | None:
             return Beeld(g.beeld_id, g.riec, frozenset({g.opdracht_id}))
     if aggregaat is None:
         return None  # an event for an aggregate we never saw opened: nothing to fold onto
+    match aggregaat, g:  # a link's outcome is no command: `opdrachten` stays as it is
+        case Casus(), KoppelingGeweigerd() | KoppelingVerlopen():
+            return replace(aggregaat, signalen=aggregaat.signalen - {g.signaal_id})  # may be asked again
+        case _, KoppelingBevestigd() | KoppelingGeweigerd() | KoppelingVerlopen():
+            return aggregaat
     gezien = aggregaat.opdrachten | {g.opdracht_id}
     match aggregaat, g:
         case Casus(), SignaalGekoppeld():

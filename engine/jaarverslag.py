@@ -7,6 +7,9 @@ that counts a year by the rules of contract.md:
   (`overige`: every partner but gemeenten, OM, politie and Belastingdienst);
 - its themes are those given at opening plus those of every signal brought in or linked, each once,
   every `regionaal:*` under `regionaal`;
+- a signal brought in or linked counts (its partner group, its themes, and for a link the year of
+  its command) only once the link is confirmed (`KoppelingBevestigd`: the signal was routed to the
+  casus's RIEC); a link refused, expired or still pending counts nowhere (need-to-know);
 - an interventieadvies counts once, and once under each of its soorten, in the year of its event;
   an ondermijningsbeeld and an afpak amount count in the year of their own event.
 Years are Dutch calendar years (Europe/Amsterdam). Zeeland-West-Brabant and Oost-Brabant report
@@ -27,6 +30,9 @@ from engine.events.casus import (
     CasusGeopend,
     Gebeurtenis,
     InterventieadviesGegeven,
+    KoppelingBevestigd,
+    KoppelingGeweigerd,
+    KoppelingVerlopen,
     OndermijningsbeeldOpgeleverd,
     SignaalGekoppeld,
 )
@@ -82,6 +88,8 @@ class CasusDossier:
     bron: str = ""
     inbreng: list[str] = field(default_factory=list)
     gekoppeld: list[str] = field(default_factory=list)
+    bevestigd: set[str] = field(default_factory=set)
+    """Signals brought in or linked whose link was confirmed: only these count."""
     themas: list[str] = field(default_factory=list)
     jaren: set[int] = field(default_factory=set)
     adviezen: list[tuple[int, list[str]]] = field(default_factory=list)
@@ -108,8 +116,13 @@ class Jaarverslagboek:
             case CasusGeopend():
                 d = self._dossier(g.casus_id)
                 d.riec, d.bron, d.inbreng, d.themas = g.riec, g.bron, list(g.signalen), list(g.themas)
-            case SignaalGekoppeld():
+            case SignaalGekoppeld():  # its year counts once the link is confirmed
                 self._dossier(g.casus_id).gekoppeld.append(g.signaal_id)
+                return
+            case KoppelingBevestigd():  # carries the `tijd` of the command that asked for the link
+                self._dossier(g.casus_id).bevestigd.add(g.signaal_id)
+            case KoppelingGeweigerd() | KoppelingVerlopen():
+                return
             case InterventieadviesGegeven():
                 self._dossier(g.casus_id).adviezen.append((jaar(g.tijd), list(g.soorten)))
             case AfpakkenGeregistreerd():
@@ -125,7 +138,7 @@ class Jaarverslagboek:
 
     def casus_themas(self, d: CasusDossier) -> set[str]:
         themas = set(d.themas)
-        for signaal_id in (*d.inbreng, *d.gekoppeld):
+        for signaal_id in d.bevestigd:
             themas.update(self.signaal_themas.get(signaal_id, ()))
         return {k for t in themas if (k := thema_kolom(t)) is not None}
 
@@ -143,7 +156,7 @@ class Jaarverslagboek:
             if jaar_ in d.jaren:
                 rij["casussen"] += 1
                 rij["casussen_uit_ondermijningsbeeld"] += d.bron == "ondermijningsbeeld"
-                for groep in {partnergroep_inbreng(s) for s in d.inbreng}:
+                for groep in {partnergroep_inbreng(s) for s in d.inbreng if s in d.bevestigd}:
                     rij["ingebracht"][groep] += 1
                 for thema in self.casus_themas(d):
                     rij["themas"][thema] += 1

@@ -231,21 +231,24 @@ class SampleTraffic:
         return self._opdracht(riec, "casus.interventieadvies", body, tijd)
 
     def inbreng(self, signalen: list[Voorbeeld], vandaag: date, aantal: int = 40) -> Iterator[Voorbeeld]:
-        """Casussen opened from signals partners brought in, after those signals, in their region."""
+        """Casussen opened from signals partners brought in, after those signals, in their region.
+
+        Only signals routed to the opening RIEC (by their location's gemeente): a RIEC may bring in
+        nothing else, and the engine would refuse the link.
+        """
         rng = self.rng
-        goed = [
-            s
-            for s in signalen
-            if not s.fout and isinstance(s.value, dict) and s.value.get("locatie", {}).get("gemeente")
-        ]
         riec_van = {code: riec for riec, codes in self.gemeenten_per_riec.items() for code in codes}
-        for i in range(aantal):
-            bron = rng.sample(goed, k=min(len(goed), rng.choice((1, 1, 2, 3))))
-            if not bron:
-                return
-            eerste = bron[0].value
-            assert isinstance(eerste, dict)
-            riec = riec_van[eerste["locatie"]["gemeente"]]
+        per_riec: dict[str, list[Voorbeeld]] = {}
+        for s in signalen:
+            if not s.fout and isinstance(s.value, dict) and s.value.get("soort") == "signaal":
+                gemeente = s.value.get("locatie", {}).get("gemeente")
+                if gemeente:
+                    per_riec.setdefault(riec_van[gemeente], []).append(s)
+        riecs = sorted(per_riec)
+        for i in range(aantal if riecs else 0):
+            # A RIEC in proportion to its signals, as in the Jaarverslag's casussen per RIEC.
+            riec = rng.choices(riecs, weights=[len(per_riec[r]) for r in riecs])[0]
+            bron = rng.sample(per_riec[riec], k=min(len(per_riec[riec]), rng.choice((1, 1, 2, 3))))
             casus_id = f"{_initialen(riec)}-{vandaag.year}-{self.seed}-I{i:03d}"
             later = max(s.ce_time for s in bron if s.ce_time) + timedelta(days=rng.randrange(1, 30))
             opened = min(later, datetime.combine(vandaag, datetime.min.time(), UTC))

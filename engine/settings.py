@@ -93,6 +93,8 @@ class Settings:
     connection's requests in order, so a consumer's other requests (the end offset routeren asks
     for before every batch) queue behind a held fetch: Kafka's default of 500 ms put 500 ms on
     every routing batch, and routing latency at 1.6 s whatever the load."""
+    pending_link_expiry_s: int = 7 * 24 * 3600
+    """How long a casus link waits for a signal not seen yet before it expires (recorded as an event)."""
     data_dir: Path = Path(".local/engine")
     tokens_file: Path | None = None
 
@@ -127,6 +129,7 @@ class Settings:
             geweigerde_partners=frozenset(p.strip() for p in refused.split(",") if p.strip()),
             topic_refresh_ms=_int(env, "ENGINE_TOPIC_REFRESH_MS", 3000),
             fetch_max_wait_ms=_int(env, "ENGINE_FETCH_MAX_WAIT_MS", 20),
+            pending_link_expiry_s=_int(env, "ENGINE_PENDING_LINK_EXPIRY_S", 7 * 24 * 3600),
             data_dir=Path(env.get("ENGINE_DATA_DIR", f".local/engine/{app_id}")),
             tokens_file=Path(tokens) if tokens else None,
         )

@@ -12,10 +12,12 @@ from typing import Literal
 
 import msgspec
 
-from engine.events.signaal_ontvangen import PseudoSubject
+from engine.events.signaal_ontvangen import KoppelingBeslist, PseudoSubject
 
 
-class OpdrachtOntvangen(msgspec.Struct, frozen=True, kw_only=True):
+class OpdrachtOntvangen(
+    msgspec.Struct, frozen=True, kw_only=True, tag="nl.riec.engine.opdracht_ontvangen.v1", tag_field="type"
+):
     """A command that passed the front door, keyed by its aggregate for the single writer."""
 
     opdracht_id: str
@@ -52,6 +54,37 @@ class CasusGeopend(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.
 class SignaalGekoppeld(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.signaal_gekoppeld.v1"):
     casus_id: str
     signaal_id: str
+
+
+class KoppelingBevestigd(
+    _Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.koppeling_bevestigd.v1"
+):
+    """A signal brought in or linked was routed to the casus's RIEC: from now on it counts in the
+    casus (its partner, its themes) and its identifiers are in the open-casus index. `opdracht_id`
+    and `tijd` are those of the command that asked for the link."""
+
+    casus_id: str
+    signaal_id: str
+
+
+class KoppelingGeweigerd(
+    _Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.koppeling_geweigerd.v1"
+):
+    """A signal brought in or linked was not routed to the casus's RIEC: nothing of it enters the
+    casus (need-to-know)."""
+
+    casus_id: str
+    signaal_id: str
+    code: str
+    reden: str
+
+
+class KoppelingVerlopen(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.koppeling_verlopen.v1"):
+    """No signal with this id arrived within the pending-link period: the link is dropped."""
+
+    casus_id: str
+    signaal_id: str
+    reden: str
 
 
 class InterventieadviesGegeven(
@@ -104,12 +137,21 @@ class OndermijningsbeeldOpgeleverd(
     naam: str
 
 
+KoppelingUitkomst = KoppelingBevestigd | KoppelingGeweigerd | KoppelingVerlopen
 CasusGebeurtenis = (
-    CasusGeopend | SignaalGekoppeld | InterventieadviesGegeven | AfpakkenGeregistreerd | CasusAfgesloten
+    CasusGeopend
+    | SignaalGekoppeld
+    | KoppelingUitkomst
+    | InterventieadviesGegeven
+    | AfpakkenGeregistreerd
+    | CasusAfgesloten
 )
 KnelpuntGebeurtenis = HandhavingsknelpuntAangewezen | HandhavingsknelpuntBeeindigd
 Gebeurtenis = CasusGebeurtenis | KnelpuntGebeurtenis | OndermijningsbeeldOpgeleverd
 
 GEBEURTENIS_ENCODER = msgspec.json.Encoder()
 GEBEURTENIS_DECODER = msgspec.json.Decoder(Gebeurtenis)
-OPDRACHT_ONTVANGEN_DECODER = msgspec.json.Decoder(OpdrachtOntvangen)
+BesluitInvoer = OpdrachtOntvangen | KoppelingBeslist
+"""What `engine.opdrachten.kandidaten` holds, keyed by aggregate: accepted commands, and vastleggen's
+decisions on the links they asked for."""
+BESLUIT_INVOER_DECODER = msgspec.json.Decoder(BesluitInvoer)

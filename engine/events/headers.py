@@ -29,4 +29,6 @@ class DlqHerkomst(msgspec.Struct, frozen=True, kw_only=True):
     value_form: str = "original"
     """`original`: the value is the refused message's bytes. `pseudonymised`: the command was
     refused after ingress (by its casus or HKP), so the value is the command as accepted, with
-    pseudonyms; the original stays on its source topic at the offset above."""
+    pseudonyms; the original stays on its source topic at the offset above. `besluit`: a link the
+    command asked for (casus.openen `signalen`, casus.signaal_koppelen) was refused or expired
+    after the command was applied; the value is that decision (casus_id, signaal_id, code, reden)."""

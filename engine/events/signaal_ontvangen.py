@@ -50,18 +50,56 @@ class SignaalOntvangen(
 class KoppelingGevraagd(
     msgspec.Struct, frozen=True, kw_only=True, tag="nl.riec.engine.koppeling_gevraagd.v1", tag_field="type"
 ):
-    """A casus brought in or linked this signal: its identifiers join the open-casus index.
+    """A casus brought in or linked this signal; vastleggen decides it (`engine.koppelingen`).
 
-    Sent to the signal's partition; kept on the signal log while the signal has not arrived yet,
-    so a command naming a signal not yet seen has the same outcome as one naming a known signal.
+    Sent to the signal's partition; kept on the signal log while the signal has not arrived or not
+    been routed yet, so a command naming a signal not yet seen has the same outcome as one naming a
+    known signal. The fields after `riec` name the command, for the casus event and a refusal.
     """
 
     signaal_id: str
     casus_id: str
     riec: str
+    opdracht_id: str = ""
+    """The command that asked for the link (`<riec>:<ce_id>`)."""
+    ce_type: str = ""
+    tijd: datetime | None = None
+    """The command's `ce_time`: a confirmed link counts in the annual tables of this year."""
+    gevraagd_op: datetime | None = None
+    """When the link was recorded: a link to a signal not seen expires a fixed time after it."""
+    bron_partitie: int = 0
+    bron_offset: int = -1
+    """Where the command is on `riec.<riec>.opdrachten`, for the DLQ record of a refusal."""
+    bron_timestamp: int = 0
 
 
-SignaalLogRecord = SignaalOntvangen | KoppelingGevraagd
+class SignaalGerouteerd(
+    msgspec.Struct, frozen=True, kw_only=True, tag="nl.riec.engine.signaal_gerouteerd.v1", tag_field="type"
+):
+    """Where a signal was routed: written back to the signal's partition by the stage that routed
+    it, in the same transaction, so that vastleggen knows which RIECs may link it."""
+
+    signaal_id: str
+    bestemmingen: list[str]
+    besloten_op: datetime
+
+
+class KoppelingBeslist(
+    msgspec.Struct, frozen=True, kw_only=True, tag="nl.riec.engine.koppeling_beslist.v1", tag_field="type"
+):
+    """Vastleggen's decision on a link, sent to the casus's single writer; an expiry is also kept on
+    the signal log, so that restoring from the log never decides it again."""
+
+    koppeling: KoppelingGevraagd
+    uitkomst: Literal["bevestigd", "geweigerd", "verlopen"]
+    besloten_op: datetime
+    reden_code: str = ""
+    """For geweigerd and verlopen: the bounded code of the refusal."""
+    reden: str = ""
+    """For geweigerd and verlopen: what the RIEC can do about it; never personal data."""
+
+
+SignaalLogRecord = SignaalOntvangen | KoppelingGevraagd | SignaalGerouteerd | KoppelingBeslist
 """What `engine.signalen` and `engine.signalen.kandidaten` hold, keyed by signaal_id."""
 
 SIGNAAL_LOG_ENCODER = msgspec.json.Encoder()

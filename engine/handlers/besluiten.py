@@ -4,7 +4,8 @@ Commands arrive keyed by aggregate, so one partition â€” one worker, in order â€
 aggregate: no locks. Its events go to `engine.gebeurtenissen` on the same partition (the log the
 state is rebuilt from), HKP events also to `engine.knelpunten` for every worker's register, and the
 consequences for matching: identifiers into the open-casus index, links to the signals' partitions,
-a closed casus to every index partition.
+a closed casus to every index partition. Vastleggen's decision on each link comes back here
+(`KoppelingBeslist`) to be recorded on the casus; a refused or expired one also goes to the DLQ.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from engine import identificatoren
+from engine import identificatoren, koppelingen
 from engine.casus import Aggregaat, al_verwerkt, beslis, pas_toe
 from engine.errors import Weigering
 from engine.events.casus import (
+    BESLUIT_INVOER_DECODER,
     GEBEURTENIS_DECODER,
     GEBEURTENIS_ENCODER,
-    OPDRACHT_ONTVANGEN_DECODER,
     CasusAfgesloten,
     CasusGeopend,
     Gebeurtenis,
@@ -31,7 +32,7 @@ from engine.events.casus import (
     SignaalGekoppeld,
 )
 from engine.events.matching import ZOEKINDEX_ENCODER, CasusGesloten, IdentificatorToegevoegd
-from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, KoppelingGevraagd
+from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, KoppelingBeslist, KoppelingGevraagd
 from engine.handlers.herstel import lees_partitie
 from engine.handlers.ingress import herkomst_headers
 from engine.handlers.stage import Bron, Uitvoer
@@ -42,15 +43,32 @@ from engine.topics import DLQ, GEBEURTENISSEN, KANDIDATEN, KNELPUNTEN, OPDRACHTE
 log = logging.getLogger(__name__)
 
 BRON = Bron(topics=(OPDRACHTEN_KANDIDATEN,))
+_UITKOMST = {"bevestigd": "link_confirmed", "geweigerd": "link_refused", "verlopen": "link_expired"}
+"""A link's outcome as the `outcome` label of riec_commands_total."""
 
 
-def _koppeling(signaal_id: str, casus_id: str, riec: str) -> Uitvoer:
-    verzoek = KoppelingGevraagd(signaal_id=signaal_id, casus_id=casus_id, riec=riec)
+def _koppeling(signaal_id: str, g: CasusGeopend | SignaalGekoppeld, o: OpdrachtOntvangen | None) -> Uitvoer:
+    """A link for vastleggen to decide, on the signal's partition, naming the command that asked."""
+    verzoek = KoppelingGevraagd(
+        signaal_id=signaal_id,
+        casus_id=g.casus_id,
+        riec=g.riec,
+        opdracht_id=g.opdracht_id,
+        ce_type=o.ce_type if o else "",
+        tijd=g.tijd,
+        gevraagd_op=g.vastgelegd_op,
+        bron_partitie=o.bron_partitie if o else 0,
+        bron_offset=o.bron_offset if o else -1,
+        bron_timestamp=o.bron_timestamp if o else 0,
+    )
     return Uitvoer(KANDIDATEN, signaal_id.encode(), SIGNAAL_LOG_ENCODER.encode(verzoek))
 
 
-def gevolgen(g: Gebeurtenis, zoekindex_partities: int) -> Iterator[Uitvoer]:
-    """What an event means beyond its own log: the HKP register and the open-casus index."""
+def gevolgen(
+    g: Gebeurtenis, zoekindex_partities: int, opdracht: OpdrachtOntvangen | None = None
+) -> Iterator[Uitvoer]:
+    """What an event means beyond its own log: the HKP register, the open-casus index, and links
+    for vastleggen to decide (`opdracht`: the command the event came from)."""
     match g:
         case HandhavingsknelpuntAangewezen() | HandhavingsknelpuntBeeindigd():
             yield Uitvoer(KNELPUNTEN, g.hkp_id.encode(), GEBEURTENIS_ENCODER.encode(g), partition=0)
@@ -59,9 +77,9 @@ def gevolgen(g: Gebeurtenis, zoekindex_partities: int) -> Iterator[Uitvoer]:
                 toegevoegd = IdentificatorToegevoegd(identificator=ident, casus_id=g.casus_id, riec=g.riec)
                 yield Uitvoer(ZOEKINDEX, ident.encode(), ZOEKINDEX_ENCODER.encode(toegevoegd))
             for signaal_id in g.signalen:
-                yield _koppeling(signaal_id, g.casus_id, g.riec)
+                yield _koppeling(signaal_id, g, opdracht)
         case SignaalGekoppeld():
-            yield _koppeling(g.signaal_id, g.casus_id, g.riec)
+            yield _koppeling(g.signaal_id, g, opdracht)
         case CasusAfgesloten():
             gesloten = ZOEKINDEX_ENCODER.encode(CasusGesloten(casus_id=g.casus_id))
             for p in range(zoekindex_partities):
@@ -105,7 +123,10 @@ class Besluiten:
 
     def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Uitvoer]:
         aggregaten = self._aggregaten[record.partition]
-        opdracht = OPDRACHT_ONTVANGEN_DECODER.decode(record.value)
+        opdracht = BESLUIT_INVOER_DECODER.decode(record.value)
+        if isinstance(opdracht, KoppelingBeslist):
+            yield from self._koppeling_beslist(record, aggregaten, opdracht)
+            return
         soort = opdracht.ce_type.removeprefix("nl.riec.").removesuffix(".v1")
         aggregaat = aggregaten.get(opdracht.aggregaat)
         if al_verwerkt(aggregaat, opdracht.opdracht_id):
@@ -127,7 +148,30 @@ class Besluiten:
             yield Uitvoer(
                 GEBEURTENISSEN, record.key, GEBEURTENIS_ENCODER.encode(g), partition=record.partition
             )
-            yield from gevolgen(g, self.zoekindex_partities)
+            yield from gevolgen(g, self.zoekindex_partities, opdracht)
+
+    def _koppeling_beslist(
+        self, record: ConsumerRecord[bytes, bytes], aggregaten: dict[str, Aggregaat], b: KoppelingBeslist
+    ) -> Iterator[Uitvoer]:
+        """Record vastleggen's decision on a link as a casus event; a refusal also goes to the DLQ."""
+        nu = self.klok()
+        g = koppelingen.gebeurtenis(b, nu)
+        nieuw = pas_toe(aggregaten.get(record.key.decode()), g)
+        if nieuw is not None:
+            aggregaten[record.key.decode()] = nieuw
+        value = GEBEURTENIS_ENCODER.encode(g)
+        yield Uitvoer(GEBEURTENISSEN, record.key, value, partition=record.partition)
+        soort = b.koppeling.ce_type.removeprefix("nl.riec.").removesuffix(".v1") or "casus.koppeling"
+        self.metrics.commands.labels(soort, _UITKOMST[b.uitkomst]).inc()
+        if b.uitkomst == "bevestigd":
+            return
+        self.metrics.refused.labels(b.reden_code).inc()
+        k = b.koppeling
+        log.info("besluiten: link refused (%s), command at offset %d", b.reden_code, k.bron_offset)
+        bron = (f"riec.{k.riec}.opdrachten", k.bron_partitie, k.bron_offset, k.bron_timestamp)
+        herkomst = herkomst_headers(Weigering(b.reden_code, b.reden), bron, nu, value_form="besluit")
+        headers = [("ce_id", k.opdracht_id.split(":", 1)[-1].encode()), ("ce_type", k.ce_type.encode())]
+        yield Uitvoer(DLQ, record.key, value, [*headers, *herkomst])
 
     def _weiger(
         self, record: ConsumerRecord[bytes, bytes], o: OpdrachtOntvangen, weigering: Weigering, nu: datetime

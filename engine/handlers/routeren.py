@@ -1,4 +1,5 @@
-"""Routeren: a signal whose routing slip is complete → one routed message per destination.
+"""Routeren: a signal whose routing slip is complete → one routed message per destination, and its
+destinations written back to its own partition (`SignaalGerouteerd`, for vastleggen's link checks).
 
 Not a stage of its own: the stage that completes a slip routes it in the same transaction
 (zoekindex after a signal's last identifier, vastleggen for a signal without identifiers). A
@@ -15,11 +16,13 @@ from engine.events.envelope import CloudEventHeaders
 from engine.events.headers import kafka_headers
 from engine.events.matching import Routebriefje
 from engine.events.route import ROUTE_ENCODER, ROUTE_SOURCE, ROUTE_TYPE, GerouteerdSignaal
+from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, SignaalGerouteerd
 from engine.handlers.knelpunten import KnelpuntenLezer
 from engine.handlers.stage import Uitvoer
 from engine.metrics import Metrics
 from engine.reference import Gebiedsindeling
 from engine.routing import route, topic_van
+from engine.topics import KANDIDATEN
 
 
 class Routeren:
@@ -47,7 +50,8 @@ class Routeren:
         nu = self.klok()
         hkps = self.knelpunten.register.matches(signaal)
         key = signaal.signaal_id.encode()
-        for r in route(signaal, self.gebied, hkps, briefje.matches):
+        routes = route(signaal, self.gebied, hkps, briefje.matches)
+        for r in routes:
             bericht = GerouteerdSignaal.van(signaal, r.bestemming, list(r.redenen), besloten_op=nu)
             headers = kafka_headers(
                 CloudEventHeaders(
@@ -61,4 +65,9 @@ class Routeren:
             )
             yield Uitvoer(topic_van(r.bestemming), key, ROUTE_ENCODER.encode(bericht), headers)
             self.metrics.routed.labels(r.bestemming).inc()
+        # Back to the signal's own partition: vastleggen lets a RIEC link only what reached it.
+        bestemd = SignaalGerouteerd(
+            signaal_id=signaal.signaal_id, bestemmingen=[r.bestemming for r in routes], besloten_op=nu
+        )
+        yield Uitvoer(KANDIDATEN, key, SIGNAAL_LOG_ENCODER.encode(bestemd))
         self.metrics.routing_latency.observe(max(0.0, (nu - signaal.aangeboden_op).total_seconds()))

@@ -1,55 +1,57 @@
 """Vastleggen: de-duplicate accepted signals on `<org>:<ce_id>`, append each once to the log, and
-start its routing slip (or route it at once when it has no identifiers to look up); resolve casus
-links to signals (known now, or when they arrive).
+start its routing slip (or route it at once when it has no identifiers to look up); decide casus
+links to signals (`engine.koppelingen`): confirmed only for a RIEC the signal was routed to.
 
-The state — per signal id its identifiers, and links waiting for a signal not yet seen — is
-derived from the log itself: before the first batch of a partition, the same partition of
-`engine.signalen` is read back. The log partition of an id is the candidates partition it arrived
-on, so the log is its own changelog and nothing else must be kept in step with it.
+The state — per signal id its identifiers and, once routed, its RIECs; links waiting for a signal
+not seen or not routed yet — is derived from the log itself: before the first batch of a partition,
+the same partition of `engine.signalen` is read back. The log partition of an id is the candidates
+partition it arrived on, so the log is its own changelog and nothing else must be kept in step with
+it. The stage that routes a signal writes its destinations back here (`SignaalGerouteerd`), and
+they are logged; so is every expiry of a waiting link, so a restore never decides one again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TypeAlias
 
+import msgspec
 from aiokafka import ConsumerRecord, TopicPartition
 
-from engine import identificatoren
 from engine.events.matching import ZOEKINDEX_ENCODER, IdentificatorToegevoegd, Routebriefje
 from engine.events.signaal_ontvangen import (
     SIGNAAL_LOG_DECODER,
+    SIGNAAL_LOG_ENCODER,
+    KoppelingBeslist,
     KoppelingGevraagd,
+    SignaalGerouteerd,
+    SignaalLogRecord,
     SignaalOntvangen,
 )
 from engine.handlers.herstel import lees_partitie
 from engine.handlers.routeren import Routeren
 from engine.handlers.stage import Bron, Uitvoer
+from engine.koppelingen import TERMIJN, Signaalpartitie
 from engine.metrics import Metrics
 from engine.reference import partnergroep
 from engine.settings import KafkaConnection
-from engine.topics import KANDIDATEN, SIGNAAL_LOG, ZOEKINDEX
+from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SIGNAAL_LOG, ZOEKINDEX
 
 log = logging.getLogger(__name__)
 
 BRON = Bron(topics=(KANDIDATEN,))
+_CONTROLE = timedelta(seconds=1)
+"""How often, at most, a worker looks for waiting links that expired."""
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
-class _Partitie:
-    """What vastleggen knows of one partition's signals."""
-
-    def __init__(self) -> None:
-        self.signalen: dict[str, list[str]] = {}
-        """signaal_id → its identifiers."""
-        self.wachtend: dict[str, list[KoppelingGevraagd]] = {}
-        """signaal_id (not seen yet) → links waiting for it."""
-
-    def pas_toe(self, record: SignaalOntvangen | KoppelingGevraagd) -> None:
-        if isinstance(record, SignaalOntvangen):
-            self.signalen[record.signaal_id] = identificatoren.van_signaal(record)
-            self.wachtend.pop(record.signaal_id, None)
-        else:
-            self.wachtend.setdefault(record.signaal_id, []).append(record)
+def _gedateerd(r: SignaalLogRecord, record: Record) -> SignaalLogRecord:
+    """A link from before links had a date (`gevraagd_op`) is dated by its Kafka record."""
+    if isinstance(r, KoppelingGevraagd) and r.gevraagd_op is None:
+        return msgspec.structs.replace(r, gevraagd_op=datetime.fromtimestamp(record.timestamp / 1000, UTC))
+    return r
 
 
 def _toevoegingen(koppeling: KoppelingGevraagd, ids: list[str]) -> Iterator[Uitvoer]:
@@ -60,24 +62,44 @@ def _toevoegingen(koppeling: KoppelingGevraagd, ids: list[str]) -> Iterator[Uitv
         yield Uitvoer(ZOEKINDEX, ident.encode(), ZOEKINDEX_ENCODER.encode(toegevoegd))
 
 
+def _besluit(partitie: Signaalpartitie, b: KoppelingBeslist) -> Iterator[Uitvoer]:
+    """A confirmed link's identifiers join the index; every decision goes to the casus's writer."""
+    k = b.koppeling
+    if b.uitkomst == "bevestigd":
+        yield from _toevoegingen(k, partitie.signalen.get(k.signaal_id, []))
+    # Keyed as the casus's commands are (`aggregaat_sleutel`): its single writer records the outcome.
+    yield Uitvoer(OPDRACHTEN_KANDIDATEN, f"casus:{k.casus_id}".encode(), SIGNAAL_LOG_ENCODER.encode(b))
+
+
 class Vastleggen:
-    """Appends a candidate to the signal log unless its id is already there."""
+    """Appends a candidate to the signal log unless its id is already there; decides links."""
 
     name = "vastleggen"
 
-    def __init__(self, *, kafka: KafkaConnection, routeren: Routeren, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        *,
+        kafka: KafkaConnection,
+        routeren: Routeren,
+        metrics: Metrics,
+        termijn: timedelta = TERMIJN,
+        klok: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.kafka = kafka
         self.routeren = routeren
         self.metrics = metrics
-        self._partities: dict[int, _Partitie] = {}
+        self.termijn = termijn
+        self.klok = klok
+        self._partities: dict[int, Signaalpartitie] = {}
+        self._volgende_controle = datetime.min.replace(tzinfo=UTC)
 
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
         await self.routeren.bijwerken()
         for tp in sorted(partitions):
             if tp.partition not in self._partities:
-                partitie = _Partitie()
+                partitie = Signaalpartitie(self.termijn)
                 async for record in lees_partitie(self.kafka, TopicPartition(SIGNAAL_LOG, tp.partition)):
-                    partitie.pas_toe(SIGNAAL_LOG_DECODER.decode(record.value))
+                    partitie.pas_toe(_gedateerd(SIGNAAL_LOG_DECODER.decode(record.value), record))
                 self._partities[tp.partition] = partitie
                 log.info("vastleggen: partition %d holds %d signals", tp.partition, len(partitie.signalen))
 
@@ -85,29 +107,56 @@ class Vastleggen:
         for tp in partitions:
             self._partities.pop(tp.partition, None)
 
-    def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Uitvoer]:
+    def verwerk(self, record: Record) -> Iterator[Uitvoer]:
+        nu = self.klok()
+        yield from self._verloop(nu)
         partitie = self._partities[record.partition]
-        kandidaat = SIGNAAL_LOG_DECODER.decode(record.value)
-        if isinstance(kandidaat, KoppelingGevraagd):
-            ids = partitie.signalen.get(kandidaat.signaal_id)
-            if ids is not None:
-                yield from _toevoegingen(kandidaat, ids)
-            else:  # the signal is not here yet: keep the link on the log until it is
+        kandidaat = _gedateerd(SIGNAAL_LOG_DECODER.decode(record.value), record)
+        match kandidaat:
+            case SignaalOntvangen():
+                yield from self._signaal(partitie, kandidaat, record)
+            case KoppelingGevraagd():
+                besluit = partitie.koppel(kandidaat, nu)
+                if besluit is None:  # not seen or not routed yet: keep the link on the log until it is
+                    partitie.pas_toe(kandidaat)
+                    value = SIGNAAL_LOG_ENCODER.encode(kandidaat)
+                    yield Uitvoer(SIGNAAL_LOG, record.key, value, partition=record.partition)
+                else:
+                    yield from _besluit(partitie, besluit)
+            case SignaalGerouteerd() if kandidaat.signaal_id not in partitie.riecs:
+                besluiten = partitie.bij_routering(kandidaat, nu)
                 partitie.pas_toe(kandidaat)
                 yield Uitvoer(SIGNAAL_LOG, record.key, record.value, partition=record.partition)
-            return
-        groep = partnergroep(kandidaat.bron)
-        if kandidaat.signaal_id in partitie.signalen:
+                for b in besluiten:
+                    yield from _besluit(partitie, b)
+
+    def _signaal(
+        self, partitie: Signaalpartitie, signaal: SignaalOntvangen, record: Record
+    ) -> Iterator[Uitvoer]:
+        groep = partnergroep(signaal.bron)
+        if signaal.signaal_id in partitie.signalen:
             self.metrics.duplicates.labels(groep).inc()
             return
-        wachtend = partitie.wachtend.get(kandidaat.signaal_id, [])
-        partitie.pas_toe(kandidaat)
-        ids = partitie.signalen[kandidaat.signaal_id]
+        partitie.pas_toe(signaal)
         self.metrics.accepted.labels(groep).inc()
         yield Uitvoer(SIGNAAL_LOG, record.key, record.value, partition=record.partition)
-        yield from self._routebriefje(kandidaat, ids)
-        for koppeling in wachtend:
-            yield from _toevoegingen(koppeling, ids)
+        yield from self._routebriefje(signaal, partitie.signalen[signaal.signaal_id])
+
+    def _verloop(self, nu: datetime) -> Iterator[Uitvoer]:
+        """Expire waiting links on every partition this worker holds, at most once a second.
+
+        Runs while records arrive (every signal brings two), so on an idle worker a link expires at
+        the first record after its time. Each expiry is logged where its link waits.
+        """
+        if nu < self._volgende_controle:
+            return
+        self._volgende_controle = nu + _CONTROLE
+        for p, partitie in self._partities.items():
+            for b in partitie.verlopen(nu):
+                partitie.pas_toe(b)
+                key = b.koppeling.signaal_id.encode()
+                yield Uitvoer(SIGNAAL_LOG, key, SIGNAAL_LOG_ENCODER.encode(b), partition=p)
+                yield from _besluit(partitie, b)
 
     def _routebriefje(self, signaal: SignaalOntvangen, ids: list[str]) -> Iterator[Uitvoer]:
         """A signal's first step to routing: to its first identifier's index partition, or routed."""

@@ -54,6 +54,20 @@ def _controleer_knelpunt(hkp: WijsHandhavingsknelpuntAan, subjecten: list[Pseudo
         raise Weigering("payload_invalid", "geldig_tot lies before geldig_van")
 
 
+def _binnen_eigen_regio(hkp: WijsHandhavingsknelpuntAan, riec: str, gebied: Gebiedsindeling) -> None:
+    """An area HKP covers only the designating RIEC's own gemeenten: its stuurgroep designates it,
+    and an area elsewhere would route another region's signals to it (need-to-know)."""
+    for i, pc in enumerate(hkp.postcodes):
+        gemeente = gebied.gemeente_van_postcode(pc.replace(" ", "").upper())
+        if gemeente is not None and gemeente.riec != riec:
+            raise Weigering(
+                "hkp_gebied_buiten_regio",
+                f"postcodes[{i}]: PC4 {pc[:4]} lies in {gemeente.naam} ({gemeente.code}), RIEC "
+                f"{gemeente.riec}; a handhavingsknelpunt gebied of RIEC {riec} may only cover its own "
+                "gemeenten (that RIEC can designate its part)",
+            )
+
+
 def accepteer_opdracht(
     bericht: Bericht, *, gebied: Gebiedsindeling, pseudo: Pseudonimiseerder, nu: datetime
 ) -> OpdrachtOntvangen:
@@ -88,6 +102,7 @@ def accepteer_opdracht(
         for i, pc in enumerate(opdracht.postcodes):
             if gebied.gemeente_van_postcode(pc.replace(" ", "").upper()) is None:
                 raise Weigering("unknown_postcode", f"postcodes[{i}]: PC4 {pc[:4]} does not exist")
+        _binnen_eigen_regio(opdracht, riec, gebied)
         opdracht = msgspec.structs.replace(
             opdracht, postcodes=sorted({pc.replace(" ", "").upper() for pc in opdracht.postcodes})
         )

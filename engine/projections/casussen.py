@@ -1,5 +1,7 @@
 """Casussen per RIEC: a list with state, themes and inbrengers, and each casus's timeline.
-A fold over the casus events; themes of signals brought in or linked come from the annual book."""
+A fold over the casus events; themes of signals brought in or linked come from the annual book.
+A signal brought in or linked shows (its partner, its themes, its id) only once its link is
+confirmed: a RIEC sees nothing of a signal that was not routed to it (`engine.koppelingen`)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,9 @@ from engine.events.casus import (
     CasusGeopend,
     Gebeurtenis,
     InterventieadviesGegeven,
+    KoppelingBevestigd,
+    KoppelingGeweigerd,
+    KoppelingVerlopen,
     SignaalGekoppeld,
 )
 from engine.jaarverslag import Jaarverslagboek, partnergroep_inbreng
@@ -21,6 +26,9 @@ from engine.jaarverslag import Jaarverslagboek, partnergroep_inbreng
 _OMSCHRIJVING = {
     CasusGeopend: "Casus geopend",
     SignaalGekoppeld: "Signaal gekoppeld",
+    KoppelingBevestigd: "Koppeling bevestigd",
+    KoppelingGeweigerd: "Koppeling geweigerd",
+    KoppelingVerlopen: "Koppeling verlopen",
     InterventieadviesGegeven: "Interventieadvies gegeven",
     AfpakkenGeregistreerd: "Afpakken geregistreerd",
     CasusAfgesloten: "Casus afgesloten",
@@ -34,8 +42,13 @@ class _Casus:
     bron: str = ""
     status: str = "geopend"
     inbreng: list[str] = field(default_factory=list)
-    gekoppeld: list[str] = field(default_factory=list)
+    koppelingen: dict[str, str] = field(default_factory=dict)
+    """signaal_id → wachtend, bevestigd, geweigerd or verlopen, in the order the links were asked."""
     tijdlijn: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _bevestigd(c: _Casus) -> list[str]:
+    return [s for s, status in c.koppelingen.items() if status == "bevestigd"]
 
 
 class Casussen:
@@ -59,8 +72,16 @@ class Casussen:
         match g:
             case CasusGeopend():
                 c.riec, c.naam, c.bron, c.inbreng = g.riec, g.naam, g.bron, list(g.signalen)
+                for signaal_id in g.signalen:
+                    c.koppelingen.setdefault(signaal_id, "wachtend")
             case SignaalGekoppeld():
-                c.gekoppeld.append(g.signaal_id)
+                c.koppelingen[g.signaal_id] = "wachtend"
+            case KoppelingBevestigd():
+                c.koppelingen[g.signaal_id] = "bevestigd"
+            case KoppelingGeweigerd():
+                c.koppelingen[g.signaal_id] = "geweigerd"
+            case KoppelingVerlopen():
+                c.koppelingen[g.signaal_id] = "verlopen"
             case InterventieadviesGegeven() if c.status != "afgesloten":
                 c.status = "interventieadvies"
             case CasusAfgesloten():
@@ -68,15 +89,16 @@ class Casussen:
 
     def _samenvatting(self, casus_id: str, c: _Casus) -> dict[str, Any]:
         dossier = self._boek.casussen.get(casus_id)
+        inbreng = [s for s in c.inbreng if c.koppelingen.get(s) == "bevestigd"]
         return {
             "casus_id": casus_id,
             "naam": c.naam,
             "status": c.status,
             "bron": c.bron,
             "themas": sorted(self._boek.casus_themas(dossier)) if dossier else [],
-            "inbrengers": sorted({s.split(":", 1)[0] for s in c.inbreng}),
-            "inbreng_partnergroepen": sorted({partnergroep_inbreng(s) for s in c.inbreng}),
-            "signalen": len(c.inbreng) + len(c.gekoppeld),
+            "inbrengers": sorted({s.split(":", 1)[0] for s in inbreng}),
+            "inbreng_partnergroepen": sorted({partnergroep_inbreng(s) for s in inbreng}),
+            "signalen": len(_bevestigd(c)),
             "geopend_op": c.tijdlijn[0]["tijd"] if c.tijdlijn else None,
             "laatst_gewijzigd": c.tijdlijn[-1]["tijd"] if c.tijdlijn else None,
         }
@@ -92,7 +114,8 @@ class Casussen:
             return None
         return {
             **self._samenvatting(casus_id, c),
-            "signaal_ids": [*c.inbreng, *c.gekoppeld],
+            "signaal_ids": _bevestigd(c),
+            "koppelingen": [{"signaal_id": s, "status": status} for s, status in c.koppelingen.items()],
             "tijdlijn": c.tijdlijn,
         }
 

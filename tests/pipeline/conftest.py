@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BROKER_PORT = int(os.environ.get("TEST_KAFKA_PORT", "19092"))
 BOOTSTRAP = f"127.0.0.1:{BROKER_PORT}"
 WEB_PORT = int(os.environ.get("TEST_ENGINE_WEB_PORT", "16066"))
+PENDING_LINK_EXPIRY_S = 20
+"""The test worker's pending-link period: long enough for a link sent just before its signal."""
 
 
 def kafka(command: str, *, fresh: bool = False) -> None:
@@ -151,6 +153,7 @@ def start_worker(tmp: Path, key: str, tokens: dict[str, str] | None = None) -> W
         "ENGINE_DATA_DIR": str(tmp / "data"),
         "ENGINE_TOPIC_REFRESH_MS": "1000",
         "ENGINE_TOKENS_FILE": str(tokens_file),
+        "ENGINE_PENDING_LINK_EXPIRY_S": str(PENDING_LINK_EXPIRY_S),
     }
     with log.open("ab") as out:
         process = subprocess.Popen(

@@ -122,6 +122,11 @@ async def read_all(bootstrap: str, topics: list[str], settle: float = 2.0) -> li
         await c.stop()
 
 
+def is_signaal(record: Record) -> bool:
+    """A signal on `engine.signalen`, which also holds where each signal was routed, and links."""
+    return b'"nl.riec.engine.signaal_ontvangen.v1"' in (record.value or b"")
+
+
 def header(record: Record, name: str) -> str | None:
     for key, value in record.headers:
         if key == name:

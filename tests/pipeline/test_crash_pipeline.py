@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 
 from tests.fixtures import encode, headers, payload
 from tests.pipeline.conftest import Worker
-from tests.pipeline.kafka import read_until
+from tests.pipeline.kafka import is_signaal, read_until
 
 pytestmark = pytest.mark.pipeline
 N = 20_000
@@ -45,7 +45,12 @@ async def test_three_sigkills_in_20000_signals_lose_nothing_and_duplicate_nothin
     assert len(per_signal) == N, "every signal routed"
     assert max(per_signal.values()) == 1, "no signal routed twice"
     log = await read_until(
-        broker, ["engine.signalen"], lambda f: len(f) >= N, match=ours, timeout=60, linger=2
+        broker,
+        ["engine.signalen"],
+        lambda f: len(f) >= N,
+        match=lambda r: ours(r) and is_signaal(r),
+        timeout=60,
+        linger=2,
     )
     assert len(log) == N and len({r.key for r in log}) == N
 

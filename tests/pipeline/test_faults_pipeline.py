@@ -24,7 +24,7 @@ from tests.fixtures import encode, headers, payload
 from tests.pipeline import kafka as test_kafka
 from tests.pipeline.casus_helpers import ROUTE_TOPICS, bsn
 from tests.pipeline.conftest import Worker, kafka
-from tests.pipeline.kafka import Record, header, read_until
+from tests.pipeline.kafka import Record, header, is_signaal, read_until
 from tests.pipeline.malformed import Malformed, generate
 
 pytestmark = pytest.mark.pipeline
@@ -155,7 +155,14 @@ async def _projecties(broker: str, prefix: str, n: int) -> tuple[ProjectieStaat,
     def ours(r: Record) -> bool:
         return (r.key or b"").decode(errors="replace").startswith(prefix)
 
-    log = await read_until(broker, [SIGNAAL_LOG], lambda f: len(f) >= n, match=ours, timeout=120, linger=1)
+    log = await read_until(
+        broker,
+        [SIGNAAL_LOG],
+        lambda f: len(f) >= n,
+        match=lambda r: ours(r) and is_signaal(r),
+        timeout=120,
+        linger=1,
+    )
     routed = await read_until(
         broker,
         ROUTE_TOPICS,

@@ -47,17 +47,26 @@ async def test_a_year_published_through_the_contract_comes_back_exactly(
     worker: Worker, producer: AIOKafkaProducer, broker: str
 ) -> None:
     t = lambda md: f"{JAAR}-{md}T10:00:00+01:00"  # noqa: E731
-    s1, s2, s3 = uniek("jv"), uniek("jv"), uniek("jv")
+    s1, s2, s3, s4 = uniek("jv"), uniek("jv"), uniek("jv"), uniek("jv")
 
     # No identifiers: linking these signals must not put ones other tests use into the index.
-    def kaal(*themas: str) -> dict[str, Any]:
-        return payload(themas=list(themas), subjecten=[], locatie={"gemeente": "GM0363"})
+    # Each is located in the region of the RIEC that brings it in or links it: a RIEC may link only
+    # signals routed to it (the need-to-know tests show the refusal of any other).
+    def kaal(*themas: str, gemeente: str = "GM0363") -> dict[str, Any]:
+        return payload(themas=list(themas), subjecten=[], locatie={"gemeente": gemeente})
 
     await publish(producer, "gm0363", kaal("witwassen"), ce_id=s1, ce_time=t("01-05"))
     await publish(
         producer, "politie", kaal("drugs", "regionaal:vakantieparken"), ce_id=s2, ce_time=t("01-06")
     )
-    await publish(producer, "fiod", kaal("mensenhandel"), ce_id=s3, ce_time=t("01-07"))
+    await publish(producer, "fiod", kaal("mensenhandel", gemeente="GM0599"), ce_id=s3, ce_time=t("01-07"))
+    await publish(
+        producer,
+        "politie",
+        kaal("drugs", "regionaal:vakantieparken", gemeente="GM0758"),
+        ce_id=s4,
+        ce_time=t("01-06"),
+    )
     a, r, b = uniek("AA"), uniek("R"), uniek("ZWB")
     # Amsterdam: inbreng by a gemeente and the politie; themes of the casus and its signals.
     await opdracht(producer, "amsterdam-amstelland", "casus.openen", {"casus_id": a, "naam": "n", "bron": "inbreng",
@@ -90,7 +99,7 @@ async def test_a_year_published_through_the_contract_comes_back_exactly(
     )
     # Zeeland-West-Brabant counts under brabant-zeeland; opened the year before, closed in this one.
     await opdracht(producer, "zeeland-west-brabant", "casus.openen", {"casus_id": b, "naam": "n", "bron": "inbreng",
-        "signalen": [f"politie:{s2}"], "themas": []}, ce_time=f"{JAAR - 1}-12-01T10:00:00+01:00")  # fmt: skip
+        "signalen": [f"politie:{s4}"], "themas": []}, ce_time=f"{JAAR - 1}-12-01T10:00:00+01:00")  # fmt: skip
     await opdracht(
         producer,
         "zeeland-west-brabant",

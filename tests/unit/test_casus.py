@@ -19,6 +19,9 @@ from engine.events.casus import (
     HandhavingsknelpuntAangewezen,
     HandhavingsknelpuntBeeindigd,
     InterventieadviesGegeven,
+    KoppelingBevestigd,
+    KoppelingGeweigerd,
+    KoppelingVerlopen,
     OpdrachtOntvangen,
     SignaalGekoppeld,
 )
@@ -201,3 +204,20 @@ def test_hkp_designated_and_ended_only_by_its_own_riec() -> None:
     hkp = pas_toe(hkp, ended)
     again = opdracht("handhavingsknelpunt.beeindigen", riec="amsterdam-amstelland", hkp_id="H-1")
     assert refused(hkp, again) == "impossible_transition"
+
+
+def test_a_link_refused_or_expired_may_be_asked_again_a_pending_or_confirmed_one_not() -> None:
+    casus = given(opdracht("casus.openen", **OPEN))
+    koppel = opdracht("casus.signaal_koppelen", casus_id="R-1", signaal_id="politie:a")
+    meta = {"opdracht_id": "rotterdam:open", "riec": "rotterdam", "tijd": T, "vastgelegd_op": T}
+    assert when(casus, koppel) == [], "pending: asked already"
+    bevestigd = pas_toe(casus, KoppelingBevestigd(**meta, casus_id="R-1", signaal_id="politie:a"))
+    assert bevestigd == casus and when(bevestigd, koppel) == []
+    for uitkomst in (
+        KoppelingGeweigerd(
+            **meta, casus_id="R-1", signaal_id="politie:a", code="signaal_niet_gerouteerd", reden="r"
+        ),
+        KoppelingVerlopen(**meta, casus_id="R-1", signaal_id="politie:a", reden="r"),
+    ):
+        [again] = when(pas_toe(casus, uitkomst), koppel)
+        assert isinstance(again, SignaalGekoppeld) and again.signaal_id == "politie:a"

@@ -14,6 +14,9 @@ from engine.events.casus import (
     CasusGeopend,
     Gebeurtenis,
     InterventieadviesGegeven,
+    KoppelingBevestigd,
+    KoppelingGeweigerd,
+    KoppelingVerlopen,
     OndermijningsbeeldOpgeleverd,
     SignaalGekoppeld,
 )
@@ -44,6 +47,21 @@ def geopend(
     )
 
 
+def bevestigd(casus_id: str, riec: str, tijd: str, *signalen: str) -> list[Gebeurtenis]:
+    """The confirmations of links asked at `tijd` (vastleggen found each routed to the RIEC)."""
+    return [KoppelingBevestigd(**meta(riec, tijd), casus_id=casus_id, signaal_id=s) for s in signalen]
+
+
+def geweigerd(casus_id: str, riec: str, tijd: str, signaal_id: str) -> KoppelingGeweigerd:
+    return KoppelingGeweigerd(
+        **meta(riec, tijd),
+        casus_id=casus_id,
+        signaal_id=signaal_id,
+        code="signaal_niet_gerouteerd",
+        reden="r",
+    )
+
+
 def advies(casus_id: str, riec: str, tijd: str, *soorten: str) -> InterventieadviesGegeven:
     return InterventieadviesGegeven(
         **meta(riec, tijd),
@@ -70,8 +88,12 @@ EVENTS: list[Gebeurtenis] = [
         ["gm0599:a", "gm0363:b", "politie:c", "fiod:d", "pv28:e"],
         ["drugs", "regionaal:havens"],
     ),
+    *bevestigd("R-1", "rotterdam", "2025-06-01T10:00:00+02:00", "gm0599:a", "politie:c", "fiod:d", "pv28:e"),
+    # gm0363:b was routed to Amsterdam only: Rotterdam's link is refused and counts nowhere.
+    geweigerd("R-1", "rotterdam", "2025-06-01T10:00:00+02:00", "gm0363:b"),
     advies("R-1", "rotterdam", "2026-02-01T10:00:00+01:00", "bibob", "fiscaal", "bibob"),
     SignaalGekoppeld(**meta("rotterdam", "2026-03-01T10:00:00+01:00"), casus_id="R-1", signaal_id="om:f"),
+    *bevestigd("R-1", "rotterdam", "2026-03-01T10:00:00+01:00", "om:f"),
     afpak("R-1", "rotterdam", "2026-04-01T10:00:00+02:00", "geind", 150_000),
     afpak("R-1", "rotterdam", "2025-12-01T10:00:00+01:00", "opgelegd", 999),
     # Brabant-Zeeland: one casus in each of its two RIECs, one from an ondermijningsbeeld.
@@ -83,6 +105,7 @@ EVENTS: list[Gebeurtenis] = [
         ["vastgoed"],
         bron="ondermijningsbeeld",
     ),
+    *bevestigd("ZWB-1", "zeeland-west-brabant", "2026-01-10T10:00:00+01:00", "belastingdienst:g"),
     geopend("OB-1", "oost-brabant", "2026-05-10T10:00:00+02:00", [], ["omg", "logistiek"]),
     CasusAfgesloten(**meta("oost-brabant", "2026-06-10T10:00:00+02:00"), casus_id="OB-1", reden="klaar"),
     # Opened at 00:30 on 1 January 2026 in Amsterdam: 2025 in UTC, 2026 in the Dutch year.
@@ -96,6 +119,7 @@ EVENTS: list[Gebeurtenis] = [
 ]
 SIGNALS = {
     "gm0599:a": ["witwassen"],
+    "gm0363:b": ["vastgoed", "omg"],
     "politie:c": ["drugs", "regionaal:vakantieparken"],
     "om:f": ["mensenhandel"],
 }
@@ -161,3 +185,35 @@ def test_the_order_of_arrival_does_not_change_a_single_cell() -> None:
     expected = boek(EVENTS, SIGNALS).tabellen(2026)
     for seed in range(25):  # puts links, advice and signals before their casus's opening, and after
         assert boek(EVENTS, SIGNALS, seed=seed).tabellen(2026) == expected, f"seed={seed}"
+
+
+def test_a_link_counts_only_once_confirmed_in_the_year_of_its_command() -> None:
+    events: list[Gebeurtenis] = [
+        geopend("R-9", "rotterdam", "2031-03-01T10:00:00+01:00", ["gm0363:z", "politie:w"], ["witwassen"]),
+        geweigerd("R-9", "rotterdam", "2031-03-01T10:00:00+01:00", "gm0363:z"),  # politie:w: pending
+        SignaalGekoppeld(**meta("rotterdam", "2032-03-01T10:00:00+01:00"), casus_id="R-9", signaal_id="om:v"),
+        geweigerd("R-9", "rotterdam", "2032-03-01T10:00:00+01:00", "om:v"),
+        SignaalGekoppeld(**meta("rotterdam", "2033-03-01T10:00:00+01:00"), casus_id="R-9", signaal_id="om:u"),
+        KoppelingVerlopen(
+            **meta("rotterdam", "2033-03-01T10:00:00+01:00"), casus_id="R-9", signaal_id="om:u", reden="r"
+        ),
+        SignaalGekoppeld(**meta("rotterdam", "2034-03-01T10:00:00+01:00"), casus_id="R-9", signaal_id="om:t"),
+        *bevestigd("R-9", "rotterdam", "2034-03-01T10:00:00+01:00", "om:t"),
+    ]
+    signals = {
+        "gm0363:z": ["drugs"],
+        "politie:w": ["omg"],
+        "om:v": ["vastgoed"],
+        "om:u": ["mensenhandel"],
+        "om:t": ["regionaal:havens"],
+    }
+    for seed in (None, 1, 2, 3):
+        b = boek(events, signals, seed)
+        rows = {j: b.tabellen(j)["tabel1"]["rotterdam"] for j in (2031, 2032, 2033, 2034)}
+        assert [rows[j]["casussen"] for j in rows] == [1, 0, 0, 1], "refused or expired links add no year"
+        assert rows[2031]["ingebracht"] == dict.fromkeys(rows[2031]["ingebracht"], 0), "nothing confirmed yet"
+        assert {k for k, n in rows[2031]["themas"].items() if n} == {"witwassen", "regionaal"}
+    b = boek([*events, *bevestigd("R-9", "rotterdam", "2031-03-01T10:00:00+01:00", "politie:w")], signals)
+    row = b.tabellen(2031)["tabel1"]["rotterdam"]
+    assert row["ingebracht"]["politie"] == 1 and row["themas"]["omg"] == 1, "counts once confirmed"
+    assert row["ingebracht"]["gemeenten"] == 0 and row["themas"]["drugs"] == 0

@@ -163,5 +163,28 @@ def test_an_area_hkp_keeps_its_postcodes_normalised() -> None:
         "postcodes": ["1044 ab", "1013"],
         "geldig_van": "2026-01-01",
     }
-    o = accept(bericht(AANWIJZEN, body))
+    o = accept(bericht(AANWIJZEN, body, riec="amsterdam-amstelland"))
     assert o.aggregaat == "hkp:H" and b'"postcodes":["1013","1044AB"]' in bytes(o.opdracht)
+
+
+@pytest.mark.parametrize(
+    "postcodes",
+    [["1013"], ["3089", "1044 AB"], ["3011AA", "2511"]],
+    ids=["amsterdam", "one of two", "den haag"],
+)
+def test_an_area_hkp_outside_the_riecs_own_gemeenten_is_refused(postcodes: list[str]) -> None:
+    body = {"hkp_id": "H", "naam": "n", "soort": "gebied", "postcodes": postcodes, "geldig_van": "2026-01-01"}
+    weigering = refusal(bericht(AANWIJZEN, body, riec="rotterdam"))
+    assert weigering.code == "hkp_gebied_buiten_regio"
+    assert "RIEC rotterdam" in weigering.reden and f"postcodes[{len(postcodes) - 1}]" in weigering.reden
+
+
+def test_an_area_hkp_within_the_riecs_own_gemeenten_is_accepted() -> None:
+    body = {
+        "hkp_id": "H",
+        "naam": "n",
+        "soort": "gebied",
+        "postcodes": ["3089", "3011AA"],
+        "geldig_van": "2026-01-01",
+    }
+    assert accept(bericht(AANWIJZEN, body, riec="rotterdam")).aggregaat == "hkp:H"

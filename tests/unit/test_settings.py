@@ -57,3 +57,9 @@ def test_a_missing_ca_file_is_named() -> None:
                 "KAFKA_SSL_CAFILE": "/nonexistent/ca.crt",
             }
         )
+
+
+def test_pending_links_expire_after_seven_days_unless_set() -> None:
+    assert Settings.from_env(PLAIN).pending_link_expiry_s == 7 * 24 * 3600
+    custom = Settings.from_env({**PLAIN, "ENGINE_PENDING_LINK_EXPIRY_S": "20"})
+    assert custom.pending_link_expiry_s == 20

@@ -1,0 +1,167 @@
+"""Need-to-know for casus links: a RIEC may bring in or link only signals that were routed to it.
+
+A link (`casus.openen` `signalen`, `casus.signaal_koppelen`) is decided on the partition that owns
+the signal's id (vastleggen), which learns each signal's destinations from the record its routing
+writes back (`SignaalGerouteerd`). Each link gets one decision:
+- bevestigd: the signal was routed to the casus's RIEC (`routes.riec.<riec>`); its identifiers join
+  the open-casus index, and from then on its partner and themes count in the casus;
+- geweigerd: it was routed elsewhere only; nothing of it enters the casus or the index;
+- verlopen: no signal with that id was seen within the pending-link period.
+Until then the link waits: for a signal not seen yet (it may expire), or for the routing of a signal
+seen (it will come). The state is a fold of the signal log: expiry decisions are on the log too, so
+restoring from the log never decides again by the clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+from datetime import datetime, timedelta
+from functools import cache
+from typing import TypedDict
+
+from engine.errors import Weigering
+from engine.events.casus import KoppelingBevestigd, KoppelingGeweigerd, KoppelingUitkomst, KoppelingVerlopen
+from engine.events.signaal_ontvangen import (
+    KoppelingBeslist,
+    KoppelingGevraagd,
+    SignaalGerouteerd,
+    SignaalLogRecord,
+    SignaalOntvangen,
+)
+from engine.identificatoren import van_signaal
+
+TERMIJN = timedelta(days=7)
+"""How long a link waits for a signal not seen yet (ENGINE_PENDING_LINK_EXPIRY_S)."""
+
+
+@cache
+def _riecs(bestemmingen: tuple[str, ...]) -> frozenset[str]:
+    # Cached: millions of signals share a few dozen sets of RIECs, so each set is held once.
+    return frozenset(b.removeprefix("riec.") for b in bestemmingen if b.startswith("riec."))
+
+
+def niet_gerouteerd(k: KoppelingGevraagd) -> Weigering:
+    return Weigering(
+        "signaal_niet_gerouteerd",
+        f"signaal {k.signaal_id} was not routed to RIEC {k.riec}, so casus {k.casus_id} may not bring it "
+        f"in or link it: a RIEC links only signals in its own inbox (routes.riec.{k.riec})",
+    )
+
+
+def _duur(termijn: timedelta) -> str:
+    if termijn >= timedelta(days=1):
+        return f"{termijn / timedelta(days=1):g} days"
+    return f"{termijn.total_seconds():g} seconds"
+
+
+def verlopen(k: KoppelingGevraagd, termijn: timedelta) -> Weigering:
+    return Weigering(
+        "koppeling_verlopen",
+        f"no signaal {k.signaal_id} arrived within {_duur(termijn)} of the link to casus {k.casus_id}; "
+        "check the id, and link it again (casus.signaal_koppelen) once it is in your inbox",
+    )
+
+
+def beslis(k: KoppelingGevraagd, riecs: frozenset[str], nu: datetime) -> KoppelingBeslist:
+    """The decision on a link to a signal whose routing is known."""
+    if k.riec in riecs:
+        return KoppelingBeslist(koppeling=k, uitkomst="bevestigd", besloten_op=nu)
+    w = niet_gerouteerd(k)
+    return KoppelingBeslist(
+        koppeling=k, uitkomst="geweigerd", besloten_op=nu, reden_code=w.code, reden=w.reden
+    )
+
+
+class Signaalpartitie:
+    """What vastleggen knows of one partition's signals: a fold of that partition of the signal log.
+
+    Live, the handler asks for a decision first (`koppel`, `bij_routering`, `verlopen`), writes what
+    must be remembered to the log, and folds the same record with `pas_toe`; restoring folds the log.
+    """
+
+    def __init__(self, termijn: timedelta = TERMIJN) -> None:
+        self.termijn = termijn
+        self.signalen: dict[str, list[str]] = {}
+        """signaal_id → its identifiers."""
+        self.riecs: dict[str, frozenset[str]] = {}
+        """signaal_id → the RIECs it was routed to, once routed."""
+        self.wachtend: dict[str, list[KoppelingGevraagd]] = {}
+        """signaal_id (not seen, or not routed yet) → links waiting for it."""
+        self._termijnen: list[tuple[datetime, str, str]] = []
+        """(asked at, signaal_id, casus_id) of waiting links, oldest first; stale entries are skipped."""
+
+    def pas_toe(self, record: SignaalLogRecord) -> None:
+        """Fold one record of the signal log (live after writing it, or when restoring)."""
+        match record:
+            case SignaalOntvangen():
+                self.signalen[record.signaal_id] = van_signaal(record)
+            case SignaalGerouteerd():
+                self.riecs[record.signaal_id] = _riecs(tuple(record.bestemmingen))
+                self.wachtend.pop(record.signaal_id, None)  # decided by bij_routering
+            case KoppelingGevraagd():
+                self.wachtend.setdefault(record.signaal_id, []).append(record)
+                if record.gevraagd_op is not None:
+                    heapq.heappush(self._termijnen, (record.gevraagd_op, record.signaal_id, record.casus_id))
+            case KoppelingBeslist(koppeling=k):
+                over = [w for w in self.wachtend.get(k.signaal_id, []) if w.casus_id != k.casus_id]
+                if over:
+                    self.wachtend[k.signaal_id] = over
+                else:
+                    self.wachtend.pop(k.signaal_id, None)
+
+    def koppel(self, k: KoppelingGevraagd, nu: datetime) -> KoppelingBeslist | None:
+        """The decision on a link now, or None: it must wait (write it to the log and fold it)."""
+        riecs = self.riecs.get(k.signaal_id)
+        return None if riecs is None else beslis(k, riecs, nu)
+
+    def bij_routering(self, r: SignaalGerouteerd, nu: datetime) -> list[KoppelingBeslist]:
+        """The decisions on the links waiting for a signal, now that its routing is known."""
+        riecs = _riecs(tuple(r.bestemmingen))
+        return [beslis(k, riecs, nu) for k in self.wachtend.get(r.signaal_id, [])]
+
+    def verlopen(self, nu: datetime) -> list[KoppelingBeslist]:
+        """Links whose signal was not seen within the period, as decisions to log and fold.
+
+        A link to a signal seen but not routed yet does not expire: its routing is on its way.
+        """
+        besluiten: list[KoppelingBeslist] = []
+        while self._termijnen and self._termijnen[0][0] + self.termijn <= nu:
+            _, signaal_id, casus_id = heapq.heappop(self._termijnen)
+            if signaal_id in self.signalen:
+                continue
+            for k in self.wachtend.get(signaal_id, []):
+                if k.casus_id == casus_id:
+                    w = verlopen(k, self.termijn)
+                    besluiten.append(
+                        KoppelingBeslist(
+                            koppeling=k, uitkomst="verlopen", besloten_op=nu, reden_code=w.code, reden=w.reden
+                        )
+                    )
+                    break
+        return besluiten
+
+
+class _Meta(TypedDict):
+    opdracht_id: str
+    riec: str
+    tijd: datetime
+    vastgelegd_op: datetime
+
+
+def gebeurtenis(b: KoppelingBeslist, vastgelegd_op: datetime) -> KoppelingUitkomst:
+    """The casus event of a decision, written by the casus's single writer.
+
+    It carries the command's `opdracht_id` and `tijd`: a confirmed link counts in the year of the
+    command that asked for it.
+    """
+    k = b.koppeling
+    meta = _Meta(
+        opdracht_id=k.opdracht_id, riec=k.riec, tijd=k.tijd or b.besloten_op, vastgelegd_op=vastgelegd_op
+    )
+    if b.uitkomst == "bevestigd":
+        return KoppelingBevestigd(**meta, casus_id=k.casus_id, signaal_id=k.signaal_id)
+    if b.uitkomst == "geweigerd":
+        return KoppelingGeweigerd(
+            **meta, casus_id=k.casus_id, signaal_id=k.signaal_id, code=b.reden_code, reden=b.reden
+        )
+    return KoppelingVerlopen(**meta, casus_id=k.casus_id, signaal_id=k.signaal_id, reden=b.reden)

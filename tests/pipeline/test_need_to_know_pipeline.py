@@ -1,0 +1,225 @@
+"""Given signals routed to one RIEC, when another RIEC brings them into a casus, links them or
+designates an area in a region not its own, then it learns nothing: the link is refused (an event on
+its casus and a DLQ record), its casus and annual tables show nothing of the signal, and later
+signals about the same person do not reach it. Links to signals routed to the RIEC are confirmed
+in either order; a link to a signal that never comes expires, once, also across a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from tests.fixtures import payload
+from tests.pipeline.casus_helpers import bsn, gebeurtenissen, kenteken, opdracht, routes, uniek
+from tests.pipeline.conftest import PENDING_LINK_EXPIRY_S, Worker
+from tests.pipeline.kafka import Record, header, publish, read_until
+
+pytestmark = pytest.mark.pipeline
+JAAR = 2017  # a year no other test writes in: Rotterdam's cells of it are this file's
+
+
+def types(events: list[dict[str, Any]]) -> list[str]:
+    return [e["type"].removeprefix("nl.riec.engine.").removesuffix(".v1") for e in events]
+
+
+def eventually_json(worker: Worker, path: str, principal: str, check: Callable[[Any], bool]) -> Any:
+    deadline = time.monotonic() + 30
+    while True:
+        status, _, body = worker.request(path, principal)
+        data = orjson.loads(body) if status == 200 else None
+        if (data is not None and check(data)) or time.monotonic() > deadline:
+            return data
+        time.sleep(0.5)
+
+
+async def refused(broker: str, ce_id: str) -> Record:
+    [record] = await read_until(
+        broker, ["dlq.ingress"], lambda f: len(f) >= 1, match=lambda r: header(r, "ce_id") == ce_id, linger=1
+    )
+    return record
+
+
+async def index_entries(broker: str, casus_id: str, seconds: float = 3) -> list[Record]:
+    """Changelog records of the open-casus index that name this casus (read for a few seconds)."""
+    return await read_until(
+        broker,
+        ["engine.casusindex"],
+        lambda f: False,
+        match=lambda r: r.value is not None and casus_id.encode() in r.value,
+        timeout=seconds,
+    )
+
+
+async def test_rotterdam_cannot_bring_in_a_signal_routed_only_to_amsterdam(
+    worker: Worker, producer: AIOKafkaProducer, broker: str
+) -> None:
+    persoon, auto, ce_id, casus_id = bsn(), kenteken(), uniek("ams"), uniek("R")
+    geheim = f"Alleen voor Amsterdam {uniek('x')}"
+    subjecten = [{"type": "persoon", "bsn": persoon}, {"type": "voertuig", "kenteken": auto}]
+    amsterdams = payload(themas=["vastgoed", "regionaal:grachten"], omschrijving=geheim,
+                         locatie={"gemeente": "GM0363"}, subjecten=subjecten)  # fmt: skip
+    await publish(producer, "gm0363", amsterdams, ce_id=ce_id)
+    assert sorted(await routes(broker, "gm0363", ce_id, 1)) == ["riec.amsterdam-amstelland"]
+
+    # When Rotterdam names it in a casus of its own
+    command = await opdracht(producer, "rotterdam", "casus.openen", {"casus_id": casus_id, "naam": "n",
+        "bron": "inbreng", "signalen": [f"gm0363:{ce_id}"], "themas": []}, ce_time=f"{JAAR}-03-01T10:00:00+01:00")  # fmt: skip
+
+    # then the link is refused, on the casus and in the DLQ, without anything of the signal
+    events = await gebeurtenissen(broker, f"casus:{casus_id}", 2)
+    assert types(events) == ["casus_geopend", "koppeling_geweigerd"]
+    assert events[1]["code"] == "signaal_niet_gerouteerd" and events[1]["signaal_id"] == f"gm0363:{ce_id}"
+    dlq = await refused(broker, command)
+    assert header(dlq, "reason_code") == "signaal_niet_gerouteerd"
+    assert header(dlq, "source_topic") == "riec.rotterdam.opdrachten"
+    assert header(dlq, "value_form") == "besluit"
+    assert "routes.riec.rotterdam" in (header(dlq, "reason") or "")
+    everything = str(events).encode() + dlq.value + str(dlq.headers).encode()
+    for secret in (geheim, persoon, auto, "vastgoed", "grachten"):
+        assert secret.encode() not in everything
+
+    # and Rotterdam's casus shows nothing of it, nor do its annual tables count it
+    path = f"/api/v1/riec/rotterdam/casussen/{casus_id}"
+    detail = eventually_json(worker, path, "riec:rotterdam", lambda d: len(d["tijdlijn"]) == 2)
+    assert detail["koppelingen"] == [{"signaal_id": f"gm0363:{ce_id}", "status": "geweigerd"}]
+    assert (detail["themas"], detail["inbrengers"], detail["signalen"], detail["signaal_ids"]) == (
+        [],
+        [],
+        0,
+        [],
+    )
+    for secret in (geheim, persoon, auto, "vastgoed", "grachten"):
+        assert secret not in str(detail)
+    tabel = eventually_json(
+        worker, f"/api/v1/riec/rotterdam/jaarverslag/{JAAR}", "liec", lambda d: d["tabel1"]["casussen"] > 0
+    )
+    rij = tabel["tabel1"]
+    assert rij["casussen"] == 1
+    assert set(rij["ingebracht"].values()) == {0} and set(rij["themas"].values()) == {0}
+
+    # and later signals about that person and that car do not reach Rotterdam
+    assert await index_entries(broker, casus_id) == []
+    later = uniek("ams")
+    await publish(
+        producer, "politie", payload(locatie={"gemeente": "GM0363"}, subjecten=subjecten), ce_id=later
+    )
+    assert sorted(await routes(broker, "politie", later, 1)) == ["riec.amsterdam-amstelland"]
+
+
+@pytest.mark.parametrize(
+    "signal_first", [True, False], ids=["signal, then koppelen", "casus.openen, then signal"]
+)
+async def test_a_signal_routed_to_the_riec_is_linked_whichever_comes_first(
+    worker: Worker, producer: AIOKafkaProducer, broker: str, signal_first: bool
+) -> None:
+    auto, ce_id, casus_id = kenteken(), uniek("rdam"), uniek("R")
+    rotterdams = payload(
+        themas=["drugs"], locatie={"gemeente": "GM0599"}, subjecten=[{"type": "voertuig", "kenteken": auto}]
+    )
+    openen = {"casus_id": casus_id, "naam": "n", "bron": "inbreng", "themas": ["witwassen"]}
+    if signal_first:
+        await publish(producer, "om", rotterdams, ce_id=ce_id)
+        assert sorted(await routes(broker, "om", ce_id, 1)) == ["riec.rotterdam"]
+        await opdracht(producer, "rotterdam", "casus.openen", openen)
+        await opdracht(
+            producer,
+            "rotterdam",
+            "casus.signaal_koppelen",
+            {"casus_id": casus_id, "signaal_id": f"om:{ce_id}"},
+        )
+        expected = ["casus_geopend", "signaal_gekoppeld", "koppeling_bevestigd"]
+    else:
+        await opdracht(producer, "rotterdam", "casus.openen", {**openen, "signalen": [f"om:{ce_id}"]})
+        await gebeurtenissen(broker, f"casus:{casus_id}", 1)
+        await publish(producer, "om", rotterdams, ce_id=ce_id)
+        expected = ["casus_geopend", "koppeling_bevestigd"]
+    assert types(await gebeurtenissen(broker, f"casus:{casus_id}", len(expected))) == expected
+
+    detail = eventually_json(worker, f"/api/v1/riec/rotterdam/casussen/{casus_id}", "riec:rotterdam",
+                             lambda d: d["signaal_ids"] == [f"om:{ce_id}"])  # fmt: skip
+    assert detail["themas"] == ["drugs", "witwassen"]
+    assert detail["inbrengers"] == ([] if signal_first else ["om"])
+    assert await index_entries(broker, casus_id), "the linked signal's kenteken joined the index"
+    later = uniek("gron")
+    await publish(producer, "kmar", payload(locatie={"gemeente": "GM0014"},
+                  subjecten=[{"type": "voertuig", "kenteken": auto}]), ce_id=later)  # fmt: skip
+    got = await routes(broker, "kmar", later, 2)
+    assert [(r["regel"], r.get("casus_id")) for r in got["riec.rotterdam"]["redenen"]] == [
+        ("open_casus", casus_id)
+    ]
+
+
+async def test_a_link_to_a_signal_that_never_comes_expires_once_also_across_a_restart(
+    worker: Worker, producer: AIOKafkaProducer, broker: str
+) -> None:
+    nooit, casus_id, auto = uniek("nooit"), uniek("R"), kenteken()
+    command = await opdracht(producer, "rotterdam", "casus.openen", {"casus_id": casus_id, "naam": "n",
+                             "bron": "inbreng", "signalen": [f"politie:{nooit}"]})  # fmt: skip
+    await read_until(  # the link waits on the signal log ...
+        broker,
+        ["engine.signalen"],
+        lambda f: len(f) >= 1,
+        match=lambda r: r.key == f"politie:{nooit}".encode() and b"koppeling_gevraagd" in r.value,
+    )
+    asked = time.monotonic()
+    worker.kill_and_restart()  # ... and is still waiting after a restart
+    await asyncio.sleep(max(0.0, asked + PENDING_LINK_EXPIRY_S + 1 - time.monotonic()))
+    await publish(
+        producer, "gm0014", payload(locatie={"gemeente": "GM0014"}), ce_id=uniek("tik")
+    )  # any record
+
+    events = await gebeurtenissen(broker, f"casus:{casus_id}", 2, timeout=30)
+    assert types(events) == ["casus_geopend", "koppeling_verlopen"]
+    dlq = await refused(broker, command)
+    assert header(dlq, "reason_code") == "koppeling_verlopen" and f"politie:{nooit}" in (
+        header(dlq, "reason") or ""
+    )
+    detail = eventually_json(worker, f"/api/v1/riec/rotterdam/casussen/{casus_id}", "riec:rotterdam",
+                             lambda d: d["koppelingen"][0]["status"] == "verlopen")  # fmt: skip
+    assert detail["koppelingen"] == [{"signaal_id": f"politie:{nooit}", "status": "verlopen"}]
+
+    # The signal arriving after all joins no casus: its kenteken does not route to Rotterdam.
+    laat = payload(locatie={"gemeente": "GM0599"}, subjecten=[{"type": "voertuig", "kenteken": auto}])
+    await publish(producer, "politie", laat, ce_id=nooit)
+    assert sorted(await routes(broker, "politie", nooit, 1)) == ["riec.rotterdam"]
+    later = uniek("gron")
+    await publish(producer, "kmar", payload(locatie={"gemeente": "GM0014"},
+                  subjecten=[{"type": "voertuig", "kenteken": auto}]), ce_id=later)  # fmt: skip
+    assert sorted(await routes(broker, "kmar", later, 1)) == ["riec.noord-nederland"]
+    assert types(await gebeurtenissen(broker, f"casus:{casus_id}", 3, timeout=3)) == types(events), (
+        "decided once: no second expiry after the restart, no late confirmation"
+    )
+
+
+async def test_an_area_hkp_in_another_riecs_region_is_refused_at_the_door(
+    worker: Worker, producer: AIOKafkaProducer, broker: str
+) -> None:
+    hkp_id = uniek("GEB")
+    command = await opdracht(producer, "rotterdam", "handhavingsknelpunt.aanwijzen", {"hkp_id": hkp_id,
+        "naam": "Grachtengordel", "soort": "gebied", "postcodes": ["3089", "1013"], "geldig_van": "2020-01-01"})  # fmt: skip
+    dlq = await refused(broker, command)
+    assert header(dlq, "reason_code") == "hkp_gebied_buiten_regio"
+    assert "postcodes[1]" in (header(dlq, "reason") or "") and "amsterdam-amstelland" in (
+        header(dlq, "reason") or ""
+    )
+    assert await gebeurtenissen(broker, f"hkp:{hkp_id}", 1, timeout=3) == []
+    ce_id = uniek("ams")
+    await publish(
+        producer,
+        "gm0363",
+        payload(locatie={"postcode": "1013AB", "huisnummer": "7"}, subjecten=[]),
+        ce_id=ce_id,
+    )
+    assert sorted(await routes(broker, "gm0363", ce_id, 1)) == ["riec.amsterdam-amstelland"]
+
+
+def test_replay_from_offset_0_equals_live_after_refusals_and_expiries(worker: Worker) -> None:
+    result = worker.replay()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "replay equals live" in result.stdout

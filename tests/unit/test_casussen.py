@@ -1,0 +1,108 @@
+"""Given a casus whose links were confirmed, refused, expired or are still pending, when its RIEC
+reads the casus, then only confirmed signals show: their partner, their themes, their ids."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from engine.events.casus import (
+    GEBEURTENIS_ENCODER,
+    CasusGeopend,
+    Gebeurtenis,
+    KoppelingBevestigd,
+    KoppelingGeweigerd,
+    KoppelingVerlopen,
+    SignaalGekoppeld,
+)
+from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, PersoonPseudoniem, SignaalOntvangen
+from engine.projections.staat import ProjectieStaat
+from engine.topics import GEBEURTENISSEN, SIGNAAL_LOG
+
+T = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+GEHEIM = "Alleen voor Amsterdam: contante aankoop aan de Prinsengracht."
+PERSOON = "a" * 64
+
+
+def meta(ce_id: str) -> dict[str, Any]:
+    tijd = T if ce_id == "open" else T.replace(hour=10)
+    return {"opdracht_id": f"rotterdam:{ce_id}", "riec": "rotterdam", "tijd": tijd, "vastgelegd_op": tijd}
+
+
+def signaal(signaal_id: str, themas: list[str], omschrijving: str = "x") -> SignaalOntvangen:
+    return SignaalOntvangen(
+        signaal_id=signaal_id,
+        bron=signaal_id.split(":")[0],
+        gemeld_op=T,
+        aangeboden_op=T,
+        ontvangen_op=T,
+        soort="signaal",
+        themas=themas,
+        omschrijving=omschrijving,
+        waargenomen_op=date(2026, 4, 1),
+        subjecten=[PersoonPseudoniem(pseudoniem=PERSOON)],
+    )
+
+
+EVENTS: list[Gebeurtenis] = [
+    CasusGeopend(**meta("open"), casus_id="R-1", naam="Haven", bron="inbreng",
+                 signalen=["gm0363:b", "gm0599:a", "politie:c"], themas=["omg"], subjecten=[]),
+    KoppelingGeweigerd(**meta("open"), casus_id="R-1", signaal_id="gm0363:b", code="signaal_niet_gerouteerd",
+                       reden="signaal gm0363:b was not routed to RIEC rotterdam"),
+    KoppelingBevestigd(**meta("open"), casus_id="R-1", signaal_id="gm0599:a"),
+    SignaalGekoppeld(**meta("link"), casus_id="R-1", signaal_id="om:f"),
+    KoppelingVerlopen(**meta("link"), casus_id="R-1", signaal_id="om:f", reden="no signaal om:f arrived"),
+]  # fmt: skip
+SIGNALS = [
+    signaal("gm0363:b", ["vastgoed", "regionaal:grachten"], GEHEIM),
+    signaal("gm0599:a", ["witwassen"]),
+    signaal("politie:c", ["drugs"]),
+    signaal("om:f", ["mensenhandel"]),
+]
+
+
+def staat(events: list[Gebeurtenis]) -> ProjectieStaat:
+    s = ProjectieStaat()
+    for record in SIGNALS:
+        s.pas_toe(SIGNAAL_LOG, SIGNAAL_LOG_ENCODER.encode(record))
+    for g in events:
+        s.pas_toe(GEBEURTENISSEN, GEBEURTENIS_ENCODER.encode(g))
+    return s
+
+
+def test_only_confirmed_links_show_in_the_casus() -> None:
+    detail = staat(EVENTS).casussen.detail("rotterdam", "R-1")
+    assert detail is not None
+    assert detail["themas"] == ["omg", "witwassen"]
+    assert (detail["inbrengers"], detail["inbreng_partnergroepen"]) == (["gm0599"], ["gemeenten"])
+    assert (detail["signalen"], detail["signaal_ids"]) == (1, ["gm0599:a"])
+    assert detail["koppelingen"] == [
+        {"signaal_id": "gm0363:b", "status": "geweigerd"},
+        {"signaal_id": "gm0599:a", "status": "bevestigd"},
+        {"signaal_id": "politie:c", "status": "wachtend"},
+        {"signaal_id": "om:f", "status": "verlopen"},
+    ]
+    assert [e["gebeurtenis"] for e in detail["tijdlijn"]] == [
+        "Casus geopend",
+        "Koppeling geweigerd",
+        "Koppeling bevestigd",
+        "Signaal gekoppeld",
+        "Koppeling verlopen",
+    ]
+    shown = str(staat(EVENTS).canoniek()["casussen"])
+    for secret in (GEHEIM, "vastgoed", "grachten", "drugs", "mensenhandel", PERSOON):
+        assert secret not in shown
+
+
+def test_the_refused_signal_counts_nowhere_in_the_annual_tables() -> None:
+    row = staat(EVENTS).boek.tabellen(2026)["tabel1"]["rotterdam"]
+    assert row["ingebracht"] == {"gemeenten": 1, "om": 0, "politie": 0, "belastingdienst": 0, "overige": 0}
+    assert {k for k, n in row["themas"].items() if n} == {"omg", "witwassen"}
+
+
+def test_a_pending_link_shows_once_confirmed() -> None:
+    later = KoppelingBevestigd(**meta("open"), casus_id="R-1", signaal_id="politie:c")
+    detail = staat([*EVENTS, later]).casussen.detail("rotterdam", "R-1")
+    assert detail is not None
+    assert detail["themas"] == ["drugs", "omg", "witwassen"] and detail["inbrengers"] == ["gm0599", "politie"]
+    assert detail["signaal_ids"] == ["gm0599:a", "politie:c"]
