@@ -26,3 +26,11 @@ def test_defaults_and_overrides() -> None:
 def test_a_bad_number_names_the_variable() -> None:
     with pytest.raises(ConfigurationError, match="ENGINE_WEB_PORT"):
         Settings.from_env({"ENGINE_PSEUDONYM_KEY": KEY, "ENGINE_WEB_PORT": "http"})
+
+
+def test_extra_gemeenten_are_read_as_lower_case_codes_and_a_bad_one_is_named() -> None:
+    assert Settings.from_env({"ENGINE_PSEUDONYM_KEY": KEY}).extra_gemeenten == frozenset()
+    settings = Settings.from_env({"ENGINE_PSEUDONYM_KEY": KEY, "ENGINE_EXTRA_GEMEENTEN": " GM1999, gm1998 ,"})
+    assert settings.extra_gemeenten == {"gm1999", "gm1998"}
+    with pytest.raises(ConfigurationError, match="ENGINE_EXTRA_GEMEENTEN: 'gemeente-x'"):
+        Settings.from_env({"ENGINE_PSEUDONYM_KEY": KEY, "ENGINE_EXTRA_GEMEENTEN": "gm1999,gemeente-x"})
