@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import unicodedata
 import uuid
 from datetime import UTC, datetime
@@ -68,11 +69,17 @@ def leesbare_bsn(data: str | bytes, bsn: str) -> bool:
     inside a longer number counts too. JSON strings are also read one by one, so that an escape such
     as `\\t` between digits cannot hide one.
     """
+    if isinstance(data, bytes) and data.isascii() and b"\\" not in data:
+        # Most records: plain ASCII JSON, where reading it whole reads every string too (fast, in C).
+        return bsn.encode() in _NIET_ALNUM.sub(b"", data)
     tekst = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
     teksten = [tekst]
     with contextlib.suppress(orjson.JSONDecodeError):
         teksten += list(_json_strings(orjson.loads(tekst)))
     return any(bsn in _zoals_gelezen(t) for t in teksten)
+
+
+_NIET_ALNUM = re.compile(rb"[^0-9A-Za-z]")
 
 
 def _zoals_gelezen(tekst: str) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from tests.fixtures import encode, headers, payload
 
@@ -100,3 +101,23 @@ async def eventually(check: Callable[[], bool], timeout: float = 20.0) -> bool:
             return True
         await asyncio.sleep(0.25)
     return check()
+
+
+async def topics(bootstrap: str) -> list[str]:
+    """Every topic on the broker but Kafka's own."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return [t for t in await admin.list_topics() if not t.startswith("__")]
+    finally:
+        await admin.close()
+
+
+async def maak_topic(bootstrap: str, topic: str, partitions: int = 1) -> None:
+    """Create a topic as any client could on a broker without ACLs (the attacks of issue 10)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, partitions, 1)])
+    finally:
+        await admin.close()
