@@ -35,6 +35,8 @@ _OPAAK = re.compile(
     r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{32,})(?![0-9A-Fa-f])"
 )
 """A UUID or a long hexadecimal string (a hash, a dashless UUID) inside an id."""
+_UUID_ID = re.compile(r"(?:[a-z-]+[0-9]{0,4}:)?[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
+"""The usual id, `<org>:<uuid>` or a UUID: no BSN possible (the fast path of the signal's id)."""
 _NINE_DIGITS = re.compile(r"(?<![0-9])[0-9]{9,}(?![0-9])")
 
 
@@ -120,6 +122,8 @@ def bevat_bsn(waarde: str, *, als_id: bool = False) -> bool:
     An id is read in two parts around its first `:`, since the engine composes ids as
     `<namespace>:<id>` (`gm0363:<ce_id>`, `casus:<casus_id>`) and the two never form one number.
     """
+    if als_id and _UUID_ID.fullmatch(waarde):
+        return False
     genormaliseerd = _te_lezen(waarde)
     if genormaliseerd is None:
         return False

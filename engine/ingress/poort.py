@@ -148,8 +148,8 @@ class _Poort:
         return f"[persoon:{self.pseudo.bsn(bsn)}]"
 
     def tekst(self, waarde: str, soort: int) -> str:
-        if len(waarde) < BSN_LENGTE:  # most values: codes, names, short ids
-            return waarde
+        if len(waarde) < BSN_LENGTE and waarde.isascii():  # most values: codes, names, short ids
+            return waarde  # (not other text: NFKC reads ⑪⑫②②③③③, seven characters, as 111222333)
         if soort == _VRIJE_TEKST:
             return vervang_bsns(waarde, self._persoon)
         if bevat_bsn(waarde, als_id=soort == _ID):
@@ -160,10 +160,10 @@ class _Poort:
         gewijzigd: dict[str, Any] | None = None
         for naam, soort in _plan(type(waarde)):
             oud = getattr(waarde, naam)
-            if oud is None or (oud.__class__ is str and len(oud) < BSN_LENGTE):
+            if oud is None or (oud.__class__ is str and len(oud) < BSN_LENGTE and oud.isascii()):
                 continue  # inline: most fields of a signal are short codes
             try:
-                nieuw = self.waarde(oud, soort)
+                nieuw = self.tekst(oud, soort) if oud.__class__ is str else self.waarde(oud, soort)
             except _BsnGevonden as e:
                 e.pad.append(naam)
                 raise
@@ -175,10 +175,10 @@ class _Poort:
     def lijst(self, waarde: list[Any], soort: int) -> list[Any]:
         gewijzigd: list[Any] | None = None
         for i, oud in enumerate(waarde):
-            if oud.__class__ is str and len(oud) < BSN_LENGTE:
+            if oud.__class__ is str and len(oud) < BSN_LENGTE and oud.isascii():
                 continue
             try:
-                nieuw = self.waarde(oud, soort)
+                nieuw = self.tekst(oud, soort) if oud.__class__ is str else self.waarde(oud, soort)
             except _BsnGevonden as e:
                 e.pad.append(i)
                 raise

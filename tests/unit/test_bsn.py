@@ -34,6 +34,8 @@ FORMS = [
     "¹¹¹²²²³³³",  # superscripts
     "111222333".translate(ARABIC_INDIC),
     f"111{NBSP}222-333".translate(FULL_WIDTH),  # mixed
+    "①①①②②②③③③",  # circled
+    "⑪⑫②②③③③",  # circled numbers: seven characters
 ]
 
 

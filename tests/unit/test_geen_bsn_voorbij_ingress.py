@@ -211,12 +211,12 @@ def geen_bsn_voorbij_ingress(ce_type: str, pad: tuple[Stap, ...], bsn: str, waar
 
 def _digits(bsn: str, schrift: str) -> str:
     tabellen = {"ascii": "0123456789", "full-width": "０１２３４５６７８９", "arabic-indic": "٠١٢٣٤٥٦٧٨٩",
-                "superscript": "⁰¹²³⁴⁵⁶⁷⁸⁹"}  # fmt: skip
+                "superscript": "⁰¹²³⁴⁵⁶⁷⁸⁹", "circled": "⓪①②③④⑤⑥⑦⑧⑨"}  # fmt: skip
     return bsn.translate(str.maketrans("0123456789", tabellen[schrift]))
 
 
 SCHEIDERS = [" ", "\u00a0", "\u202f", "\u2009", ".", "-", "_", "/", ",", ", ", "\u200b", "–", " - ", "·"]
-SCHRIFTEN = ["ascii", "full-width", "arabic-indic", "superscript"]
+SCHRIFTEN = ["ascii", "full-width", "arabic-indic", "superscript", "circled"]
 GROEPERINGEN = [(9,), (3, 3, 3), (4, 2, 3), (2, 3, 4), (3, 2, 4)]
 """How people group a BSN: read as one in every field."""
 GROEPERINGEN_BUITEN_IDS = [(5, 4), (1, 4, 4), (6, 3)]

@@ -76,6 +76,11 @@ def test_a_bsn_in_free_text_is_pseudonymised_in_every_form(form: str) -> None:
     assert not leesbaar(SIGNAAL_LOG_ENCODER.encode(signaal))
 
 
+def test_a_short_text_that_normalises_to_a_bsn_is_read_too() -> None:
+    signaal = signalen.accept(signalen.bericht(body=payload(omschrijving="⑪⑫②②③③③")))
+    assert signaal.omschrijving == PERSOON
+
+
 def test_a_uuid_ce_id_and_ordinary_counters_pass() -> None:
     for ce_id in ("0f8fad5b-d9cb-469f-a165-70867728950e", "melding-2026-00123", "20261130-1"):
         assert signalen.accept(signalen.bericht(ce_id=ce_id)).signaal_id == f"gm0363:{ce_id}"
