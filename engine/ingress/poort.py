@@ -14,6 +14,7 @@ one (`engine.ingress.bsn`) is
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any, TypeVar
 
@@ -104,7 +105,14 @@ def _soort(veld: str) -> int:
     return _ID if veld in IDS else _VELD
 
 
+def _alleen_ascii(patroon: str) -> bool:
+    """Whether every match of a schema pattern is ASCII: no `.`, no escapes (`\\d` and `\\w` match
+    other scripts' digits), no negated classes; only literal ASCII and ranges such as `[0-9A-Z]`."""
+    return patroon.isascii() and re.search(r"\.|\\|\[\^", patroon) is None
+
+
 def _kan_tekst_bevatten(info: msgspec.inspect.Type) -> bool:
+    """False for a type whose values cannot hold nine digits, even after NFKC."""
     match info:
         case (
             msgspec.inspect.LiteralType()  # the contract's own words: no partner input
@@ -116,11 +124,17 @@ def _kan_tekst_bevatten(info: msgspec.inspect.Type) -> bool:
             | msgspec.inspect.DateTimeType()
         ):
             return False
+        case msgspec.inspect.StrType(max_length=int(lengte), pattern=str(patroon)) if (
+            lengte < BSN_LENGTE and _alleen_ascii(patroon)
+        ):
+            return False  # the schema keeps it below nine ASCII characters (a kvk, an SBI code)
+        case msgspec.inspect.StructType(cls=cls):
+            return bool(_plan(cls))
         case msgspec.inspect.Metadata(type=t) | msgspec.inspect.ListType(item_type=t):
             return _kan_tekst_bevatten(t)
         case msgspec.inspect.UnionType(types=types):
             return any(_kan_tekst_bevatten(t) for t in types)
-    return True  # strings, structs, raw JSON, and any type added later
+    return True  # strings, raw JSON, and any type added later
 
 
 @cache

@@ -4,6 +4,8 @@ structured fields are refused naming the field, free text is pseudonymised."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 import pytest
 
@@ -14,7 +16,7 @@ from engine.events.route import ROUTE_ENCODER, GerouteerdSignaal
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, PersoonPseudoniem, SignaalOntvangen
 from engine.identificatoren import van_signaal
 from engine.ingress.bsn import normaliseer
-from engine.ingress.poort import IDS, vrije_tekst_velden
+from engine.ingress.poort import IDS, bewaak, vrije_tekst_velden
 from engine.knelpunten import Knelpuntenregister
 from engine.reference import gebiedsindeling
 from engine.routing import route
@@ -197,3 +199,17 @@ def test_index_keys_hold_no_bsn() -> None:
     signaal: SignaalOntvangen = signalen.accept(signalen.bericht())
     assert isinstance(signaal.subjecten[0], PersoonPseudoniem)
     assert not any(leesbaar(k) for k in van_signaal(signaal))
+
+
+class ToekomstigVeld(msgspec.Struct):
+    """A field added later, short by its schema but without an ASCII pattern."""
+
+    kort: Annotated[str, msgspec.Meta(max_length=8)]
+    code: Annotated[str, msgspec.Meta(max_length=8, pattern=r"^[0-9]{1,8}$")]
+
+
+def test_a_field_added_later_is_read_unless_its_schema_keeps_it_below_nine_ascii_characters() -> None:
+    # Seven circled numbers are nine digits after NFKC; eight ASCII digits never are.
+    with pytest.raises(Weigering, match=r"^bsn_in_veld: kort "):
+        bewaak(ToekomstigVeld(kort="⑪⑫②②③③③", code="1"), signalen.PSEUDO)
+    assert bewaak(ToekomstigVeld(kort="a", code="11122233"), signalen.PSEUDO).code == "11122233"
