@@ -10,10 +10,11 @@ these rules into broker calls.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.reference import LFTS, RIECS, is_partner_org
+from engine.reference import LFTS, RIECS, gebiedsindeling, onbekende_partner
 
 Resource = Literal["TOPIC", "GROUP", "TRANSACTIONAL_ID", "CLUSTER"]
 Patroon = Literal["LITERAL", "PREFIXED"]
@@ -68,11 +69,17 @@ class KafkaPrincipal:
         return self.naam.split(":", 1)[1] if ":" in self.naam else ""
 
 
-def principal(naam: str) -> KafkaPrincipal:
-    """The principal called `naam`, or ValueError saying which names exist."""
+def principal(naam: str, extra_gemeenten: Collection[str] = ()) -> KafkaPrincipal:
+    """The principal called `naam`, or ValueError saying which names exist. A partner must be a
+    convenantpartner of the reference data, or a gemeente the operators admit (`extra_gemeenten`,
+    as ENGINE_EXTRA_GEMEENTEN)."""
     match = _PRINCIPAL.match(naam)
+    if match is not None and match.group(1) == "partner":
+        reden = onbekende_partner(match.group(2), gebiedsindeling().gemeenten, extra_gemeenten)
+        if reden is not None:
+            raise ValueError(f"unknown principal {naam!r}: {reden}")
     bekend = match is not None and (
-        (match.group(1) == "partner" and is_partner_org(match.group(2)))
+        match.group(1) == "partner"
         or (match.group(1) == "riec" and match.group(2) in RIECS)
         or (match.group(1) == "lft" and match.group(2) in LFTS)
         or match.group(3) is not None

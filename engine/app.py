@@ -110,7 +110,9 @@ def create_app(settings: Settings) -> faust.App:
     if not tokens:
         log.warning("ENGINE_TOKENS_FILE is not set: the API refuses every request; /metrics is open")
     gebied = gebiedsindeling()
-    beleid = Beleid(geweigerde_partners=settings.geweigerde_partners)
+    beleid = Beleid(
+        geweigerde_partners=settings.geweigerde_partners, extra_gemeenten=settings.extra_gemeenten
+    )
     pseudo = Pseudonimiseerder(settings.pseudonym_key)
 
     kafka = settings.kafka

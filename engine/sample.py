@@ -130,7 +130,7 @@ class SampleTraffic:
                     "kvk": str(rng.randrange(10_000_000, 99_999_999)),
                     "sbi": ["6831"],
                 }
-        return {"type": "voertuig", "kenteken": f"{rng.randrange(10, 99)}-KB-{rng.randrange(1, 9)}"}
+        return {"type": "voertuig", "kenteken": f"{rng.randrange(10, 99)}-KBX-{rng.randrange(1, 9)}"}
 
     def _subjecten(self, gemeente: str) -> list[dict[str, Any]]:
         rng = self.rng
@@ -152,7 +152,7 @@ class SampleTraffic:
             )
         if rng.random() < 0.2:
             subjecten.append(
-                {"type": "voertuig", "kenteken": f"{rng.randrange(10, 99)}-XK-{rng.randrange(1, 9)}"}
+                {"type": "voertuig", "kenteken": f"{rng.randrange(10, 99)}-XKB-{rng.randrange(1, 9)}"}
             )
         return subjecten
 

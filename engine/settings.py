@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,6 +11,16 @@ from pathlib import Path
 
 from engine.errors import ConfigurationError
 from engine.ingress.pseudonimisering import MIN_KEY_BYTES
+
+_GEMEENTE_CODE = re.compile(r"^gm[0-9]{4}$")
+
+
+def _gemeenten(env: Mapping[str, str], name: str) -> frozenset[str]:
+    codes = frozenset(c.strip().lower() for c in env.get(name, "").split(",") if c.strip())
+    for code in sorted(codes):
+        if _GEMEENTE_CODE.match(code) is None:
+            raise ConfigurationError(f"{name}: {code!r} is not a CBS gemeente code such as gm1999")
+    return codes
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -87,6 +98,8 @@ class Settings:
     partner_partitions: int = 1
     replication_factor: int = 1
     geweigerde_partners: frozenset[str] = frozenset({"toeslagen"})
+    extra_gemeenten: frozenset[str] = frozenset()
+    """Gemeente codes admitted as partners beyond the CBS reference data (a merger's new code)."""
     topic_refresh_ms: int = 3000
     fetch_max_wait_ms: int = 20
     """How long the broker may hold a fetch that has nothing new to return. A broker answers one
@@ -127,6 +140,7 @@ class Settings:
             partner_partitions=_int(env, "ENGINE_PARTNER_PARTITIONS", 1),
             replication_factor=_int(env, "ENGINE_REPLICATION_FACTOR", 1),
             geweigerde_partners=frozenset(p.strip() for p in refused.split(",") if p.strip()),
+            extra_gemeenten=_gemeenten(env, "ENGINE_EXTRA_GEMEENTEN"),
             topic_refresh_ms=_int(env, "ENGINE_TOPIC_REFRESH_MS", 3000),
             fetch_max_wait_ms=_int(env, "ENGINE_FETCH_MAX_WAIT_MS", 20),
             pending_link_expiry_s=_int(env, "ENGINE_PENDING_LINK_EXPIRY_S", 7 * 24 * 3600),

@@ -292,7 +292,13 @@ def replay(url: str, token: str) -> None:
     help="Keep the settings beside KAFKA_ADMIN_CONFIG (toegang/, 0600) and reuse them next time "
     "instead of a new password: for a local broker's scripts, never for a real onboarding.",
 )
-def toegang(principal: str, formaat: str, app_id: str, bewaar: bool) -> None:
+@click.option(
+    "--nieuwe-gemeente",
+    is_flag=True,
+    help="Admit partner:gm<code> that is not in the reference data yet (a merger); the engine admits "
+    "its signals only once the code is in ENGINE_EXTRA_GEMEENTEN too.",
+)
+def toegang(principal: str, formaat: str, app_id: str, bewaar: bool, nieuwe_gemeente: bool) -> None:
     """Create PRINCIPAL on the broker with its ACLs and print the settings its client needs.
 
     PRINCIPAL is partner:<org>, riec:<riec>, lft:<lft>, liec, ops or engine. Connects as the admin
@@ -301,7 +307,8 @@ def toegang(principal: str, formaat: str, app_id: str, bewaar: bool) -> None:
     the principal's operator over a secure channel, and keep it nowhere else.
     """
     try:
-        p = kafka_principal(principal)
+        extra = [principal.removeprefix("partner:")] if nieuwe_gemeente else []
+        p = kafka_principal(principal, extra_gemeenten=extra)
     except ValueError as e:
         raise click.BadParameter(str(e)) from None
     pad = _admin_config()

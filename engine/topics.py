@@ -98,9 +98,8 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     isr = {"min.insync.replicas": str(max(1, min(2, settings.replication_factor - 1)))}
     # Partner topics and the DLQ hold raw BSNs: bounded retention, access-restricted (README).
     partner = {"retention.ms": str(14 * _DAY_MS), "max.message.bytes": str(2 * _MIB)}
-    specs = [
-        TopicSpec(partner_topic(org), settings.partner_partitions, partner) for org in gebied.partner_orgs
-    ]
+    orgs = [*gebied.partner_orgs, *sorted(settings.extra_gemeenten)]
+    specs = [TopicSpec(partner_topic(org), settings.partner_partitions, partner) for org in orgs]
     specs.append(TopicSpec(DLQ, 1, {"retention.ms": str(30 * _DAY_MS), "max.message.bytes": str(8 * _MIB)}))
     specs.append(TopicSpec(KANDIDATEN, settings.partitions, {"retention.ms": str(7 * _DAY_MS)}))
     specs.append(TopicSpec(SIGNAAL_LOG, settings.partitions, {"retention.ms": "-1"}))

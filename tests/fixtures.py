@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -55,3 +58,42 @@ def command_headers(
     """CloudEvents headers of a RIEC office's command."""
     attributes = {"ce_source": f"urn:nl:riec:riec:{riec}", "ce_type": ce_type, **overrides}
     return headers("x", ce_id, **attributes)
+
+
+def leesbare_bsn(data: str | bytes, bsn: str) -> bool:
+    """Whether a person could read `bsn` in `data` (text, or bytes of a Kafka record, JSON or not).
+
+    Read independently of the engine's own code: NFKC (full-width and superscript digits, no-break
+    spaces), every script's digits as ASCII, and every character that is not a letter or digit
+    dropped, so digits that any separator joins read as one number. Stricter than the gate: a BSN
+    inside a longer number counts too. JSON strings are also read one by one, so that an escape such
+    as `\\t` between digits cannot hide one.
+    """
+    if isinstance(data, bytes) and data.isascii() and b"\\" not in data:
+        # Most records: plain ASCII JSON, where reading it whole reads every string too (fast, in C).
+        return bsn.encode() in _NIET_ALNUM.sub(b"", data)
+    tekst = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    teksten = [tekst]
+    with contextlib.suppress(orjson.JSONDecodeError):
+        teksten += list(_json_strings(orjson.loads(tekst)))
+    return any(bsn in _zoals_gelezen(t) for t in teksten)
+
+
+_NIET_ALNUM = re.compile(rb"[^0-9A-Za-z]")
+
+
+def _zoals_gelezen(tekst: str) -> str:
+    tekst = unicodedata.normalize("NFKC", tekst)
+    return "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in tekst if c.isalnum())
+
+
+def _json_strings(waarde: Any) -> Any:
+    if isinstance(waarde, str):
+        yield waarde
+    elif isinstance(waarde, dict):
+        for k, v in waarde.items():
+            yield k
+            yield from _json_strings(v)
+    elif isinstance(waarde, list):
+        for v in waarde:
+            yield from _json_strings(v)

@@ -11,7 +11,7 @@ from msgspec import Meta
 CeId = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
 """Unique per source; printable ASCII without spaces, so that `<org>:<ce_id>` is a safe id."""
 
-CeSource = Annotated[str, Meta(pattern=r"^urn:nl:riec:((partner|riec):[a-z0-9-]+|engine)$")]
+CeSource = Annotated[str, Meta(pattern=r"^urn:nl:riec:((partner|riec):[a-z0-9-]+|engine)$", max_length=100)]
 
 
 class CloudEventHeaders(
@@ -33,7 +33,13 @@ class CloudEventHeaders(
     id: CeId
     source: CeSource
     type: Annotated[str, Meta(min_length=1, max_length=200)]
-    time: Annotated[datetime, Meta(tz=True)]
+    time: Annotated[
+        datetime,
+        Meta(
+            tz=True,
+            description="RFC 3339 with offset; from 2000-01-01T00:00Z to one day after the engine's clock",
+        ),
+    ]
     datacontenttype: Literal["application/json"]
 
 

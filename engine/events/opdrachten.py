@@ -12,12 +12,20 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from engine.events.signaal import Sbi, Subject, Thema
+from engine.events.signaal import VRIJE_TEKST, Sbi, Subject, Thema
 
 Id = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
-Tekst = Annotated[str, Meta(max_length=1000)]
+Tekst = Annotated[
+    str,
+    Meta(
+        max_length=1000,
+        extra_json_schema={VRIJE_TEKST: True},
+        description="Free text; a BSN in it is replaced by its pseudonym at ingress",
+    ),
+]
 SignaalId = Annotated[str, Meta(min_length=3, max_length=230, pattern=r"^[a-z0-9]+:[\x21-\x7e]+$")]
-Pc4OfPc6 = Annotated[str, Meta(pattern=r"^[1-9][0-9]{3}( ?[A-Za-z]{2})?$")]
+Pc4OfPc6 = Annotated[str, Meta(pattern=r"^[1-9][0-9]{3}( ?[A-Za-z]{2})?$", max_length=7)]
+GeplandeDatum = Annotated[date, Meta(description="From 2000-01-01, at most ten years ahead")]
 AdviesSoort = Literal["bestuurlijk", "bibob", "strafrechtelijk", "fiscaal", "overig"]
 
 
@@ -66,8 +74,8 @@ class WijsHandhavingsknelpuntAan(_Opdracht, frozen=True, kw_only=True):
     subjecten: Annotated[list[Subject], Meta(max_length=100)] = []
     postcodes: Annotated[list[Pc4OfPc6], Meta(max_length=10_000)] = []
     sbi: Annotated[list[Sbi], Meta(max_length=100)] = []
-    geldig_van: date
-    geldig_tot: date | None = None
+    geldig_van: GeplandeDatum
+    geldig_tot: GeplandeDatum | None = None
 
 
 class BeeindigHandhavingsknelpunt(_Opdracht, frozen=True, kw_only=True):

@@ -77,8 +77,9 @@ def asyncapi() -> dict[str, Any]:
             "description": "Written by partner organisation {org} only. Holds raw BSNs: access-restricted.",
             "parameters": {
                 "org": {
-                    "description": "A gemeente's CBS code in lower case (gm0363), a provincie's (pv27), "
-                    f"or one of {orgs}."
+                    "description": "A gemeente's CBS code in lower case (gm0363): a gemeente of the "
+                    "CBS reference data or one the operators admitted (ENGINE_EXTRA_GEMEENTEN); one of the "
+                    f"12 provincies (pv20 to pv31); or one of {orgs}."
                 }
             },
             "messages": {"signaal": {"$ref": "#/components/messages/Signaal"}},

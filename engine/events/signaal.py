@@ -14,16 +14,53 @@ from msgspec import Meta
 
 SIGNAAL_TYPE = "nl.riec.signaal.v1"
 
+VRIJE_TEKST = "x-riec-vrije-tekst"
+"""Marks a free-text field in the schemas: a BSN typed into it is replaced by its pseudonym at
+ingress, where in any other field it is refused (`engine.ingress.poort`)."""
+
 THEMA_PATTERN = r"^(mensenhandel|drugs|witwassen|vastgoed|omg|logistiek|regionaal:[a-z][a-z0-9-]{0,39})$"
-Thema = Annotated[str, Meta(pattern=THEMA_PATTERN, description="A national theme or regionaal:<naam>")]
-Postcode = Annotated[str, Meta(pattern=r"^[1-9][0-9]{3} ?[A-Za-z]{2}$", description="Dutch postcode")]
-Huisnummer = Annotated[str, Meta(pattern=r"^[1-9][0-9]{0,4}([ -]?[A-Za-z0-9]{1,6})?$")]
-GemeenteCode = Annotated[str, Meta(pattern=r"^GM[0-9]{4}$", description="CBS gemeente code")]
-Land = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
-Bsn = Annotated[str, Meta(pattern=r"^[0-9]{9}$", description="BSN; must pass the elfproef")]
-Kvk = Annotated[str, Meta(pattern=r"^[0-9]{8}$")]
-Sbi = Annotated[str, Meta(pattern=r"^[0-9]{2,5}$", description="SBI code or prefix, digits only")]
-Kenteken = Annotated[str, Meta(pattern=r"^[A-Za-z0-9-]{1,10}$")]
+Thema = Annotated[
+    str, Meta(pattern=THEMA_PATTERN, max_length=50, description="A national theme or regionaal:<naam>")
+]
+Postcode = Annotated[
+    str, Meta(pattern=r"^[1-9][0-9]{3} ?[A-Za-z]{2}$", max_length=7, description="Dutch postcode")
+]
+Huisnummer = Annotated[
+    str,
+    Meta(
+        # 1-99999, then a huisletter and/or a toevoeging of at most four characters as in the BAG
+        # (12, 12A, 12 A, 12-a, 12A-1, 12 bis, 12-2); a toevoeging of digits needs its separator,
+        # so that 111222333 is never a huisnummer.
+        pattern=r"^[1-9][0-9]{0,4}(?:[ -]?[A-Za-z](?:[ -]?[A-Za-z0-9]{1,4})?|[ -][0-9][A-Za-z0-9]{0,3})?$",
+        max_length=12,
+        description="Huisnummer (at most 5 digits) with an optional huisletter and toevoeging",
+    ),
+]
+GemeenteCode = Annotated[str, Meta(pattern=r"^GM[0-9]{4}$", max_length=6, description="CBS gemeente code")]
+Land = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", max_length=2, description="ISO 3166-1 alpha-2")]
+Bsn = Annotated[str, Meta(pattern=r"^[0-9]{9}$", max_length=9, description="BSN; must pass the elfproef")]
+Kvk = Annotated[str, Meta(pattern=r"^[0-9]{8}$", max_length=8)]
+Sbi = Annotated[
+    str, Meta(pattern=r"^[0-9]{2,5}$", max_length=5, description="SBI code or prefix, digits only")
+]
+Kenteken = Annotated[
+    str,
+    Meta(
+        # Every RDW sidecode (XX-99-99, 99-99-XX, ..., 99-XXX-9, X-999-XX, XXX-99-X, 9-XX-999) is six
+        # letters and digits, at least one a letter, written with or without its two dashes.
+        pattern=r"^(?=[0-9-]*[A-Za-z])(?:[A-Za-z0-9]-?){5}[A-Za-z0-9]$",
+        max_length=8,
+        description="Dutch kenteken in an RDW sidecode: 6 letters and digits, dashes optional",
+    ),
+]
+Omschrijving = Annotated[
+    str,
+    Meta(
+        max_length=10_000,
+        extra_json_schema={VRIJE_TEKST: True},
+        description="Free text; a BSN in it is replaced by its pseudonym at ingress",
+    ),
+]
 
 
 class Locatie(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,8 +98,10 @@ class Signaal(msgspec.Struct, frozen=True, kw_only=True):
 
     soort: Literal["signaal", "bestuurlijk_signaal"]
     themas: Annotated[list[Thema], Meta(min_length=1, max_length=20)]
-    omschrijving: Annotated[str, Meta(max_length=10_000)]
-    waargenomen_op: date
+    omschrijving: Omschrijving
+    waargenomen_op: Annotated[
+        date, Meta(description="The day it was observed: from 2000-01-01, not after tomorrow")
+    ]
     locatie: Locatie | None = None
     subjecten: Annotated[list[Subject], Meta(max_length=100)] = []
 

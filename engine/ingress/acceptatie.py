@@ -1,8 +1,9 @@
 """From a partner's Kafka message to an accepted signal, or a refusal with a reason.
 
 `accepteer` is the whole front door: attribution by topic, partner policy, size, CloudEvents
-envelope, payload schema, the checks a schema cannot express (elfproef, known gemeente and PC4),
-then pseudonymisation. It is pure: the caller passes the clock, the key and the reference data.
+envelope and its time window, payload schema and its dates, the checks a schema cannot express
+(elfproef, known gemeente and PC4), pseudonymisation, and last the BSN gate over every field. It is
+pure: the caller passes the clock, the key and the reference data.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from engine.events.signaal import (
     Voertuig,
 )
 from engine.events.signaal_ontvangen import PersoonPseudoniem, PseudoSubject, SignaalOntvangen
-from engine.ingress.bsn import bevat_bsn_token, elfproef, maskeer_cijferreeksen, vervang_bsns
+from engine.ingress.bsn import elfproef, maskeer_cijferreeksen
+from engine.ingress.poort import bewaak
 from engine.ingress.pseudonimisering import Pseudonimiseerder
-from engine.reference import Gebiedsindeling, is_partner_org
+from engine.ingress.tijdvenster import controleer_datums, controleer_tijd
+from engine.reference import Gebiedsindeling, onbekende_partner
 
 T = TypeVar("T")
 
@@ -45,6 +48,8 @@ class Beleid:
 
     geweigerde_partners: frozenset[str] = field(default_factory=lambda: frozenset({"toeslagen"}))
     """Partners that may not (yet) provide information: their signals are refused and kept."""
+    extra_gemeenten: frozenset[str] = frozenset()
+    """Gemeente codes (`gm1999`) admitted as partners beyond the CBS reference data: mergers."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +67,15 @@ class Bericht:
 _ENVELOPE_HEADERS = ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "content-type")
 
 
-def afzender(topic: str) -> str:
-    """The partner organisation a topic belongs to; the topic is authoritative for the sender."""
+def afzender(topic: str, gebied: Gebiedsindeling, extra_gemeenten: frozenset[str] = frozenset()) -> str:
+    """The partner organisation a topic belongs to; the topic is authoritative for the sender.
+    Refuses a topic of no convenantpartner (`unknown_partner`), saying why."""
     match = PARTNER_TOPIC.match(topic)
-    if match is None or not is_partner_org(match.group(1)):
-        raise Weigering("unknown_partner", f"topic {topic!r} is not a known partner topic")
+    if match is None:
+        raise Weigering("unknown_partner", f"topic {topic!r} is not a partner topic (partner.<org>.signalen)")
+    waarom = onbekende_partner(match.group(1), gebied.gemeenten, extra_gemeenten)
+    if waarom is not None:
+        raise Weigering("unknown_partner", f"topic {topic!r} is not a known partner topic: {waarom}")
     return match.group(1)
 
 
@@ -166,7 +175,7 @@ def accepteer(
     Called by the ingress handler for every message on a partner topic. The checks run from the
     cheapest and most fundamental (who sent it) to the most specific, and the first failure wins.
     """
-    org = afzender(bericht.topic)
+    org = afzender(bericht.topic, gebied, beleid.extra_gemeenten)
     if org in beleid.geweigerde_partners:
         raise Weigering(
             "partner_not_permitted",
@@ -182,15 +191,12 @@ def accepteer(
         )
     if envelope.type != SIGNAAL_TYPE:
         raise Weigering("envelope_invalid", f"ce_type must be {SIGNAAL_TYPE} on a partner topic")
-    if bevat_bsn_token(envelope.id):
-        raise Weigering("bsn_in_id", "ce_id holds a number that passes the elfproef; use an opaque id")
+    controleer_tijd(envelope.time, nu)
     signaal: Signaal = lees_payload(SIGNAAL_DECODER, bericht.value, SIGNAAL_TYPE)
-    for thema in signaal.themas:
-        if bevat_bsn_token(thema):
-            raise Weigering("bsn_in_id", "a regionaal theme name holds a number that passes the elfproef")
+    controleer_datums(signaal, nu)
     locatie = controleer_locatie(signaal.locatie, gebied) if signaal.locatie else None
     subjecten = [pseudonimiseer_subject(i, s, gebied, pseudo) for i, s in enumerate(signaal.subjecten)]
-    return SignaalOntvangen(
+    ontvangen = SignaalOntvangen(
         signaal_id=f"{org}:{envelope.id}",
         bron=org,
         gemeld_op=envelope.time,
@@ -198,8 +204,9 @@ def accepteer(
         ontvangen_op=nu,
         soort=signaal.soort,
         themas=list(dict.fromkeys(signaal.themas)),
-        omschrijving=vervang_bsns(signaal.omschrijving, lambda bsn: f"[persoon:{pseudo.bsn(bsn)}]"),
+        omschrijving=signaal.omschrijving,
         waargenomen_op=signaal.waargenomen_op,
         locatie=locatie,
         subjecten=subjecten,
     )
+    return bewaak(ontvangen, pseudo)

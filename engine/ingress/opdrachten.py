@@ -1,9 +1,10 @@
 """From a RIEC office's Kafka message to an accepted command, or a refusal with a reason.
 
-Checks everything that needs no state: attribution by topic, envelope, the command's type and
-payload, subjects (elfproef, pseudonymised) and the handhavingsknelpunt's shape. Whether the command
-fits its casus or HKP (exists, owned by this RIEC, allowed in its state) is decided after, by the
-aggregate's single writer (`engine.casus.beslis`).
+Checks everything that needs no state: attribution by topic, envelope and its time window, the
+command's type and payload and its dates, subjects (elfproef, pseudonymised), the
+handhavingsknelpunt's shape, and last the BSN gate over every field (`engine.ingress.poort`).
+Whether the command fits its casus or HKP (exists, owned by this RIEC, allowed in its state) is
+decided after, by the aggregate's single writer (`engine.casus.beslis`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from engine.events.opdrachten import (
 from engine.events.signaal import MAX_MESSAGE_BYTES
 from engine.events.signaal_ontvangen import PersoonPseudoniem, PseudoSubject
 from engine.ingress.acceptatie import Bericht, lees_envelope, lees_payload, pseudonimiseer_subject
-from engine.ingress.bsn import bevat_bsn_token
+from engine.ingress.poort import bewaak
 from engine.ingress.pseudonimisering import Pseudonimiseerder
+from engine.ingress.tijdvenster import controleer_datums, controleer_tijd
 from engine.reference import RIECS, Gebiedsindeling
 
 OPDRACHT_TOPIC = re.compile(r"^riec\.([a-z-]+)\.opdrachten$")
@@ -92,9 +94,9 @@ def accepteer_opdracht(
             "unknown_type",
             f"ce_type {envelope.type!r} is not a RIEC command; expected one of {sorted(OPDRACHT_TYPES)}",
         )
-    if bevat_bsn_token(envelope.id):
-        raise Weigering("bsn_in_id", "ce_id holds a number that passes the elfproef; use an opaque id")
+    controleer_tijd(envelope.time, nu)
     opdracht: msgspec.Struct = lees_payload(decoder, bericht.value, envelope.type)
+    controleer_datums(opdracht, nu)
     raw_subjecten = getattr(opdracht, "subjecten", [])
     subjecten = [pseudonimiseer_subject(i, s, gebied, pseudo) for i, s in enumerate(raw_subjecten)]
     if isinstance(opdracht, WijsHandhavingsknelpuntAan):
@@ -106,10 +108,7 @@ def accepteer_opdracht(
         opdracht = msgspec.structs.replace(
             opdracht, postcodes=sorted({pc.replace(" ", "").upper() for pc in opdracht.postcodes})
         )
-    for ident in (getattr(opdracht, f, "") for f in ("casus_id", "hkp_id", "beeld_id", "advies_id")):
-        if ident and bevat_bsn_token(ident):
-            raise Weigering("bsn_in_id", "an id holds a number that passes the elfproef; use an opaque id")
-    return OpdrachtOntvangen(
+    ontvangen = OpdrachtOntvangen(
         opdracht_id=f"{riec}:{envelope.id}",
         riec=riec,
         ce_type=envelope.type,
@@ -123,3 +122,4 @@ def accepteer_opdracht(
         bron_offset=bericht.offset,
         bron_timestamp=bericht.timestamp_ms,
     )
+    return bewaak(ontvangen, pseudo)

@@ -7,7 +7,7 @@ loading, so routing and validation can use it in microseconds.
 from __future__ import annotations
 
 import csv
-import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -45,20 +45,34 @@ NATIONALE_PARTNERS: tuple[str, ...] = (
 """Convenantpartners that are not a gemeente or provincie, by their topic name."""
 
 PROVINCIES: tuple[str, ...] = tuple(f"pv{n}" for n in range(20, 32))
-"""CBS provincie codes PV20 (Groningen) to PV31 (Flevoland), lower case as in topic names."""
+"""The 12 CBS provincie codes, lower case as in topic names: PV20 Groningen, PV21 Fryslân, PV22
+Drenthe, PV23 Overijssel, PV24 Flevoland, PV25 Gelderland, PV26 Utrecht, PV27 Noord-Holland, PV28
+Zuid-Holland, PV29 Zeeland, PV30 Noord-Brabant, PV31 Limburg."""
 
-_ORG = re.compile(r"^(gm[0-9]{4}|pv[0-9]{2}|[a-z]{2,20})$")
 
+def onbekende_partner(
+    org: str, gemeenten: Collection[str], extra_gemeenten: Collection[str] = ()
+) -> str | None:
+    """Why `org` (a topic's middle part) is no convenantpartner, or None when it is one.
 
-def is_partner_org(org: str) -> bool:
-    """True when `org` can name a convenantpartner: a gemeente or provincie code, or a national one.
-
-    Gemeente and provincie codes are accepted by their form, not by the 2024 list, so that a
-    gemeente created by a merger can publish before the reference data is refreshed.
+    A gemeente must be in the CBS reference data (`gemeenten`: codes as `GM0363`) or in the
+    operators' allow-list `extra_gemeenten` (lower case, as `gm1999`), which admits a gemeente born of
+    a merger before the reference data is refreshed. A provincie must be one of the 12.
     """
-    if org.startswith(("gm", "pv")):
-        return _ORG.match(org) is not None and org[2:].isdigit()
-    return org in NATIONALE_PARTNERS
+    if org.startswith("gm") and org[2:].isdigit():
+        if org.upper() in gemeenten or org in extra_gemeenten:
+            return None
+        return (
+            f"{org} is not a gemeente in the CBS reference data (municipal division of 1 January 2024); "
+            "a gemeente born of a merger is admitted by the engine's operators (ENGINE_EXTRA_GEMEENTEN)"
+        )
+    if org.startswith("pv") and org[2:].isdigit():
+        return None if org in PROVINCIES else f"{org} is not one of the 12 provincies (pv20 to pv31)"
+    if org in NATIONALE_PARTNERS:
+        return None
+    return f"{org} is not a convenantpartner: expected a gemeente (gm0363), provincie (pv27) or one of " + (
+        ", ".join(NATIONALE_PARTNERS)
+    )
 
 
 def partnergroep(org: str) -> str:

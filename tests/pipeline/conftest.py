@@ -154,6 +154,7 @@ def start_worker(tmp: Path, key: str, tokens: dict[str, str] | None = None) -> W
         "ENGINE_TOPIC_REFRESH_MS": "1000",
         "ENGINE_TOKENS_FILE": str(tokens_file),
         "ENGINE_PENDING_LINK_EXPIRY_S": str(PENDING_LINK_EXPIRY_S),
+        "ENGINE_EXTRA_GEMEENTEN": "gm1999",  # a gemeente born of a merger, admitted by the operators
     }
     with log.open("ab") as out:
         process = subprocess.Popen(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from engine import onboarding
 from engine.handlers import clients
@@ -141,3 +141,23 @@ async def eventually(check: Callable[[], bool], timeout: float = 20.0) -> bool:
             return True
         await asyncio.sleep(0.25)
     return check()
+
+
+async def topics(bootstrap: str) -> list[str]:
+    """Every topic on the broker but Kafka's own."""
+    client = admin(bootstrap)
+    await client.start()
+    try:
+        return [t for t in await client.list_topics() if not t.startswith("__")]
+    finally:
+        await client.close()
+
+
+async def maak_topic(bootstrap: str, topic: str, partitions: int = 1) -> None:
+    """Create a topic as the broker's admin (now that ACLs stop anyone else: test_acls_pipeline)."""
+    client = admin(bootstrap)
+    await client.start()
+    try:
+        await client.create_topics([NewTopic(topic, partitions, 1)])
+    finally:
+        await client.close()

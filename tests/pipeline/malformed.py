@@ -46,6 +46,16 @@ _not_a_date = st.text(max_size=20).filter(lambda t: re.fullmatch(r"\d{4}-\d{2}-\
 _failed_elfproef = st.integers(100_000_000, 999_999_999).map(str).filter(lambda b: not elfproef(b))
 _int64 = st.integers(-(2**63), 2**63 - 1)  # what JSON encoders (orjson) can write
 _not_a_type = st.one_of(_int64, st.booleans(), st.floats(allow_nan=False, allow_infinity=False), st.none())
+_bsn = (
+    st.integers(0, 10**8 - 1)
+    .map(lambda n: f"{n:08d}")
+    .map(lambda acht: acht + str(sum(int(d) * w for d, w in zip(acht, range(9, 1, -1), strict=True)) % 11))
+    .filter(elfproef)
+)  # eight digits and their check digit: a BSN, ten times in eleven
+_out_of_window_date = st.sampled_from(["1999-12-31", "9999-12-31", "0001-01-01", "2999-01-01"])
+_out_of_window_time = st.sampled_from(
+    ["9999-12-31T23:30:00Z", "0001-01-01T00:30:00+01:00", "1999-12-31T23:59:59Z"]
+)
 
 _payloads = st.one_of(
     st.binary(min_size=1, max_size=300).filter(lambda b: not _parses(b)),  # not JSON at all
@@ -64,6 +74,9 @@ _payloads = st.one_of(
     st.text(max_size=12)
     .filter(lambda k: re.fullmatch(r"[0-9]{8}", k) is None)
     .map(lambda k: orjson.dumps(payload(subjecten=[{"type": "rechtspersoon", "kvk": k}]))),
+    _bsn.map(lambda b: _body(themas=[f"regionaal:p{b}"])),  # a BSN in a theme
+    _bsn.map(lambda b: orjson.dumps(payload(subjecten=[{"type": "voertuig", "kenteken": b}]))),
+    _out_of_window_date.map(lambda d: _body(waargenomen_op=d)),
 )
 
 _envelopes = st.one_of(
@@ -76,6 +89,7 @@ _envelopes = st.one_of(
     st.sampled_from(["urn:nl:riec:partner:politie", "urn:nl:riec:partner:gm0363", "kmar"]).map(
         lambda s: Malformed(_body(), {"ce_source": s})
     ),
+    _out_of_window_time.map(lambda t: Malformed(_body(), {"ce_time": t})),
 )
 
 malformed_messages = st.one_of(_payloads.map(Malformed), _envelopes)

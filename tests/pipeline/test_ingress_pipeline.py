@@ -8,7 +8,6 @@ import uuid
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import NewTopic
 
 from engine.ingress.bsn import elfproef
 from engine.routing import topic_van
@@ -16,7 +15,16 @@ from engine.topics import route_bestemmingen
 from tests.fixtures import payload
 from tests.pipeline import kafka as test_kafka
 from tests.pipeline.conftest import Worker
-from tests.pipeline.kafka import Record, eventually, is_signaal, publish, read_all, read_until
+from tests.pipeline.kafka import (
+    Record,
+    eventually,
+    header,
+    is_signaal,
+    maak_topic,
+    publish,
+    read_all,
+    read_until,
+)
 
 pytestmark = pytest.mark.pipeline
 ROUTE_TOPICS = [topic_van(b) for b in route_bestemmingen()]
@@ -54,14 +62,30 @@ async def test_the_same_ce_id_again_is_counted_and_never_a_second_signal(
 async def test_a_new_partner_topic_is_picked_up_within_seconds(
     worker: Worker, producer: AIOKafkaProducer, broker: str
 ) -> None:
-    topic = "partner.gm1999.signalen"  # a gemeente born of a merger after the reference data
-    admin = test_kafka.admin(broker)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, 1, 1)])
-    finally:
-        await admin.close()
+    # Created behind the engine's back (issue 10: any client could, before ACLs), for a gemeente
+    # code that exists in no reference data: read within seconds, and refused as partner.
+    topic = "partner.gm9999.signalen"
+    await maak_topic(broker, topic)
     ce_id = f"new-topic-{uuid.uuid4()}"
+    await publish(producer, "gm9999", ce_id=ce_id)
+    refused = await read_until(
+        broker,
+        ["dlq.ingress"],
+        lambda f: len(f) >= 1,
+        match=lambda r: header(r, "ce_id") == ce_id,
+        timeout=20,
+    )
+    assert [header(r, "reason_code") for r in refused] == ["unknown_partner"]
+    assert "gm9999 is not a gemeente in the CBS reference data" in (header(refused[0], "reason") or "")
+    routed = await read_all(broker, ROUTE_TOPICS, settle=1)
+    assert not [r for r in routed if r.key and b"gm9999" in r.key]
+
+
+async def test_a_gemeente_born_of_a_merger_publishes_once_allow_listed(
+    worker: Worker, producer: AIOKafkaProducer, broker: str
+) -> None:
+    # ENGINE_EXTRA_GEMEENTEN=gm1999 (conftest): the worker declared its topic and accepts it.
+    ce_id = f"merger-{uuid.uuid4()}"
     await publish(producer, "gm1999", ce_id=ce_id)
     routed = await read_until(
         broker, ROUTE_TOPICS, lambda f: len(f) >= 1, match=signaal_id_is(f"gm1999:{ce_id}"), timeout=20

@@ -23,6 +23,7 @@ def bericht(
     org: str = "gm0363", body: dict[str, Any] | None = None, *, value: bytes | None = None, **hdrs: str
 ) -> Bericht:
     raw = value if value is not None else encode(body if body is not None else payload())
+    hdrs.setdefault("ce_time", NU.isoformat())
     return Bericht(f"partner.{org}.signalen", headers(org, **hdrs), raw, 1_772_452_800_000)
 
 
@@ -177,5 +178,14 @@ def test_abroad_needs_no_gemeente() -> None:
     assert signaal.locatie is not None and signaal.locatie.land == "BE"
 
 
-def test_a_gemeente_that_is_not_in_the_2024_list_may_still_publish() -> None:
-    assert accept(bericht("gm1999")).bron == "gm1999"
+def test_a_gemeente_code_that_is_not_in_the_reference_data_is_refused_as_partner() -> None:
+    weigering = refusal(bericht("gm9999"))
+    assert weigering.code == "unknown_partner"
+    assert "gm9999 is not a gemeente in the CBS reference data" in weigering.reden
+    assert "ENGINE_EXTRA_GEMEENTEN" in weigering.reden
+    assert refusal(bericht("pv99")).code == "unknown_partner"
+
+
+def test_a_gemeente_born_of_a_merger_publishes_once_the_operators_admit_it() -> None:
+    assert refusal(bericht("gm1999")).code == "unknown_partner"
+    assert accept(bericht("gm1999"), Beleid(extra_gemeenten=frozenset({"gm1999"}))).bron == "gm1999"

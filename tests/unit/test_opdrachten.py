@@ -22,6 +22,7 @@ AANWIJZEN = "nl.riec.handhavingsknelpunt.aanwijzen.v1"
 
 
 def bericht(ce_type: str, body: dict[str, Any], riec: str = "rotterdam", **hdrs: str) -> Bericht:
+    hdrs.setdefault("ce_time", NU.isoformat())
     return Bericht(f"riec.{riec}.opdrachten", command_headers(riec, ce_type, **hdrs), encode(body), 0, 0, 42)
 
 

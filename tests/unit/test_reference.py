@@ -1,6 +1,6 @@
 from collections import Counter
 
-from engine.reference import RIECS, gebiedsindeling, is_partner_org, partnergroep
+from engine.reference import RIECS, gebiedsindeling, onbekende_partner, partnergroep
 
 
 def test_342_gemeenten_in_the_counts_of_the_sources_note() -> None:
@@ -29,5 +29,21 @@ def test_partner_orgs_cover_gemeenten_provincies_and_national_partners() -> None
     orgs = gebiedsindeling().partner_orgs
     assert len(orgs) == 342 + 12 + 11
     assert {"gm0363", "pv27", "politie", "toeslagen"} <= set(orgs)
-    assert is_partner_org("gm1999") and not is_partner_org("acme") and not is_partner_org("gmxxxx")
     assert [partnergroep(o) for o in ("gm0363", "pv27", "om")] == ["gemeente", "provincie", "om"]
+
+
+def test_a_partner_is_a_known_gemeente_one_of_the_12_provincies_or_a_national_partner() -> None:
+    gemeenten = gebiedsindeling().gemeenten
+    for org in ("gm0363", "gm1980", "pv20", "pv31", "politie", "toeslagen", "nvwa"):
+        assert onbekende_partner(org, gemeenten) is None, org
+    for org in ("gm9999", "gm1999", "gm0000", "pv19", "pv32", "pv99", "acme", "gmxxxx", "gm03630"):
+        assert onbekende_partner(org, gemeenten), org
+    assert "ENGINE_EXTRA_GEMEENTEN" in (onbekende_partner("gm9999", gemeenten) or "")
+    assert "12 provincies" in (onbekende_partner("pv99", gemeenten) or "")
+
+
+def test_a_gemeente_born_of_a_merger_is_admitted_by_the_allow_list_only() -> None:
+    gemeenten = gebiedsindeling().gemeenten
+    assert onbekende_partner("gm1999", gemeenten, frozenset({"gm1999"})) is None
+    assert onbekende_partner("gm1998", gemeenten, frozenset({"gm1999"}))
+    assert onbekende_partner("pv99", gemeenten, frozenset({"pv99"})), "the allow-list is for gemeenten"

@@ -63,3 +63,11 @@ def test_pending_links_expire_after_seven_days_unless_set() -> None:
     assert Settings.from_env(PLAIN).pending_link_expiry_s == 7 * 24 * 3600
     custom = Settings.from_env({**PLAIN, "ENGINE_PENDING_LINK_EXPIRY_S": "20"})
     assert custom.pending_link_expiry_s == 20
+
+
+def test_extra_gemeenten_are_read_as_lower_case_codes_and_a_bad_one_is_named() -> None:
+    assert Settings.from_env(PLAIN).extra_gemeenten == frozenset()
+    settings = Settings.from_env({**PLAIN, "ENGINE_EXTRA_GEMEENTEN": " GM1999, gm1998 ,"})
+    assert settings.extra_gemeenten == {"gm1999", "gm1998"}
+    with pytest.raises(ConfigurationError, match="ENGINE_EXTRA_GEMEENTEN: 'gemeente-x'"):
+        Settings.from_env({**PLAIN, "ENGINE_EXTRA_GEMEENTEN": "gm1999,gemeente-x"})
