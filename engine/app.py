@@ -24,7 +24,7 @@ from engine.handlers.stage import Bron, Stage, StageHandler
 from engine.ingress.acceptatie import Beleid
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.metrics import Metrics
-from engine.projections import api
+from engine.projections import api, webserver
 from engine.projections.toegang import lees_tokens
 from engine.reference import gebiedsindeling
 from engine.settings import Settings
@@ -86,6 +86,7 @@ def create_app(settings: Settings) -> faust.App:
     app = faust.App(
         settings.app_id,
         broker=f"kafka://{settings.bootstrap_servers}",
+        web=webserver.driver_url(),  # no faust pages; timeouts and a connection cap
         web_port=settings.web_port,
         web_bind=settings.web_bind,
         web_host=settings.web_bind,
