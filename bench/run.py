@@ -58,7 +58,9 @@ def broker(command: str) -> None:
 
 async def topics() -> None:
     """The engine's own topics (as its worker declares them) and the raw loop's, all alike."""
-    settings = Settings.from_env({"ENGINE_PSEUDONYM_KEY": "0" * 64, "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP})
+    settings = Settings.from_env(
+        {"ENGINE_PSEUDONYM_KEY": secrets.token_hex(32), "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP}
+    )
     specs = engine_topics(settings, gebiedsindeling())
     await declare(BOOTSTRAP, [*specs, *(TopicSpec(t, 1) for t in (RAW_OUT, RAW_LAT_IN, RAW_LAT_OUT))])
 
