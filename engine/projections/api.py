@@ -12,26 +12,22 @@ from importlib import resources
 from typing import Any
 
 import faust
-import msgspec
 import orjson
 from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from engine.events.opdrachten import Id
 from engine.handlers.audit import AuditSchrijver
 from engine.jaarverslag import eenheid
 from engine.projections import toegang
 from engine.projections.audit import leesregistratie
 from engine.projections.export import csv_export, html_export
+from engine.projections.parameters import casus_id_van, formaat_van, getal, jaar_van, riec_van
 from engine.projections.staat import ProjectieStaat
-from engine.projections.webserver import OngeldigVerzoek
 from engine.reference import LFTS, RIECS
 
 log = logging.getLogger(__name__)
 
 _MAX_LIMIT = 200
-JAREN = range(2000, 2101)
-"""Years the annual tables are asked for; the projections know nothing outside them."""
 _STATISCH = {
     "dashboard.js": "text/javascript; charset=utf-8",
     "dashboard.css": "text/css; charset=utf-8",
@@ -41,34 +37,6 @@ DASHBOARD_CSP = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 """The dashboard's own script and style files, its API calls, nothing inline and nothing else."""
-
-
-def getal(tekst: str | None, naam: str, *, cijfers: int, bereik: range | None = None) -> int:
-    """A whole number of at most `cijfers` ASCII digits (not `²` or `٣`, which Python's `int`
-    and `isdigit` take), within `bereik` when given; else `OngeldigVerzoek` naming the parameter."""
-    uitleg = f"{naam} must be a whole number of at most {cijfers} digits 0-9"
-    if bereik is not None:
-        uitleg = f"{naam} must be a whole number from {bereik.start} to {bereik.stop - 1}"
-    if tekst is None or not 0 < len(tekst) <= cijfers or not tekst.isascii() or not tekst.isdigit():
-        raise OngeldigVerzoek(uitleg)
-    waarde = int(tekst)
-    if bereik is not None and waarde not in bereik:
-        raise OngeldigVerzoek(uitleg)
-    return waarde
-
-
-def jaar_van(tekst: str) -> int:
-    return getal(tekst, "jaar", cijfers=4, bereik=JAREN)
-
-
-def casus_id_van(tekst: str) -> str:
-    """A casus id as the contract allows it (engine.events.opdrachten.Id)."""
-    try:
-        return msgspec.convert(tekst, Id)
-    except msgspec.ValidationError:
-        raise OngeldigVerzoek(
-            "casus_id must be 1 to 100 characters: letters, digits and . _ / - (as in the contract)"
-        ) from None
 
 
 def _json(view: View, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -81,12 +49,6 @@ def _fout(view: View, status: int, fout: str) -> Response:
 
 def _pseudoniemen(items: list[dict[str, Any]]) -> list[str]:
     return [s["pseudoniem"] for i in items for s in i.get("subjecten", ()) if s.get("type") == "persoon"]
-
-
-def _riec(riec: str) -> str:
-    if riec not in RIECS:
-        raise OngeldigVerzoek(f"unknown RIEC; one of: {', '.join(RIECS)}", status=404)
-    return riec
 
 
 def registreer(
@@ -185,7 +147,7 @@ def registreer(
     @app.page("/api/v1/riec/{riec}/casussen")
     class RiecCasussen(View):
         async def get(self, request: Request, riec: str) -> Response:
-            riec = _riec(riec)
+            riec = riec_van(riec)
 
             async def lijst(p: toegang.Principal) -> Response:
                 start = datetime.now(UTC)
@@ -208,7 +170,7 @@ def registreer(
     @app.page("/api/v1/riec/{riec}/casussen/{casus_id}")
     class RiecCasus(View):
         async def get(self, request: Request, riec: str, casus_id: str) -> Response:
-            riec, casus_id = _riec(riec), casus_id_van(casus_id)
+            riec, casus_id = riec_van(riec), casus_id_van(casus_id)
 
             async def detail(p: toegang.Principal) -> Response:
                 start = datetime.now(UTC)
@@ -234,7 +196,7 @@ def registreer(
     class RiecWeken(View):
         # Counts per week, no signal, casus or person: not a read of personal data, not audited.
         async def get(self, request: Request, riec: str) -> Response:
-            riec = _riec(riec)
+            riec = riec_van(riec)
 
             async def weken(p: toegang.Principal) -> Response:
                 return _json(self, {"per_week": staat().inbox.per_week(f"riec.{riec}")})
@@ -244,7 +206,7 @@ def registreer(
     @app.page("/api/v1/riec/{riec}/jaarverslag/{jaar}")
     class RiecJaarverslag(View):
         async def get(self, request: Request, riec: str, jaar: str) -> Response:
-            riec, j = _riec(riec), jaar_van(jaar)
+            riec, j = riec_van(riec), jaar_van(jaar)
 
             async def tabellen(p: toegang.Principal) -> Response:
                 alles = staat().boek.tabellen(j)
@@ -263,9 +225,7 @@ def registreer(
     class Jaarverslag(View):
         async def get(self, request: Request, jaar: str) -> Response:
             j = jaar_van(jaar)
-            formaat = request.query.get("formaat", "json")
-            if formaat not in ("json", "csv", "html"):
-                raise OngeldigVerzoek("formaat must be json, csv or html")
+            formaat = formaat_van(request.query.get("formaat", "json"))
 
             async def tabellen(p: toegang.Principal) -> Response:
                 alles = staat().boek.tabellen(j)
