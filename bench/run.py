@@ -73,7 +73,7 @@ def kafka() -> KafkaConnection:
 
 async def topics() -> None:
     """The engine's own topics (as its worker declares them) and the raw loop's, all alike."""
-    settings = Settings(pseudonym_key=b"0" * 64, kafka=kafka())
+    settings = Settings(pseudonym_key=secrets.token_hex(32).encode(), kafka=kafka())
     specs = engine_topics(settings, gebiedsindeling())
     await declare(settings.kafka, [*specs, *(TopicSpec(t, 1) for t in (RAW_OUT, RAW_LAT_IN, RAW_LAT_OUT))])
 

@@ -25,7 +25,7 @@ from engine.handlers.stage import Bron, Stage, StageHandler
 from engine.ingress.acceptatie import Beleid
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.metrics import Metrics
-from engine.projections import api
+from engine.projections import api, webserver
 from engine.projections.toegang import lees_tokens
 from engine.reference import gebiedsindeling
 from engine.settings import Settings
@@ -88,6 +88,7 @@ def create_app(settings: Settings) -> faust.App:
         settings.app_id,
         broker=[f"kafka://{b}" for b in settings.kafka.bootstrap_servers.split(",")],
         broker_credentials=clients.faust_credentials(settings.kafka),
+        web=webserver.driver_url(),  # no faust pages; timeouts and a connection cap
         web_port=settings.web_port,
         web_bind=settings.web_bind,
         web_host=settings.web_bind,

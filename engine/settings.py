@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import itertools
 import os
 import re
 import socket
@@ -84,11 +87,70 @@ class KafkaConnection:
         return connection
 
 
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
+_MAAK_SLEUTEL = "create one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def _willekeurige_bytes(key: str) -> bytes | None:
+    """The bytes a key spells in hex or base64 (standard or URL-safe), or None."""
+    if len(key) % 2 == 0 and _HEX.fullmatch(key):
+        return bytes.fromhex(key)
+    if _BASE64.fullmatch(key):
+        try:
+            return base64.urlsafe_b64decode(key.replace("+", "-").replace("/", "_") + "=" * (-len(key) % 4))
+        except (binascii.Error, ValueError):
+            return None
+    return None
+
+
+def pseudonym_key(key: str, bron: str) -> bytes:
+    """The HMAC key as configured (its text's bytes, as before: a new reading would change every
+    pseudonym), once it proves to be hex or base64 of at least 32 random-looking bytes.
+
+    No test can prove randomness; this refuses what people type instead of generating: a
+    password, `aaaa…`, a repeated or counting pattern. `bron` names where the key came from."""
+    ruw = _willekeurige_bytes(key)
+    if ruw is None or len(ruw) < MIN_KEY_BYTES:
+        raise ConfigurationError(
+            f"{bron} must be hex or base64 of at least {MIN_KEY_BYTES} random bytes "
+            f"(64 hex digits or 44 base64 characters); {_MAAK_SLEUTEL}"
+        )
+    stappen = {(b - a) % 256 for a, b in itertools.pairwise(ruw)}
+    # 32 random bytes hold about 30 different values (at least 16 with overwhelming probability).
+    if len(set(ruw)) < min(len(ruw) // 2, 64) or len(stappen) == 1:
+        raise ConfigurationError(
+            f"{bron} does not look random (too few different bytes, or a counting pattern); {_MAAK_SLEUTEL}"
+        )
+    return key.encode()
+
+
+def _lees_pseudonym_key(env: Mapping[str, str]) -> bytes:
+    key, pad = env.get("ENGINE_PSEUDONYM_KEY", ""), env.get("ENGINE_PSEUDONYM_KEY_FILE", "")
+    if key and pad:
+        raise ConfigurationError("set ENGINE_PSEUDONYM_KEY or ENGINE_PSEUDONYM_KEY_FILE, not both")
+    if pad:
+        try:
+            key = Path(pad).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigurationError(
+                f"ENGINE_PSEUDONYM_KEY_FILE {pad} cannot be read as a key: {type(e).__name__}"
+            ) from None
+        return pseudonym_key(key, f"the key in ENGINE_PSEUDONYM_KEY_FILE {pad}")
+    if not key:
+        raise ConfigurationError(
+            "ENGINE_PSEUDONYM_KEY (or ENGINE_PSEUDONYM_KEY_FILE) is not set: the engine will not "
+            f"start without the key that pseudonymises BSNs; {_MAAK_SLEUTEL}"
+        )
+    return pseudonym_key(key, "ENGINE_PSEUDONYM_KEY")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything an engine worker needs to know about where it runs."""
 
-    pseudonym_key: bytes
+    pseudonym_key: bytes = field(repr=False)
+    """Never in a repr, a log line or a traceback's locals printed by it."""
     kafka: KafkaConnection = field(default_factory=lambda: KafkaConnection(security_protocol="PLAINTEXT"))
     web_port: int = 6066
     web_bind: str = "127.0.0.1"
@@ -115,20 +177,13 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the settings; raises ConfigurationError naming the variable to fix."""
         env = os.environ if env is None else env
-        key = env.get("ENGINE_PSEUDONYM_KEY", "")
-        if len(key.encode()) < MIN_KEY_BYTES:
-            raise ConfigurationError(
-                "ENGINE_PSEUDONYM_KEY is not set or shorter than "
-                f"{MIN_KEY_BYTES} bytes: the engine will not start without the key that "
-                "pseudonymises BSNs. Create one with: "
-                "python -c 'import secrets; print(secrets.token_hex(32))'"
-            )
+        key = _lees_pseudonym_key(env)
         web_port = _int(env, "ENGINE_WEB_PORT", 6066)
         refused = env.get("ENGINE_REFUSED_PARTNERS", "toeslagen")
         tokens = env.get("ENGINE_TOKENS_FILE")
         app_id = env.get("ENGINE_APP_ID", "riec-engine")
         return cls(
-            pseudonym_key=key.encode(),
+            pseudonym_key=key,
             kafka=KafkaConnection.from_env(env),
             web_port=web_port,
             web_bind=env.get("ENGINE_WEB_BIND", "127.0.0.1"),

@@ -29,7 +29,7 @@ from engine.events.opdrachten import OPDRACHT_TYPES
 from engine.events.signaal import SIGNAAL_TYPE
 from engine.handlers import clients
 from engine.handlers.projecties import bouw
-from engine.projections.toegang import GELDIGE_PRINCIPALS
+from engine.projections.toegang import DIGEST_PREFIX, GELDIGE_PRINCIPALS, digest
 from engine.reference import RIECS, gebiedsindeling
 from engine.routing import topic_van
 from engine.sample import SampleTraffic, Voorbeeld
@@ -227,15 +227,32 @@ def summary(since_ms: int, seconds: float) -> None:
 
 @cli.command()
 @click.argument("pad", type=click.Path(dir_okay=False, path_type=Path))
-def tokens(pad: Path) -> None:
-    """Create a local tokens file (ENGINE_TOKENS_FILE) with one token per principal, if PAD is new."""
-    if not pad.exists():
-        pad.parent.mkdir(parents=True, exist_ok=True)
-        principals = sorted(GELDIGE_PRINCIPALS)
-        tokens = {f"local-{secrets.token_urlsafe(18)}": p for p in principals}
-        pad.write_bytes(orjson.dumps(tokens, option=orjson.OPT_INDENT_2))
-        pad.chmod(0o600)
-        click.echo(f"created {pad} with a token for each of {len(principals)} principals (this machine only)")
+@click.option(
+    "--digests",
+    is_flag=True,
+    help="Store only each token's digest (sha256:<hex>) and print the tokens once, to hand out.",
+)
+def tokens(pad: Path, digests: bool) -> None:
+    """Create a tokens file (ENGINE_TOKENS_FILE) with one token per principal, if PAD is new.
+
+    The file is created readable by its owner only (0600) from its first byte."""
+    if pad.exists():
+        return
+    pad.parent.mkdir(parents=True, exist_ok=True)
+    principals = sorted(GELDIGE_PRINCIPALS)
+    plain = {p: f"local-{secrets.token_urlsafe(24)}" for p in principals}
+    stored = {(f"{DIGEST_PREFIX}{digest(t).hex()}" if digests else t): p for p, t in plain.items()}
+    # O_EXCL: never through a file or link someone else put there; mode 0600 before any write.
+    try:
+        fd = os.open(pad, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        raise click.ClickException(f"{pad} is a link to nowhere; remove it first") from None
+    with os.fdopen(fd, "wb") as f:
+        f.write(orjson.dumps(stored, option=orjson.OPT_INDENT_2))
+    click.echo(f"created {pad} with a token for each of {len(principals)} principals", err=digests)
+    if digests:
+        for p, t in plain.items():
+            click.echo(f"{p} {t}")
 
 
 @cli.command()

@@ -23,17 +23,17 @@ mkdir -p "$state"
 if [ -z "${KAFKA_SASL_USERNAME:-}" ] && [ -z "${KAFKA_SECURITY_PROTOCOL:-}" ]; then
   eval "$("$py" -m engine.tools toegang engine --formaat env --bewaar)"
 fi
-if [ -z "${ENGINE_PSEUDONYM_KEY:-}" ]; then
+if [ -z "${ENGINE_PSEUDONYM_KEY:-}" ] && [ -z "${ENGINE_PSEUDONYM_KEY_FILE:-}" ]; then
   if [ ! -f "$state/pseudonym.key" ]; then
-    "$py" -c 'import secrets; print(secrets.token_hex(32))' > "$state/pseudonym.key"
-    chmod 600 "$state/pseudonym.key"
+    # umask 077 in a subshell: the file is created 0600, never readable by others, not even briefly.
+    (umask 077 && set -o noclobber && "$py" -c 'import secrets; print(secrets.token_hex(32))' > "$state/pseudonym.key")
     echo "created a local pseudonym key in $state/pseudonym.key (this machine only; a real"
-    echo "deployment takes ENGINE_PSEUDONYM_KEY from its secret store)"
+    echo "deployment takes ENGINE_PSEUDONYM_KEY(_FILE) from its secret store)"
   else
+    chmod 600 "$state/pseudonym.key"  # made by an older run.sh, which wrote it world-readable first
     echo "using the local pseudonym key in $state/pseudonym.key"
   fi
-  ENGINE_PSEUDONYM_KEY=$(cat "$state/pseudonym.key")
-  export ENGINE_PSEUDONYM_KEY
+  export ENGINE_PSEUDONYM_KEY_FILE=$root/$state/pseudonym.key
 fi
 
 export ENGINE_TOKENS_FILE=${ENGINE_TOKENS_FILE:-$root/$state/tokens.json}

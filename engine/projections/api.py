@@ -1,8 +1,11 @@
 """The dashboard API of contract.md on faust's web server: bearer tokens, need-to-know, paging
-with a cursor and an ETag, and an audit record for every read of personal data."""
+with a cursor and an ETag, and an audit record for every read of personal data. Every path and
+query parameter is checked strictly (ASCII digits, bounded lengths, known names) and answered 400
+with a reason when it does not fit."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from importlib import resources
@@ -18,10 +21,22 @@ from engine.jaarverslag import eenheid
 from engine.projections import toegang
 from engine.projections.audit import leesregistratie
 from engine.projections.export import csv_export, html_export
+from engine.projections.parameters import casus_id_van, formaat_van, getal, jaar_van, riec_van
 from engine.projections.staat import ProjectieStaat
 from engine.reference import LFTS, RIECS
 
+log = logging.getLogger(__name__)
+
 _MAX_LIMIT = 200
+_STATISCH = {
+    "dashboard.js": "text/javascript; charset=utf-8",
+    "dashboard.css": "text/css; charset=utf-8",
+}
+DASHBOARD_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+"""The dashboard's own script and style files, its API calls, nothing inline and nothing else."""
 
 
 def _json(view: View, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -41,14 +56,11 @@ def registreer(
     *,
     staat: Callable[[], ProjectieStaat],
     posities: Callable[[], dict[str, int]],
-    tokens: dict[str, toegang.Principal],
+    tokens: toegang.Tokens,
     audit: AuditSchrijver,
     registry: CollectorRegistry,
 ) -> None:
     """Add the API pages to the app. `staat` returns the live projections."""
-
-    def principal(request: Request) -> toegang.Principal | None:
-        return toegang.principal_van(request.headers.get("Authorization"), tokens)
 
     async def met_toegang(
         view: View,
@@ -56,42 +68,59 @@ def registreer(
         mag: Callable[[toegang.Principal], bool],
         antwoord: Callable[[toegang.Principal], Awaitable[Response]],
     ) -> Response:
-        p = principal(request)
+        p = tokens.principal(request.headers.get("Authorization"))
         if p is None:
             return _fout(view, 401, "a valid bearer token is required (Authorization: Bearer <token>)")
         if not mag(p):
             return _fout(view, 403, f"{p.naam} may not read this (need-to-know)")
         return await antwoord(p)
 
+    async def registreer_lezing(
+        view: View, request: Request, p: toegang.Principal, start: datetime, **wat: Any
+    ) -> Response | None:
+        """Writes the audit record of a read before it is answered; None when written, else the
+        503 to answer instead (a read that cannot be accounted for is not answered)."""
+        try:
+            await audit.schrijf(
+                leesregistratie(
+                    actor=p.naam,
+                    pad=str(request.url.path),
+                    start=start,
+                    eind=datetime.now(UTC),
+                    traceparent=request.headers.get("traceparent"),
+                    **wat,
+                )
+            )
+        except Exception:
+            log.exception("the audit record of a read could not be written; the read is refused")
+            return _fout(view, 503, "the read could not be recorded in the audit log; try again later")
+        return None
+
     async def inbox(view: View, request: Request, bestemming: str, p: toegang.Principal) -> Response:
         start = datetime.now(UTC)
-        try:
-            limit = max(1, min(int(request.query.get("limit", "50")), _MAX_LIMIT))
-        except ValueError:
-            return _fout(view, 400, "limit must be a whole number")
+        limit = max(1, min(getal(request.query.get("limit", "50"), "limit", cijfers=6), _MAX_LIMIT))
         voor = request.query.get("voor")
-        if voor is not None and not voor.isdigit():
-            return _fout(view, 400, "voor must be a cursor from a previous page")
+        if voor is not None:
+            voor = str(getal(voor, "voor (a cursor from a previous page)", cijfers=12))
         inbox = staat().inbox
         etag = f'W/"{bestemming}-{inbox.versie(bestemming)}-{limit}-{voor}"'
         if request.headers.get("If-None-Match") == etag:
             return view.bytes(b"", status=304, headers={"ETag": etag})
         pagina = inbox.pagina(bestemming, limit, voor)
-        await audit.schrijf(
-            leesregistratie(
-                actor=p.naam,
-                activiteit="inbox",
-                naam=f"inbox {bestemming} lezen",
-                pad=str(request.url.path),
-                start=start,
-                eind=datetime.now(UTC),
-                traceparent=request.headers.get("traceparent"),
-                signaal_ids=[i["signaal_id"] for i in pagina.items],
-                pseudoniemen=_pseudoniemen(pagina.items),
-            )
+        geweigerd = await registreer_lezing(
+            view,
+            request,
+            p,
+            start,
+            activiteit="inbox",
+            naam=f"inbox {bestemming} lezen",
+            signaal_ids=[i["signaal_id"] for i in pagina.items],
+            pseudoniemen=_pseudoniemen(pagina.items),
         )
+        if geweigerd is not None:
+            return geweigerd
         body = {"items": pagina.items, "volgende": pagina.volgende, "totaal": pagina.totaal}
-        return _json(view, body, headers={"ETag": etag, "Cache-Control": "no-store"})
+        return _json(view, body, headers={"ETag": etag})
 
     def inbox_pagina(
         soort: str, namen: tuple[str, ...], mag: Callable[[toegang.Principal, str], bool]
@@ -102,7 +131,7 @@ def registreer(
             async def get(self, request: Request, **match: str) -> Response:
                 naam = match[soort]
                 if naam not in namen:
-                    return _fout(self, 404, f"unknown {soort.upper()} {naam!r}")
+                    return _fout(self, 404, f"unknown {soort.upper()}; one of: {', '.join(namen)}")
                 return await met_toegang(
                     self,
                     request,
@@ -118,40 +147,57 @@ def registreer(
     @app.page("/api/v1/riec/{riec}/casussen")
     class RiecCasussen(View):
         async def get(self, request: Request, riec: str) -> Response:
+            riec = riec_van(riec)
+
             async def lijst(p: toegang.Principal) -> Response:
+                start = datetime.now(UTC)
                 items = staat().casussen.lijst(riec)
-                return _json(self, {"items": items, "totaal": len(items)})
+                geweigerd = await registreer_lezing(
+                    self,
+                    request,
+                    p,
+                    start,
+                    activiteit="casus",
+                    naam=f"casussen {riec} inzien",
+                    signaal_ids=[],
+                    pseudoniemen=[],
+                    casus_ids=[c["casus_id"] for c in items],
+                )
+                return geweigerd or _json(self, {"items": items, "totaal": len(items)})
 
             return await met_toegang(self, request, lambda p: toegang.mag_riec_lezen(p, riec), lijst)
 
     @app.page("/api/v1/riec/{riec}/casussen/{casus_id}")
     class RiecCasus(View):
         async def get(self, request: Request, riec: str, casus_id: str) -> Response:
+            riec, casus_id = riec_van(riec), casus_id_van(casus_id)
+
             async def detail(p: toegang.Principal) -> Response:
                 start = datetime.now(UTC)
                 casus = staat().casussen.detail(riec, casus_id)
                 if casus is None:
                     return _fout(self, 404, f"RIEC {riec} has no casus {casus_id!r}")
-                await audit.schrijf(
-                    leesregistratie(
-                        actor=p.naam,
-                        activiteit="casus",
-                        naam=f"casus {casus_id} inzien",
-                        pad=str(request.url.path),
-                        start=start,
-                        eind=datetime.now(UTC),
-                        traceparent=request.headers.get("traceparent"),
-                        signaal_ids=casus["signaal_ids"],
-                        pseudoniemen=[],
-                    )
+                geweigerd = await registreer_lezing(
+                    self,
+                    request,
+                    p,
+                    start,
+                    activiteit="casus",
+                    naam=f"casus {casus_id} inzien",
+                    signaal_ids=casus["signaal_ids"],
+                    pseudoniemen=[],
+                    casus_ids=[casus_id],
                 )
-                return _json(self, casus)
+                return geweigerd or _json(self, casus)
 
             return await met_toegang(self, request, lambda p: toegang.mag_riec_lezen(p, riec), detail)
 
     @app.page("/api/v1/riec/{riec}/weken")
     class RiecWeken(View):
+        # Counts per week, no signal, casus or person: not a read of personal data, not audited.
         async def get(self, request: Request, riec: str) -> Response:
+            riec = riec_van(riec)
+
             async def weken(p: toegang.Principal) -> Response:
                 return _json(self, {"per_week": staat().inbox.per_week(f"riec.{riec}")})
 
@@ -160,14 +206,13 @@ def registreer(
     @app.page("/api/v1/riec/{riec}/jaarverslag/{jaar}")
     class RiecJaarverslag(View):
         async def get(self, request: Request, riec: str, jaar: str) -> Response:
-            if not jaar.isdigit():
-                return _fout(self, 400, "jaar must be a year, like 2026")
+            riec, j = riec_van(riec), jaar_van(jaar)
 
             async def tabellen(p: toegang.Principal) -> Response:
-                alles = staat().boek.tabellen(int(jaar))
+                alles = staat().boek.tabellen(j)
                 unit = eenheid(riec)
                 body = {
-                    "jaar": int(jaar),
+                    "jaar": j,
                     "eenheid": unit,
                     "tabel1": alles["tabel1"][unit],
                     "tabel2": alles["tabel2"][unit],
@@ -179,12 +224,11 @@ def registreer(
     @app.page("/api/v1/jaarverslag/{jaar}")
     class Jaarverslag(View):
         async def get(self, request: Request, jaar: str) -> Response:
-            if not jaar.isdigit():
-                return _fout(self, 400, "jaar must be a year, like 2026")
+            j = jaar_van(jaar)
+            formaat = formaat_van(request.query.get("formaat", "json"))
 
             async def tabellen(p: toegang.Principal) -> Response:
-                alles = staat().boek.tabellen(int(jaar))
-                formaat = request.query.get("formaat", "json")
+                alles = staat().boek.tabellen(j)
                 if formaat == "csv":
                     return self.bytes(
                         csv_export(alles).encode(), headers={"Content-Type": "text/csv; charset=utf-8"}
@@ -214,9 +258,24 @@ def registreer(
                 return await metrics(toegang.Principal("ops"))
             return await met_toegang(self, request, lambda p: p.is_ops, metrics)
 
-    dashboard = resources.files(__package__).joinpath("dashboard.html").read_bytes()
+    bestanden = resources.files(__package__)
+    dashboard = bestanden.joinpath("dashboard.html").read_bytes()
 
     @app.page("/dashboard")
     class Dashboard(View):
         async def get(self, request: Request) -> Response:
-            return self.bytes(dashboard, headers={"Content-Type": "text/html; charset=utf-8"})
+            koppen = {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": DASHBOARD_CSP}
+            return self.bytes(dashboard, headers=koppen)
+
+    for naam, soort in _STATISCH.items():
+        app.page(f"/{naam}")(_statisch(bestanden.joinpath(naam).read_bytes(), soort))
+
+
+def _statisch(inhoud: bytes, soort: str) -> type[View]:
+    """A file of the dashboard (no personal data): may be cached, revalidated on every load."""
+
+    class Statisch(View):
+        async def get(self, request: Request) -> Response:
+            return self.bytes(inhoud, headers={"Content-Type": soort, "Cache-Control": "no-cache"})
+
+    return Statisch

@@ -57,9 +57,11 @@ def leesregistratie(
     traceparent: str | None,
     signaal_ids: list[str],
     pseudoniemen: list[str],
+    casus_ids: list[str] | None = None,
     status: Literal["Unset", "Ok", "Error"] = "Ok",
 ) -> Verwerkingslog:
-    """The log line of one read by `actor` of the resource at `pad`."""
+    """The log line of one read by `actor` of the resource at `pad`: the signals, persons
+    (pseudonyms) and casussen it showed."""
     trace_id, parent = trace_context(traceparent)
     attributes: dict[str, str | list[str]] = {
         "dpl.core.processing_activity_id": VERWERKINGSACTIVITEITEN[activiteit],
@@ -68,6 +70,8 @@ def leesregistratie(
         "dpl.riec.resource": pad,
         "dpl.riec.signaal_ids": signaal_ids,
     }
+    if casus_ids:
+        attributes["dpl.riec.casus_ids"] = casus_ids
     if pseudoniemen:
         attributes["dpl.core.data_subject_id"] = sorted(set(pseudoniemen))
         attributes["dpl.core.data_subject_id_type"] = SUBJECT_ID_TYPE

@@ -1,9 +1,12 @@
-"""Who may read what (need-to-know): bearer tokens from ENGINE_TOKENS_FILE mapped to principals
-`riec:<riec>`, `lft:<lft>`, `liec` or `ops`, and the rules of contract.md per resource."""
+"""Who may read what (need-to-know): bearer tokens from ENGINE_TOKENS_FILE (held as digests) mapped
+to principals `riec:<riec>`, `lft:<lft>`, `liec` or `ops`, and the rules of contract.md per resource."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import msgspec
@@ -37,32 +40,71 @@ GELDIGE_PRINCIPALS = frozenset(
 )
 
 
-def lees_tokens(pad: Path | None) -> dict[str, Principal]:
-    """The tokens file: JSON `{"<token>": "<principal>"}`. An unknown principal or a short token
-    stops the worker at start, naming the problem (never the token)."""
+DIGEST_PREFIX = "sha256:"
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+MIN_TOKEN_LENGTE = 20
+
+
+def digest(token: str) -> bytes:
+    """The SHA-256 of a token: what the tokens file may hold (`sha256:<hex>`) and all the worker
+    keeps. Unsalted, so tokens must be random (like `secrets.token_urlsafe(32)`), not passwords."""
+    return hashlib.sha256(token.encode("utf-8", "replace")).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """The principal of each token, held as digests only: a memory dump or a traceback shows no
+    token, and a presented token is compared with every digest in constant time."""
+
+    _digests: tuple[tuple[bytes, Principal], ...] = field(default=(), repr=False)
+
+    def principal(self, authorization: str | None) -> Principal | None:
+        """The principal of an `Authorization: Bearer <token>` header, or None."""
+        if not authorization or not authorization.startswith("Bearer "):
+            return None
+        presented = digest(authorization.removeprefix("Bearer ").strip())
+        found = None
+        for known, principal in self._digests:  # all of them: the time tells nothing about which
+            if hmac.compare_digest(known, presented):
+                found = principal
+        return found
+
+    def __len__(self) -> int:
+        return len(self._digests)
+
+
+def lees_tokens(pad: Path | None) -> Tokens:
+    """The tokens file: JSON `{"<token>": "<principal>"}`, where a key may instead be the token's
+    digest `sha256:<64 hex>` (so that no plain token is stored). An unknown principal, a short
+    token or a malformed digest stops the worker at start, naming the problem (never the token)."""
     if pad is None:
-        return {}
+        return Tokens()
     try:
         ruw = msgspec.json.decode(pad.read_bytes(), type=dict[str, str])
     except (OSError, msgspec.DecodeError, msgspec.ValidationError) as e:
         raise ConfigurationError(
             f"ENGINE_TOKENS_FILE {pad} is not a JSON object of token to principal: {e}"
         ) from None
-    tokens: dict[str, Principal] = {}
+    digests: dict[bytes, Principal] = {}
     for token, naam in ruw.items():
         if naam not in GELDIGE_PRINCIPALS:
             raise ConfigurationError(f"ENGINE_TOKENS_FILE names an unknown principal {naam!r}")
-        if len(token) < 20:
-            raise ConfigurationError(f"ENGINE_TOKENS_FILE: the token of {naam} is shorter than 20 characters")
-        tokens[token] = Principal(naam)
-    return tokens
-
-
-def principal_van(authorization: str | None, tokens: dict[str, Principal]) -> Principal | None:
-    """The principal of an `Authorization: Bearer <token>` header, or None."""
-    if not authorization or not authorization.startswith("Bearer "):
-        return None
-    return tokens.get(authorization.removeprefix("Bearer ").strip())
+        if token.startswith(DIGEST_PREFIX):
+            if not _DIGEST.fullmatch(token):
+                raise ConfigurationError(
+                    f"ENGINE_TOKENS_FILE: the digest of {naam} is not sha256: and 64 lower-case hex digits"
+                )
+            d = bytes.fromhex(token.removeprefix(DIGEST_PREFIX))
+        elif len(token) < MIN_TOKEN_LENGTE:
+            raise ConfigurationError(
+                f"ENGINE_TOKENS_FILE: the token of {naam} is shorter than {MIN_TOKEN_LENGTE} characters"
+            )
+        else:
+            d = digest(token)
+        if d in digests:
+            raise ConfigurationError(f"ENGINE_TOKENS_FILE holds the token of {naam} twice")
+        digests[d] = Principal(naam)
+    return Tokens(tuple(digests.items()))
 
 
 def mag_riec_lezen(p: Principal, riec: str) -> bool:

@@ -1,9 +1,14 @@
+import base64
+import os
+import secrets
+from pathlib import Path
+
 import pytest
 
 from engine.errors import ConfigurationError
 from engine.settings import KafkaConnection, Settings
 
-KEY = "0123456789abcdef0123456789abcdef"
+KEY = secrets.token_hex(32)
 PLAIN = {"ENGINE_PSEUDONYM_KEY": KEY, "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}
 
 
@@ -12,6 +17,68 @@ def test_worker_refuses_to_start_without_a_key() -> None:
         Settings.from_env({})
     with pytest.raises(ConfigurationError, match="ENGINE_PSEUDONYM_KEY"):
         Settings.from_env({"ENGINE_PSEUDONYM_KEY": "short"})
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "a" * 32,  # the attack: 32 bytes, all the same
+        "a" * 64,
+        "0" * 64,
+        "0123456789abcdef0123456789abcdef",  # hex of only 16 bytes
+        "0123456789abcdef" * 4,  # hex of 32 bytes, 8 different ones
+        "deadbeef" * 8,
+        bytes(range(32)).hex(),  # counting
+        "correct horse battery staple, 32+ bytes long",  # a passphrase, not hex or base64
+        base64.b64encode(b"x" * 32).decode(),
+        secrets.token_hex(31),
+    ],
+)
+def test_a_key_that_is_not_32_random_bytes_is_refused(key: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"ENGINE_PSEUDONYM_KEY.*(random|hex)"):
+        Settings.from_env({"ENGINE_PSEUDONYM_KEY": key})
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        secrets.token_hex(32),
+        secrets.token_hex(32).upper(),
+        secrets.token_hex(64),
+        base64.b64encode(secrets.token_bytes(32)).decode(),
+        secrets.token_urlsafe(32),  # base64url without padding
+    ],
+)
+def test_a_generated_key_is_accepted_and_used_as_configured(key: str) -> None:
+    assert Settings.from_env({**PLAIN, "ENGINE_PSEUDONYM_KEY": key}).pseudonym_key == key.encode()
+
+
+def test_the_key_never_shows_in_repr_or_str() -> None:
+    settings = Settings.from_env(PLAIN)
+    for shown in (repr(settings), str(settings), f"{settings}", f"{settings!r}"):
+        assert KEY not in shown and KEY.encode().hex() not in shown and "pseudonym_key" not in shown
+
+
+def test_the_key_can_come_from_a_file(tmp_path: Path) -> None:
+    pad = tmp_path / "pseudonym.key"
+    pad.write_text(KEY + "\n")  # as secret stores and `print` write it
+    settings = Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "PLAINTEXT", "ENGINE_PSEUDONYM_KEY_FILE": str(pad)})
+    assert settings.pseudonym_key == KEY.encode()
+    with pytest.raises(ConfigurationError, match="not both"):
+        Settings.from_env({"ENGINE_PSEUDONYM_KEY_FILE": str(pad), "ENGINE_PSEUDONYM_KEY": KEY})
+    with pytest.raises(ConfigurationError, match=r"ENGINE_PSEUDONYM_KEY_FILE .*cannot be read"):
+        Settings.from_env({"ENGINE_PSEUDONYM_KEY_FILE": str(tmp_path / "missing")})
+    pad.write_text("a" * 64)
+    with pytest.raises(ConfigurationError, match=r"ENGINE_PSEUDONYM_KEY_FILE.*random"):
+        Settings.from_env({"ENGINE_PSEUDONYM_KEY_FILE": str(pad)})
+
+
+def test_a_refusal_never_repeats_the_key(tmp_path: Path) -> None:
+    almost = "ab" * 31 + "cdcd"  # 33 bytes, 3 different values
+    for env in ({"ENGINE_PSEUDONYM_KEY": almost}, {"ENGINE_PSEUDONYM_KEY_FILE": os.devnull}):
+        with pytest.raises(ConfigurationError) as refused:
+            Settings.from_env(env)
+        assert almost not in str(refused.value)
 
 
 def test_defaults_and_overrides() -> None:

@@ -1,0 +1,57 @@
+"""Given a tokens file, when a request presents a bearer token, then the worker finds its principal
+from digests only: plain tokens or their digests in the file, nothing plain kept in memory."""
+
+import hashlib
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+
+from engine.errors import ConfigurationError
+from engine.projections.toegang import Principal, lees_tokens
+
+TOKEN = "local-4mZ0m6Tq9cQm1T5cH1n0b7uJ9kVq2wXe"
+ANDER = "local-Yb3uR0yq8dJ6sW2tK9pL1mN4vC7xZ5aE"
+
+
+def schrijf(tmp_path: Path, inhoud: dict[str, str]) -> Path:
+    pad = tmp_path / "tokens.json"
+    pad.write_text(json.dumps(inhoud))
+    return pad
+
+
+def test_plain_tokens_and_digests_both_name_their_principal(tmp_path: Path) -> None:
+    digest = "sha256:" + hashlib.sha256(ANDER.encode()).hexdigest()
+    tokens = lees_tokens(schrijf(tmp_path, {TOKEN: "riec:rotterdam", digest: "ops"}))
+    assert tokens.principal(f"Bearer {TOKEN}") == Principal("riec:rotterdam")
+    assert tokens.principal(f"Bearer {ANDER}") == Principal("ops")
+    assert tokens.principal(f"Bearer {digest}") is None, "a digest is not a token"
+    assert tokens.principal(f"Bearer {TOKEN[:-1]}") is None
+    assert tokens.principal(TOKEN) is None and tokens.principal(None) is None
+    assert tokens.principal("Bearer ²\udcff") is None
+    assert len(tokens) == 2
+
+
+def test_the_worker_keeps_no_plain_token(tmp_path: Path) -> None:
+    tokens = lees_tokens(schrijf(tmp_path, {TOKEN: "liec"}))
+    assert TOKEN not in repr(tokens)
+    assert TOKEN.encode() not in pickle.dumps(tokens)
+
+
+@pytest.mark.parametrize(
+    ("inhoud", "fout"),
+    [
+        ({"sha256:" + "A" * 64: "ops"}, "digest of ops"),
+        ({"sha256:" + "a" * 63: "ops"}, "digest of ops"),
+        ({"kort": "ops"}, "shorter than 20"),
+        ({TOKEN: "riec:nergens"}, "unknown principal"),
+        ({TOKEN: "ops", "sha256:" + hashlib.sha256(TOKEN.encode()).hexdigest(): "liec"}, "twice"),
+    ],
+)
+def test_a_bad_tokens_file_stops_the_worker_without_showing_a_token(
+    tmp_path: Path, inhoud: dict[str, str], fout: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=fout) as refused:
+        lees_tokens(schrijf(tmp_path, inhoud))
+    assert TOKEN not in str(refused.value) and "kort" not in str(refused.value)
