@@ -32,8 +32,6 @@ from engine.topics import engine_topics
 
 log = logging.getLogger(__name__)
 
-_DLQ_REQUEST_BYTES = 9 * 1024 * 1024
-
 
 def _root_logger_back_to_its_level() -> None:
     """At -l warn (faust's default) faust's worker sets the root logger to DEBUG so that a start-up
@@ -130,8 +128,7 @@ def create_app(settings: Settings) -> faust.App:
         # A front door reads every partner's (or RIEC's) topic: hundreds of partitions in each
         # fetch, whose requests and responses aiokafka encodes in Python. Polling them every 20 ms
         # took 15% of a worker (py-spy); 100 ms costs about 3% and no measurable latency.
-        return Stage(handler, bron, settings=settings, metrics=metrics,
-                     max_request_size=_DLQ_REQUEST_BYTES, fetch_max_wait_ms=100)  # fmt: skip
+        return Stage(handler, bron, settings=settings, metrics=metrics, fetch_max_wait_ms=100)
 
     stages = [
         voordeur(
