@@ -151,7 +151,7 @@ def create_app(settings: Settings) -> faust.App:
         ),
         stage(index, zoekindex.BRON),
     ]
-    projecties = Projecties(bootstrap)
+    projecties = Projecties(bootstrap, metrics)
     audit = AuditSchrijver(bootstrap)
     pijplijn = Pijplijn(settings, [*stages, projecties], [*lezers, audit])
     app.service(pijplijn)  # type: ignore[arg-type]  # faust accepts instances too
