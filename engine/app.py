@@ -113,12 +113,12 @@ def create_app(settings: Settings) -> faust.App:
 
     def routeren_() -> routeren.Routeren:
         # One HKP reader per stage that routes: stages run concurrently, a reader is not shared.
-        knelpunten = KnelpuntenLezer(bootstrap, settings.fetch_max_wait_ms)
+        knelpunten = KnelpuntenLezer(bootstrap, settings.fetch_max_wait_ms, metrics)
         lezers.append(knelpunten)
         return routeren.Routeren(gebied=gebied, knelpunten=knelpunten, metrics=metrics)
 
     lezers: list[KnelpuntenLezer] = []
-    index = zoekindex.Zoekindex(bootstrap_servers=bootstrap, routeren=routeren_())
+    index = zoekindex.Zoekindex(bootstrap_servers=bootstrap, routeren=routeren_(), metrics=metrics)
     metrics.index_identifiers.set_function(index.identificatoren)
 
     def stage(handler: StageHandler, bron: Bron) -> Stage:

@@ -22,7 +22,7 @@ from engine.events.signaal_ontvangen import (
     KoppelingGevraagd,
     SignaalOntvangen,
 )
-from engine.handlers.herstel import lees_partitie
+from engine.handlers.herstel import herstel_partitie
 from engine.handlers.routeren import Routeren
 from engine.handlers.stage import Bron, Uitvoer
 from engine.metrics import Metrics
@@ -50,6 +50,10 @@ class _Partitie:
         else:
             self.wachtend.setdefault(record.signaal_id, []).append(record)
 
+    def herstel(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Fold one record of the signal log (restoring the partition's state)."""
+        self.pas_toe(SIGNAAL_LOG_DECODER.decode(record.value))
+
 
 def _toevoegingen(koppeling: KoppelingGevraagd, ids: list[str]) -> Iterator[Uitvoer]:
     for ident in ids:
@@ -75,10 +79,13 @@ class Vastleggen:
         for tp in sorted(partitions):
             if tp.partition not in self._partities:
                 partitie = _Partitie()
-                async for record in lees_partitie(
-                    self.bootstrap_servers, TopicPartition(SIGNAAL_LOG, tp.partition)
-                ):
-                    partitie.pas_toe(SIGNAAL_LOG_DECODER.decode(record.value))
+                await herstel_partitie(
+                    self.bootstrap_servers,
+                    TopicPartition(SIGNAAL_LOG, tp.partition),
+                    partitie.herstel,
+                    stage=self.name,
+                    metrics=self.metrics,
+                )
                 self._partities[tp.partition] = partitie
                 log.info("vastleggen: partition %d holds %d signals", tp.partition, len(partitie.signalen))
 
