@@ -36,7 +36,11 @@ def test_the_poison_metrics_are_alerted_on_and_shown() -> None:
     assert "alerts.yml" in (PROMETHEUS / "prometheus.yml").read_text(), "prometheus.yml loads the rules"
     exprs = re.findall(r"^\s+expr: (.+)$", alerts, re.MULTILINE)
     alerted = {m for e in exprs for m in re.findall(r"\briec_[a-z_]+", e)}
-    assert {"riec_quarantined_total", "riec_projection_skipped_total", "riec_restore_skipped_total"} <= alerted
+    assert {
+        "riec_quarantined_total",
+        "riec_projection_skipped_total",
+        "riec_restore_skipped_total",
+    } <= alerted
     for metric in alerted:
         assert f"# TYPE {metric} counter" in exposed, metric
     panels = json.loads(DASHBOARD.read_text())["panels"]
