@@ -162,6 +162,10 @@ async def test_deeply_nested_json_on_every_kind_of_topic_is_refused_quarantined_
     for topic, key in interne:
         meta = await producer.send_and_wait(topic, DIEP_IN_OBJECT, key=key, partition=0)
         quarantaine_verwacht[(topic, 0, meta.offset)] = "handler_error"
+    # Logs a stage restores its state from (the HKP register before every routing batch, the index
+    # changelog at the restart in the last test): skipped there, counted.
+    for topic, key in (("engine.knelpunten", b"hkp:diep"), ("engine.casusindex", b"kenteken:DIEPX")):
+        await producer.send_and_wait(topic, DIEP_IN_OBJECT, key=key, partition=0)
     # Route topics hold JSON for every reader (other tests too): a route the inbox cannot fold.
     onleesbare_route = orjson.dumps({"signaal_id": f"politie:{uniek('diep')}", "ontvangen_op": "geen datum"})
     overslaan = []
@@ -194,6 +198,12 @@ async def test_deeply_nested_json_on_every_kind_of_topic_is_refused_quarantined_
         return all(any(o.items() <= g.items() for g in gemeld) for o in overslaan)
 
     assert await eventually(alle_overgeslagen), "the live projections list what they skipped"
+
+    def register_sloeg_over() -> bool:
+        regels = worker.get("/metrics").splitlines()
+        return any(r.startswith("riec_restore_skipped_total{") and 'stage="knelpunten"' in r for r in regels)
+
+    assert await eventually(register_sloeg_over), "the HKP register skipped the bad record, counted"
     assert worker.health() == 200 and worker.process.poll() is None
 
 
