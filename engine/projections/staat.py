@@ -10,6 +10,7 @@ folds it, as every projection is rebuilt from offset 0.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -25,10 +26,10 @@ from engine.projections.inbox import Inbox
 from engine.topics import GEBEURTENISSEN, SIGNAAL_LOG
 
 MAX_OVERGESLAGEN = 100
-"""Skipped records listed with their coordinates (all are counted)."""
+"""Skipped records listed with their coordinates: the first by coordinates (all are counted)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class Overgeslagen:
     """A record a projection could not fold: where it is, and the exception's class."""
 
@@ -64,8 +65,10 @@ class ProjectieStaat:
         except Exception as fout:  # a record the folds cannot take must not stop every read model
             overgeslagen = Overgeslagen(topic, partition, offset, foutsoort(fout))
             self.aantal_overgeslagen += 1
-            if len(self.overgeslagen) < MAX_OVERGESLAGEN:
-                self.overgeslagen.append(overgeslagen)
+            # Kept sorted, the first by coordinates: the live worker and a replay read the partitions
+            # in different interleavings, and must list (and hash) the same records.
+            bisect.insort(self.overgeslagen, overgeslagen)
+            del self.overgeslagen[MAX_OVERGESLAGEN:]
             return overgeslagen
         return None
 

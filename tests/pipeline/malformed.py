@@ -119,8 +119,10 @@ class Opdracht:
 
 _RIECS = ("amsterdam-amstelland", "rotterdam", "limburg", "oost-brabant")
 _offsets = st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(lambda m: timezone(timedelta(minutes=m)))
+# Not 2017-2020: test_projections_pipeline owns every cell of the annual tables of 2018 and 2019.
 ce_times = st.one_of(
-    st.datetimes(min_value=datetime.min, max_value=datetime.max, timezones=_offsets).map(datetime.isoformat),
+    st.datetimes(max_value=datetime(2016, 12, 31), timezones=_offsets).map(datetime.isoformat),
+    st.datetimes(min_value=datetime(2021, 1, 1), timezones=_offsets).map(datetime.isoformat),
     st.sampled_from(
         ["9999-12-31T23:30:00Z", "0001-01-01T00:30:00+01:00", "2026-02-30T00:00:00Z", "gisteren"]
     ),
@@ -130,11 +132,13 @@ _datum = st.dates().map(date.isoformat)
 
 
 def _subject() -> st.SearchStrategy[dict[str, Any]]:
+    """Identifiers no other test uses: casussen and HKPs opened here stay open for the session's
+    one worker, and would route the other tests' signals to more destinations."""
     return st.one_of(
-        st.sampled_from(["111222333", "123456782", "111222334"]).map(lambda b: {"type": "persoon", "bsn": b}),
-        st.sampled_from(["AB123C", "12ABC3", "ZZ-99-ZZ"]).map(lambda k: {"type": "voertuig", "kenteken": k}),
-        st.just({"type": "rechtspersoon", "kvk": "12345678", "sbi": ["6831"]}),
-        st.just({"type": "adres", "postcode": "1013AB", "huisnummer": "12"}),
+        st.sampled_from(["987650002", "987650014", "987650015"]).map(lambda b: {"type": "persoon", "bsn": b}),
+        st.sampled_from(["ZZ-998-Z", "ZZ-997-Z", "Z-99"]).map(lambda k: {"type": "voertuig", "kenteken": k}),
+        st.just({"type": "rechtspersoon", "kvk": "99887766", "sbi": ["9999"]}),
+        st.just({"type": "adres", "postcode": "9991AA", "huisnummer": "777"}),
     )
 
 
@@ -185,7 +189,7 @@ def _payloads(prefix: str) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
                 "hkp_id": st.integers(0, 5).map(lambda i: f"{prefix}-H{i}"),
                 "naam": _tekst,
                 "soort": st.just("gebied"),
-                "postcodes": st.lists(st.sampled_from(["1013", "3089AB", "6211"]), min_size=1, max_size=2),
+                "postcodes": st.lists(st.sampled_from(["9991", "9991AB", "9995"]), min_size=1, max_size=2),
                 "geldig_van": _datum,
             }
         ),

@@ -101,7 +101,7 @@ async def test_commands_and_signals_dated_at_the_limits_of_time_are_refused_or_c
         await opdracht(producer, "limburg", "casus.openen", {
             "casus_id": uniek("L"), "naam": "n", "bron": "inbreng", "themas": ["drugs"]}, ce_time=tijd)  # fmt: skip
         await opdracht(producer, "limburg", "handhavingsknelpunt.aanwijzen", {
-            "hkp_id": uniek("H"), "naam": "n", "soort": "gebied", "postcodes": ["6211"],
+            "hkp_id": uniek("H"), "naam": "n", "soort": "gebied", "postcodes": ["9991"],
             "geldig_van": "0001-01-01", "geldig_tot": "9999-12-31"}, ce_time=tijd)  # fmt: skip
     signalen = []
     for i, tijd in enumerate(LIMIETEN):
