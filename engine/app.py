@@ -33,8 +33,6 @@ from engine.topics import engine_topics
 
 log = logging.getLogger(__name__)
 
-_DLQ_REQUEST_BYTES = 9 * 1024 * 1024
-
 
 def _root_logger_back_to_its_level() -> None:
     """At -l warn (faust's default) faust's worker sets the root logger to DEBUG so that a start-up
@@ -120,12 +118,12 @@ def create_app(settings: Settings) -> faust.App:
 
     def routeren_() -> routeren.Routeren:
         # One HKP reader per stage that routes: stages run concurrently, a reader is not shared.
-        knelpunten = KnelpuntenLezer(kafka, settings.fetch_max_wait_ms)
+        knelpunten = KnelpuntenLezer(kafka, settings.fetch_max_wait_ms, metrics)
         lezers.append(knelpunten)
         return routeren.Routeren(gebied=gebied, knelpunten=knelpunten, metrics=metrics)
 
     lezers: list[KnelpuntenLezer] = []
-    index = zoekindex.Zoekindex(kafka=kafka, routeren=routeren_())
+    index = zoekindex.Zoekindex(kafka=kafka, routeren=routeren_(), metrics=metrics)
     metrics.index_identifiers.set_function(index.identificatoren)
 
     def stage(handler: StageHandler, bron: Bron) -> Stage:
@@ -135,8 +133,7 @@ def create_app(settings: Settings) -> faust.App:
         # A front door reads every partner's (or RIEC's) topic: hundreds of partitions in each
         # fetch, whose requests and responses aiokafka encodes in Python. Polling them every 20 ms
         # took 15% of a worker (py-spy); 100 ms costs about 3% and no measurable latency.
-        return Stage(handler, bron, settings=settings, metrics=metrics,
-                     max_request_size=_DLQ_REQUEST_BYTES, fetch_max_wait_ms=100)  # fmt: skip
+        return Stage(handler, bron, settings=settings, metrics=metrics, fetch_max_wait_ms=100)
 
     stages = [
         voordeur(
@@ -162,7 +159,7 @@ def create_app(settings: Settings) -> faust.App:
         ),
         stage(index, zoekindex.BRON),
     ]
-    projecties = Projecties(kafka)
+    projecties = Projecties(kafka, metrics)
     audit = AuditSchrijver(kafka)
     pijplijn = Pijplijn(settings, [*stages, projecties], [*lezers, audit])
     app.service(pijplijn)  # type: ignore[arg-type]  # faust accepts instances too

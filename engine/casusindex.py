@@ -3,11 +3,58 @@
 Partitioned by identifier, so a lookup is one dict access wherever the identifier lives: the cost
 per signal does not grow with the number of open casussen. Closed casussen are remembered, so that
 an identifier arriving late for a casus already closed is not added back.
+
+Fan-out is bounded (`kies`): a signal's routing slip names each casus once, however many of its
+identifiers the casus shares, takes at most `MAX_NIEUW_PER_IDENTIFICATOR` new casussen per
+identifier and `MAX_MATCHES_PER_SIGNAAL` in all. Seventy casussen naming the same hundred
+kentekens made one slip of 7,000 matches, past Kafka's 1 MiB. A cap never changes where a signal
+goes: a casus of a RIEC the slip has not reached yet is always taken (at most one per RIEC, so at
+most ten more); it only bounds how many casussen the reasons name, and the routes then say so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
+
 from engine.events.matching import CasusMatch
+
+MAX_NIEUW_PER_IDENTIFICATOR = 25
+MAX_MATCHES_PER_SIGNAAL = 100
+
+
+def kies(
+    kandidaten: Iterable[CasusMatch],
+    al: Sequence[CasusMatch] = (),
+    max_nieuw: int = MAX_NIEUW_PER_IDENTIFICATOR,
+) -> tuple[list[CasusMatch], bool]:
+    """The candidates to add to a slip that already holds `al`, and whether any was left out.
+
+    Called for every identifier a slip visits, and once more when it is routed (for slips written
+    before these caps). Casussen already in the slip are skipped; a casus of a RIEC not yet reached
+    is always taken; others while there is room (`max_nieuw`, and `MAX_MATCHES_PER_SIGNAAL` in all).
+    """
+    gezien = {m.casus_id for m in al}
+    riecs = {m.riec for m in al}
+    ruimte = max(0, min(max_nieuw, MAX_MATCHES_PER_SIGNAAL - len(al)))
+    gekozen: dict[str, CasusMatch] = {}
+    overige: list[CasusMatch] = []
+    for m in kandidaten:
+        if m.casus_id in gezien or m.casus_id in gekozen:
+            continue
+        if m.riec not in riecs:
+            riecs.add(m.riec)
+            gekozen[m.casus_id] = m
+        else:
+            overige.append(m)
+    begrensd = False
+    for m in overige:
+        if m.casus_id in gekozen:
+            continue
+        if len(gekozen) >= ruimte:
+            begrensd = True
+            break
+        gekozen[m.casus_id] = m
+    return sorted(gekozen.values(), key=lambda m: m.casus_id), begrensd
 
 
 class CasusIndex:
@@ -42,10 +89,13 @@ class CasusIndex:
         return gewijzigd
 
     def zoek(self, identificator: str) -> list[CasusMatch]:
+        """Every open casus with this identifier, by casus id."""
+        return list(self.kandidaten(identificator))
+
+    def kandidaten(self, identificator: str) -> Iterator[CasusMatch]:
         casussen = self._per_id.get(identificator, {})
-        return [
-            CasusMatch(casus_id=c, riec=r, identificator=identificator) for c, r in sorted(casussen.items())
-        ]
+        for c, r in sorted(casussen.items()):
+            yield CasusMatch(casus_id=c, riec=r, identificator=identificator)
 
     def stand(self, identificator: str) -> dict[str, str]:
         """The current entry of an identifier (for the changelog); empty when none."""

@@ -20,3 +20,17 @@ class Weigering(EngineError):
         super().__init__(f"{code}: {reden}")
         self.code = code
         self.reden = reden
+
+
+class UitvoerTeGroot(EngineError):
+    """A stage's handler made an output larger than its topic takes; the record is quarantined
+    (reason code `output_too_large`) instead of failing the whole transaction at the broker."""
+
+    def __init__(self, topic: str, grootte: int, maximum: int) -> None:
+        super().__init__(f"an output to {topic} would be {grootte} bytes; {topic} takes at most {maximum}")
+
+
+def foutsoort(fout: BaseException) -> str:
+    """An exception's class name as a bounded metric label (a class is code, never input)."""
+    naam = type(fout).__name__
+    return naam if naam.isidentifier() and len(naam) <= 60 else "other"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,6 +54,8 @@ THEMAS = ("mensenhandel", "drugs", "witwassen", "vastgoed", "omg", "regionaal")
 PARTNERGROEPEN = ("gemeenten", "om", "politie", "belastingdienst", "overige")
 ADVIESSOORTEN = ("bestuurlijk", "bibob", "strafrechtelijk", "fiscaal", "overig")
 _NL = ZoneInfo("Europe/Amsterdam")
+_VIERHONDERD_JAAR = timedelta(days=146_097)
+"""400 Gregorian years: the calendar, and the weekday-based DST rules of tzdata, repeat after it."""
 
 
 def eenheid(riec: str) -> str:
@@ -62,7 +64,21 @@ def eenheid(riec: str) -> str:
 
 
 def jaar(tijd: datetime) -> int:
-    return tijd.astimezone(_NL).year
+    """The Dutch calendar year (Europe/Amsterdam) of a moment; total for every datetime msgspec can
+    decode (years 1..9999, any offset, naive read as UTC).
+
+    Within a day of datetime's limits the conversion leaves datetime's range (9999-12-31T23:30Z is
+    10000-01-01 in Amsterdam; 0001-01-01T00:30+01:00 is still year 0 there): such a moment is
+    converted 400 years nearer and the year shifted back, which gives the exact year 10000 or 0.
+    """
+    if tijd.tzinfo is None:
+        tijd = tijd.replace(tzinfo=UTC)
+    try:
+        return tijd.astimezone(_NL).year
+    except OverflowError:
+        if tijd.year > 5000:
+            return (tijd - _VIERHONDERD_JAAR).astimezone(_NL).year + 400
+        return (tijd + _VIERHONDERD_JAAR).astimezone(_NL).year - 400
 
 
 def partnergroep_inbreng(signaal_id: str) -> str:

@@ -67,6 +67,27 @@ class Metrics:
             ["stage"],
             registry=registry,
         )
+        self.quarantined = Counter(
+            "riec_quarantined_total",
+            "Records a stage could not handle, put in dlq.engine, by stage and error (exception class, "
+            "or output_too_large).",
+            ["stage", "error"],
+            registry=registry,
+        )
+        self.projection_skipped = Counter(
+            "riec_projection_skipped_total",
+            "Log records a projection fold could not apply and skipped (live; a replay skips the same), "
+            "by source (gebeurtenissen, signalen, routes) and exception class.",
+            ["source", "error"],
+            registry=registry,
+        )
+        self.restore_skipped = Counter(
+            "riec_restore_skipped_total",
+            "Log records a stage could not fold while restoring its state, skipped, by stage and "
+            "exception class.",
+            ["stage", "error"],
+            registry=registry,
+        )
         self.lag = Gauge(
             "riec_stage_consumer_lag_records",
             "Records behind the end of the input topics, per stage (sum over assigned partitions).",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from engine.casusindex import MAX_MATCHES_PER_SIGNAAL, MAX_NIEUW_PER_IDENTIFICATOR
 from engine.events.matching import CasusMatch
 from engine.events.route import Reden
 from engine.events.signaal import Adres
@@ -114,8 +115,12 @@ def _knelpunten(matches: Sequence[KnelpuntMatch], besluit: _Besluit) -> None:
         )
 
 
-def _open_casussen(matches: Sequence[CasusMatch], besluit: _Besluit) -> None:
-    """Rule 3: every RIEC leading an open casus that shares an identifier, as a candidate link."""
+def _open_casussen(matches: Sequence[CasusMatch], besluit: _Besluit, begrensd: bool) -> None:
+    """Rule 3: every RIEC leading an open casus that shares an identifier, as a candidate link.
+
+    `begrensd`: the caps of `engine.casusindex` left casussen out; each RIEC still gets the signal
+    (a casus of every RIEC is kept), and its route says that not every casus is named.
+    """
     for m in matches:
         soort = _SOORT.get(m.identificator.split(":", 1)[0], "een identificator")
         besluit.voeg_toe(
@@ -127,6 +132,17 @@ def _open_casussen(matches: Sequence[CasusMatch], besluit: _Besluit) -> None:
                 casus_id=m.casus_id,
             ),
         )
+    if begrensd:
+        for riec in sorted({m.riec for m in matches}):
+            besluit.voeg_toe(
+                riec_bestemming(riec),
+                Reden(
+                    regel="open_casus_begrensd",
+                    toelichting="Meer open casussen delen een identificator met dit signaal dan hier "
+                    f"genoemd (ten hoogste {MAX_NIEUW_PER_IDENTIFICATOR} nieuwe per identificator en "
+                    f"{MAX_MATCHES_PER_SIGNAAL} per signaal); zoek de overige op de identificatoren",
+                ),
+            )
 
 
 def _fenomeentafels(signaal: SignaalOntvangen, besluit: _Besluit) -> None:
@@ -153,6 +169,7 @@ def route(
     gebied: Gebiedsindeling,
     knelpunten: Sequence[KnelpuntMatch] = (),
     casussen: Sequence[CasusMatch] = (),
+    casussen_begrensd: bool = False,
 ) -> list[Route]:
     """Every destination of an accepted signal with its reasons; never empty (rule 6).
 
@@ -168,7 +185,7 @@ def route(
         return besluit.routes()
     _verantwoordelijke_riec(signaal, gebied, besluit)
     _knelpunten(knelpunten, besluit)
-    _open_casussen(casussen, besluit)
+    _open_casussen(casussen, besluit, casussen_begrensd)
     _fenomeentafels(signaal, besluit)
     if not besluit.redenen:
         besluit.voeg_toe(

@@ -27,7 +27,8 @@ from engine.events.envelope import CloudEventHeaders, partner_source, riec_sourc
 from engine.events.headers import kafka_headers
 from engine.events.opdrachten import OPDRACHT_TYPES
 from engine.events.signaal import SIGNAAL_TYPE
-from engine.handlers import clients
+from engine.handlers import clients, herverwerken
+from engine.handlers.herverwerken import Keuze
 from engine.handlers.projecties import bouw
 from engine.projections.toegang import DIGEST_PREFIX, GELDIGE_PRINCIPALS, digest
 from engine.reference import RIECS, gebiedsindeling
@@ -338,6 +339,54 @@ def toegang(principal: str, formaat: str, app_id: str, bewaar: bool, nieuwe_geme
         click.echo(onboarding.als_env(config), nl=False)
     else:
         click.echo(orjson.dumps(config, option=orjson.OPT_INDENT_2).decode())
+
+
+@cli.command()
+@click.option("--stage", "stages", multiple=True, help="Only records this stage quarantined (repeatable).")
+@click.option("--error", "errors", multiple=True, help="Only records of this error class (repeatable).")
+@click.option(
+    "--reason-code", "reason_codes", multiple=True, help="handler_error or output_too_large (repeatable)."
+)
+@click.option(
+    "--source-topic", "source_topics", multiple=True, help="Only records from this topic (repeatable)."
+)
+@click.option(
+    "--offset", "offsets", multiple=True, type=int, help="Only this dlq.engine offset (repeatable)."
+)
+@click.option("--opnieuw", is_flag=True, help="Also records re-driven before.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be re-driven.")
+@click.option("--app-id", envvar="ENGINE_APP_ID", default="riec-engine", show_default=True)
+def herverwerk(
+    stages: tuple[str, ...],
+    errors: tuple[str, ...],
+    reason_codes: tuple[str, ...],
+    source_topics: tuple[str, ...],
+    offsets: tuple[int, ...],
+    opnieuw: bool,
+    dry_run: bool,
+    app_id: str,
+) -> None:
+    """Put quarantined records of dlq.engine back on their source topic, once their cause is fixed.
+
+    Each goes back to the partition it came from, with its own key, headers, bytes and timestamp,
+    in one transaction with a marker on dlq.engine, so running this twice re-drives nothing twice.
+    """
+    keuze = Keuze(
+        stages=frozenset(stages),
+        errors=frozenset(errors),
+        reason_codes=frozenset(reason_codes),
+        source_topics=frozenset(source_topics),
+        offsets=frozenset(offsets),
+        opnieuw=opnieuw,
+    )
+    gedaan = asyncio.run(herverwerken.herverwerk(_engine(), keuze, app_id=app_id, proef=dry_run))
+    for h in gedaan:
+        k = h.herkomst
+        click.echo(
+            f"{'would re-drive' if dry_run else 're-driven'} dlq.engine@{h.dlq_offset} → "
+            f"{k.source_topic}[{k.source_partition}] (was @{k.source_offset}; {k.stage}, {k.error})"
+        )
+    click.echo(f"{len(gedaan)} record(s) {'selected' if dry_run else 're-driven'}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,10 @@ from engine.routing import (
 from engine.settings import Settings
 
 DLQ = "dlq.ingress"
+DLQ_ENGINE = "dlq.engine"
+"""Quarantine: records a stage could not handle (an exception, an output too large), with their
+original key, headers and bytes plus where they came from and why; re-driven by
+`engine.tools herverwerk` once the cause is fixed."""
 KANDIDATEN = "engine.signalen.kandidaten"
 """Accepted but not yet de-duplicated signals, keyed by signaal_id (ingress → vastleggen)."""
 SIGNAAL_LOG = "engine.signalen"
@@ -39,6 +43,20 @@ AUDIT = "engine.audit"
 
 _DAY_MS = 24 * 3600 * 1000
 _MIB = 1024 * 1024
+DLQ_MAX_BYTES = 8 * _MIB
+PARTNER_MAX_BYTES = 2 * _MIB
+INTERNAL_MAX_BYTES = _MIB
+"""Topics without their own max.message.bytes take the broker's default (1,048,588 bytes); a stage
+holds its outputs to 1 MiB, just under it."""
+
+
+def max_bericht_bytes(topic: str) -> int:
+    """The largest record a stage may write to `topic` (its max.message.bytes as declared below)."""
+    if topic.startswith("dlq."):
+        return DLQ_MAX_BYTES
+    if topic.startswith("partner."):
+        return PARTNER_MAX_BYTES
+    return INTERNAL_MAX_BYTES
 
 
 def partner_topic(org: str) -> str:
@@ -97,10 +115,14 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     # A write is acknowledged by two replicas when there are three (one on a single node).
     isr = {"min.insync.replicas": str(max(1, min(2, settings.replication_factor - 1)))}
     # Partner topics and the DLQ hold raw BSNs: bounded retention, access-restricted (README).
-    partner = {"retention.ms": str(14 * _DAY_MS), "max.message.bytes": str(2 * _MIB)}
+    partner = {"retention.ms": str(14 * _DAY_MS), "max.message.bytes": str(PARTNER_MAX_BYTES)}
     orgs = [*gebied.partner_orgs, *sorted(settings.extra_gemeenten)]
     specs = [TopicSpec(partner_topic(org), settings.partner_partitions, partner) for org in orgs]
-    specs.append(TopicSpec(DLQ, 1, {"retention.ms": str(30 * _DAY_MS), "max.message.bytes": str(8 * _MIB)}))
+    dlq = {"retention.ms": str(30 * _DAY_MS), "max.message.bytes": str(DLQ_MAX_BYTES)}
+    specs.append(TopicSpec(DLQ, 1, dlq))
+    # Quarantined records keep their original bytes, raw BSNs too when they came from a front door:
+    # access-restricted and bounded like dlq.ingress.
+    specs.append(TopicSpec(DLQ_ENGINE, 1, dlq))
     specs.append(TopicSpec(KANDIDATEN, settings.partitions, {"retention.ms": str(7 * _DAY_MS)}))
     specs.append(TopicSpec(SIGNAAL_LOG, settings.partitions, {"retention.ms": "-1"}))
     # Commands may name persons (raw BSN) too: access-restricted like partner topics.

@@ -41,6 +41,9 @@ class Routebriefje(msgspec.Struct, frozen=True, kw_only=True, tag="routebriefje"
     te_zoeken: list[str]
     """Identifiers still to look up; the record is keyed by the first."""
     matches: list[CasusMatch] = []
+    """Each casus once; bounded by the caps of `engine.casusindex`."""
+    begrensd: bool = False
+    """True when a cap left out casussen that share an identifier (the routes say so)."""
 
 
 ZoekindexRecord = IdentificatorToegevoegd | CasusGesloten | Routebriefje

@@ -16,11 +16,13 @@ Regel = Literal[
     "buitenland",
     "handhavingsknelpunt",
     "open_casus",
+    "open_casus_begrensd",
     "fenomeentafel",
     "bestuurlijk_signaal",
     "niet_routeerbaar",
 ]
-"""Which routing rule of the domain sent the signal (domain.md, rules 1–6)."""
+"""Which routing rule of the domain sent the signal (domain.md, rules 1–6). `open_casus_begrensd`
+adds to rule 3: more open casussen share an identifier than the reasons name (fan-out caps)."""
 
 
 ROUTE_TYPE = "nl.riec.gerouteerd_signaal.v1"

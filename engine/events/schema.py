@@ -16,7 +16,7 @@ import msgspec
 import orjson
 
 from engine.events.envelope import CloudEventHeaders
-from engine.events.headers import DlqHerkomst
+from engine.events.headers import DlqHerkomst, QuarantaineHerkomst
 from engine.events.opdrachten import OPDRACHT_TYPES
 from engine.events.route import ROUTE_TYPE, GerouteerdSignaal
 from engine.events.signaal import SIGNAAL_TYPE, Signaal
@@ -33,6 +33,7 @@ SCHEMAS: dict[str, type[msgspec.Struct]] = {
     SIGNAAL_ONTVANGEN_TYPE: SignaalOntvangen,
     "cloudevents-headers": CloudEventHeaders,
     "dlq-headers": DlqHerkomst,
+    "dlq-engine-headers": QuarantaineHerkomst,
 }
 
 
@@ -62,7 +63,14 @@ def _message(name: str, title: str, payload: str, headers: str, summary: str) ->
 def asyncapi() -> dict[str, Any]:
     """The AsyncAPI 3.0 document of the public contract (topics, messages, headers)."""
     _, components = msgspec.json.schema_components(
-        [Signaal, GerouteerdSignaal, CloudEventHeaders, DlqHerkomst, *OPDRACHT_TYPES.values()],
+        [
+            Signaal,
+            GerouteerdSignaal,
+            CloudEventHeaders,
+            DlqHerkomst,
+            QuarantaineHerkomst,
+            *OPDRACHT_TYPES.values(),
+        ],
         ref_template=_REF,
     )
     opdracht_messages = {
@@ -110,6 +118,13 @@ def asyncapi() -> dict[str, Any]:
             "Holds raw BSNs: access-restricted.",
             "messages": {"geweigerd": {"$ref": "#/components/messages/Geweigerd"}},
         },
+        "dlqEngine": {
+            "address": "dlq.engine",
+            "description": "For operators: records a stage could not handle (quarantined), with their "
+            "original key, headers and bytes plus the quarantine headers; re-driven by "
+            "`python -m engine.tools herverwerk`. May hold raw BSNs: access-restricted.",
+            "messages": {"gequarantaineerd": {"$ref": "#/components/messages/Gequarantaineerd"}},
+        },
     }
     for channel, address, description in (
         ("routesLiecLoket", "routes.liec.loket", "Bestuurlijke signalen for the LIEC loket."),
@@ -138,6 +153,11 @@ def asyncapi() -> dict[str, Any]:
             "action": "receive",
             "channel": {"$ref": "#/channels/dlqIngress"},
             "messages": [{"$ref": "#/channels/dlqIngress/messages/geweigerd"}],
+        },
+        "leesGequarantaineerd": {
+            "action": "receive",
+            "channel": {"$ref": "#/channels/dlqEngine"},
+            "messages": [{"$ref": "#/channels/dlqEngine/messages/gequarantaineerd"}],
         },
     }
     for channel in ("routesRiec", "routesLft", "routesLiecLoket", "routesLiecTriage", "routesEuriec"):
@@ -177,6 +197,12 @@ def asyncapi() -> dict[str, Any]:
                     "title": "Refused message",
                     "summary": "The original message's bytes and headers, plus DlqHerkomst headers.",
                     "headers": {"$ref": "#/components/schemas/DlqHerkomst"},
+                },
+                "Gequarantaineerd": {
+                    "name": "Gequarantaineerd",
+                    "title": "Quarantined record",
+                    "summary": "The record's own bytes and headers, plus QuarantaineHerkomst headers.",
+                    "headers": {"$ref": "#/components/schemas/QuarantaineHerkomst"},
                 },
             },
         },

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 
 from aiokafka import ConsumerRecord, TopicPartition
 
@@ -33,7 +34,7 @@ from engine.events.casus import (
 )
 from engine.events.matching import ZOEKINDEX_ENCODER, CasusGesloten, IdentificatorToegevoegd
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, KoppelingBeslist, KoppelingGevraagd
-from engine.handlers.herstel import lees_partitie
+from engine.handlers.herstel import herstel_partitie
 from engine.handlers.ingress import herkomst_headers
 from engine.handlers.stage import Bron, Uitvoer
 from engine.metrics import Metrics
@@ -86,6 +87,14 @@ def gevolgen(
                 yield Uitvoer(ZOEKINDEX, g.casus_id.encode(), gesloten, partition=p)
 
 
+def _herstel(aggregaten: dict[str, Aggregaat], record: ConsumerRecord[bytes, bytes]) -> None:
+    """Fold one event of the log into its aggregate (restoring a partition's state)."""
+    key = record.key.decode()
+    nieuw = pas_toe(aggregaten.get(key), GEBEURTENIS_DECODER.decode(record.value))
+    if nieuw is not None:
+        aggregaten[key] = nieuw
+
+
 class Besluiten:
     """Decides each command against its aggregate's state."""
 
@@ -109,11 +118,13 @@ class Besluiten:
         for tp in sorted(partitions):
             if tp.partition not in self._aggregaten:
                 aggregaten: dict[str, Aggregaat] = {}
-                async for record in lees_partitie(self.kafka, TopicPartition(GEBEURTENISSEN, tp.partition)):
-                    key = record.key.decode()
-                    nieuw = pas_toe(aggregaten.get(key), GEBEURTENIS_DECODER.decode(record.value))
-                    if nieuw is not None:
-                        aggregaten[key] = nieuw
+                await herstel_partitie(
+                    self.kafka,
+                    TopicPartition(GEBEURTENISSEN, tp.partition),
+                    partial(_herstel, aggregaten),
+                    stage=self.name,
+                    metrics=self.metrics,
+                )
                 self._aggregaten[tp.partition] = aggregaten
                 log.info("besluiten: partition %d holds %d aggregates", tp.partition, len(aggregaten))
 

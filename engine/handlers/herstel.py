@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 
 from aiokafka import ConsumerRecord, TopicPartition
 
+from engine.errors import foutsoort
 from engine.handlers import clients
+from engine.metrics import Metrics
 from engine.settings import KafkaConnection
+
+log = logging.getLogger(__name__)
 
 
 async def lees_partitie(
@@ -34,6 +39,37 @@ async def lees_partitie(
                 yield record
     finally:
         await consumer.stop()
+
+
+async def herstel_partitie(
+    kafka: KafkaConnection,
+    tp: TopicPartition,
+    pas_toe: Callable[[ConsumerRecord[bytes, bytes]], None],
+    *,
+    stage: str,
+    metrics: Metrics | None = None,
+) -> None:
+    """Fold every committed record of one log partition into a stage's state, before its first batch.
+
+    A record the fold cannot take is skipped, logged by its coordinates and counted
+    (riec_restore_skipped_total, alerted on), instead of stopping the stage at every start: the
+    stage then decides without that record, which is wrong only for its aggregate or signal, where
+    a crash loop stops everything.
+    """
+    async for record in lees_partitie(kafka, tp):
+        try:
+            pas_toe(record)
+        except Exception as fout:  # one bad record of a log must not keep a stage from starting
+            if metrics is not None:
+                metrics.restore_skipped.labels(stage, foutsoort(fout)).inc()
+            log.warning(
+                "%s: skipped %s[%d]@%d while restoring state: %s",
+                stage,
+                record.topic,
+                record.partition,
+                record.offset,
+                foutsoort(fout),
+            )
 
 
 async def partities(kafka: KafkaConnection, topics: tuple[str, ...]) -> list[TopicPartition]:

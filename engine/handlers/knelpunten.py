@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+import logging
 
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from engine.errors import foutsoort
 from engine.events.casus import (
     GEBEURTENIS_DECODER,
     HandhavingsknelpuntAangewezen,
@@ -11,8 +14,11 @@ from engine.events.casus import (
 )
 from engine.handlers import clients
 from engine.knelpunten import Knelpuntenregister
+from engine.metrics import Metrics
 from engine.settings import KafkaConnection
 from engine.topics import KNELPUNTEN
+
+log = logging.getLogger(__name__)
 
 _TP = TopicPartition(KNELPUNTEN, 0)
 
@@ -20,8 +26,11 @@ _TP = TopicPartition(KNELPUNTEN, 0)
 class KnelpuntenLezer:
     """Keeps a register up to date; `bijwerken` reads everything committed so far."""
 
-    def __init__(self, kafka: KafkaConnection, fetch_max_wait_ms: int = 20) -> None:
+    def __init__(
+        self, kafka: KafkaConnection, fetch_max_wait_ms: int = 20, metrics: Metrics | None = None
+    ) -> None:
         self.register = Knelpuntenregister()
+        self.metrics = metrics
         self.kafka = kafka
         self.fetch_max_wait_ms = fetch_max_wait_ms  # see Settings.fetch_max_wait_ms
         self._consumer: AIOKafkaConsumer | None = None
@@ -55,11 +64,26 @@ class KnelpuntenLezer:
             while await consumer.position(_TP) < end:
                 batch = await consumer.getmany(_TP, timeout_ms=500, max_records=10_000)
                 for record in batch.get(_TP, ()):
-                    g = GEBEURTENIS_DECODER.decode(record.value)
+                    try:
+                        g = GEBEURTENIS_DECODER.decode(record.value)
+                    except Exception as fout:  # one bad record must not stop every routing stage
+                        self._overgeslagen(record, fout)
+                        continue
                     if isinstance(g, HandhavingsknelpuntAangewezen | HandhavingsknelpuntBeeindigd):
                         self.register.pas_toe(g)
         finally:
             consumer.pause(_TP)
+
+    def _overgeslagen(self, record: ConsumerRecord[bytes, bytes], fout: Exception) -> None:
+        if self.metrics is not None:
+            self.metrics.restore_skipped.labels("knelpunten", foutsoort(fout)).inc()
+        log.warning(
+            "knelpunten: skipped %s[%d]@%d: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            foutsoort(fout),
+        )
 
     async def stop(self) -> None:
         if self._consumer is not None:

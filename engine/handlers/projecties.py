@@ -1,6 +1,14 @@
 """Feeding the projections: every worker reads the route topics, the casus log and the signal log
 from offset 0 into its read models (no consumer group: each worker holds all of them, so any worker
-can answer a dashboard). `bouw` does the same in one go up to given positions, for replay."""
+can answer a dashboard). `bouw` does the same in one go up to given positions, for replay. Both
+skip a record whose fold raises the same way (`ProjectieStaat.verwerk`), so a replay still equals
+the live state; the live worker counts and logs it.
+
+Why a skipped record does not go to dlq.engine: every worker and every replay folds every record,
+so each would quarantine the same record again, and there is nothing to re-drive: the record stays
+at its offset in its log, and a worker restarted with the fix folds it, like every record, from
+offset 0. Ops see the skipped records' coordinates in `/api/v1/ops/projecties` and the metric
+riec_projection_skipped_total."""
 
 from __future__ import annotations
 
@@ -13,7 +21,8 @@ from mode import Service
 
 from engine.handlers import clients
 from engine.handlers.herstel import partities
-from engine.projections.staat import ProjectieStaat
+from engine.metrics import Metrics
+from engine.projections.staat import Overgeslagen, ProjectieStaat, bron
 from engine.routing import topic_van
 from engine.settings import KafkaConnection
 from engine.topics import GEBEURTENISSEN, SIGNAAL_LOG, route_bestemmingen
@@ -65,16 +74,17 @@ async def bouw(kafka: KafkaConnection, tot: Posities) -> ProjectieStaat:
     staat = ProjectieStaat()
     async for topic, records in lees_tot(kafka, tot):
         for record in records:
-            staat.pas_toe(topic, record.value)
+            staat.verwerk(topic, record.partition, record.offset, record.value)
     return staat
 
 
 class Projecties(Service):
     """Keeps this worker's read models up to date with the logs."""
 
-    def __init__(self, kafka: KafkaConnection, **kwargs: Any) -> None:
+    def __init__(self, kafka: KafkaConnection, metrics: Metrics, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.kafka = kafka
+        self.metrics = metrics
         self.staat = ProjectieStaat()
         self.posities: Posities = {}
         self._consumer: AIOKafkaConsumer | None = None
@@ -94,5 +104,17 @@ class Projecties(Service):
             batch = await self._consumer.getmany(timeout_ms=200, max_records=5000)
             for tp, records in batch.items():
                 for record in records:
-                    self.staat.pas_toe(tp.topic, record.value)
+                    overgeslagen = self.staat.verwerk(tp.topic, tp.partition, record.offset, record.value)
+                    if overgeslagen is not None:
+                        self._meld(overgeslagen)
                 self.posities[tp] = records[-1].offset + 1
+
+    def _meld(self, o: Overgeslagen) -> None:
+        self.metrics.projection_skipped.labels(bron(o.topic), o.error).inc()
+        log.warning(
+            "projections: skipped %s[%d]@%d (%s): its fold raised; see /api/v1/ops/projecties",
+            o.topic,
+            o.partition,
+            o.offset,
+            o.error,
+        )

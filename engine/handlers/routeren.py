@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
+from engine.casusindex import MAX_MATCHES_PER_SIGNAAL, kies
 from engine.events.envelope import CloudEventHeaders
 from engine.events.headers import kafka_headers
 from engine.events.matching import Routebriefje
@@ -50,7 +51,9 @@ class Routeren:
         nu = self.klok()
         hkps = self.knelpunten.register.matches(signaal)
         key = signaal.signaal_id.encode()
-        routes = route(signaal, self.gebied, hkps, briefje.matches)
+        # Capped again here too, for slips written before the caps (or by a bug): never a crash.
+        matches, begrensd = kies(briefje.matches, max_nieuw=MAX_MATCHES_PER_SIGNAAL)
+        routes = route(signaal, self.gebied, hkps, matches, casussen_begrensd=briefje.begrensd or begrensd)
         for r in routes:
             bericht = GerouteerdSignaal.van(signaal, r.bestemming, list(r.redenen), besloten_op=nu)
             headers = kafka_headers(

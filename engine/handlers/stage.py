@@ -8,6 +8,9 @@ be at-least-once; and faust's aiokafka driver does not support pattern subscript
 topics need. A stage is the textbook consume-transform-produce transaction instead: after a crash,
 the open transaction is aborted (the restarted worker fences it with the same transactional id) and
 the batch is read again from the committed offsets, so nothing is lost and nothing is written twice.
+
+No record stops a stage: one whose handling raises is quarantined to `dlq.engine` and the stage goes
+on (`engine.handlers.quarantaine`).
 """
 
 from __future__ import annotations
@@ -16,31 +19,23 @@ import asyncio
 import logging
 import random
 import zlib
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from mode import Service
 
 from engine.handlers import clients
+from engine.handlers.quarantaine import Batchverwerking
+from engine.handlers.uitvoer import StageHandler, Uitvoer
 from engine.metrics import Metrics
 from engine.settings import Settings
+from engine.topics import DLQ_MAX_BYTES
+
+__all__ = ["Bron", "Stage", "StageHandler", "Uitvoer", "verdeel"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Uitvoer:
-    """One message a handler wants written, inside the batch's transaction."""
-
-    topic: str
-    key: bytes | None
-    value: bytes | None
-    headers: Sequence[tuple[str, bytes]] = ()
-    partition: int | None = None
-    """Set when the output must land on the same partition number as its input (co-partitioning)."""
 
 
 def verdeel(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
@@ -50,25 +45,6 @@ def verdeel(key: bytes | None, all_partitions: list[int], available: list[int]) 
     if key is None:
         return random.choice(available or all_partitions)
     return zlib.crc32(key) % len(all_partitions)  # Kafka partitions are numbered 0..n-1
-
-
-class StageHandler(Protocol):
-    """What a stage needs from the code that knows the domain."""
-
-    name: str
-
-    async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
-        """Called before every batch with the partitions assigned: load the state any of them lacks.
-
-        Per batch, not in the rebalance listener: aiokafka may return records of a newly assigned
-        partition before the listener's on_partitions_assigned has finished.
-        """
-
-    async def on_revoked(self, partitions: set[TopicPartition]) -> None:
-        """Partitions are no longer ours: drop their state (after the batch in flight committed)."""
-
-    def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterable[Uitvoer]:
-        """The outputs for one record. An exception here stops the worker (nothing is committed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +78,7 @@ class Stage(Service):
         *,
         settings: Settings,
         metrics: Metrics,
-        max_request_size: int = 1024 * 1024,
+        max_request_size: int = DLQ_MAX_BYTES + 1024 * 1024,
         fetch_max_wait_ms: int | None = None,
         **kwargs: Any,
     ) -> None:
@@ -117,7 +93,7 @@ class Stage(Service):
         self._fetch_max_wait_ms = fetch_max_wait_ms or settings.fetch_max_wait_ms
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
-        self._positions: dict[TopicPartition, int] = {}
+        self._verwerking: Batchverwerking | None = None
 
     @property
     def label(self) -> str:
@@ -148,6 +124,15 @@ class Stage(Service):
             fetch_max_wait_ms=self._fetch_max_wait_ms,
             metadata_max_age_ms=s.topic_refresh_ms,
         )
+        consumer = self._consumer
+        self._verwerking = Batchverwerking(
+            self.handler,
+            self._producer,
+            group_id=self.group_id,
+            metrics=self.metrics,
+            toegewezen=lambda: set(consumer.assignment()),
+            max_request_size=self._max_request_size,
+        )
         listener = _Listener(self)
         if self.bron.pattern is not None:
             self._consumer.subscribe(pattern=self.bron.pattern, listener=listener)
@@ -163,40 +148,23 @@ class Stage(Service):
 
     @Service.task
     async def _verwerk_batches(self) -> None:
-        assert self._consumer is not None and self._producer is not None
-        consumer, producer = self._consumer, self._producer
+        assert self._consumer is not None and self._verwerking is not None
+        consumer, verwerking = self._consumer, self._verwerking
         name = self.handler.name
         while not self.should_stop:
             batch = await consumer.getmany(timeout_ms=200, max_records=2000)
             if not batch:
                 continue
             async with self.batch_lock:
-                # Every assigned partition, not only those in this batch: a worker loads all its
-                # state at once instead of stalling mid-stream when a partition's first record comes.
-                await self.handler.voorbereiden(set(batch) | consumer.assignment())
-                offsets: dict[TopicPartition, int] = {}
-                async with producer.transaction():
-                    for tp, records in batch.items():
-                        for record in records:
-                            for out in self.handler.verwerk(record):
-                                await producer.send(
-                                    out.topic,
-                                    out.value,
-                                    key=out.key,
-                                    headers=list(out.headers),
-                                    partition=out.partition,
-                                )
-                        offsets[tp] = records[-1].offset + 1
-                        self._positions[tp] = offsets[tp]
-                    await producer.send_offsets_to_transaction(offsets, self.group_id)
+                await verwerking.verwerk(batch)
             self.metrics.batches.labels(name).inc()
             self.metrics.records.labels(name).inc(sum(len(r) for r in batch.values()))
-            self.metrics.lag.labels(name).set(self._lag(consumer))
+            self.metrics.lag.labels(name).set(self._lag(consumer, verwerking.posities))
 
-    def _lag(self, consumer: AIOKafkaConsumer) -> int:
+    def _lag(self, consumer: AIOKafkaConsumer, posities: dict[TopicPartition, int]) -> int:
         lag = 0
         for tp in consumer.assignment():
-            end, position = consumer.highwater(tp), self._positions.get(tp)
+            end, position = consumer.highwater(tp), posities.get(tp)
             if end is not None and position is not None:
                 lag += max(0, end - position)
         return lag

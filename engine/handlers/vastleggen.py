@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TypeAlias
 
 import msgspec
@@ -30,7 +31,7 @@ from engine.events.signaal_ontvangen import (
     SignaalLogRecord,
     SignaalOntvangen,
 )
-from engine.handlers.herstel import lees_partitie
+from engine.handlers.herstel import herstel_partitie
 from engine.handlers.routeren import Routeren
 from engine.handlers.stage import Bron, Uitvoer
 from engine.koppelingen import TERMIJN, Signaalpartitie
@@ -52,6 +53,15 @@ def _gedateerd(r: SignaalLogRecord, record: Record) -> SignaalLogRecord:
     if isinstance(r, KoppelingGevraagd) and r.gevraagd_op is None:
         return msgspec.structs.replace(r, gevraagd_op=datetime.fromtimestamp(record.timestamp / 1000, UTC))
     return r
+
+    def herstel(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Fold one record of the signal log (restoring the partition's state)."""
+        self.pas_toe(SIGNAAL_LOG_DECODER.decode(record.value))
+
+
+def _herstel(partitie: Signaalpartitie, record: Record) -> None:
+    """Fold one record of the signal log (restoring the partition's state)."""
+    partitie.pas_toe(_gedateerd(SIGNAAL_LOG_DECODER.decode(record.value), record))
 
 
 def _toevoegingen(koppeling: KoppelingGevraagd, ids: list[str]) -> Iterator[Uitvoer]:
@@ -98,8 +108,13 @@ class Vastleggen:
         for tp in sorted(partitions):
             if tp.partition not in self._partities:
                 partitie = Signaalpartitie(self.termijn)
-                async for record in lees_partitie(self.kafka, TopicPartition(SIGNAAL_LOG, tp.partition)):
-                    partitie.pas_toe(_gedateerd(SIGNAAL_LOG_DECODER.decode(record.value), record))
+                await herstel_partitie(
+                    self.kafka,
+                    TopicPartition(SIGNAAL_LOG, tp.partition),
+                    partial(_herstel, partitie),
+                    stage=self.name,
+                    metrics=self.metrics,
+                )
                 self._partities[tp.partition] = partitie
                 log.info("vastleggen: partition %d holds %d signals", tp.partition, len(partitie.signalen))
 

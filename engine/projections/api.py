@@ -244,7 +244,9 @@ def registreer(
         async def get(self, request: Request) -> Response:
             async def hashes(p: toegang.Principal) -> Response:
                 # Both in one synchronous step, so they describe the same moment.
-                return _json(self, {"hashes": staat().hashes(), "posities": posities()})
+                s = staat()
+                body = {"hashes": s.hashes(), "posities": posities(), "overgeslagen": s.overgeslagen_json()}
+                return _json(self, body)
 
             return await met_toegang(self, request, lambda p: p.is_ops, hashes)
 

@@ -40,10 +40,11 @@ class Inbox:
         self._weken: dict[str, Counter[str]] = {}
 
     def pas_toe(self, bestemming: str, bericht: bytes) -> None:
-        self._per_bestemming.setdefault(bestemming, []).append(bericht)
         # By the partner's ce_time: when the signal was reported, also for a backlog sent later.
+        # Decoded before anything changes, so a message that cannot be read changes nothing.
         w = _WEEK.decode(bericht)
         jaar, week, _ = (w.gemeld_op or w.ontvangen_op).isocalendar()
+        self._per_bestemming.setdefault(bestemming, []).append(bericht)
         self._weken.setdefault(bestemming, Counter())[f"{jaar}-W{week:02d}"] += 1
 
     def versie(self, bestemming: str) -> int:

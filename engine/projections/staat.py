@@ -1,19 +1,49 @@
 """All projections together, fed record by record from the logs; hashed canonically so that a
-replay from offset 0 can be compared with the live state."""
+replay from offset 0 can be compared with the live state.
+
+No record stops a projection: a record whose fold raises is skipped, and remembered with its
+coordinates (`overgeslagen`, part of the hashed state), by `verwerk`, which the live worker and a
+replay both call, so a replay skips exactly what the live worker skipped and still equals it. The
+record stays at its offset in its log; once the fold is fixed, a restarted worker (or a replay)
+folds it, as every projection is rebuilt from offset 0.
+"""
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import orjson
 
+from engine.errors import foutsoort
 from engine.events.casus import GEBEURTENIS_DECODER
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_DECODER, SignaalOntvangen
 from engine.jaarverslag import Jaarverslagboek, jaar
 from engine.projections.casussen import Casussen
 from engine.projections.inbox import Inbox
 from engine.topics import GEBEURTENISSEN, SIGNAAL_LOG
+
+MAX_OVERGESLAGEN = 100
+"""Skipped records listed with their coordinates: the first by coordinates (all are counted)."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Overgeslagen:
+    """A record a projection could not fold: where it is, and the exception's class."""
+
+    topic: str
+    partition: int
+    offset: int
+    error: str
+
+
+def bron(topic: str) -> str:
+    """The bounded metric label of a topic the projections read."""
+    if topic == GEBEURTENISSEN:
+        return "gebeurtenissen"
+    return "signalen" if topic == SIGNAAL_LOG else "routes"
 
 
 class ProjectieStaat:
@@ -22,16 +52,37 @@ class ProjectieStaat:
         self.boek = Jaarverslagboek()
         self.casussen = Casussen(self.boek)
         self._jaren: set[int] = set()
+        self.overgeslagen: list[Overgeslagen] = []
+        self.aantal_overgeslagen = 0
+
+    def verwerk(self, topic: str, partition: int, offset: int, value: bytes | None) -> Overgeslagen | None:
+        """Apply one record, or skip it when its fold raises: returns what was skipped, if anything.
+
+        Called for every record by the live projections and by a replay alike.
+        """
+        try:
+            self.pas_toe(topic, value)
+        except Exception as fout:  # a record the folds cannot take must not stop every read model
+            overgeslagen = Overgeslagen(topic, partition, offset, foutsoort(fout))
+            self.aantal_overgeslagen += 1
+            # Kept sorted, the first by coordinates: the live worker and a replay read the partitions
+            # in different interleavings, and must list (and hash) the same records.
+            bisect.insort(self.overgeslagen, overgeslagen)
+            del self.overgeslagen[MAX_OVERGESLAGEN:]
+            return overgeslagen
+        return None
 
     def pas_toe(self, topic: str, value: bytes | None) -> None:
-        """Apply one record of a topic the projections read."""
+        """Apply one record of a topic the projections read; raises when the record cannot be
+        folded. Decodes and computes first, so that a bad record changes nothing."""
         if value is None:
             return
         if topic == GEBEURTENISSEN:
             g = GEBEURTENIS_DECODER.decode(value)
+            j = jaar(g.tijd)
             self.boek.pas_toe(g)
             self.casussen.pas_toe(g)
-            self._jaren.add(jaar(g.tijd))
+            self._jaren.add(j)
         elif topic == SIGNAAL_LOG:
             record = SIGNAAL_LOG_DECODER.decode(value)
             if isinstance(record, SignaalOntvangen):
@@ -44,7 +95,12 @@ class ProjectieStaat:
             "inbox": self.inbox.canoniek(),
             "casussen": self.casussen.canoniek(),
             "jaarverslag": {str(j): self.boek.tabellen(j) for j in sorted(self._jaren)},
+            "overgeslagen": self.overgeslagen_json(),
         }
+
+    def overgeslagen_json(self) -> dict[str, Any]:
+        """The skipped records for ops (`/api/v1/ops/projecties`): how many, and the first ones."""
+        return {"aantal": self.aantal_overgeslagen, "records": [asdict(o) for o in self.overgeslagen]}
 
     def hashes(self) -> dict[str, str]:
         """SHA-256 of each projection's canonical JSON (sorted keys)."""

@@ -3,8 +3,10 @@ forbids, so the front door must refuse every one of them to the DLQ."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
@@ -109,6 +111,156 @@ def generate(n: int) -> list[Malformed]:
     @given(malformed_messages)
     def collect(message: Malformed) -> None:
         found.append(message)
+
+    while len(found) < n:
+        collect()
+    return found[:n]
+
+
+# RIEC commands: generated for every ce_type, most shaped like the contract and some wrong in a
+# field, with any ce_time msgspec can decode (years 1..9999, offsets up to ±23:59). Each one must
+# end as exactly one event of engine.gebeurtenissen or one refusal (dlq.ingress), or in quarantine
+# (dlq.engine) — never stop a stage.
+
+
+@dataclass(frozen=True)
+class Opdracht:
+    riec: str
+    ce_type: str
+    value: bytes
+    ce_time: str
+
+
+_RIECS = ("amsterdam-amstelland", "rotterdam", "limburg", "oost-brabant")
+_offsets = st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(lambda m: timezone(timedelta(minutes=m)))
+# Not 2017-2020: test_projections_pipeline owns every cell of the annual tables of 2018 and 2019.
+ce_times = st.one_of(
+    st.datetimes(max_value=datetime(2016, 12, 31), timezones=_offsets).map(datetime.isoformat),
+    st.datetimes(min_value=datetime(2021, 1, 1), timezones=_offsets).map(datetime.isoformat),
+    st.sampled_from(
+        ["9999-12-31T23:30:00Z", "0001-01-01T00:30:00+01:00", "2026-02-30T00:00:00Z", "gisteren"]
+    ),
+)
+_tekst = st.text(max_size=40)
+_datum = st.dates().map(date.isoformat)
+
+
+def _subject() -> st.SearchStrategy[dict[str, Any]]:
+    """Identifiers no other test uses: casussen and HKPs opened here stay open for the session's
+    one worker, and would route the other tests' signals to more destinations."""
+    return st.one_of(
+        st.sampled_from(["987650002", "987650014", "987650015"]).map(lambda b: {"type": "persoon", "bsn": b}),
+        st.sampled_from(["ZZ-998-Z", "ZZ-997-Z", "Z-99"]).map(lambda k: {"type": "voertuig", "kenteken": k}),
+        st.just({"type": "rechtspersoon", "kvk": "99887766", "sbi": ["9999"]}),
+        st.just({"type": "adres", "postcode": "9991AA", "huisnummer": "777"}),
+    )
+
+
+def _payloads(prefix: str) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
+    """A contract-shaped payload per ce_type; ids from a small pool, so commands meet each other."""
+    casus = st.integers(0, 15).map(lambda i: f"{prefix}-C{i}")
+    teller = itertools.count()
+    # Unique: a signal linked twice would be a valid command that changes nothing (no output).
+    fresh = st.builds(lambda: f"politie:{prefix}-S{next(teller)}")
+    return {
+        "nl.riec.casus.openen.v1": st.fixed_dictionaries(
+            {
+                "casus_id": casus,
+                "naam": _tekst,
+                "bron": st.sampled_from(
+                    ["inbreng", "ondermijningsbeeld", "handhavingsknelpunt", "gebiedsscan"]
+                ),
+                "signalen": st.lists(fresh, max_size=2),
+                "themas": st.lists(
+                    st.sampled_from(["drugs", "omg", "vastgoed", "regionaal:haven"]), max_size=3
+                ),
+                "subjecten": st.lists(_subject(), max_size=3),
+            }
+        ),
+        "nl.riec.casus.signaal_koppelen.v1": st.fixed_dictionaries({"casus_id": casus, "signaal_id": fresh}),
+        "nl.riec.casus.interventieadvies.v1": st.fixed_dictionaries(
+            {
+                "casus_id": casus,
+                "advies_id": st.uuids().map(lambda u: f"A-{u.hex[:8]}"),
+                "soorten": st.lists(
+                    st.sampled_from(["bestuurlijk", "bibob", "fiscaal"]), min_size=1, max_size=3
+                ),
+                "uitvoerder": _tekst,
+                "coordinator": _tekst,
+            }
+        ),
+        "nl.riec.casus.afpakken.v1": st.fixed_dictionaries(
+            {
+                "casus_id": casus,
+                "soort": st.sampled_from(["opgelegd", "geind", "beslag"]),
+                "domein": st.sampled_from(["fiscaal", "strafrechtelijk"]),
+                "bedrag_eurocent": st.integers(1, 10**15 - 1),
+            }
+        ),
+        "nl.riec.casus.afsluiten.v1": st.fixed_dictionaries({"casus_id": casus, "reden": _tekst}),
+        "nl.riec.handhavingsknelpunt.aanwijzen.v1": st.fixed_dictionaries(
+            {
+                "hkp_id": st.integers(0, 5).map(lambda i: f"{prefix}-H{i}"),
+                "naam": _tekst,
+                "soort": st.just("gebied"),
+                "postcodes": st.lists(st.sampled_from(["9991", "9991AB", "9995"]), min_size=1, max_size=2),
+                "geldig_van": _datum,
+            }
+        ),
+        "nl.riec.handhavingsknelpunt.beeindigen.v1": st.fixed_dictionaries(
+            {"hkp_id": st.integers(0, 5).map(lambda i: f"{prefix}-H{i}")}
+        ),
+        "nl.riec.ondermijningsbeeld.opleveren.v1": st.fixed_dictionaries(
+            {"beeld_id": st.uuids().map(lambda u: f"{prefix}-B{u.hex[:8]}"), "naam": _tekst}
+        ),
+    }
+
+
+def _bederf(body: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """The payload with one field wrong: another type, or left out."""
+    veld = st.sampled_from(sorted(body))
+    return st.one_of(
+        st.tuples(veld, _not_a_type).map(lambda fv: {**body, fv[0]: fv[1]}),
+        veld.map(lambda f: {k: v for k, v in body.items() if k != f}),
+    )
+
+
+def opdrachten(prefix: str) -> st.SearchStrategy[Opdracht]:
+    """Commands of every type: mostly contract-shaped, some with a wrong field or not JSON (deep
+    nesting has its own test: a thousand of them would be 100 MB)."""
+    per_type = _payloads(prefix)
+
+    def voor(ce_type: str) -> st.SearchStrategy[bytes]:
+        body = per_type[ce_type]
+        return st.one_of(
+            body.map(orjson.dumps),
+            body.map(orjson.dumps),
+            body.flatmap(_bederf).map(orjson.dumps),
+            st.binary(max_size=40).filter(lambda b: not _parses(b)),
+        )
+
+    return st.builds(
+        lambda riec, typed, tijd: Opdracht(riec, typed[0], typed[1], tijd),
+        st.sampled_from(_RIECS),
+        st.sampled_from(sorted(per_type)).flatmap(lambda t: voor(t).map(lambda v: (t, v))),
+        ce_times,
+    )
+
+
+def generate_commands(n: int, prefix: str) -> list[Opdracht]:
+    """`n` generated RIEC commands (generation only)."""
+    found: list[Opdracht] = []
+
+    @settings(
+        max_examples=n,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(opdrachten(prefix))
+    def collect(opdracht: Opdracht) -> None:
+        found.append(opdracht)
 
     while len(found) < n:
         collect()

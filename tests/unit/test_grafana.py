@@ -23,3 +23,26 @@ def test_every_metric_the_dashboard_queries_exists() -> None:
     titles = " ".join(p["title"] for p in panels)
     for subject in ("Ingest", "Refusals", "latency", "lag"):
         assert subject in titles
+
+
+PROMETHEUS = DASHBOARD.parents[2] / "prometheus"
+
+
+def test_the_poison_metrics_are_alerted_on_and_shown() -> None:
+    registry = CollectorRegistry()
+    Metrics(registry)
+    exposed = generate_latest(registry).decode()
+    alerts = (PROMETHEUS / "alerts.yml").read_text()
+    assert "alerts.yml" in (PROMETHEUS / "prometheus.yml").read_text(), "prometheus.yml loads the rules"
+    exprs = re.findall(r"^\s+expr: (.+)$", alerts, re.MULTILINE)
+    alerted = {m for e in exprs for m in re.findall(r"\briec_[a-z_]+", e)}
+    assert {
+        "riec_quarantined_total",
+        "riec_projection_skipped_total",
+        "riec_restore_skipped_total",
+    } <= alerted
+    for metric in alerted:
+        assert f"# TYPE {metric} counter" in exposed, metric
+    panels = json.loads(DASHBOARD.read_text())["panels"]
+    shown = {m for p in panels for t in p["targets"] for m in re.findall(r"\briec_[a-z_]+", t["expr"])}
+    assert alerted <= shown

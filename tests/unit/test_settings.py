@@ -62,7 +62,9 @@ def test_the_key_never_shows_in_repr_or_str() -> None:
 def test_the_key_can_come_from_a_file(tmp_path: Path) -> None:
     pad = tmp_path / "pseudonym.key"
     pad.write_text(KEY + "\n")  # as secret stores and `print` write it
-    settings = Settings.from_env({"KAFKA_SECURITY_PROTOCOL": "PLAINTEXT", "ENGINE_PSEUDONYM_KEY_FILE": str(pad)})
+    settings = Settings.from_env(
+        {"KAFKA_SECURITY_PROTOCOL": "PLAINTEXT", "ENGINE_PSEUDONYM_KEY_FILE": str(pad)}
+    )
     assert settings.pseudonym_key == KEY.encode()
     with pytest.raises(ConfigurationError, match="not both"):
         Settings.from_env({"ENGINE_PSEUDONYM_KEY_FILE": str(pad), "ENGINE_PSEUDONYM_KEY": KEY})
