@@ -106,13 +106,39 @@ def _verantwoordelijke_riec(signaal: SignaalOntvangen, gebied: Gebiedsindeling, 
 _SOORT = {"persoon": "een persoon", "kvk": "een KvK-nummer", "adres": "een adres", "kenteken": "een kenteken"}
 
 
+MAX_KNELPUNTEN_PER_RIEC = 10
+"""HKPs named in one route per RIEC: one RIEC designating a thousand HKPs on one person must not make
+a routed message too large to send (the rest is named by count)."""
+
+
 def _knelpunten(matches: Sequence[KnelpuntMatch], besluit: _Besluit) -> None:
-    """Rule 2: every RIEC whose active handhavingsknelpunt the signal matches, with the HKP named."""
+    """Rule 2: every RIEC whose active handhavingsknelpunt the signal matches, with the HKP named.
+
+    A branche HKP is designated by a regional stuurgroep for its own region: it routes a signal only
+    when rule 1 already placed the signal in that RIEC's region, or one RIEC's HKP on a common SBI
+    code would pull every region's signals into its inbox (need-to-know). Persons and groups are
+    followed wherever they turn up; areas lie within the RIEC's region by designation.
+    """
+    regio = besluit.riecs()
+    per_riec: dict[str, list[KnelpuntMatch]] = {}
     for m in matches:
-        besluit.voeg_toe(
-            riec_bestemming(m.riec),
-            Reden(regel="handhavingsknelpunt", toelichting=m.toelichting, hkp_id=m.hkp_id),
-        )
+        if m.soort != "branche" or riec_bestemming(m.riec) in regio:
+            per_riec.setdefault(m.riec, []).append(m)
+    for riec, gevonden in per_riec.items():
+        for m in gevonden[:MAX_KNELPUNTEN_PER_RIEC]:
+            besluit.voeg_toe(
+                riec_bestemming(riec),
+                Reden(regel="handhavingsknelpunt", toelichting=m.toelichting, hkp_id=m.hkp_id),
+            )
+        if len(gevonden) > MAX_KNELPUNTEN_PER_RIEC:
+            besluit.voeg_toe(
+                riec_bestemming(riec),
+                Reden(
+                    regel="handhavingsknelpunt_begrensd",
+                    toelichting=f"Nog {len(gevonden) - MAX_KNELPUNTEN_PER_RIEC} handhavingsknelpunten van "
+                    f"RIEC {riec} matchen dit signaal (ten hoogste {MAX_KNELPUNTEN_PER_RIEC} genoemd)",
+                ),
+            )
 
 
 def _open_casussen(matches: Sequence[CasusMatch], besluit: _Besluit, begrensd: bool) -> None:

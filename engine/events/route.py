@@ -15,6 +15,7 @@ Regel = Literal[
     "adres_subject",
     "buitenland",
     "handhavingsknelpunt",
+    "handhavingsknelpunt_begrensd",
     "open_casus",
     "open_casus_begrensd",
     "fenomeentafel",
@@ -22,7 +23,8 @@ Regel = Literal[
     "niet_routeerbaar",
 ]
 """Which routing rule of the domain sent the signal (domain.md, rules 1–6). `open_casus_begrensd`
-adds to rule 3: more open casussen share an identifier than the reasons name (fan-out caps)."""
+adds to rule 3: more open casussen share an identifier than the reasons name (fan-out caps);
+`handhavingsknelpunt_begrensd` likewise to rule 2: more of one RIEC's HKPs match than are named."""
 
 
 ROUTE_TYPE = "nl.riec.gerouteerd_signaal.v1"
