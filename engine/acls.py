@@ -141,13 +141,13 @@ def acls(p: KafkaPrincipal, app_id: str = "riec-engine") -> list[Acl]:
                 _groepen("liec."),
             ]
         case "ops":
-            # Sees every topic's shape and every group's lag; reads the DLQs to help integrators.
+            # Sees every topic's shape, offsets and every group's lag, not content: the DLQs keep
+            # partners' original bytes, raw BSNs included (read with the engine's principal, which
+            # re-drives them, under the operators' own procedure).
             return [
                 Acl("TOPIC", "*", "LITERAL", ("DESCRIBE", "DESCRIBE_CONFIGS")),
                 Acl("GROUP", "*", "LITERAL", ("DESCRIBE",)),
                 Acl("CLUSTER", "kafka-cluster", "LITERAL", ("DESCRIBE",)),
-                _lees("dlq.", "PREFIXED"),
-                _groepen("ops."),
             ]
         case _:
             return _engine(app_id)

@@ -96,7 +96,12 @@ def _willekeurige_bytes(key: str) -> bytes | None:
     """The bytes a key spells in hex or base64 (standard or URL-safe), or None."""
     if len(key) % 2 == 0 and _HEX.fullmatch(key):
         return bytes.fromhex(key)
-    if _BASE64.fullmatch(key):
+    # A typed sentence decodes as base64 too; random base64 of 32+ bytes (43+ characters) holds an
+    # upper- and a lower-case letter and a digit all but certainly (missing one: below 1e-9).
+    mengsel = (
+        any(c.isupper() for c in key) and any(c.islower() for c in key) and any(c.isdigit() for c in key)
+    )
+    if _BASE64.fullmatch(key) and mengsel:
         try:
             return base64.urlsafe_b64decode(key.replace("+", "-").replace("/", "_") + "=" * (-len(key) % 4))
         except (binascii.Error, ValueError):

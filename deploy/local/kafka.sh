@@ -18,6 +18,7 @@
 # the JSON of `engine.tools toegang`, which uses it to create every other principal.
 # KAFKA_INSECURE=1 starts a plaintext broker without authentication instead (experiments only).
 set -euo pipefail
+shopt -u patsub_replacement 2>/dev/null || true  # "&" in a substituted value stays "&"
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -102,34 +103,45 @@ start() {
   fi
   resolve_jars
   if [ "${KAFKA_FRESH:-0}" = 1 ]; then rm -rf "$state"; fi
-  mkdir -p "$state/data" "$state/logs"
-  local listeners="$here/plaintext.properties.in" scram=()
+  mkdir -p -m 700 "$state" "$state/data" "$state/logs"
+  local listeners="$here/plaintext.properties.in"
   if [ "$secure" = 1 ]; then
     command -v openssl >/dev/null || { log "openssl is required (apt-get install openssl)"; exit 1; }
     make_tls
     listeners="$here/security.properties.in"
-    scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=$(admin_password)]")
   fi
-  (
-    umask 077  # the properties hold the admin password
-    cat "$here/server.properties.in" "$listeners" | sed -e "s|@PORT@|$port|g" \
-      -e "s|@CONTROLLER_PORT@|$controller_port|g" -e "s|@DATA@|$state/data|g" -e "s|@TLS@|$tls|g" \
-      -e "s|@ADMIN_PASSWORD@|$(admin_password)|g" > "$state/server.properties"
-  )
+  # Filled in by bash, not sed: the admin password must never be a process argument (ps shows those).
+  local config
+  config=$(cat "$here/server.properties.in" "$listeners")
+  config=${config//@PORT@/$port}
+  config=${config//@CONTROLLER_PORT@/$controller_port}
+  config=${config//@DATA@/$state/data}
+  config=${config//@TLS@/$tls}
+  config=${config//@ADMIN_PASSWORD@/$(admin_password)}
+  (umask 077; printf '%s\n' "$config" > "$state/server.properties")  # it holds the admin password
   write_admin_json
   local java=(java -Xms256m -Xmx1g -cp "$libs/*"
               -Dlog4j.configuration="file:$here/log4j.properties" -Dkafka.logs.dir="$state/logs")
   if [ ! -f "$state/data/meta.properties" ]; then
-    local cluster_id
+    local cluster_id args="$state/format.args"
     cluster_id=$("${java[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
-    "${java[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$state/server.properties" \
-      "${scram[@]}" > "$state/logs/format.log" 2>&1
+    # The tool's arguments from a 0600 file (java @file): the SCRAM password stays out of `ps`.
+    (
+      umask 077
+      printf '%s\n' kafka.tools.StorageTool format -t "$cluster_id" -c "$state/server.properties" > "$args"
+      if [ "$secure" = 1 ]; then
+        printf '%s\n' --add-scram "SCRAM-SHA-512=[name=admin,password=$(admin_password)]" >> "$args"
+      fi
+    )
+    "${java[@]}" "@$args" > "$state/logs/format.log" 2>&1
+    rm -f "$args"
   fi
   local pin=()
   if [ -n "${KAFKA_CPUS:-}" ]; then pin=(taskset -c "$KAFKA_CPUS"); fi
   : > "$state/logs/server.log"
-  nohup "${pin[@]}" "${java[@]}" kafka.Kafka "$state/server.properties" \
-    > "$state/logs/stdout.log" 2>&1 < /dev/null &
+  # umask 077: the broker's segments hold partners' raw messages; no other local user reads them.
+  (umask 077; exec nohup "${pin[@]}" "${java[@]}" kafka.Kafka "$state/server.properties" \
+    > "$state/logs/stdout.log" 2>&1 < /dev/null) &
   echo $! > "$pidfile"
   for _ in $(seq 1 240); do
     if ! running; then

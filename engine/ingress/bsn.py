@@ -10,9 +10,11 @@ Two readings, for two kinds of field:
 - free text (`vervang_bsns`): every nine-digit window over such joined groups, whatever the group
   sizes; a false hit only replaces a harmless number by a pseudonym;
 - ids and other structured values (`bevat_bsn`): a run of exactly nine digits (also inside a word,
-  as in `melding111222333`), or nine digits in groups of two to four (`111-222-333`,
-  `1112.22.333`); `2026-00123` or `20261130-1` are counters, not a BSN. An id's hexadecimal parts
-  (a UUID, a 32+ character hash) are opaque: their digits are not a decimal number.
+  as in `melding111222333`), nine digits in groups of two to four (`111-222-333`, `1112.22.333`),
+  or a whole number of nine digits however grouped (`11122-2333`; so a counter such as
+  `2026-00123` that happens to pass the elfproef is refused too: ids should be opaque). A longer
+  counter (`20261130-1`) is not read as one. An id's hexadecimal parts (a UUID, a 32+ character
+  hash) are opaque: their digits are not a decimal number.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ BSN_LENGTE = 9
 _NEGEN_CIJFERS = re.compile(r"[0-9](?:[^0-9]*[0-9]){8}")
 """At least nine ASCII digits anywhere: below that no reading can find a BSN (the cheap test;
 starting with a character class lets the regex engine skip to the first digit in C)."""
-_ANDERE_CIJFERS = re.compile(r"(?![0-9])\d")
-"""Decimal digits of other scripts (Arabic-Indic, Devanagari, ...) that NFKC leaves alone."""
-_KETEN = re.compile(r"[0-9]+(?:[\W_]+[0-9]+)*")
-"""Digit groups joined only by non-alphanumerics: what a reader takes in as one number."""
+_NIET_ASCII = re.compile(r"[^\x00-\x7f]")
+_KETEN = re.compile(r"[0-9]+(?:[^0-9A-Za-z]+[0-9]+)*")
+"""Digit groups joined by anything but ASCII letters: what a reader takes in as one number. After
+normalising every digit is ASCII, so a non-ASCII character between groups is a separator, whatever
+Unicode calls it: `ー` and `ˍ` are "letters", the Hangul filler is an invisible one."""
 _GROEP = re.compile(r"[0-9]+")
 _OPAAK = re.compile(
     r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{32,})(?![0-9A-Fa-f])"
@@ -47,15 +50,21 @@ def elfproef(bsn: str) -> bool:
     return sum(int(d) * w for d, w in zip(bsn, _WEIGHTS, strict=True)) % 11 == 0
 
 
+def _als_cijfer(match: re.Match[str]) -> str:
+    cijfer = unicodedata.digit(match.group(), None)
+    return match.group() if cijfer is None else str(cijfer)
+
+
 def normaliseer(tekst: str) -> str:
     """`tekst` as a reader sees it: NFKC (full-width and superscript digits, no-break spaces become
-    ASCII) and every decimal digit of another script as its ASCII digit."""
+    ASCII) and every digit of another script or style (Arabic-Indic, Devanagari, dingbat `❶`) as its
+    ASCII digit."""
     if tekst.isascii():
         return tekst
     tekst = unicodedata.normalize("NFKC", tekst)
     if tekst.isascii():
         return tekst
-    return _ANDERE_CIJFERS.sub(lambda m: str(unicodedata.decimal(m.group())), tekst)
+    return _NIET_ASCII.sub(_als_cijfer, tekst)
 
 
 def _te_lezen(tekst: str) -> str | None:
@@ -82,7 +91,8 @@ def _vondsten(tekst: str, *, als_id: bool) -> Iterator[tuple[int, int, str]]:
             if som != BSN_LENGTE:
                 continue
             venster = groepen[eerste : laatste + 1]
-            if als_id and len(venster) > 1 and not all(2 <= e - b <= 4 for b, e in venster):
+            heel = eerste == 0 and laatste == len(groepen) - 1
+            if als_id and not heel and len(venster) > 1 and not all(2 <= e - b <= 4 for b, e in venster):
                 continue
             cijfers = "".join(tekst[b:e] for b, e in venster)
             if elfproef(cijfers):

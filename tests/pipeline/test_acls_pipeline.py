@@ -92,12 +92,15 @@ async def _admin_ops(k: KafkaConnection, run: str) -> dict[str, bool]:
         altered = await admin.alter_configs(
             [ConfigResource(ConfigResourceType.TOPIC, "engine.audit", {"retention.ms": "1000"})]
         )
+        described = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "engine.audit")])
     finally:
         await admin.close()
     alter_errors = [r["error_code"] for a in altered for r in a.to_object()["resources"]]
+    describe_errors = [r["error_code"] for d in described for r in d.to_object()["resources"]]
     return {
         "CREATE": created.topic_errors[0][1] != AUTHORIZATION_FAILED,
         "ALTER_CONFIGS": alter_errors != [AUTHORIZATION_FAILED],
+        "DESCRIBE_CONFIGS": describe_errors != [AUTHORIZATION_FAILED],
     }
 
 
@@ -133,6 +136,7 @@ def _expected(naam: str) -> dict[tuple[str, str], bool]:
     ) and mag(p, "GROUP", f"{APP_ID}-acl-test", "READ", APP_ID)
     expected["CREATE", "topics"] = mag(p, "TOPIC", "partner.gm0000.signalen", "CREATE", APP_ID)
     expected["ALTER_CONFIGS", "topics"] = mag(p, "TOPIC", "engine.audit", "ALTER_CONFIGS", APP_ID)
+    expected["DESCRIBE_CONFIGS", "topics"] = mag(p, "TOPIC", "engine.audit", "DESCRIBE_CONFIGS", APP_ID)
     return expected
 
 

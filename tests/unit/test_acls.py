@@ -53,12 +53,18 @@ def test_lfts_and_the_liec_read_their_routes() -> None:
     assert not mag(liec, "TOPIC", "routes.riec.rotterdam", "READ")
 
 
-def test_ops_sees_shapes_and_dlqs_but_no_routed_personal_data() -> None:
+def test_ops_sees_shapes_and_lag_but_no_personal_data() -> None:
     ops = principal("ops")
     assert mag(ops, "TOPIC", "engine.audit", "DESCRIBE_CONFIGS")
-    assert mag(ops, "TOPIC", "dlq.ingress", "READ")
-    assert not mag(ops, "TOPIC", "routes.riec.rotterdam", "READ")
-    assert not mag(ops, "TOPIC", "engine.signalen", "READ")
+    assert mag(ops, "GROUP", "riec-engine-vastleggen", "DESCRIBE")
+    for topic in (
+        "routes.riec.rotterdam",
+        "engine.signalen",
+        "dlq.ingress",
+        "dlq.engine",
+        "partner.om.signalen",
+    ):
+        assert not mag(ops, "TOPIC", topic, "READ"), topic
 
 
 @pytest.mark.parametrize(

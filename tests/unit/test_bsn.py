@@ -124,3 +124,33 @@ def test_error_texts_lose_long_digit_runs_and_bsns_in_any_form() -> None:
     assert maskeer_cijferreeksen("at most 10000") == "at most 10000"
     for form in FORMS:
         assert VALID_BSN not in normaliseer(maskeer_cijferreeksen(f"Invalid enum value '{form}'"))
+
+
+# Found by an attacker's review: separators Unicode calls letters, dingbat digits, and an id
+# grouped 5-4. 111222333 passes the elfproef.
+@pytest.mark.parametrize(
+    "tekst",
+    [
+        "111ー222ー333",
+        "111ㅤ222ㅤ333",
+        "❶❶❶❷❷❷❸❸❸",
+        "111ǀ222ǀ333",
+        "111ꓸ222ꓸ333",
+        "111ˍ222ˍ333",
+        "BSN: 111 - 222 - 333.",
+    ],
+)
+def test_free_text_hides_a_bsn_behind_letter_like_separators_and_dingbat_digits(tekst: str) -> None:
+    assert vervang_bsns(tekst, lambda bsn: "[persoon:x]").count("[persoon:x]") == 1
+
+
+@pytest.mark.parametrize("ident", ["11122-2333", "gm0363:11122-2333", "1-11222333", "111ー222ー333"])
+def test_an_id_holding_nine_digits_in_any_grouping_is_read_as_a_bsn(ident: str) -> None:
+    assert bevat_bsn(ident, als_id=True)
+
+
+@pytest.mark.parametrize(
+    "ident", ["20261130-1", "2026-000123", "melding-42", "gm0363:6f1e2c4a-0b1d-4e2f-9a3b-111222333444"]
+)
+def test_counters_of_another_length_and_uuids_stay_ids(ident: str) -> None:
+    assert not bevat_bsn(ident, als_id=True)

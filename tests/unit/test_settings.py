@@ -140,3 +140,12 @@ def test_extra_gemeenten_are_read_as_lower_case_codes_and_a_bad_one_is_named() -
     assert settings.extra_gemeenten == {"gm1999", "gm1998"}
     with pytest.raises(ConfigurationError, match="ENGINE_EXTRA_GEMEENTEN: 'gemeente-x'"):
         Settings.from_env({**PLAIN, "ENGINE_EXTRA_GEMEENTEN": "gm1999,gemeente-x"})
+
+
+def test_a_typed_sentence_is_not_a_base64_key() -> None:
+    # Found by an attacker's review: 51 lower-case letters and digits decode as "base64".
+    with pytest.raises(ConfigurationError, match="ENGINE_PSEUDONYM_KEY"):
+        Settings.from_env(
+            {**PLAIN, "ENGINE_PSEUDONYM_KEY": "ditisdepseudoniemsleutelvanhetriecvoorproductie2026"}
+        )
+    assert Settings.from_env({**PLAIN, "ENGINE_PSEUDONYM_KEY": secrets.token_urlsafe(32)}).pseudonym_key
