@@ -148,13 +148,15 @@ def gemeld_op(r: Record) -> datetime:
 
 async def latentie(
     kafka: KafkaConnection,
+    afzender: KafkaConnection,
     source: str,
     target: str,
     rate: float,
     seconds: float,
     verzonden_op: Callable[[Record], datetime],
 ) -> dict[str, float]:
-    """p50/p99 in ms from produce to a read_committed consumer of `target`, input paced at `rate`."""
+    """p50/p99 in ms from produce (as `afzender`) to a read_committed consumer of `target` (as
+    `kafka`), input paced at `rate`."""
     n = int(rate * seconds)
     # A dashboard-like reader that asks often, the same for both sides (see Settings.fetch_max_wait_ms).
     consumer = clients.consumer(kafka, isolation_level="read_committed", fetch_max_wait_ms=20)
@@ -174,7 +176,7 @@ async def latentie(
         return latencies
 
     async def stuur() -> None:
-        p = producer(kafka)
+        p = producer(afzender)
         await p.start()
         start = time.monotonic()
         for i in range(n):

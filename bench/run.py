@@ -71,6 +71,15 @@ def kafka() -> KafkaConnection:
     return onboarding.verbinding(engine_principal())
 
 
+def partner() -> KafkaConnection:
+    """The politie's connection: the signals are published as a partner publishes them."""
+    admin = onboarding.lees_config(STATE / "admin.json")
+    naam = "partner:politie"
+    return onboarding.verbinding(
+        onboarding.bewaard([principal(naam)], admin, STATE / "toegang", APP_ID)[naam]
+    )
+
+
 async def topics() -> None:
     """The engine's own topics (as its worker declares them) and the raw loop's, all alike."""
     settings = Settings(pseudonym_key=secrets.token_hex(32).encode(), kafka=kafka())
@@ -116,7 +125,7 @@ def ronde(identifiers: int, *, volledig: bool) -> dict[str, Any]:
     broker("start")
     try:
         asyncio.run(topics())
-        uit: dict[str, Any] = {"message_bytes": asyncio.run(meting.vul(kafka(), SOURCE, N))}
+        uit: dict[str, Any] = {"message_bytes": asyncio.run(meting.vul(partner(), SOURCE, N))}
         asyncio.run(meting.laad_index(kafka(), identifiers))
         asyncio.run(meting.doorgeven(kafka(), SOURCE, RAW_OUT, N))
         uit["raw"] = N / asyncio.run(meting.tijdspanne(kafka(), RAW_OUT, N, 120))
@@ -128,7 +137,9 @@ def ronde(identifiers: int, *, volledig: bool) -> dict[str, Any]:
             if volledig:
                 uit["rate"] = rate = uit["engine"] / 2
                 uit["engine_lat"] = asyncio.run(
-                    meting.latentie(kafka(), SOURCE, ENGINE_OUT, rate, LATENCY_SECONDS, meting.gemeld_op)
+                    meting.latentie(
+                        kafka(), partner(), SOURCE, ENGINE_OUT, rate, LATENCY_SECONDS, meting.gemeld_op
+                    )
                 )
                 print(f"engine latency at {rate:.0f} msg/s: {uit['engine_lat']}")
         finally:
@@ -139,7 +150,13 @@ def ronde(identifiers: int, *, volledig: bool) -> dict[str, Any]:
             try:
                 uit["raw_lat"] = asyncio.run(
                     meting.latentie(
-                        kafka(), RAW_LAT_IN, RAW_LAT_OUT, rate, LATENCY_SECONDS, meting.ce_time_header
+                        kafka(),
+                        kafka(),
+                        RAW_LAT_IN,
+                        RAW_LAT_OUT,
+                        rate,
+                        LATENCY_SECONDS,
+                        meting.ce_time_header,
                     )
                 )
             finally:

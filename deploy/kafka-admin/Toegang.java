@@ -56,7 +56,38 @@ public class Toegang {
         admin.alterUserScramCredentials(users).all().get();
       }
       admin.createAcls(acls).all().get();
+      awaitApplied(props, spec);
     }
     System.out.println("{\"users\": " + users.size() + ", \"acls\": " + acls.size() + "}");
+  }
+
+  // The controller has committed the credentials; a broker applies them a moment later, and a client
+  // that connects before that fails to authenticate. Log in as the last user (the broker applies
+  // metadata in order, so the others are there too) until the broker accepts it.
+  private static void awaitApplied(Properties adminProps, JsonNode spec) throws Exception {
+    JsonNode last = null;
+    for (JsonNode user : spec.get("users")) {
+      if (user.hasNonNull("password")) {
+        last = user;
+      }
+    }
+    if (last == null) {
+      return;
+    }
+    Properties props = new Properties();
+    props.putAll(adminProps);
+    props.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        + "username=\"" + last.get("name").asText() + "\" password=\"" + last.get("password").asText() + "\";");
+    props.put("request.timeout.ms", "2000");
+    props.put("default.api.timeout.ms", "2000");
+    for (int attempt = 0; attempt < 60; attempt++) {
+      try (Admin user = Admin.create(props)) {
+        user.describeCluster().clusterId().get();
+        return;
+      } catch (java.util.concurrent.ExecutionException notYet) {
+        Thread.sleep(250);
+      }
+    }
+    throw new IllegalStateException("the broker did not accept the new credentials within a minute");
   }
 }
