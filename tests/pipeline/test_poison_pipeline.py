@@ -21,7 +21,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
-from engine.events.casus import OPDRACHT_ONTVANGEN_DECODER
+from engine.events.casus import BESLUIT_INVOER_DECODER, OpdrachtOntvangen
 from engine.events.matching import ZOEKINDEX_ENCODER, CasusMatch, Routebriefje
 from engine.events.signaal_ontvangen import SignaalOntvangen
 from engine.handlers.quarantaine import grootte, lees_quarantaine, quarantaine_bericht
@@ -367,7 +367,8 @@ async def test_quarantined_records_are_re_driven_once_fixed_and_nothing_happens_
     cmd = await kandidaat(broker, "engine.opdrachten.kandidaten", f"rotterdam:{ce_cmd}")
     sig = await kandidaat(broker, "engine.signalen.kandidaten", f"gm0363:{ce_sig}")
     nieuw_id, ce_nieuw = uniek("RD"), uniek("cmd")
-    o = OPDRACHT_ONTVANGEN_DECODER.decode(cmd.value or b"")
+    o = BESLUIT_INVOER_DECODER.decode(cmd.value or b"")
+    assert isinstance(o, OpdrachtOntvangen)
     nieuw = msgspec.structs.replace(
         o,
         opdracht_id=f"rotterdam:{ce_nieuw}",
