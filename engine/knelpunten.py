@@ -26,8 +26,6 @@ class KnelpuntMatch:
     hkp_id: str
     riec: str
     toelichting: str
-    soort: str = "persoon"
-    """The HKP's kind: a `branche` is regional (routing keeps it only for signals in its RIEC's region)."""
 
 
 def _pc6(postcode: str) -> str:
@@ -94,5 +92,5 @@ class Knelpuntenregister:
             geldig = self._geldig(hkp_id, dag)
             if geldig is not None:
                 toelichting = f"Handhavingsknelpunt {geldig.naam} ({hkp_id}, RIEC {geldig.riec}): {waarom}"
-                matches.append(KnelpuntMatch(hkp_id, geldig.riec, toelichting, geldig.soort))
+                matches.append(KnelpuntMatch(hkp_id, geldig.riec, toelichting))
         return matches

@@ -112,18 +112,11 @@ a routed message too large to send (the rest is named by count)."""
 
 
 def _knelpunten(matches: Sequence[KnelpuntMatch], besluit: _Besluit) -> None:
-    """Rule 2: every RIEC whose active handhavingsknelpunt the signal matches, with the HKP named.
-
-    A branche HKP is designated by a regional stuurgroep for its own region: it routes a signal only
-    when rule 1 already placed the signal in that RIEC's region, or one RIEC's HKP on a common SBI
-    code would pull every region's signals into its inbox (need-to-know). Persons and groups are
-    followed wherever they turn up; areas lie within the RIEC's region by designation.
-    """
-    regio = besluit.riecs()
+    """Rule 2: every RIEC whose active handhavingsknelpunt the signal matches, with the HKP named
+    (at most MAX_KNELPUNTEN_PER_RIEC per RIEC; the rest by count: never a message too large)."""
     per_riec: dict[str, list[KnelpuntMatch]] = {}
     for m in matches:
-        if m.soort != "branche" or riec_bestemming(m.riec) in regio:
-            per_riec.setdefault(m.riec, []).append(m)
+        per_riec.setdefault(m.riec, []).append(m)
     for riec, gevonden in per_riec.items():
         for m in gevonden[:MAX_KNELPUNTEN_PER_RIEC]:
             besluit.voeg_toe(

@@ -30,7 +30,7 @@ from engine.topics import DLQ_ENGINE, GEBEURTENISSEN, INTERNAL_MAX_BYTES, ZOEKIN
 from tests.fixtures import command_headers, headers, payload
 from tests.pipeline.casus_helpers import ROUTE_TOPICS, gebeurtenissen, kenteken, opdracht, routes, uniek
 from tests.pipeline.conftest import BOOTSTRAP, ROOT, Worker
-from tests.pipeline.kafka import Record, eventually, header, publish, read_until
+from tests.pipeline.kafka import Record, eventually, header, is_signaal, publish, read_until
 from tests.pipeline.malformed import generate_commands
 
 pytestmark = pytest.mark.pipeline
@@ -337,12 +337,14 @@ def herverwerk(*args: str) -> str:
 
 
 async def kandidaat(broker: str, topic: str, opdracht_of_signaal_id: str) -> Record:
-    [r] = await read_until(
-        broker,
-        [topic],
-        lambda f: len(f) >= 1,
-        match=lambda r: opdracht_of_signaal_id.encode() in (r.value or b""),
-    )
+    """The command or the signal itself (the candidates topic of signals also carries where each
+    signal was routed, which names it too)."""
+
+    def zelf(r: Record) -> bool:
+        noemt = opdracht_of_signaal_id.encode() in (r.value or b"")
+        return noemt and (topic != "engine.signalen.kandidaten" or is_signaal(r))
+
+    [r] = await read_until(broker, [topic], lambda f: len(f) >= 1, match=zelf)
     return r
 
 

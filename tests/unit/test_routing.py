@@ -116,24 +116,3 @@ def test_one_riec_with_a_thousand_hkps_on_one_person_gets_the_signal_with_ten_na
     assert redenen[-1].regel == "handhavingsknelpunt_begrensd" and "1090" in redenen[-1].toelichting
     bericht = GerouteerdSignaal.van(s, "riec.rotterdam", list(redenen), besloten_op=s.ontvangen_op)
     assert len(ROUTE_ENCODER.encode(bericht)) < 64 * 1024
-
-
-def test_a_branche_hkp_routes_only_signals_in_its_own_region() -> None:
-    # Given Rotterdam's branche HKP on SBI 68 (every real-estate company in the country), when an
-    # Amsterdam signal about such a company is routed, then it does not reach Rotterdam; a Rotterdam
-    # signal does.
-    from engine.knelpunten import KnelpuntMatch
-
-    branche = [KnelpuntMatch("R-HKP-1", "rotterdam", "Handhavingsknelpunt alles", "branche")]
-    amsterdam = signaal(locatie=Locatie(gemeente="GM0363"))
-    assert [r.bestemming for r in route(amsterdam, gebiedsindeling(), branche)] == [
-        "riec.amsterdam-amstelland"
-    ]
-    rotterdam = signaal(locatie=Locatie(gemeente="GM0599"))
-    redenen = route(rotterdam, gebiedsindeling(), branche)[0].redenen
-    assert [r.regel for r in redenen] == ["locatie", "handhavingsknelpunt"]
-    persoon = [KnelpuntMatch("R-HKP-2", "rotterdam", "Handhavingsknelpunt persoon", "persoon")]
-    assert {r.bestemming for r in route(amsterdam, gebiedsindeling(), persoon)} == {
-        "riec.amsterdam-amstelland",
-        "riec.rotterdam",
-    }
