@@ -29,7 +29,7 @@ from engine.handlers.stage import Uitvoer, verdeel
 from engine.topics import DLQ_ENGINE, GEBEURTENISSEN, INTERNAL_MAX_BYTES, ZOEKINDEX
 from tests.fixtures import command_headers, headers, payload
 from tests.pipeline.casus_helpers import ROUTE_TOPICS, gebeurtenissen, kenteken, opdracht, routes, uniek
-from tests.pipeline.conftest import BOOTSTRAP, ROOT, Worker
+from tests.pipeline.conftest import ROOT, Worker, engine_env
 from tests.pipeline.kafka import Record, eventually, header, is_signaal, publish, read_until
 from tests.pipeline.malformed import generate_commands
 
@@ -328,7 +328,7 @@ async def test_a_thousand_generated_riec_commands_each_end_in_one_place(
 
 
 def herverwerk(*args: str) -> str:
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "ENGINE_APP_ID": "riec-engine-test"}
+    env = {**os.environ, **engine_env(), "ENGINE_APP_ID": "riec-engine-test"}  # as the engine's principal
     done = subprocess.run(
         [sys.executable, "-m", "engine.tools", "herverwerk", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
@@ -419,7 +419,7 @@ async def test_quarantined_records_are_re_driven_once_fixed_and_nothing_happens_
         broker,
         ["engine.signalen"],
         lambda f: len(f) >= 1,
-        match=lambda r: r.key == f"gm0363:{ce_sig}".encode(),
+        match=lambda r: r.key == f"gm0363:{ce_sig}".encode() and is_signaal(r),
         linger=1,
     )
     assert len(log) == 1
