@@ -1,5 +1,5 @@
-"""`python -m engine.deploy`: the Kubernetes (Strimzi) manifests in deploy/kubernetes/, made from
-the engine's own declarations so that they cannot drift from the code.
+"""`python -m engine.deploy`: the Kubernetes (Strimzi) manifests in deploy/kubernetes/ (and the
+compose cluster's ACL script), made from the engine's own declarations so that they cannot drift.
 
 - every `KafkaTopic` is a `TopicSpec` of `engine.topics.engine_topics` (partitions, config,
   cleanup policy, min.insync.replicas at replication factor 3);
@@ -8,7 +8,7 @@ the engine's own declarations so that they cannot drift from the code.
   the topics were generated with, so a worker's start-up check finds the topics as declared.
 
 tests/unit/test_manifests.py fails when the committed files differ from what this module makes now:
-after changing a topic, an ACL or this module, run `make manifests` and commit deploy/kubernetes/.
+after changing a topic, an ACL or this module, run `make manifests` and commit deploy/.
 The output is YAML written by a small emitter here (the engine takes no YAML dependency; the test
 reads it back with PyYAML, a dev dependency, and compares with the data).
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -28,7 +29,8 @@ from engine.settings import Settings
 from engine.topics import TopicSpec, engine_topics
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "deploy" / "kubernetes"
+OUT = ROOT / "deploy"
+KUBERNETES = "kubernetes"
 
 CLUSTER = "riec"
 """The Strimzi Kafka cluster's name: its bootstrap Service is `riec-kafka-bootstrap`, its CA
@@ -402,39 +404,79 @@ def workers(rol: str) -> list[dict[str, Any]]:
     return [service, statefulset, pdb]
 
 
+# ---------------------------------------------------------------- compose
+
+
+_ACL_OPTIE = {"TOPIC": "--topic", "GROUP": "--group", "TRANSACTIONAL_ID": "--transactional-id"}
+
+
+def kafka_acls_args(p: KafkaPrincipal) -> list[list[str]]:
+    """`kafka-acls.sh --add` arguments for each rule of `p` (deploy/compose has no User Operator)."""
+    out = []
+    for acl in acls(p, SETTINGS.app_id):
+        args = ["--allow-principal", f"User:{p.gebruikersnaam}"]
+        for op in acl.operaties:
+            args += ["--operation", _operatie(op)]
+        if acl.resource == "CLUSTER":
+            args.append("--cluster")
+        else:
+            args += [_ACL_OPTIE[acl.resource], acl.naam, "--resource-pattern-type", acl.patroon.lower()]
+        out.append(args)
+    return out
+
+
+def compose_acls() -> str:
+    """deploy/compose/engine-acls.sh: the engine principal's ACLs, for the compose cluster."""
+    lines = [
+        "#!/bin/sh",
+        _GENERATED.rstrip("\n"),
+        "# The engine principal's ACLs (engine/acls.py) on the compose cluster, added by the admin.",
+        "# Run by the compose service `acls`; adding an ACL that exists already changes nothing.",
+        "set -eu",
+        'acl() { /opt/kafka/bin/kafka-acls.sh --bootstrap-server "$BOOTSTRAP" \\',
+        '  --command-config "$ADMIN_CONFIG" --add --force "$@" >/dev/null; }',
+    ]
+    lines += [
+        "acl " + " ".join(shlex.quote(a) for a in args) for args in kafka_acls_args(KafkaPrincipal(ENGINE))
+    ]
+    lines.append('echo "ACLs of User:engine in place"')
+    return "\n".join(lines) + "\n"
+
+
 # ---------------------------------------------------------------- files
 
 
 def manifests() -> dict[str, str]:
-    """Every file of deploy/kubernetes/, by name, as this version of the engine makes it."""
+    """Every generated file under deploy/, by path, as this version of the engine makes it."""
     topics = engine_topics(SETTINGS, gebiedsindeling())
     engine_docs: list[dict[str, Any]] = []
     for rol in ROLLEN:
         engine_docs += workers(rol)
     return {
-        "kafka.yaml": yaml_documents(kafka()),
-        "topics.yaml": yaml_documents(kafka_topic(t) for t in topics),
-        "users.yaml": yaml_documents(kafka_user(p) for p in principals()),
-        "users-partners.yaml": yaml_documents(kafka_user(p) for p in partner_principals()),
-        "engine.yaml": yaml_documents(engine_docs),
+        f"{KUBERNETES}/kafka.yaml": yaml_documents(kafka()),
+        f"{KUBERNETES}/topics.yaml": yaml_documents(kafka_topic(t) for t in topics),
+        f"{KUBERNETES}/users.yaml": yaml_documents(kafka_user(p) for p in principals()),
+        f"{KUBERNETES}/users-partners.yaml": yaml_documents(kafka_user(p) for p in partner_principals()),
+        f"{KUBERNETES}/engine.yaml": yaml_documents(engine_docs),
+        "compose/engine-acls.sh": compose_acls(),
     }
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Write deploy/kubernetes/ (`--check`: only report stale files, exit 1 when there are any)."""
+    """Write the generated files under deploy/ (`--check`: report stale ones, exit 1 if any)."""
     args = sys.argv[1:] if argv is None else list(argv)
     check = "--check" in args
     stale = []
-    OUT.mkdir(parents=True, exist_ok=True)
     for name, content in manifests().items():
         path = OUT / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists() and path.read_text(encoding="utf-8") == content:
             continue
         stale.append(name)
         if not check:
             path.write_text(content, encoding="utf-8")
     for name in stale:
-        print(f"{'stale' if check else 'wrote'} deploy/kubernetes/{name}")
+        print(f"{'stale' if check else 'wrote'} deploy/{name}")
     if check and stale:
         sys.exit(1)
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from engine.acls import Acl, acls, principal
-from engine.deploy import OUT, SETTINGS, manifests
+from engine.deploy import KUBERNETES, OUT, SETTINGS, kafka_acls_args, manifests
 from engine.reference import LFTS, RIECS, gebiedsindeling
 from engine.settings import Settings
 from engine.topics import afwijkingen, engine_topics
@@ -30,8 +30,12 @@ def _docs(name: str) -> list[dict[str, Any]]:
     return [d for d in yaml.load_all(text, Loader=loader) if d is not None]
 
 
+def _kinds() -> list[dict[str, Any]]:
+    return [d for name in manifests() if name.endswith(".yaml") for d in _docs(name)]
+
+
 def _kind(kind: str) -> list[dict[str, Any]]:
-    return [d for name in manifests() for d in _docs(name) if d["kind"] == kind]
+    return [d for d in _kinds() if d["kind"] == kind]
 
 
 def _worker(rol: str) -> dict[str, Any]:
@@ -44,8 +48,10 @@ def test_committed_manifests_are_what_the_engine_generates_now() -> None:
         for name, content in manifests().items()
         if not (OUT / name).exists() or (OUT / name).read_text(encoding="utf-8") != content
     ]
-    assert stale == [], "run: make manifests (python -m engine.deploy) and commit deploy/kubernetes/"
-    extra = sorted(p.name for p in OUT.iterdir() if p.name not in manifests())
+    assert stale == [], "run: make manifests (python -m engine.deploy) and commit deploy/"
+    extra = sorted(
+        p.name for p in (OUT / KUBERNETES).iterdir() if f"{KUBERNETES}/{p.name}" not in manifests()
+    )
     assert extra == [], "deploy/kubernetes/ holds files the generator does not make"
 
 
@@ -65,11 +71,16 @@ def test_every_declared_topic_has_a_kafkatopic_the_worker_accepts() -> None:
     assert topics["engine.casusindex"]["config"]["cleanup.policy"] == "compact"
 
 
+def _op(name: str) -> str:
+    """Strimzi's and kafka-acls' DescribeConfigs as engine.acls' DESCRIBE_CONFIGS."""
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).upper()
+
+
 def _acl(rule: dict[str, Any]) -> Acl:
     """A Strimzi AclRule back as engine.acls writes it."""
     resource = rule["resource"]
     soort = {"topic": "TOPIC", "group": "GROUP", "transactionalId": "TRANSACTIONAL_ID", "cluster": "CLUSTER"}
-    operaties = tuple(re.sub(r"(?<!^)([A-Z])", r"_\1", op).upper() for op in rule["operations"])
+    operaties = tuple(_op(op) for op in rule["operations"])
     assert rule["host"] == "*"
     if resource["type"] == "cluster":
         return Acl("CLUSTER", "kafka-cluster", "LITERAL", operaties)  # type: ignore[arg-type]
@@ -177,3 +188,20 @@ def test_the_container_runs_the_worker_as_a_non_root_user_with_a_health_check() 
     uid = users[-1].split(":")[0]
     for rol in ("alles", "routering", "projecties"):
         assert str(_worker(rol)["spec"]["template"]["spec"]["securityContext"]["runAsUser"]) == uid
+
+
+def test_the_compose_cluster_grants_the_engine_the_same_acls() -> None:
+    # Given the kafka-acls.sh arguments of deploy/compose/engine-acls.sh
+    script = (OUT / "compose/engine-acls.sh").read_text(encoding="utf-8")
+    found = []
+    for args in kafka_acls_args(principal("engine")):
+        assert "acl " + " ".join(args) in script
+        ops = tuple(_op(args[i + 1]) for i, a in enumerate(args) if a == "--operation")
+        if "--cluster" in args:
+            found.append(Acl("CLUSTER", "kafka-cluster", "LITERAL", ops))  # type: ignore[arg-type]
+            continue
+        soort = {"--topic": "TOPIC", "--group": "GROUP", "--transactional-id": "TRANSACTIONAL_ID"}
+        i = next(i for i, a in enumerate(args) if a in soort)
+        found.append(Acl(soort[args[i]], args[i + 1], args[i + 3].upper(), ops))  # type: ignore[arg-type]
+    # Then they are the engine's ACLs, rule by rule
+    assert found == acls(principal("engine"))
