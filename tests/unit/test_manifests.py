@@ -205,3 +205,18 @@ def test_the_compose_cluster_grants_the_engine_the_same_acls() -> None:
         found.append(Acl(soort[args[i]], args[i + 1], args[i + 3].upper(), ops))  # type: ignore[arg-type]
     # Then they are the engine's ACLs, rule by rule
     assert found == acls(principal("engine"))
+
+
+def test_the_compose_workers_use_the_manifests_settings_and_are_prometheus_targets() -> None:
+    compose = yaml.safe_load((OUT / "compose/compose.yaml").read_text(encoding="utf-8"))
+    prometheus = yaml.safe_load((OUT / "prometheus/prometheus.yml").read_text(encoding="utf-8"))
+    targets = prometheus["scrape_configs"][0]["static_configs"][0]["targets"]
+    for target in targets:
+        service = compose["services"][target.split(":")[0]]
+        env = service["environment"]
+        assert env["ENGINE_REPLICATION_FACTOR"] == str(SETTINGS.replication_factor)
+        assert env["ENGINE_PARTITIONS"] == str(SETTINGS.partitions)
+        assert env["ENGINE_PARTNER_PARTITIONS"] == str(SETTINGS.partner_partitions)
+        assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL" and env["KAFKA_SASL_USERNAME"] == "engine"
+        assert env["ENGINE_WORKER_ID"] == target.split(":")[0]
+    assert {"kafka-1", "kafka-2", "kafka-3", "grafana", "prometheus"} <= set(compose["services"])
