@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test kafka kafka-stop worker stop lint schema bench
+.PHONY: run test kafka kafka-stop worker stop lint schema manifests bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ stop:
 ## make schema: regenerate docs/contract/ from the structs
 schema: $(VENV)/.installed
 	$(PY) -m engine.events.schema
+
+## make manifests: regenerate deploy/kubernetes/ (Strimzi) from the engine's topics and ACLs
+manifests: $(VENV)/.installed
+	$(PY) -m engine.deploy
 
 ## make bench: throughput of the engine against a raw aiokafka loop on the same broker (not in make test)
 bench: $(VENV)/.installed
