@@ -16,6 +16,7 @@ on (`engine.handlers.quarantaine`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import zlib
@@ -24,6 +25,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
 from mode import Service
 
 from engine.handlers import clients
@@ -99,9 +101,9 @@ class Stage(Service):
     def label(self) -> str:
         return f"Stage[{self.handler.name}]"
 
-    async def on_start(self) -> None:
+    def _nieuwe_producer(self) -> AIOKafkaProducer:
         s = self.settings
-        self._producer = clients.producer(
+        return clients.producer(
             s.kafka,
             client_id=f"{self.group_id}-{s.worker_id}",
             transactional_id=f"{self.group_id}-{s.worker_id}",
@@ -109,6 +111,10 @@ class Stage(Service):
             linger_ms=5,
             partitioner=verdeel,
         )
+
+    async def on_start(self) -> None:
+        s = self.settings
+        self._producer = self._nieuwe_producer()
         await self._producer.start()
         self._consumer = clients.consumer(
             s.kafka,
@@ -156,10 +162,49 @@ class Stage(Service):
             if not batch:
                 continue
             async with self.batch_lock:
-                await verwerking.verwerk(batch)
+                try:
+                    await verwerking.verwerk(batch)
+                except KafkaError as fout:  # the broker, not a record: handler errors are quarantined
+                    await self._herstel_na_brokerfout(fout)
+                    continue
             self.metrics.batches.labels(name).inc()
             self.metrics.records.labels(name).inc(sum(len(r) for r in batch.values()))
             self.metrics.lag.labels(name).set(self._lag(consumer, verwerking.posities))
+
+    async def _herstel_na_brokerfout(self, fout: KafkaError) -> None:
+        """A transaction failed on the broker's side (it died mid-commit, say): its outputs and offsets
+        were never committed, and aiokafka's transactional producer cannot go on after such an error.
+        So start over from the last commit, as a restarted worker would: drop the state the batch
+        changed (reloaded from the logs before the next batch), a new producer with the same
+        transactional id (which fences and aborts what the old one left open), and the consumer back
+        at the committed offsets. Retries until the broker answers; the stage never stops for it."""
+        assert self._consumer is not None and self._verwerking is not None
+        consumer = self._consumer
+        log.warning(
+            "%s: transaction failed (%s); resuming from the last commit", self.label, type(fout).__name__
+        )
+        await self.handler.on_revoked(set(consumer.assignment()))
+        if self._producer is not None:
+            with contextlib.suppress(Exception):
+                await self._producer.stop()
+        while not self.should_stop:
+            producer = self._nieuwe_producer()
+            try:
+                await producer.start()
+                for tp in set(consumer.assignment()):  # as it is now: a rebalance may have moved some
+                    committed = await consumer.committed(tp)
+                    if committed is None:
+                        await consumer.seek_to_beginning(tp)
+                    else:
+                        consumer.seek(tp, committed)
+            except KafkaError as opnieuw:
+                log.warning("%s: broker not back yet (%s)", self.label, type(opnieuw).__name__)
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                await asyncio.sleep(1.0)
+                continue
+            self._producer = self._verwerking.producer = producer
+            return
 
     def _lag(self, consumer: AIOKafkaConsumer, posities: dict[TopicPartition, int]) -> int:
         lag = 0
