@@ -121,8 +121,12 @@ class Stage(Service):
             client_id=f"{self.group_id}-{s.worker_id}",
             group_id=self.group_id,
             # Static membership: a restarted worker (same ENGINE_WORKER_ID) takes its partitions
-            # back at once instead of waiting for its dead predecessor's session to expire.
-            group_instance_id=f"{self.group_id}-{s.worker_id}",
+            # back at once instead of waiting for its dead predecessor's session to expire. Not for
+            # the front doors: a static member that rejoins is handed its old assignment without
+            # performing one, and aiokafka then never notices a new partner topic or partition
+            # (it watches the topics' shape only in the member that assigned them). Seen in CI:
+            # after a worker restart, the partitions added to a partner topic were never read.
+            group_instance_id=f"{self.group_id}-{s.worker_id}" if self.bron.pattern is None else None,
             session_timeout_ms=10_000,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
