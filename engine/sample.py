@@ -251,7 +251,8 @@ class SampleTraffic:
             bron = rng.sample(per_riec[riec], k=min(len(per_riec[riec]), rng.choice((1, 1, 2, 3))))
             casus_id = f"{_initialen(riec)}-{vandaag.year}-{self.seed}-I{i:03d}"
             later = max(s.ce_time for s in bron if s.ce_time) + timedelta(days=rng.randrange(1, 30))
-            opened = min(later, datetime.combine(vandaag, datetime.min.time(), UTC))
+            vandaag_begin = datetime.combine(vandaag, datetime.min.time(), UTC)
+            opened = min(later, vandaag_begin)
             yield self._opdracht(
                 riec,
                 "casus.openen",
@@ -265,7 +266,8 @@ class SampleTraffic:
                 opened,
             )
             if rng.random() < 0.6:
-                yield self._advies(riec, casus_id, opened + timedelta(days=14))
+                # Never after today: the engine refuses a ce_time more than a day ahead.
+                yield self._advies(riec, casus_id, min(opened + timedelta(days=14), vandaag_begin))
 
     def opdrachten(self, vandaag: date) -> Iterator[Voorbeeld]:
         """What RIEC offices do before the signals: HKPs designated, casussen opened and worked on."""

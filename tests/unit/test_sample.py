@@ -31,3 +31,16 @@ def test_sample_inbreng_brings_in_only_signals_routed_to_the_opening_riec() -> N
                 waargenomen_op=vandaag, locatie=Locatie(**body["locatie"]),
             )  # fmt: skip
             assert riec_bestemming(casus.org) in {r.bestemming for r in route(signaal, gebied)}
+
+
+def test_no_sample_message_is_dated_after_today() -> None:
+    # The engine refuses a ce_time more than a day ahead (ce_time_out_of_range): sample traffic that
+    # is meant to be accepted must not be refused for it.
+    from datetime import timedelta
+
+    gebied, vandaag = gebiedsindeling(), date(2026, 5, 1)
+    traffic = SampleTraffic(gebied, seed=7)
+    stroom = list(traffic.stroom(400, vandaag))
+    alles = [*traffic.opdrachten(vandaag), *stroom, *traffic.inbreng(stroom, vandaag)]
+    grens = datetime.combine(vandaag, datetime.min.time(), UTC) + timedelta(days=1)
+    assert [m.ce_id for m in alles if m.ce_time is not None and m.ce_time > grens] == []
