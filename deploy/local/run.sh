@@ -13,7 +13,14 @@ port=${ENGINE_WEB_PORT:-6066}
 engine_running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
 if [ "${1:-}" = stop ]; then
-  if engine_running; then kill "$(cat "$pidfile")"; echo "engine stopped"; fi
+  if engine_running; then
+    # Wait for it to leave its groups and close its transactions while the broker is still up
+    # (make stop stops the broker next); a worker that does not exit in 30 s is killed.
+    pid=$(cat "$pidfile"); kill "$pid"
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
+    echo "engine stopped"
+  fi
   rm -f "$pidfile"; exit 0
 fi
 
