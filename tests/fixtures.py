@@ -6,10 +6,12 @@ import contextlib
 import re
 import unicodedata
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
+
+from engine.events.signaal_ontvangen import PersoonPseudoniem, SignaalOntvangen
 
 TEST_KEY = b"k" * 32
 VALID_BSN = "111222333"  # passes the elfproef
@@ -97,3 +99,22 @@ def _json_strings(waarde: Any) -> Any:
     elif isinstance(waarde, list):
         for v in waarde:
             yield from _json_strings(v)
+
+
+def ontvangen(signaal_id: str = "gm0363:s1", **overrides: Any) -> SignaalOntvangen:
+    """An accepted signal as ingress logs it (its partner from the id), for unit tests of what
+    happens after ingress; `overrides` sets any other field."""
+    t = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+    fields: dict[str, Any] = {
+        "signaal_id": signaal_id,
+        "bron": signaal_id.split(":")[0],
+        "gemeld_op": t,
+        "aangeboden_op": t,
+        "ontvangen_op": t,
+        "soort": "signaal",
+        "themas": ["drugs"],
+        "omschrijving": "x",
+        "waargenomen_op": date(2026, 4, 1),
+        "subjecten": [PersoonPseudoniem(pseudoniem="p" * 64)],
+    }
+    return SignaalOntvangen(**{**fields, **overrides})

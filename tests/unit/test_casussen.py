@@ -3,7 +3,7 @@ reads the casus, then only confirmed signals show: their partner, their themes, 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.events.casus import (
@@ -18,6 +18,7 @@ from engine.events.casus import (
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, PersoonPseudoniem, SignaalOntvangen
 from engine.projections.staat import ProjectieStaat
 from engine.topics import GEBEURTENISSEN, SIGNAAL_LOG
+from tests.fixtures import ontvangen
 
 T = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 GEHEIM = "Alleen voor Amsterdam: contante aankoop aan de Prinsengracht."
@@ -30,16 +31,10 @@ def meta(ce_id: str) -> dict[str, Any]:
 
 
 def signaal(signaal_id: str, themas: list[str], omschrijving: str = "x") -> SignaalOntvangen:
-    return SignaalOntvangen(
-        signaal_id=signaal_id,
-        bron=signaal_id.split(":")[0],
-        gemeld_op=T,
-        aangeboden_op=T,
-        ontvangen_op=T,
-        soort="signaal",
+    return ontvangen(
+        signaal_id,
         themas=themas,
         omschrijving=omschrijving,
-        waargenomen_op=date(2026, 4, 1),
         subjecten=[PersoonPseudoniem(pseudoniem=PERSOON)],
     )
 

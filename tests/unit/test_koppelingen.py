@@ -4,7 +4,7 @@ seen expires; and a partition restored from its log decides exactly as the live 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from engine.events.casus import KoppelingBevestigd, KoppelingGeweigerd, KoppelingVerlopen
 from engine.events.signaal_ontvangen import (
@@ -16,7 +16,7 @@ from engine.events.signaal_ontvangen import (
     SignaalOntvangen,
 )
 from engine.koppelingen import Signaalpartitie, gebeurtenis
-from tests.fixtures import VALID_BSN
+from tests.fixtures import VALID_BSN, ontvangen
 
 T = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 TERMIJN = timedelta(days=7)
@@ -25,18 +25,7 @@ OMSCHRIJVING = "Contante aankoop van een pand boven de vraagprijs."
 
 
 def signaal(signaal_id: str = "gm0363:s1") -> SignaalOntvangen:
-    return SignaalOntvangen(
-        signaal_id=signaal_id,
-        bron=signaal_id.split(":")[0],
-        gemeld_op=T,
-        aangeboden_op=T,
-        ontvangen_op=T,
-        soort="signaal",
-        themas=["drugs"],
-        omschrijving=OMSCHRIJVING,
-        waargenomen_op=date(2026, 4, 1),
-        subjecten=[PersoonPseudoniem(pseudoniem=PERSOON)],
-    )
+    return ontvangen(signaal_id, omschrijving=OMSCHRIJVING, subjecten=[PersoonPseudoniem(pseudoniem=PERSOON)])
 
 
 def gerouteerd(signaal_id: str = "gm0363:s1", *bestemmingen: str) -> SignaalGerouteerd:
