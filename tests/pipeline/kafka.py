@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import time
 from collections.abc import Callable
@@ -46,10 +47,7 @@ def admin(bootstrap: str) -> AIOKafkaAdminClient:
 
 
 def _op(bootstrap: str) -> KafkaConnection:
-    b = beheerder()
-    return KafkaConnection(
-        bootstrap, b.security_protocol, b.sasl_mechanism, b.sasl_username, b.sasl_password, b.ssl_cafile
-    )
+    return dataclasses.replace(beheerder(), bootstrap_servers=bootstrap)
 
 
 async def publish(
