@@ -67,6 +67,14 @@ class Metrics:
             ["stage"],
             registry=registry,
         )
+        self.fenced = Counter(
+            "riec_stage_fenced_total",
+            "Transactions a stage could not commit because another worker had taken their input "
+            "partition over (this worker was paused or cut off past its session timeout); their "
+            "outputs are aborted, the new owner handles the records.",
+            ["stage"],
+            registry=registry,
+        )
         self.quarantined = Counter(
             "riec_quarantined_total",
             "Records a stage could not handle, put in dlq.engine, by stage and error (exception class, "

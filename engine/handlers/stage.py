@@ -8,6 +8,7 @@ be at-least-once; and faust's aiokafka driver does not support pattern subscript
 topics need. A stage is the textbook consume-transform-produce transaction instead: after a crash,
 the open transaction is aborted (the restarted worker fences it with the same transactional id) and
 the batch is read again from the committed offsets, so nothing is lost and nothing is written twice.
+A worker that lost a partition cannot commit for it any more (`engine.handlers.afscherming`).
 
 No record stops a stage: one whose handling raises is quarantined to `dlq.engine` and the stage goes
 on (`engine.handlers.quarantaine`).
@@ -16,19 +17,19 @@ on (`engine.handlers.quarantaine`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import KafkaError
 from mode import Service
 
 from engine.handlers import clients
+from engine.handlers.afscherming import GedeeldeHandler, Taken
 from engine.handlers.quarantaine import Batchverwerking
 from engine.handlers.uitvoer import StageHandler, Uitvoer
 from engine.metrics import Metrics
@@ -64,14 +65,19 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         # Wait for the batch in flight to commit, so the next owner starts after it.
         async with self.stage.batch_lock:
-            await self.stage.handler.on_revoked(set(revoked))
+            await self.stage.taken.geef_af(set(revoked))
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         log.info("%s: %d partitions assigned", self.stage.label, len(assigned))
+        await self.stage.taken.toegewezen(set(assigned))
 
 
 class Stage(Service):
-    """Runs one handler over its input with exactly-once output, as a service of the faust app."""
+    """Runs one handler over its input with exactly-once output, as a service of the faust app.
+
+    Its transactional producers are per input partition (per worker for the front doors, which
+    read a pattern of topics): `engine.handlers.afscherming` says why and how that fences zombies.
+    """
 
     def __init__(
         self,
@@ -93,30 +99,51 @@ class Stage(Service):
         self.batch_lock = asyncio.Lock()
         self._max_request_size = max_request_size
         self._fetch_max_wait_ms = fetch_max_wait_ms or settings.fetch_max_wait_ms
+        self._gedeeld = GedeeldeHandler(handler)
         self._consumer: AIOKafkaConsumer | None = None
-        self._producer: AIOKafkaProducer | None = None
-        self._verwerking: Batchverwerking | None = None
+        self._taken: Taken | None = None
+
+    @property
+    def taken(self) -> Taken:
+        assert self._taken is not None, "started"
+        return self._taken
 
     @property
     def label(self) -> str:
         return f"Stage[{self.handler.name}]"
 
-    def _nieuwe_producer(self) -> AIOKafkaProducer:
-        s = self.settings
+    def _taak_id(self, tp: TopicPartition) -> str:
+        """The transactional id that commits `tp`'s outputs: the same in every worker, except at
+        the front doors (module doc of `engine.handlers.afscherming`)."""
+        if self.bron.pattern is not None:
+            return f"{self.group_id}-{self.settings.worker_id}"
+        return f"{self.group_id}-{tp.topic}-{tp.partition}"
+
+    def _nieuwe_producer(self, transactional_id: str) -> AIOKafkaProducer:
         return clients.producer(
-            s.kafka,
-            client_id=f"{self.group_id}-{s.worker_id}",
-            transactional_id=f"{self.group_id}-{s.worker_id}",
+            self.settings.kafka,
+            client_id=transactional_id,
+            transactional_id=transactional_id,
             max_request_size=self._max_request_size,
             linger_ms=5,
             partitioner=verdeel,
         )
 
-    async def on_start(self) -> None:
+    def _nieuwe_verwerking(
+        self, producer: AIOKafkaProducer, partities: Callable[[], set[TopicPartition]]
+    ) -> Batchverwerking:
+        return Batchverwerking(
+            self._gedeeld,
+            producer,
+            group_id=self.group_id,
+            metrics=self.metrics,
+            toegewezen=partities,
+            max_request_size=self._max_request_size,
+        )
+
+    def _nieuwe_consumer(self) -> AIOKafkaConsumer:
         s = self.settings
-        self._producer = self._nieuwe_producer()
-        await self._producer.start()
-        self._consumer = clients.consumer(
+        return clients.consumer(
             s.kafka,
             client_id=f"{self.group_id}-{s.worker_id}",
             group_id=self.group_id,
@@ -134,81 +161,51 @@ class Stage(Service):
             fetch_max_wait_ms=self._fetch_max_wait_ms,
             metadata_max_age_ms=s.topic_refresh_ms,
         )
-        consumer = self._consumer
-        self._verwerking = Batchverwerking(
-            self.handler,
-            self._producer,
-            group_id=self.group_id,
+
+    async def on_start(self) -> None:
+        # Clients are made here, not in __init__: aiokafka's need a running event loop.
+        consumer = self._consumer = self._nieuwe_consumer()
+        self._taken = Taken(
+            self._gedeeld,
+            consumer,
+            taak_id=self._taak_id,
+            nieuwe_producer=self._nieuwe_producer,
+            nieuwe_verwerking=self._nieuwe_verwerking,
+            afschermen=self.bron.pattern is None,
+            label=self.label,
             metrics=self.metrics,
-            toegewezen=lambda: set(consumer.assignment()),
-            max_request_size=self._max_request_size,
         )
         listener = _Listener(self)
         if self.bron.pattern is not None:
-            self._consumer.subscribe(pattern=self.bron.pattern, listener=listener)
+            consumer.subscribe(pattern=self.bron.pattern, listener=listener)
         else:
-            self._consumer.subscribe(topics=list(self.bron.topics), listener=listener)
-        await self._consumer.start()
+            consumer.subscribe(topics=list(self.bron.topics), listener=listener)
+        await consumer.start()
 
     async def on_stop(self) -> None:
         if self._consumer is not None:
             await self._consumer.stop()
-        if self._producer is not None:
-            await self._producer.stop()
+        if self._taken is not None:
+            await self._taken.stop()
 
     @Service.task
     async def _verwerk_batches(self) -> None:
-        assert self._consumer is not None and self._verwerking is not None
-        consumer, verwerking = self._consumer, self._verwerking
+        assert self._consumer is not None
+        consumer, taken = self._consumer, self.taken
         name = self.handler.name
         while not self.should_stop:
+            async with self.batch_lock:
+                await taken.neem_over()
             batch = await consumer.getmany(timeout_ms=200, max_records=2000)
             if not batch:
                 continue
             async with self.batch_lock:
-                try:
-                    await verwerking.verwerk(batch)
-                except KafkaError as fout:  # the broker, not a record: handler errors are quarantined
-                    await self._herstel_na_brokerfout(fout)
-                    continue
+                # Assigned while fetching: their records may predate what the previous owner committed.
+                vers = await taken.neem_over()
+                await taken.verwerk({tp: r for tp, r in batch.items() if tp not in vers})
             self.metrics.batches.labels(name).inc()
             self.metrics.records.labels(name).inc(sum(len(r) for r in batch.values()))
-            self.metrics.lag.labels(name).set(self._lag(consumer, verwerking.posities))
-
-    async def _herstel_na_brokerfout(self, fout: KafkaError) -> None:
-        """A transaction failed on the broker's side (it died mid-commit, say): its outputs and offsets
-        were never committed, and aiokafka's transactional producer cannot go on after such an error.
-        So start over from the last commit, as a restarted worker would: drop the state the batch
-        changed (reloaded from the logs before the next batch), a new producer with the same
-        transactional id (which fences and aborts what the old one left open), and the consumer back
-        at the committed offsets. Retries until the broker answers; the stage never stops for it."""
-        assert self._consumer is not None and self._verwerking is not None
-        consumer = self._consumer
-        log.warning(
-            "%s: transaction failed (%s); resuming from the last commit", self.label, type(fout).__name__
-        )
-        await self.handler.on_revoked(set(consumer.assignment()))
-        if self._producer is not None:
-            with contextlib.suppress(Exception):
-                await self._producer.stop()
-        while not self.should_stop:
-            producer = self._nieuwe_producer()
-            try:
-                await producer.start()
-                for tp in set(consumer.assignment()):  # as it is now: a rebalance may have moved some
-                    committed = await consumer.committed(tp)
-                    if committed is None:
-                        await consumer.seek_to_beginning(tp)
-                    else:
-                        consumer.seek(tp, committed)
-            except KafkaError as opnieuw:
-                log.warning("%s: broker not back yet (%s)", self.label, type(opnieuw).__name__)
-                with contextlib.suppress(Exception):
-                    await producer.stop()
-                await asyncio.sleep(1.0)
-                continue
-            self._producer = self._verwerking.producer = producer
-            return
+            self.metrics.lag.labels(name).set(self._lag(consumer, taken.posities()))
 
     def _lag(self, consumer: AIOKafkaConsumer, posities: dict[TopicPartition, int]) -> int:
         lag = 0

@@ -101,7 +101,7 @@ class Vastleggen:
         self.termijn = termijn
         self.klok = klok
         self._partities: dict[int, Signaalpartitie] = {}
-        self._volgende_controle = datetime.min.replace(tzinfo=UTC)
+        self._volgende_controle: dict[int, datetime] = {}
 
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
         await self.routeren.bijwerken()
@@ -124,8 +124,8 @@ class Vastleggen:
 
     def verwerk(self, record: Record) -> Iterator[Uitvoer]:
         nu = self.klok()
-        yield from self._verloop(nu)
         partitie = self._partities[record.partition]
+        yield from self._verloop(nu, record.partition, partitie)
         kandidaat = _gedateerd(SIGNAAL_LOG_DECODER.decode(record.value), record)
         match kandidaat:
             case SignaalOntvangen():
@@ -157,21 +157,21 @@ class Vastleggen:
         yield Uitvoer(SIGNAAL_LOG, record.key, record.value, partition=record.partition)
         yield from self._routebriefje(signaal, partitie.signalen[signaal.signaal_id])
 
-    def _verloop(self, nu: datetime) -> Iterator[Uitvoer]:
-        """Expire waiting links on every partition this worker holds, at most once a second.
+    def _verloop(self, nu: datetime, p: int, partitie: Signaalpartitie) -> Iterator[Uitvoer]:
+        """Expire the waiting links of the record's partition, at most once a second.
 
-        Runs while records arrive (every signal brings two), so on an idle worker a link expires at
-        the first record after its time. Each expiry is logged where its link waits.
+        Runs while records arrive (every signal brings two), so on an idle partition a link expires
+        at the partition's first record after its time. Each expiry is logged where its link waits,
+        in the transaction of that partition: only its owner may write it (fencing).
         """
-        if nu < self._volgende_controle:
+        if nu < self._volgende_controle.get(p, datetime.min.replace(tzinfo=UTC)):
             return
-        self._volgende_controle = nu + _CONTROLE
-        for p, partitie in self._partities.items():
-            for b in partitie.verlopen(nu):
-                partitie.pas_toe(b)
-                key = b.koppeling.signaal_id.encode()
-                yield Uitvoer(SIGNAAL_LOG, key, SIGNAAL_LOG_ENCODER.encode(b), partition=p)
-                yield from _besluit(partitie, b)
+        self._volgende_controle[p] = nu + _CONTROLE
+        for b in partitie.verlopen(nu):
+            partitie.pas_toe(b)
+            key = b.koppeling.signaal_id.encode()
+            yield Uitvoer(SIGNAAL_LOG, key, SIGNAAL_LOG_ENCODER.encode(b), partition=p)
+            yield from _besluit(partitie, b)
 
     def _routebriefje(self, signaal: SignaalOntvangen, ids: list[str]) -> Iterator[Uitvoer]:
         """A signal's first step to routing: to its first identifier's index partition, or routed."""

@@ -87,6 +87,7 @@ class Worker:
     log: Path
     key: str
     tokens: dict[str, str]
+    worker_id: str = "test-worker"
 
     def health(self) -> int:
         try:
@@ -101,7 +102,10 @@ class Worker:
         """SIGKILL the worker mid-stream and start it again with the same identity and key."""
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
-        self.process = start_worker(self.log.parent, self.key, self.tokens).process
+        port = int(self.url.rsplit(":", 1)[1])
+        self.process = start_worker(
+            self.log.parent, self.key, self.tokens, worker_id=self.worker_id, web_port=port
+        ).process
 
     def replay(self) -> subprocess.CompletedProcess[str]:
         """`engine.tools replay` against this worker: projections from offset 0 vs the live ones."""
@@ -138,18 +142,29 @@ class Worker:
             return e.code, dict(e.headers), e.read()
 
 
-def start_worker(tmp: Path, key: str, tokens: dict[str, str] | None = None) -> Worker:
+def start_worker(
+    tmp: Path,
+    key: str,
+    tokens: dict[str, str] | None = None,
+    *,
+    worker_id: str = "test-worker",
+    web_port: int = WEB_PORT,
+) -> Worker:
+    """An engine worker process as the engine principal, healthy when returned; `tmp` holds its
+    log, tokens and data."""
     log = tmp / "worker.log"
     tokens_file = tmp / "tokens.json"
     if tokens is None:
         tokens = write_tokens(tokens_file)
+    elif not tokens_file.exists():  # another worker's tokens, for a worker beside it
+        tokens_file.write_text(json.dumps({t: p for p, t in tokens.items()}))
     env = {
         **os.environ,
         **engine_env(),
         "ENGINE_PSEUDONYM_KEY": key,
-        "ENGINE_WEB_PORT": str(WEB_PORT),
+        "ENGINE_WEB_PORT": str(web_port),
         "ENGINE_APP_ID": APP_ID,
-        "ENGINE_WORKER_ID": "test-worker",
+        "ENGINE_WORKER_ID": worker_id,
         "ENGINE_DATA_DIR": str(tmp / "data"),
         "ENGINE_TOPIC_REFRESH_MS": "1000",
         "ENGINE_TOKENS_FILE": str(tokens_file),
@@ -164,7 +179,7 @@ def start_worker(tmp: Path, key: str, tokens: dict[str, str] | None = None) -> W
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    worker = Worker(process, f"http://127.0.0.1:{WEB_PORT}", log, key, tokens)
+    worker = Worker(process, f"http://127.0.0.1:{web_port}", log, key, tokens, worker_id)
     deadline = time.monotonic() + 90
     while worker.health() != 200:
         if process.poll() is not None or time.monotonic() > deadline:

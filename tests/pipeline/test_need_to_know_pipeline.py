@@ -7,6 +7,7 @@ in either order; a link to a signal that never comes expires, once, also across 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,9 +16,11 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from engine.handlers.stage import verdeel
+from engine.settings import Settings
 from tests.fixtures import payload
 from tests.pipeline.casus_helpers import bsn, gebeurtenissen, kenteken, opdracht, routes, uniek
-from tests.pipeline.conftest import PENDING_LINK_EXPIRY_S, Worker
+from tests.pipeline.conftest import PENDING_LINK_EXPIRY_S, Worker, engine_env
 from tests.pipeline.kafka import Record, header, publish, read_until
 
 pytestmark = pytest.mark.pipeline
@@ -155,6 +158,18 @@ async def test_a_signal_routed_to_the_riec_is_linked_whichever_comes_first(
     ]
 
 
+def _op_partitie_van(signaal_id: str, partner: str) -> str:
+    """A fresh ce_id whose signal from `partner` lands on the same log partition as `signaal_id`."""
+    env = {**engine_env(), "ENGINE_PSEUDONYM_KEY": secrets.token_hex(32)}  # as the test worker's
+    alle = list(range(Settings.from_env(env).partitions))
+    doel = verdeel(signaal_id.encode(), alle, alle)
+    return next(
+        c
+        for c in (uniek("tik") for _ in range(10_000))
+        if verdeel(f"{partner}:{c}".encode(), alle, alle) == doel
+    )
+
+
 async def test_a_link_to_a_signal_that_never_comes_expires_once_also_across_a_restart(
     worker: Worker, producer: AIOKafkaProducer, broker: str
 ) -> None:
@@ -170,9 +185,9 @@ async def test_a_link_to_a_signal_that_never_comes_expires_once_also_across_a_re
     asked = time.monotonic()
     worker.kill_and_restart()  # ... and is still waiting after a restart
     await asyncio.sleep(max(0.0, asked + PENDING_LINK_EXPIRY_S + 1 - time.monotonic()))
-    await publish(
-        producer, "gm0014", payload(locatie={"gemeente": "GM0014"}), ce_id=uniek("tik")
-    )  # any record
+    # Any record on the partition where the link waits: its owner expires it, in its transaction.
+    tik = _op_partitie_van(f"politie:{nooit}", "gm0014")
+    await publish(producer, "gm0014", payload(locatie={"gemeente": "GM0014"}), ce_id=tik)
 
     events = await gebeurtenissen(broker, f"casus:{casus_id}", 2, timeout=30)
     assert types(events) == ["casus_geopend", "koppeling_verlopen"]
