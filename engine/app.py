@@ -109,8 +109,11 @@ def create_app(settings: Settings) -> faust.App:
     if not tokens:
         log.warning("ENGINE_TOKENS_FILE is not set: the API refuses every request; /metrics is open")
     gebied = gebiedsindeling()
+    horizon = timedelta(days=settings.dedup_horizon_days)
     beleid = Beleid(
-        geweigerde_partners=settings.geweigerde_partners, extra_gemeenten=settings.extra_gemeenten
+        geweigerde_partners=settings.geweigerde_partners,
+        extra_gemeenten=settings.extra_gemeenten,
+        ontdubbel_horizon=horizon,
     )
     pseudo = Pseudonimiseerder(settings.pseudonym_key)
 
@@ -150,6 +153,7 @@ def create_app(settings: Settings) -> faust.App:
                 routeren=routeren_(),
                 metrics=metrics,
                 termijn=timedelta(seconds=settings.pending_link_expiry_s),
+                horizon=horizon,
             ),
             vastleggen.BRON,
         ),

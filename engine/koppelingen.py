@@ -15,7 +15,7 @@ restoring from the log never decides again by the clock.
 from __future__ import annotations
 
 import heapq
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TypedDict
 
@@ -29,8 +29,12 @@ from engine.events.signaal_ontvangen import (
     SignaalOntvangen,
 )
 from engine.identificatoren import van_signaal
+from engine.ingress.tijdvenster import ONTDUBBEL_HORIZON
 
 TERMIJN = timedelta(days=7)
+VERWERKINGSMARGE = timedelta(days=7)
+"""How much longer than ingress's horizon vastleggen remembers a signal id: a duplicate accepted at
+the edge of the horizon is still recognised after a backlog (an outage) of up to a week."""
 """How long a link waits for a signal not seen yet (ENGINE_PENDING_LINK_EXPIRY_S)."""
 
 
@@ -79,10 +83,15 @@ class Signaalpartitie:
     must be remembered to the log, and folds the same record with `pas_toe`; restoring folds the log.
     """
 
-    def __init__(self, termijn: timedelta = TERMIJN) -> None:
+    def __init__(self, termijn: timedelta = TERMIJN, horizon: timedelta = ONTDUBBEL_HORIZON) -> None:
         self.termijn = termijn
+        self.horizon = horizon
+        self.grens = datetime.min.replace(tzinfo=UTC)
+        """Signals reported (ce_time) before this are forgotten; moved on by `vergeet`."""
         self.signalen: dict[str, list[str]] = {}
         """signaal_id → its identifiers."""
+        self._gemeld: list[tuple[datetime, str]] = []
+        """(ce_time, signaal_id) of the signals held, oldest first: what `vergeet` forgets next."""
         self.riecs: dict[str, frozenset[str]] = {}
         """signaal_id → the RIECs it was routed to, once routed."""
         self.wachtend: dict[str, list[KoppelingGevraagd]] = {}
@@ -93,9 +102,10 @@ class Signaalpartitie:
     def pas_toe(self, record: SignaalLogRecord) -> None:
         """Fold one record of the signal log (live after writing it, or when restoring)."""
         match record:
-            case SignaalOntvangen():
+            case SignaalOntvangen() if record.gemeld_op >= self.grens:
                 self.signalen[record.signaal_id] = van_signaal(record)
-            case SignaalGerouteerd():
+                heapq.heappush(self._gemeld, (record.gemeld_op, record.signaal_id))
+            case SignaalGerouteerd() if record.signaal_id in self.signalen:  # else forgotten
                 self.riecs[record.signaal_id] = _riecs(tuple(record.bestemmingen))
                 self.wachtend.pop(record.signaal_id, None)  # decided by bij_routering
             case KoppelingGevraagd():
@@ -108,6 +118,17 @@ class Signaalpartitie:
                     self.wachtend[k.signaal_id] = over
                 else:
                     self.wachtend.pop(k.signaal_id, None)
+
+    def vergeet(self, nu: datetime) -> None:
+        """Forget the signals beyond the de-duplication horizon (ingress refuses them, and any
+        duplicate of them), with a week's margin for a backlog between ingress and here. Called
+        before a restore (so the fold skips them) and then as time passes. A link to a forgotten
+        signal waits and expires as one to a signal never seen."""
+        self.grens = nu - self.horizon - VERWERKINGSMARGE
+        while self._gemeld and self._gemeld[0][0] < self.grens:
+            _, signaal_id = heapq.heappop(self._gemeld)
+            self.signalen.pop(signaal_id, None)
+            self.riecs.pop(signaal_id, None)
 
     def koppel(self, k: KoppelingGevraagd, nu: datetime) -> KoppelingBeslist | None:
         """The decision on a link now, or None: it must wait (write it to the log and fold it)."""

@@ -175,6 +175,8 @@ class Settings:
     every routing batch, and routing latency at 1.6 s whatever the load."""
     pending_link_expiry_s: int = 7 * 24 * 3600
     """How long a casus link waits for a signal not seen yet before it expires (recorded as an event)."""
+    dedup_horizon_days: int = 400
+    """How long signal ids are remembered to recognise a signal sent again; an older ce_time is refused."""
     data_dir: Path = Path(".local/engine")
     tokens_file: Path | None = None
 
@@ -204,6 +206,7 @@ class Settings:
             topic_refresh_ms=_int(env, "ENGINE_TOPIC_REFRESH_MS", 3000),
             fetch_max_wait_ms=_int(env, "ENGINE_FETCH_MAX_WAIT_MS", 20),
             pending_link_expiry_s=_int(env, "ENGINE_PENDING_LINK_EXPIRY_S", 7 * 24 * 3600),
+            dedup_horizon_days=_int(env, "ENGINE_DEDUP_HORIZON_DAYS", 400),
             data_dir=Path(env.get("ENGINE_DATA_DIR", f".local/engine/{app_id}")),
             tokens_file=Path(tokens) if tokens else None,
         )

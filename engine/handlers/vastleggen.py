@@ -34,6 +34,7 @@ from engine.events.signaal_ontvangen import (
 from engine.handlers.herstel import herstel_partitie
 from engine.handlers.routeren import Routeren
 from engine.handlers.stage import Bron, Uitvoer
+from engine.ingress.tijdvenster import ONTDUBBEL_HORIZON
 from engine.koppelingen import TERMIJN, Signaalpartitie
 from engine.metrics import Metrics
 from engine.reference import partnergroep
@@ -93,12 +94,14 @@ class Vastleggen:
         routeren: Routeren,
         metrics: Metrics,
         termijn: timedelta = TERMIJN,
+        horizon: timedelta = ONTDUBBEL_HORIZON,
         klok: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.kafka = kafka
         self.routeren = routeren
         self.metrics = metrics
         self.termijn = termijn
+        self.horizon = horizon
         self.klok = klok
         self._partities: dict[int, Signaalpartitie] = {}
         self._volgende_controle: dict[int, datetime] = {}
@@ -107,7 +110,8 @@ class Vastleggen:
         await self.routeren.bijwerken()
         for tp in sorted(partitions):
             if tp.partition not in self._partities:
-                partitie = Signaalpartitie(self.termijn)
+                partitie = Signaalpartitie(self.termijn, self.horizon)
+                partitie.vergeet(self.klok())  # the fold skips what is beyond the horizon
                 await herstel_partitie(
                     self.kafka,
                     TopicPartition(SIGNAAL_LOG, tp.partition),
@@ -167,6 +171,7 @@ class Vastleggen:
         if nu < self._volgende_controle.get(p, datetime.min.replace(tzinfo=UTC)):
             return
         self._volgende_controle[p] = nu + _CONTROLE
+        partitie.vergeet(nu)
         for b in partitie.verlopen(nu):
             partitie.pas_toe(b)
             key = b.koppeling.signaal_id.encode()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import msgspec
@@ -33,7 +33,12 @@ from engine.events.signaal_ontvangen import PersoonPseudoniem, PseudoSubject, Si
 from engine.ingress.bsn import elfproef, maskeer_cijferreeksen
 from engine.ingress.poort import bewaak
 from engine.ingress.pseudonimisering import Pseudonimiseerder
-from engine.ingress.tijdvenster import controleer_datums, controleer_tijd
+from engine.ingress.tijdvenster import (
+    ONTDUBBEL_HORIZON,
+    controleer_datums,
+    controleer_horizon,
+    controleer_tijd,
+)
 from engine.reference import Gebiedsindeling, onbekende_partner
 
 T = TypeVar("T")
@@ -50,6 +55,8 @@ class Beleid:
     """Partners that may not (yet) provide information: their signals are refused and kept."""
     extra_gemeenten: frozenset[str] = frozenset()
     """Gemeente codes (`gm1999`) admitted as partners beyond the CBS reference data: mergers."""
+    ontdubbel_horizon: timedelta = ONTDUBBEL_HORIZON
+    """Signals whose ce_time is older are refused: their ids are no longer remembered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +199,7 @@ def accepteer(
     if envelope.type != SIGNAAL_TYPE:
         raise Weigering("envelope_invalid", f"ce_type must be {SIGNAAL_TYPE} on a partner topic")
     controleer_tijd(envelope.time, nu)
+    controleer_horizon(envelope.time, nu, beleid.ontdubbel_horizon)
     signaal: Signaal = lees_payload(SIGNAAL_DECODER, bericht.value, SIGNAAL_TYPE)
     controleer_datums(signaal, nu)
     locatie = controleer_locatie(signaal.locatie, gebied) if signaal.locatie else None

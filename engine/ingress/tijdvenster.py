@@ -28,6 +28,9 @@ VROEGSTE_TIJD = datetime(2000, 1, 1, tzinfo=UTC)
 SPELING = timedelta(days=1)
 """How far after the engine's clock a `ce_time` or a date of fact may lie."""
 VOORUIT_JAREN = 10
+ONTDUBBEL_HORIZON = timedelta(days=400)
+"""How long the engine remembers a signal's id to recognise it when it comes again (a year and the
+month in which the annual tables are made); `ENGINE_DEDUP_HORIZON_DAYS`."""
 """How far ahead a planned date may lie."""
 GEPLANDE_DATUMS = frozenset({"geldig_van", "geldig_tot"})
 """Payload dates that plan ahead; every other payload date records a fact."""
@@ -43,6 +46,21 @@ def controleer_tijd(tijd: datetime, nu: datetime) -> None:
         f"ce_time {tijd.isoformat()} is not between {VROEGSTE_TIJD:%Y-%m-%dT%H:%MZ} and one day after "
         f"the engine's clock ({nu:%Y-%m-%dT%H:%MZ}); send the moment your system recorded it, with its "
         "UTC offset, and check that system's clock",
+    )
+
+
+def controleer_horizon(tijd: datetime, nu: datetime, horizon: timedelta) -> None:
+    """Refuse a signal whose `ce_time` is older than the de-duplication horizon: the engine no longer
+    remembers the ids of signals that old, so it could not tell this one from one it counted before.
+    A partner that sends a signal again sends its original `ce_time` (contract), so no duplicate of
+    an old signal is ever let in; called on every partner message after `controleer_tijd`."""
+    if tijd >= nu - horizon:
+        return
+    raise Weigering(
+        "ce_time_beyond_horizon",
+        f"ce_time {tijd.isoformat()} is more than {horizon.days} days before the engine's clock: "
+        "the engine no longer knows whether it received this signal before; an observation that "
+        "old is sent as a new signal (a new ce_id, ce_time now, the old date in waargenomen_op)",
     )
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
+
 from engine.events.casus import KoppelingBevestigd, KoppelingGeweigerd, KoppelingVerlopen
 from engine.events.signaal_ontvangen import (
     KoppelingBeslist,
@@ -15,7 +17,7 @@ from engine.events.signaal_ontvangen import (
     SignaalLogRecord,
     SignaalOntvangen,
 )
-from engine.koppelingen import Signaalpartitie, gebeurtenis
+from engine.koppelingen import VERWERKINGSMARGE, Signaalpartitie, gebeurtenis
 from tests.fixtures import VALID_BSN, ontvangen
 
 T = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -189,3 +191,26 @@ def test_each_decision_becomes_a_casus_event_in_the_year_of_the_command() -> Non
     )
     assert isinstance(g2, KoppelingGeweigerd) and g2.code == "signaal_niet_gerouteerd"
     assert isinstance(g3, KoppelingVerlopen) and g3.signaal_id == "x:y" and g3.riec == "rotterdam"
+
+
+def test_signals_beyond_the_dedup_horizon_are_forgotten_live_and_skipped_by_a_restore() -> None:
+    # Given a horizon of 30 days, a signal reported at T and one reported 20 days later, both routed
+    horizon = timedelta(days=30)
+    live = Signaalpartitie(TERMIJN, horizon)
+    later = msgspec.structs.replace(signaal("gm0363:s2"), gemeld_op=T + timedelta(days=20))
+    log: list[SignaalLogRecord] = [signaal(), gerouteerd("gm0363:s1"), later, gerouteerd("gm0363:s2")]
+    for r in log:
+        live.pas_toe(r)
+    # When the clock passes the horizon plus the week's margin after the first, not the second
+    nu = T + horizon + VERWERKINGSMARGE + timedelta(seconds=1)
+    live.vergeet(nu)
+    # Then only the second is remembered (a duplicate of the first is refused at ingress by then)
+    assert set(live.signalen) == set(live.riecs) == {"gm0363:s2"}
+    # And a restore at the same moment folds to the same state, never holding the first
+    restored = Signaalpartitie(TERMIJN, horizon)
+    restored.vergeet(nu)
+    for r in log:
+        restored.pas_toe(r)
+    assert restored.signalen == live.signalen and restored.riecs == live.riecs
+    # And a link to the forgotten signal waits, as one to a signal never seen
+    assert live.koppel(link("amsterdam-amstelland"), nu) is None

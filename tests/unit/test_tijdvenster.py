@@ -45,10 +45,22 @@ def test_a_ce_time_outside_the_window_is_refused_for_signals_and_commands(ce_tim
         )
 
 
-@pytest.mark.parametrize("ce_time", ["2000-01-01T00:00:00Z", "2000-01-01T01:00:00+01:00", "2026-03-03T12:00:00Z",
-                                     "2026-03-03T13:59:00+02:00", "2019-06-01T10:00:00+02:00"])  # fmt: skip
+@pytest.mark.parametrize("ce_time", ["2025-01-26T12:00:00Z", "2025-01-26T13:00:00+01:00", "2026-03-03T12:00:00Z",
+                                     "2026-03-03T13:59:00+02:00", "2025-06-01T10:00:00+02:00"])  # fmt: skip
 def test_a_ce_time_inside_the_window_is_accepted(ce_time: str) -> None:
     assert signalen.accept(signalen.bericht(ce_time=ce_time)).gemeld_op == datetime.fromisoformat(ce_time)
+
+
+@pytest.mark.parametrize(
+    "ce_time", ["2000-01-01T00:00:00Z", "2019-06-01T10:00:00+02:00", "2025-01-26T11:59:59Z"]
+)
+def test_a_signal_older_than_the_dedup_horizon_is_refused_a_command_is_not(ce_time: str) -> None:
+    # Given the default horizon of 400 days before NU (2025-01-26T12:00Z)
+    weigering = signalen.refusal(signalen.bericht(ce_time=ce_time))
+    assert weigering.code == "ce_time_beyond_horizon"
+    assert "400 days" in weigering.reden and "new ce_id" in weigering.reden
+    # A command keeps the whole window: its duplicates are recognised by its casus for as long as it lives
+    assert opdrachten.accept(opdrachten.bericht(AANWIJZEN, hkp(), ce_time=ce_time)) is not None
 
 
 def test_the_window_is_relative_to_the_clock() -> None:
