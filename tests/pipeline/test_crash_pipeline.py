@@ -28,7 +28,7 @@ async def test_three_sigkills_in_20000_signals_lose_nothing_and_duplicate_nothin
     body = encode(payload(locatie={"gemeente": "GM0599"}))  # Rotterdam
     chunk = N // (KILLS + 1)
     for i in range(N):
-        await producer.send("partner.politie.signalen", body, headers=headers("politie", f"{run}-{i}"))
+        await producer.send("partner.politie.signalen", body, headers=headers("politie", f"{run}-n{i}"))
         if (i + 1) % chunk == 0 and i + 1 < N:
             await producer.flush()
             await asyncio.sleep(1.5)  # the worker is busy with this chunk when it is killed

@@ -79,7 +79,7 @@ async def test_a_paused_worker_that_wakes_after_losing_its_partitions_commits_no
         while not stop.is_set():
             for _ in range(20):
                 await producer.send(
-                    "partner.politie.signalen", body, headers=headers("politie", f"{run}-{sent}")
+                    "partner.politie.signalen", body, headers=headers("politie", f"{run}-n{sent}")
                 )
                 sent += 1
             await producer.flush()

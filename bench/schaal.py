@@ -1,0 +1,211 @@
+"""`make bench-schaal`: how the engine grows, measured on the local three-broker cluster.
+
+Every round starts a fresh cluster (deploy/local/kafka.sh with KAFKA_NODES=3: secured, replication
+factor 3, min.insync.replicas 2) and engine workers by role, all on this machine's cores:
+
+1. Throughput with 1, 2 and 3 routing workers (`--rol routering`): the workers start and settle,
+   then N signals (about 1 KB, Rotterdam, one company each) go to a partner topic of six partitions
+   as fast as the politie's producer can send them; throughput is N over the time between the first
+   and the last routed record. Reported as ratios to one worker, same run.
+2. Start-up of a projection worker (`--rol projecties`) against the size of the logs: the time
+   from its start until /health says ready, after the N signals of round 1 and after the large
+   round below.
+3. Peak memory (VmHWM) of one routing worker and one projection worker after BENCH_GROOT signals
+   (1,000,000 by default; the projection worker starts after routing, so it folds all of them).
+
+Writes bench/schaal.json and prints a table. Never part of `make test`. About 20 minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiokafka.util import NO_EXTENSIONS
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import meting  # noqa: E402
+from engine import onboarding  # noqa: E402
+from engine.acls import ENGINE, principal  # noqa: E402
+from engine.handlers.declaratie import declare  # noqa: E402
+from engine.reference import gebiedsindeling  # noqa: E402
+from engine.settings import KafkaConnection, Settings  # noqa: E402
+from engine.topics import engine_topics  # noqa: E402
+
+PORT = int(os.environ.get("BENCH_KAFKA_PORT", "29192"))
+STATE = ROOT / ".local/kafka-bench-cluster"
+APP_ID = "riec-schaal"
+N = int(os.environ.get("BENCH_MESSAGES", "50000"))
+GROOT = int(os.environ.get("BENCH_GROOT", "1000000"))
+PARTNER_PARTITIONS = 6
+WEB = 27066
+SOURCE = "partner.politie.signalen"
+OUT = "routes.riec.rotterdam"
+LOGS = ROOT / ".local/bench-schaal"
+
+
+def cluster(command: str) -> None:
+    env = {**os.environ, "KAFKA_PORT": str(PORT), "KAFKA_STATE": str(STATE), "KAFKA_NODES": "3",
+           "KAFKA_FRESH": "1"}  # fmt: skip
+    env.pop("KAFKA_INSECURE", None)
+    subprocess.run([str(ROOT / "deploy/local/kafka.sh"), command], check=True, env=env)
+
+
+def toegang(naam: str) -> dict[str, str]:
+    admin = onboarding.lees_config(STATE / "admin.json")
+    return onboarding.bewaard([principal(naam)], admin, STATE / "toegang", APP_ID)[naam]
+
+
+def engine() -> KafkaConnection:
+    return onboarding.verbinding(toegang(ENGINE))
+
+
+def settings() -> Settings:
+    return Settings(
+        pseudonym_key=secrets.token_hex(32).encode(),
+        kafka=engine(),
+        partner_partitions=PARTNER_PARTITIONS,
+        replication_factor=3,
+    )
+
+
+async def topics() -> None:
+    s = settings()
+    await declare(s.kafka, engine_topics(s, gebiedsindeling()), s.replication_factor)
+
+
+class Worker:
+    """One engine worker process of a role, with its own id, port, log and data."""
+
+    def __init__(self, rol: str, nummer: int, key: str) -> None:
+        self.port = WEB + nummer
+        LOGS.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **onboarding.env(toegang(ENGINE)), "ENGINE_PSEUDONYM_KEY": key,
+               "ENGINE_WEB_PORT": str(self.port), "ENGINE_APP_ID": APP_ID, "ENGINE_ROL": rol,
+               "ENGINE_WORKER_ID": f"{rol}-{nummer}", "ENGINE_REPLICATION_FACTOR": "3",
+               "ENGINE_PARTNER_PARTITIONS": str(PARTNER_PARTITIONS),
+               "ENGINE_DATA_DIR": str(LOGS / f"data-{rol}-{nummer}")}  # fmt: skip
+        log = (LOGS / f"{rol}-{nummer}.log").open("ab")
+        self.gestart = time.monotonic()
+        self.process = subprocess.Popen([sys.executable, "-m", "engine", "worker", "-l", "warn"],
+                                        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+
+    def gezond(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2) as r:
+                return int(r.status) == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def wacht_tot_gezond(self, timeout: float = 1800) -> float:
+        """Seconds from its start until /health said ready."""
+        deadline = time.monotonic() + timeout
+        while not self.gezond():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker on {self.port} not healthy; see {LOGS}")
+            time.sleep(0.2)
+        return time.monotonic() - self.gestart
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+
+
+def doorvoer(routering: int, key: str) -> tuple[float, float]:
+    """Signals per second with `routering` routing workers on a fresh cluster, and the start-up
+    time of a projection worker over the N routed signals afterwards."""
+    cluster("start")
+    try:
+        asyncio.run(topics())
+        workers = [Worker("routering", i, key) for i in range(1, routering + 1)]
+        try:
+            for w in workers:
+                w.wacht_tot_gezond()
+            time.sleep(15)  # every worker joined every group and the rebalances are over
+            politie = onboarding.verbinding(toegang("partner:politie"))
+            asyncio.run(meting.vul(politie, SOURCE, N))
+            snelheid = N / asyncio.run(meting.tijdspanne(engine(), OUT, N, 1800))
+            print(f"{routering} routing worker(s): {snelheid:.0f} signals/s")
+            projecties = Worker("projecties", 9, key)
+            try:
+                opstart = projecties.wacht_tot_gezond()
+            finally:
+                projecties.stop()
+            print(f"projection worker ready over {N:,} signals in {opstart:.1f} s")
+            return snelheid, opstart
+        finally:
+            for w in workers:
+                w.stop()
+    finally:
+        cluster("stop")
+
+
+def groot(key: str) -> dict[str, float]:
+    """Peak memory of each role, and a projection worker's start-up, after GROOT signals."""
+    cluster("start")
+    try:
+        asyncio.run(topics())
+        politie = onboarding.verbinding(toegang("partner:politie"))
+        asyncio.run(meting.vul(politie, SOURCE, GROOT))
+        routering = Worker("routering", 1, key)
+        try:
+            asyncio.run(meting.tijdspanne(engine(), OUT, GROOT, 7200))
+            routering_mb = meting.piek_geheugen_mb(routering.process.pid)
+        finally:
+            routering.stop()
+        projecties = Worker("projecties", 9, key)
+        try:
+            opstart = projecties.wacht_tot_gezond(timeout=7200)
+            projecties_mb = meting.piek_geheugen_mb(projecties.process.pid)
+        finally:
+            projecties.stop()
+        print(f"{GROOT:,} signals: routing worker {routering_mb} MB, projection worker {projecties_mb} MB "
+              f"(ready in {opstart:.1f} s)")  # fmt: skip
+        return {"routering_mb": routering_mb, "projecties_mb": projecties_mb, "opstart_s": opstart}
+    finally:
+        cluster("stop")
+
+
+def main() -> None:
+    if NO_EXTENSIONS:
+        sys.exit("aiokafka's C extension is not built: the figures would be ~6x too low")
+    logging.getLogger("aiokafka.producer.sender").setLevel(logging.ERROR)  # new partitions' leaders
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    key = secrets.token_hex(32)
+    rondes = {k: doorvoer(k, key) for k in (1, 2, 3)}
+    een = rondes[1][0]
+    g = groot(key)
+    result: dict[str, Any] = {
+        "when": when,
+        "cores": os.cpu_count(),
+        "messages": N,
+        "routing_workers_msgs_per_s": {str(k): round(v[0]) for k, v in rondes.items()},
+        "routing_2_vs_1": round(rondes[2][0] / een, 2),
+        "routing_3_vs_1": round(rondes[3][0] / een, 2),
+        "projection_startup_s": {str(N): round(rondes[1][1], 1), str(GROOT): round(g["opstart_s"], 1)},
+        "projection_startup_large_vs_small": round(g["opstart_s"] / rondes[1][1], 1),
+        "large_vs_small_messages": round(GROOT / N, 1),
+        "peak_memory_mb_at_large": {"routering": g["routering_mb"], "projecties": g["projecties_mb"]},
+        "large_messages": GROOT,
+    }
+    (ROOT / "bench" / "schaal.json").write_text(json.dumps(result, indent=2) + "\n")
+    print()
+    for k, v in result.items():
+        print(f"{k:<36}{v!s}")
+
+
+if __name__ == "__main__":
+    main()
