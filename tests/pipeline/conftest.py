@@ -138,7 +138,16 @@ class Worker:
             return e.code, dict(e.headers), e.read()
 
 
-def start_worker(tmp: Path, key: str, tokens: dict[str, str] | None = None) -> Worker:
+def start_worker(
+    tmp: Path,
+    key: str,
+    tokens: dict[str, str] | None = None,
+    *,
+    rol: str | None = None,
+    web_port: int = WEB_PORT,
+    worker_id: str = "test-worker",
+) -> Worker:
+    """An engine worker process, once its /health answers 200; `rol` None: the default (alles)."""
     log = tmp / "worker.log"
     tokens_file = tmp / "tokens.json"
     if tokens is None:
@@ -147,9 +156,9 @@ def start_worker(tmp: Path, key: str, tokens: dict[str, str] | None = None) -> W
         **os.environ,
         **engine_env(),
         "ENGINE_PSEUDONYM_KEY": key,
-        "ENGINE_WEB_PORT": str(WEB_PORT),
+        "ENGINE_WEB_PORT": str(web_port),
         "ENGINE_APP_ID": APP_ID,
-        "ENGINE_WORKER_ID": "test-worker",
+        "ENGINE_WORKER_ID": worker_id,
         "ENGINE_DATA_DIR": str(tmp / "data"),
         "ENGINE_TOPIC_REFRESH_MS": "1000",
         "ENGINE_TOKENS_FILE": str(tokens_file),
@@ -158,13 +167,13 @@ def start_worker(tmp: Path, key: str, tokens: dict[str, str] | None = None) -> W
     }
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "engine", "worker", "-l", "info"],
+            [sys.executable, "-m", "engine", "worker", "-l", "info", *(["--rol", rol] if rol else [])],
             cwd=ROOT,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    worker = Worker(process, f"http://127.0.0.1:{WEB_PORT}", log, key, tokens)
+    worker = Worker(process, f"http://127.0.0.1:{web_port}", log, key, tokens)
     deadline = time.monotonic() + 90
     while worker.health() != 200:
         if process.poll() is not None or time.monotonic() > deadline:
