@@ -334,8 +334,9 @@ def _container(rol: Rol) -> dict[str, Any]:
         "ports": [{"name": "web", "containerPort": WEB_PORT}],
         "env": _env(rol),
         "volumeMounts": _mounts(),
-        # /health answers 503 until every stage runs; a worker declaring hundreds of topics and
-        # restoring its read models may take minutes, so liveness waits for the startup probe.
+        # /health answers 503 until the role's parts are ready (stages running, read models caught
+        # up); declaring hundreds of topics and folding the logs may take minutes, so liveness
+        # waits for the startup probe.
         "startupProbe": _probe(5, 120),
         "readinessProbe": _probe(5, 2),
         "livenessProbe": _probe(10, 6),
