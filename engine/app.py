@@ -1,16 +1,24 @@
-"""Builds the faust App of a worker from settings: web server, metrics, and the processing stages.
+"""Builds the faust App of a worker from settings: web server, metrics, and the parts of its role
+(`engine.rollen`): the processing stages, the read models with the API, or both.
 
-Never at import time: `create_app(settings)` is called by the CLI (and by tests) with settings
-read once from the environment.
+Never at import time: `create_app(settings)` is called by the CLI with settings read once from the
+environment; the `worker` command's `--rol` then adds the role's parts (`Werker.kies`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
+from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import click
 import faust
+from faust.cli.base import option
+from faust.cli.worker import worker as FaustWorker
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from faust.utils.terminal import SpinnerHandler
 from mode import Service
@@ -25,13 +33,15 @@ from engine.handlers.stage import Bron, Stage, StageHandler
 from engine.ingress.acceptatie import Beleid
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.metrics import Metrics
-from engine.projections import api, webserver
+from engine.projections import api, toegang, webserver
 from engine.projections.toegang import lees_tokens
 from engine.reference import gebiedsindeling
+from engine.rollen import Gezondheid, Rol
 from engine.settings import Settings
 from engine.topics import engine_topics
 
 log = logging.getLogger(__name__)
+_BESTANDSNAAM = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def _root_logger_back_to_its_level() -> None:
@@ -46,10 +56,12 @@ def _root_logger_back_to_its_level() -> None:
 
 
 class Pijplijn(Service):
-    """Declares the topics, then starts the stages:
+    """Declares the topics, then starts the role's services: the stages
 
     partner topics → ingress → vastleggen → (zoekindex, once per identifier) → routes.*
     RIEC command topics → opdrachten → besluiten → engine.gebeurtenissen (+ index, links, register)
+
+    and/or the projections. Every role declares (idempotent), so any can start first.
     """
 
     def __init__(
@@ -80,9 +92,50 @@ class Pijplijn(Service):
             await client.stop()
 
 
-def create_app(settings: Settings) -> faust.App:
-    """The worker's faust App with its pipeline, `/metrics` and `/health`."""
-    app = faust.App(
+@dataclass
+class Werker:
+    """A worker before it runs: its faust App and what every role shares. `kies` adds the parts of
+    its role (services, pages), once, before the App starts; /health reports on them."""
+
+    settings: Settings
+    app: faust.App
+    registry: CollectorRegistry
+    metrics: Metrics
+    tokens: toegang.Tokens
+    rol: Rol | None = None
+    pijplijn: Pijplijn | None = None
+    stages: list[Stage] = field(default_factory=list)
+    projecties: Projecties | None = None
+
+    def kies(self, rol: Rol) -> None:
+        """Called by the `worker` command with its `--rol`, before the App starts."""
+        if self.rol is not None:
+            raise RuntimeError(f"this worker's role is {self.rol} already")
+        self.rol = rol
+        clients: list[Any] = []
+        if rol.routeert:
+            self.stages, lezers = _stages(self.settings, self.metrics)
+            clients += lezers
+        if rol.projecteert:
+            self.projecties, audit = _projecties(self)
+            clients.append(audit)
+        services: list[Service] = [*self.stages, *([self.projecties] if self.projecties else [])]
+        self.pijplijn = Pijplijn(self.settings, services, clients)
+        self.app.service(self.pijplijn)  # type: ignore[arg-type]  # faust accepts instances too
+
+    def gezondheid(self) -> Gezondheid:
+        assert self.rol is not None
+        p = self.projecties
+        return Gezondheid(
+            rol=self.rol,
+            gestart=self.pijplijn is not None and self.pijplijn.gereed,
+            stages={s.handler.name: s.started and not s.crashed for s in self.stages},
+            projecties=None if p is None else p.bijgewerkt and p.started and not p.crashed,
+        )
+
+
+def _faust_app(settings: Settings) -> faust.App:
+    return faust.App(
         settings.app_id,
         broker=[f"kafka://{b}" for b in settings.kafka.bootstrap_servers.split(",")],
         broker_credentials=clients.faust_credentials(settings.kafka),
@@ -99,15 +152,10 @@ def create_app(settings: Settings) -> faust.App:
         broker_session_timeout=10.0,
         broker_heartbeat_interval=1.0,
     )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    registry = CollectorRegistry()
-    # faust's Prometheus sensor, as setup_prometheus_sensors installs it, but served by our own
-    # /metrics page, which asks for an ops token once tokens are configured.
-    app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(registry, "faust"))
-    metrics = Metrics(registry)
-    tokens = lees_tokens(settings.tokens_file)
-    if not tokens:
-        log.warning("ENGINE_TOKENS_FILE is not set: the API refuses every request; /metrics is open")
+
+
+def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[KnelpuntenLezer]]:
+    """The routing role's stages, and the HKP readers they share the lifetime of."""
     gebied = gebiedsindeling()
     horizon = timedelta(days=settings.dedup_horizon_days)
     beleid = Beleid(
@@ -116,8 +164,8 @@ def create_app(settings: Settings) -> faust.App:
         ontdubbel_horizon=horizon,
     )
     pseudo = Pseudonimiseerder(settings.pseudonym_key)
-
     kafka = settings.kafka
+    lezers: list[KnelpuntenLezer] = []
 
     def routeren_() -> routeren.Routeren:
         # One HKP reader per stage that routes: stages run concurrently, a reader is not shared.
@@ -125,7 +173,6 @@ def create_app(settings: Settings) -> faust.App:
         lezers.append(knelpunten)
         return routeren.Routeren(gebied=gebied, knelpunten=knelpunten, metrics=metrics)
 
-    lezers: list[KnelpuntenLezer] = []
     index = zoekindex.Zoekindex(kafka=kafka, routeren=routeren_(), metrics=metrics)
     metrics.index_identifiers.set_function(index.identificatoren)
 
@@ -138,6 +185,13 @@ def create_app(settings: Settings) -> faust.App:
         # took 15% of a worker (py-spy); 100 ms costs about 3% and no measurable latency.
         return Stage(handler, bron, settings=settings, metrics=metrics, fetch_max_wait_ms=100)
 
+    vastleggen_ = vastleggen.Vastleggen(
+        kafka=kafka,
+        routeren=routeren_(),
+        metrics=metrics,
+        termijn=timedelta(seconds=settings.pending_link_expiry_s),
+        horizon=horizon,
+    )
     stages = [
         voordeur(
             ingress.signalen_voordeur(gebied=gebied, pseudo=pseudo, beleid=beleid, metrics=metrics),
@@ -147,42 +201,81 @@ def create_app(settings: Settings) -> faust.App:
             ingress.opdrachten_voordeur(gebied=gebied, pseudo=pseudo, metrics=metrics),
             ingress.OPDRACHTEN_BRON,
         ),
-        stage(
-            vastleggen.Vastleggen(
-                kafka=kafka,
-                routeren=routeren_(),
-                metrics=metrics,
-                termijn=timedelta(seconds=settings.pending_link_expiry_s),
-                horizon=horizon,
-            ),
-            vastleggen.BRON,
-        ),
+        stage(vastleggen_, vastleggen.BRON),
         stage(
             besluiten.Besluiten(kafka=kafka, zoekindex_partities=settings.partitions, metrics=metrics),
             besluiten.BRON,
         ),
         stage(index, zoekindex.BRON),
     ]
-    projecties = Projecties(kafka, metrics)
-    audit = AuditSchrijver(kafka)
-    pijplijn = Pijplijn(settings, [*stages, projecties], [*lezers, audit])
-    app.service(pijplijn)  # type: ignore[arg-type]  # faust accepts instances too
+    return stages, lezers
+
+
+def opslag_pad(settings: Settings) -> Path:
+    """The projections' store: in the data dir, one file per worker (workers on one machine may
+    share the data dir; a worker's id is unique)."""
+    return settings.data_dir / f"projecties-{_BESTANDSNAAM.sub('_', settings.worker_id)}.sqlite3"
+
+
+def _projecties(werker: Werker) -> tuple[Projecties, AuditSchrijver]:
+    """The projection role's read models with the API and the dashboard that serve them."""
+    projecties = Projecties(werker.settings.kafka, werker.metrics, opslag_pad(werker.settings))
+    audit = AuditSchrijver(werker.settings.kafka)
+    if not werker.tokens:
+        log.warning("ENGINE_TOKENS_FILE is not set: the API refuses every request; /metrics is open")
     api.registreer(
-        app,
+        werker.app,
         staat=lambda: projecties.staat,
         posities=lambda: {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(projecties.posities.items())},
-        tokens=tokens,
+        tokens=werker.tokens,
         audit=audit,
-        registry=registry,
     )
+    return projecties, audit
+
+
+def _worker_commando(werker: Werker) -> None:
+    """faust's `worker` command with `--rol` (or ENGINE_ROL) added to its options. Defining a
+    command class registers it in faust's CLI (as `@app.command` does); under faust's own name it
+    replaces faust's `worker`, whose options, banner and start it keeps."""
+
+    class worker(FaustWorker):  # the class name is the command's name
+        __doc__ = "Start a worker of the engine in one role (routering, projecties or alles)."
+        options = [  # noqa: RUF012  # faust reads the class attribute
+            *FaustWorker.options,
+            option(
+                "--rol",
+                type=click.Choice([r.value for r in Rol]),
+                default=Rol.ALLES.value,
+                envvar="ENGINE_ROL",
+                show_envvar=True,
+                help="routering: the stages; projecties: the read models, API and dashboard; alles: both.",
+            ),
+        ]
+
+        def as_service(self, loop: asyncio.AbstractEventLoop, *args: Any, rol: str, **kwargs: Any) -> Any:
+            werker.kies(Rol(rol))
+            log.info("worker role: %s", rol)
+            return super().as_service(loop, *args, **kwargs)
+
+
+def create_app(settings: Settings) -> faust.App:
+    """The worker's faust App with `/metrics` and `/health`; the role's parts are added by the
+    `worker` command (`Werker.kies`) before it starts."""
+    app = _faust_app(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    registry = CollectorRegistry()
+    # faust's Prometheus sensor, as setup_prometheus_sensors installs it, but served by our own
+    # /metrics page, which asks for an ops token once tokens are configured.
+    app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(registry, "faust"))
+    werker = Werker(settings, app, registry, Metrics(registry), lees_tokens(settings.tokens_file))
+    _worker_commando(werker)
+    api.registreer_metrics(app, tokens=werker.tokens, registry=registry)
 
     @app.page("/health")
     async def health(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
-        stages_ok = pijplijn.gereed and all(s.started and not s.crashed for s in stages)
-        body = {
-            "status": "ok" if stages_ok else "starting",
-            "stages": [s.handler.name for s in stages],
-        }
-        return web.json(body, status=200 if stages_ok else 503)
+        if werker.rol is None:
+            return web.json({"status": "starting"}, status=503)
+        g = werker.gezondheid()
+        return web.json(g.json(), status=200 if g.klaar else 503)
 
     return app

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from engine.events.casus import (
@@ -112,14 +112,38 @@ class CasusDossier:
     afpakken: list[tuple[int, str, int]] = field(default_factory=list)
 
 
+class SignaalThemas(Protocol):
+    """Where the book keeps each signal's themes: one entry per signal ever seen, so in a worker a
+    store outside its memory (`engine.projections.opslag.Opslag`), in a test a dict."""
+
+    def zet_themas(self, signaal_id: str, themas: list[str]) -> None: ...
+
+    def themas(self, signaal_id: str) -> list[str]:
+        """The themes of a signal seen; none for a signal not seen (yet)."""
+        ...
+
+
+class ThemasInGeheugen:
+    """`SignaalThemas` in a dict."""
+
+    def __init__(self) -> None:
+        self._themas: dict[str, list[str]] = {}
+
+    def zet_themas(self, signaal_id: str, themas: list[str]) -> None:
+        self._themas[signaal_id] = themas
+
+    def themas(self, signaal_id: str) -> list[str]:
+        return self._themas.get(signaal_id, [])
+
+
 class Jaarverslagboek:
     """Folds events into what the tables are counted from. The result does not depend on the
     order in which casus events and signals arrive (a signal's themes join when it is seen)."""
 
-    def __init__(self) -> None:
+    def __init__(self, signaal_themas: SignaalThemas | None = None) -> None:
         self.casussen: dict[str, CasusDossier] = {}
         self.beelden: list[tuple[str, int]] = []
-        self.signaal_themas: dict[str, list[str]] = {}
+        self.signaal_themas = signaal_themas if signaal_themas is not None else ThemasInGeheugen()
 
     def _dossier(self, casus_id: str) -> CasusDossier:
         return self.casussen.setdefault(casus_id, CasusDossier(casus_id))
@@ -150,12 +174,12 @@ class Jaarverslagboek:
         self._dossier(g.casus_id).jaren.add(jaar(g.tijd))
 
     def signaal(self, signaal_id: str, themas: list[str]) -> None:
-        self.signaal_themas[signaal_id] = themas
+        self.signaal_themas.zet_themas(signaal_id, themas)
 
     def casus_themas(self, d: CasusDossier) -> set[str]:
         themas = set(d.themas)
         for signaal_id in d.bevestigd:
-            themas.update(self.signaal_themas.get(signaal_id, ()))
+            themas.update(self.signaal_themas.themas(signaal_id))
         return {k for t in themas if (k := thema_kolom(t)) is not None}
 
     def tabellen(self, jaar_: int) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -22,6 +23,7 @@ from mode import Service
 from engine.handlers import clients
 from engine.handlers.herstel import partities
 from engine.metrics import Metrics
+from engine.projections.opslag import Opslag
 from engine.projections.staat import Overgeslagen, ProjectieStaat, bron
 from engine.routing import topic_van
 from engine.settings import KafkaConnection
@@ -70,32 +72,43 @@ async def lees_tot(kafka: KafkaConnection, tot: Posities) -> AsyncIterator[tuple
 
 
 async def bouw(kafka: KafkaConnection, tot: Posities) -> ProjectieStaat:
-    """Fresh projections from offset 0 up to (not including) the given positions."""
+    """Fresh projections from offset 0 up to (not including) the given positions, with their store
+    in a private temporary file."""
     staat = ProjectieStaat()
     async for topic, records in lees_tot(kafka, tot):
         for record in records:
             staat.verwerk(topic, record.partition, record.offset, record.value)
+        staat.vastleggen()
     return staat
 
 
 class Projecties(Service):
-    """Keeps this worker's read models up to date with the logs."""
+    """Keeps this worker's read models up to date with the logs, their store in file `opslag`."""
 
-    def __init__(self, kafka: KafkaConnection, metrics: Metrics, **kwargs: Any) -> None:
+    def __init__(self, kafka: KafkaConnection, metrics: Metrics, opslag: Path, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.kafka = kafka
         self.metrics = metrics
-        self.staat = ProjectieStaat()
+        self.staat = ProjectieStaat(Opslag(opslag))
         self.posities: Posities = {}
+        self.bijgewerkt = False
+        """Whether the fold has reached the end the logs had when the worker started: before that
+        the read models miss what was there already, and a replica should get no traffic."""
+        self._achter: Posities = {}
         self._consumer: AIOKafkaConsumer | None = None
 
     async def on_start(self) -> None:
         self._consumer, tps = await _consumer(self.kafka)
+        # read_committed: the end offsets are the last stable offsets, which the fold can reach.
+        eind = await self._consumer.end_offsets(tps)
+        self._achter = {tp: o for tp, o in eind.items() if o > 0}
+        self.bijgewerkt = not self._achter
         log.info("projections: reading %d partitions from offset 0", len(tps))
 
     async def on_stop(self) -> None:
         if self._consumer is not None:
             await self._consumer.stop()
+        self.staat.sluit()
 
     @Service.task
     async def _lees(self) -> None:
@@ -108,6 +121,17 @@ class Projecties(Service):
                     if overgeslagen is not None:
                         self._meld(overgeslagen)
                 self.posities[tp] = records[-1].offset + 1
+            self.staat.vastleggen()
+            if not self.bijgewerkt:
+                await self._bij(self._consumer)
+
+    async def _bij(self, consumer: AIOKafkaConsumer) -> None:
+        for tp, eind in list(self._achter.items()):
+            if await consumer.position(tp) >= eind:
+                del self._achter[tp]
+        if not self._achter:
+            self.bijgewerkt = True
+            log.info("projections: caught up with the logs as they were at start")
 
     def _meld(self, o: Overgeslagen) -> None:
         self.metrics.projection_skipped.labels(bron(o.topic), o.error).inc()

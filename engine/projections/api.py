@@ -51,6 +51,36 @@ def _pseudoniemen(items: list[dict[str, Any]]) -> list[str]:
     return [s["pseudoniem"] for i in items for s in i.get("subjecten", ()) if s.get("type") == "persoon"]
 
 
+async def _met_toegang(
+    view: View,
+    request: Request,
+    tokens: toegang.Tokens,
+    mag: Callable[[toegang.Principal], bool],
+    antwoord: Callable[[toegang.Principal], Awaitable[Response]],
+) -> Response:
+    """`antwoord` for the principal of the request's bearer token, or 401, or 403."""
+    p = tokens.principal(request.headers.get("Authorization"))
+    if p is None:
+        return _fout(view, 401, "a valid bearer token is required (Authorization: Bearer <token>)")
+    if not mag(p):
+        return _fout(view, 403, f"{p.naam} may not read this (need-to-know)")
+    return await antwoord(p)
+
+
+def registreer_metrics(app: faust.App, *, tokens: toegang.Tokens, registry: CollectorRegistry) -> None:
+    """Add `/metrics` (every role): for an ops token, or open when no tokens are configured."""
+
+    @app.page("/metrics")
+    class Metrics(View):
+        async def get(self, request: Request) -> Response:
+            async def metrics(p: toegang.Principal) -> Response:
+                return self.bytes(generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+            if not tokens:  # no tokens configured: the API is closed, /metrics open on ENGINE_WEB_BIND
+                return await metrics(toegang.Principal("ops"))
+            return await _met_toegang(self, request, tokens, lambda p: p.is_ops, metrics)
+
+
 def registreer(
     app: faust.App,
     *,
@@ -58,9 +88,9 @@ def registreer(
     posities: Callable[[], dict[str, int]],
     tokens: toegang.Tokens,
     audit: AuditSchrijver,
-    registry: CollectorRegistry,
 ) -> None:
-    """Add the API pages to the app. `staat` returns the live projections."""
+    """Add the API pages and the dashboard to the app (workers that fold the read models).
+    `staat` returns the live projections."""
 
     async def met_toegang(
         view: View,
@@ -68,12 +98,7 @@ def registreer(
         mag: Callable[[toegang.Principal], bool],
         antwoord: Callable[[toegang.Principal], Awaitable[Response]],
     ) -> Response:
-        p = tokens.principal(request.headers.get("Authorization"))
-        if p is None:
-            return _fout(view, 401, "a valid bearer token is required (Authorization: Bearer <token>)")
-        if not mag(p):
-            return _fout(view, 403, f"{p.naam} may not read this (need-to-know)")
-        return await antwoord(p)
+        return await _met_toegang(view, request, tokens, mag, antwoord)
 
     async def registreer_lezing(
         view: View, request: Request, p: toegang.Principal, start: datetime, **wat: Any
@@ -249,16 +274,6 @@ def registreer(
                 return _json(self, body)
 
             return await met_toegang(self, request, lambda p: p.is_ops, hashes)
-
-    @app.page("/metrics")
-    class Metrics(View):
-        async def get(self, request: Request) -> Response:
-            async def metrics(p: toegang.Principal) -> Response:
-                return self.bytes(generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-            if not tokens:  # no tokens configured: the API is closed, /metrics open on ENGINE_WEB_BIND
-                return await metrics(toegang.Principal("ops"))
-            return await met_toegang(self, request, lambda p: p.is_ops, metrics)
 
     bestanden = resources.files(__package__)
     dashboard = bestanden.joinpath("dashboard.html").read_bytes()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from engine.events.signaal_ontvangen import SIGNAAL_LOG_DECODER, SignaalOntvange
 from engine.jaarverslag import Jaarverslagboek, jaar
 from engine.projections.casussen import Casussen
 from engine.projections.inbox import Inbox
+from engine.projections.opslag import Opslag
 from engine.topics import GEBEURTENISSEN, SIGNAAL_LOG
 
 MAX_OVERGESLAGEN = 100
@@ -47,9 +49,13 @@ def bron(topic: str) -> str:
 
 
 class ProjectieStaat:
-    def __init__(self) -> None:
-        self.inbox = Inbox()
-        self.boek = Jaarverslagboek()
+    """Every projection, folded from the logs. What grows with every signal (the inboxes' messages,
+    each signal's themes) is in `opslag`, a local store; None: a private temporary one."""
+
+    def __init__(self, opslag: Opslag | None = None) -> None:
+        self.opslag = opslag if opslag is not None else Opslag()
+        self.inbox = Inbox(self.opslag)
+        self.boek = Jaarverslagboek(self.opslag)
         self.casussen = Casussen(self.boek)
         self._jaren: set[int] = set()
         self.overgeslagen: list[Overgeslagen] = []
@@ -62,6 +68,8 @@ class ProjectieStaat:
         """
         try:
             self.pas_toe(topic, value)
+        except sqlite3.Error:
+            raise  # the store failed, not the record: skipping it would diverge from a replay
         except Exception as fout:  # a record the folds cannot take must not stop every read model
             overgeslagen = Overgeslagen(topic, partition, offset, foutsoort(fout))
             self.aantal_overgeslagen += 1
@@ -91,8 +99,11 @@ class ProjectieStaat:
             self.inbox.pas_toe(topic.removeprefix("routes."), value)
 
     def canoniek(self) -> dict[str, Any]:
+        """Every projection as plain data (the inbox's every message decoded: for tests)."""
+        return {"inbox": self.inbox.canoniek(), **self._zonder_inbox()}
+
+    def _zonder_inbox(self) -> dict[str, Any]:
         return {
-            "inbox": self.inbox.canoniek(),
             "casussen": self.casussen.canoniek(),
             "jaarverslag": {str(j): self.boek.tabellen(j) for j in sorted(self._jaren)},
             "overgeslagen": self.overgeslagen_json(),
@@ -103,8 +114,20 @@ class ProjectieStaat:
         return {"aantal": self.aantal_overgeslagen, "records": [asdict(o) for o in self.overgeslagen]}
 
     def hashes(self) -> dict[str, str]:
-        """SHA-256 of each projection's canonical JSON (sorted keys)."""
+        """SHA-256 of each projection's canonical JSON (sorted keys); the inbox's one message at a
+        time, never all of them decoded at once."""
         return {
-            naam: hashlib.sha256(orjson.dumps(waarde, option=orjson.OPT_SORT_KEYS)).hexdigest()
-            for naam, waarde in self.canoniek().items()
+            "inbox": self.inbox.canonieke_hash(),
+            **{
+                naam: hashlib.sha256(orjson.dumps(waarde, option=orjson.OPT_SORT_KEYS)).hexdigest()
+                for naam, waarde in self._zonder_inbox().items()
+            },
         }
+
+    def vastleggen(self) -> None:
+        """After a batch of records: lets the store write out what the batch added."""
+        self.opslag.vastleggen()
+
+    def sluit(self) -> None:
+        """When the worker stops: closes (and removes) the store."""
+        self.opslag.sluit()

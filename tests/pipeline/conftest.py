@@ -147,11 +147,12 @@ def start_worker(
     key: str,
     tokens: dict[str, str] | None = None,
     *,
-    worker_id: str = "test-worker",
+    rol: str | None = None,
     web_port: int = WEB_PORT,
+    worker_id: str = "test-worker",
 ) -> Worker:
-    """An engine worker process as the engine principal, healthy when returned; `tmp` holds its
-    log, tokens and data."""
+    """An engine worker process as the engine principal, once its /health answers 200; `tmp`
+    holds its log, tokens and data; `rol` None: the default (alles)."""
     log = tmp / "worker.log"
     tokens_file = tmp / "tokens.json"
     if tokens is None:
@@ -176,7 +177,7 @@ def start_worker(
     }
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "engine", "worker", "-l", "info"],
+            [sys.executable, "-m", "engine", "worker", "-l", "info", *(["--rol", rol] if rol else [])],
             cwd=ROOT,
             env=env,
             stdout=out,

@@ -15,6 +15,7 @@ import yaml
 from engine.acls import Acl, acls, principal
 from engine.deploy import KUBERNETES, OUT, SETTINGS, kafka_acls_args, manifests
 from engine.reference import LFTS, RIECS, gebiedsindeling
+from engine.rollen import Rol
 from engine.settings import Settings
 from engine.topics import afwijkingen, engine_topics
 
@@ -154,7 +155,12 @@ def test_a_worker_declares_exactly_the_topics_of_the_manifests(tmp_path: Path) -
     assert "engine" in {d["metadata"]["name"] for d in _kind("KafkaUser")}
 
 
-@pytest.mark.parametrize("rol", ["alles", "routering", "projecties"])
+def test_the_manifests_have_a_statefulset_for_each_role_the_engine_has() -> None:
+    components = {d["metadata"]["labels"]["app.kubernetes.io/component"] for d in _kind("StatefulSet")}
+    assert components == {r.value for r in Rol}
+
+
+@pytest.mark.parametrize("rol", [r.value for r in Rol])
 def test_each_role_has_health_probes_a_service_and_a_disruption_budget(rol: str) -> None:
     worker = _worker(rol)
     pod = worker["spec"]["template"]["spec"]
@@ -168,10 +174,15 @@ def test_each_role_has_health_probes_a_service_and_a_disruption_budget(rol: str)
     (pdb,) = [d for d in _kind("PodDisruptionBudget") if d["metadata"]["name"] == f"engine-{rol}"]
     assert service["spec"]["selector"] == labels and pdb["spec"]["selector"]["matchLabels"] == labels
     assert service["spec"]["ports"][0]["targetPort"] == "web"
-    # A role the engine does not have yet is a marked placeholder that runs nothing.
-    if rol != "alles":
-        assert worker["metadata"]["annotations"]["riec-engine/placeholder"].startswith("placeholder")
-        assert worker["spec"]["replicas"] == 0
+    # The pod runs the worker in its role (`worker --rol`, here through ENGINE_ROL)
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["ENGINE_ROL"] == rol and container["args"][0] == "worker" and "--rol" not in container["args"]
+    # Routing workers share the partitions, projection replicas serve the API; `alles` is the
+    # small installation's alternative to both, so it runs nothing unless scaled up.
+    if rol == "alles":
+        assert worker["spec"]["replicas"] == 0 and "riec-engine/replicas" in worker["metadata"]["annotations"]
+    else:
+        assert worker["spec"]["replicas"] >= 2
 
 
 def test_the_container_runs_the_worker_as_a_non_root_user_with_a_health_check() -> None:
@@ -211,6 +222,7 @@ def test_the_compose_workers_use_the_manifests_settings_and_are_prometheus_targe
     compose = yaml.safe_load((OUT / "compose/compose.yaml").read_text(encoding="utf-8"))
     prometheus = yaml.safe_load((OUT / "prometheus/prometheus.yml").read_text(encoding="utf-8"))
     targets = prometheus["scrape_configs"][0]["static_configs"][0]["targets"]
+    rollen = []
     for target in targets:
         service = compose["services"][target.split(":")[0]]
         env = service["environment"]
@@ -219,4 +231,9 @@ def test_the_compose_workers_use_the_manifests_settings_and_are_prometheus_targe
         assert env["ENGINE_PARTNER_PARTITIONS"] == str(SETTINGS.partner_partitions)
         assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL" and env["KAFKA_SASL_USERNAME"] == "engine"
         assert env["ENGINE_WORKER_ID"] == target.split(":")[0]
+        rollen.append(Rol(env["ENGINE_ROL"]))
     assert {"kafka-1", "kafka-2", "kafka-3", "grafana", "prometheus"} <= set(compose["services"])
+    # Every engine service is scraped, and both the stages and the read models run
+    engine = {n for n, s in compose["services"].items() if "ENGINE_ROL" in s.get("environment", {})}
+    assert engine == {t.split(":")[0] for t in targets}
+    assert any(r.routeert for r in rollen) and any(r.projecteert for r in rollen)
