@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test kafka kafka-stop worker stop lint schema manifests bench
+.PHONY: run test test-cluster kafka kafka-stop cluster cluster-stop worker stop lint schema manifests bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ kafka:
 
 kafka-stop:
 	deploy/local/kafka.sh stop
+
+## make cluster / cluster-stop: three secured KRaft brokers (RF 3, min ISR 2) and WORKERS (3) engine
+## workers on loopback, Prometheus and Grafana when installed (deploy/local/cluster.sh)
+cluster: $(VENV)/.installed
+	deploy/local/cluster.sh start
+
+cluster-stop:
+	deploy/local/cluster.sh stop
 
 ## make worker: the engine in the foreground (KAFKA_*, or the local broker's engine principal)
 worker: $(VENV)/.installed
