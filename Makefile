@@ -19,6 +19,11 @@ run: $(VENV)/.installed kafka
 test: $(VENV)/.installed lint
 	$(PY) -m pytest
 
+## make test-cluster: fault tests on a fresh local three-broker cluster with several workers (tests/cluster;
+## not in make test; .ci/run calls it after make test). Prints and writes .local/cluster-faults.json
+test-cluster: $(VENV)/.installed
+	$(PY) -m pytest tests/cluster
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check engine tests bench
 	$(VENV)/bin/ruff format --check engine tests bench
