@@ -198,18 +198,35 @@ class Meelezer:
             await c.stop()
 
 
+@dataclass(frozen=True)
+class Hervatting:
+    """After a fault: seconds until the first routed signal sent after it was readable, the same on
+    the route topic that took longest (an open transaction holds a read_committed reader back on its
+    partitions only), and the longest stretch after the fault in which no routed signal of the run
+    became readable. None when nothing sent after the fault was routed."""
+
+    hervat_s: float | None
+    traagste_topic_s: float | None
+    langste_gat_s: float | None
+
+
 def hervatting(
     aankomst: dict[tuple[str, str], float], signalen: dict[str, tuple[float, str]], fout_op: float
-) -> tuple[float | None, float | None]:
-    """Seconds from the fault to the first routed signal sent after it, and the longest stretch after
-    the fault in which no routed signal of the run became readable."""
-    na = [t for (_, sid), t in aankomst.items() if sid in signalen and signalen[sid][0] > fout_op]
-    if not na:
-        return None, None
-    hervat = min(na) - fout_op
+) -> Hervatting:
+    """What the reader saw of the run's signals (`aankomst`), measured from the fault (`fout_op`)."""
+    eerste: dict[str, float] = {}
+    for (topic, sid), t in aankomst.items():
+        if sid in signalen and signalen[sid][0] > fout_op:
+            eerste[topic] = min(t, eerste.get(topic, t))
+    if not eerste:
+        return Hervatting(None, None, None)
     momenten = sorted(t for t in aankomst.values() if t >= fout_op)
     gaten = [b - a for a, b in itertools.pairwise([fout_op, *momenten])]
-    return round(hervat, 2), round(max(gaten), 2)
+    return Hervatting(
+        round(min(eerste.values()) - fout_op, 2),
+        round(max(eerste.values()) - fout_op, 2),
+        round(max(gaten), 2),
+    )
 
 
 @dataclass

@@ -121,7 +121,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("cluster faults: time until routing resumed (measured, not asserted)")
     for fout, m in json.loads(MEASUREMENTS.read_text()).items():
         terminalreporter.write_line(
-            f"{fout}: resumed after {m['hervat_s']} s, longest gap {m['langste_gat_s']} s; "
+            f"{fout}: resumed after {m['hervat_s']} s (slowest route topic {m['traagste_topic_s']} s), "
+            f"longest gap {m['langste_gat_s']} s; "
             f"{m['signalen_geaccepteerd']} signals, {m['opdrachten_geaccepteerd']} commands; "
             f"lost: {m['niet_gerouteerd']} routes, {m['niet_toegepast']} commands; duplicates: "
             f"{m['dubbel_gerouteerd']} routes, {m['dubbel_gelogd']} on the log, {m['dubbele_gebeurtenissen']} events"

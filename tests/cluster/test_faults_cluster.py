@@ -51,12 +51,10 @@ async def onder_belasting(
         controle = await controleer(cluster, belasting.run, signalen, opdrachten)
         meelezer.stop()
         await lezen
-    hervat, gat = hervatting(meelezer.aankomst, signalen, fout_op)
     meet(
         fout,
         {
-            "hervat_s": hervat,
-            "langste_gat_s": gat,
+            **asdict(hervatting(meelezer.aankomst, signalen, fout_op)),
             "signalen_verzonden": len(belasting.verzonden.signalen),
             "signalen_geaccepteerd": len(signalen),
             "opdrachten_verzonden": len(belasting.verzonden.opdrachten),
