@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test kafka kafka-stop worker stop lint schema manifests bench
+.PHONY: run test test-cluster kafka kafka-stop cluster cluster-stop worker stop lint schema manifests bench bench-schaal
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ run: $(VENV)/.installed kafka
 test: $(VENV)/.installed lint
 	$(PY) -m pytest
 
+## make test-cluster: fault tests on a fresh local three-broker cluster with several workers (tests/cluster;
+## not in make test; .ci/run calls it after make test). Prints and writes .local/cluster-faults.json
+test-cluster: $(VENV)/.installed
+	$(PY) -m pytest tests/cluster
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check engine tests bench
 	$(VENV)/bin/ruff format --check engine tests bench
@@ -30,6 +35,14 @@ kafka:
 
 kafka-stop:
 	deploy/local/kafka.sh stop
+
+## make cluster / cluster-stop: three secured KRaft brokers (RF 3, min ISR 2) and WORKERS (3) engine
+## workers on loopback, Prometheus and Grafana when installed (deploy/local/cluster.sh)
+cluster: $(VENV)/.installed
+	deploy/local/cluster.sh start
+
+cluster-stop:
+	deploy/local/cluster.sh stop
 
 ## make worker: the engine in the foreground (KAFKA_*, or the local broker's engine principal)
 worker: $(VENV)/.installed
@@ -51,3 +64,9 @@ manifests: $(VENV)/.installed
 ## make bench: throughput of the engine against a raw aiokafka loop on the same broker (not in make test)
 bench: $(VENV)/.installed
 	$(PY) bench/run.py
+
+## make bench-schaal: throughput with 1, 2, 3 routing workers on a fresh local three-broker cluster, a
+## projection worker's start-up against the size of the logs, each role's peak memory at 1M signals
+## (about 30 minutes; writes bench/schaal.json; not in make test)
+bench-schaal: $(VENV)/.installed
+	$(PY) bench/schaal.py

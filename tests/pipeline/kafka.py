@@ -22,6 +22,9 @@ Record = ConsumerRecord[bytes, bytes]
 ROOT = Path(__file__).resolve().parents[2]
 STATE = ROOT / ".local/kafka-test"
 """The test broker's state (conftest starts it); its admin's settings are in admin.json."""
+Bootstrap = str | KafkaConnection
+"""Where the helpers below connect: the test broker's address, as its admin; or a connection as it
+is (the cluster tests pass their cluster's admin)."""
 
 
 @functools.cache
@@ -31,22 +34,24 @@ def beheerder() -> KafkaConnection:
     return onboarding.verbinding(onboarding.lees_config(STATE / "admin.json"))
 
 
-def consumer(bootstrap: str, *topics: str, **kwargs: Any) -> AIOKafkaConsumer:
+def consumer(bootstrap: Bootstrap, *topics: str, **kwargs: Any) -> AIOKafkaConsumer:
     """A consumer of the test broker as its admin."""
     return clients.consumer(_op(bootstrap), *topics, **kwargs)
 
 
-def producer(bootstrap: str, **kwargs: Any) -> AIOKafkaProducer:
+def producer(bootstrap: Bootstrap, **kwargs: Any) -> AIOKafkaProducer:
     """A producer on the test broker as its admin."""
     return clients.producer(_op(bootstrap), **kwargs)
 
 
-def admin(bootstrap: str) -> AIOKafkaAdminClient:
+def admin(bootstrap: Bootstrap) -> AIOKafkaAdminClient:
     """An admin client of the test broker (alters topics the engine's principal may not)."""
     return clients.admin(_op(bootstrap))
 
 
-def _op(bootstrap: str) -> KafkaConnection:
+def _op(bootstrap: Bootstrap) -> KafkaConnection:
+    if isinstance(bootstrap, KafkaConnection):
+        return bootstrap
     return dataclasses.replace(beheerder(), bootstrap_servers=bootstrap)
 
 
@@ -69,7 +74,7 @@ async def publish(
 
 
 async def read_until(
-    bootstrap: str,
+    bootstrap: Bootstrap,
     topics: list[str],
     done: Callable[[list[Record]], bool],
     *,
@@ -102,7 +107,7 @@ async def read_until(
         await c.stop()
 
 
-async def read_all(bootstrap: str, topics: list[str], settle: float = 2.0) -> list[Record]:
+async def read_all(bootstrap: Bootstrap, topics: list[str], settle: float = 2.0) -> list[Record]:
     """Everything on `topics` now: reads until nothing new arrives for `settle` seconds."""
     c = consumer(bootstrap, *topics, auto_offset_reset="earliest", enable_auto_commit=False)
     await c.start()
@@ -141,7 +146,7 @@ async def eventually(check: Callable[[], bool], timeout: float = 20.0) -> bool:
     return check()
 
 
-async def topics(bootstrap: str) -> list[str]:
+async def topics(bootstrap: Bootstrap) -> list[str]:
     """Every topic on the broker but Kafka's own."""
     client = admin(bootstrap)
     await client.start()
@@ -151,7 +156,7 @@ async def topics(bootstrap: str) -> list[str]:
         await client.close()
 
 
-async def maak_topic(bootstrap: str, topic: str, partitions: int = 1) -> None:
+async def maak_topic(bootstrap: Bootstrap, topic: str, partitions: int = 1) -> None:
     """Create a topic as the broker's admin (now that ACLs stop anyone else: test_acls_pipeline)."""
     client = admin(bootstrap)
     await client.start()

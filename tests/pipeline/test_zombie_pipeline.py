@@ -117,7 +117,7 @@ async def test_a_paused_worker_that_wakes_after_losing_its_partitions_commits_no
     assert twice == 0, "no signal routed twice"
 
     for w in (worker, tweede):
-        assert "Crashed" not in w.log.read_text(), f"a stage of {w.worker_id} crashed"
+        assert "Crashed" not in w.log.read_text(), f"a stage of the worker at {w.url} crashed"
     replay = worker.replay()
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert "replay equals live" in replay.stdout
