@@ -130,7 +130,12 @@ class Worker:
 
     def stop(self) -> None:
         self.process.terminate()
-        self.process.wait(timeout=60)
+        try:
+            self.process.wait(timeout=120)
+        except subprocess.TimeoutExpired:  # measured already; a slow shutdown is not this bench's
+            print(f"worker on {self.port} did not stop in 120 s: killed", flush=True)
+            self.process.kill()
+            self.process.wait()
 
 
 def doorvoer(routering: int, key: str) -> tuple[float, float]:
@@ -170,11 +175,14 @@ async def vul_logs(kafka: KafkaConnection, n: int) -> None:
     await p.start()
     bestaand = {topic_van(b) for b in route_bestemmingen()}
     for i, (topic, value) in enumerate(leeszijde._records(n, signalen=True)):
-        if i % 20_000 == 0:
+        if i % 2_000 == 0:
             await p.flush()  # the cluster on two cores cannot take a million at once
         key = orjson.loads(value)["signaal_id"].encode()
-        # leeszijde's destinations include an LFT that is not one (lft.fiod): folded all the same
-        await p.send(topic if topic in bestaand or not topic.startswith("routes.") else OUT, value, key=key)
+        # leeszijde's destinations include an LFT that is not one (lft.fiod): folded all the same,
+        # on another LFT's topic (not OUT: the count of OUT below says when the new signals are routed)
+        if topic.startswith("routes.") and topic not in bestaand:
+            topic = "routes.lft.vastgoed"
+        await p.send(topic, value, key=key)
     await p.flush()
     await p.stop()
 
@@ -192,7 +200,8 @@ def logs_van(n: int, key: str) -> dict[str, float]:
             # A partition's state is restored before its first batch: 400 new signals reach all 8.
             politie = onboarding.verbinding(toegang("partner:politie"))
             asyncio.run(meting.vul(politie, SOURCE, 400))
-            asyncio.run(meting.tijdspanne(engine(), OUT, n // 13 + 400, 3600))
+            al = sum(1 for i in range(n) if leeszijde.BESTEMMINGEN[i % 13] == "riec.rotterdam")
+            asyncio.run(meting.tijdspanne(engine(), OUT, al + 400, 3600))  # all 400 routed
             routering_mb = meting.piek_geheugen_mb(routering.process.pid)
         finally:
             routering.stop()
