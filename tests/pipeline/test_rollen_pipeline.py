@@ -5,8 +5,6 @@ API, a routing worker shares the routing (every signal routed once) and serves n
 from __future__ import annotations
 
 import re
-import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,29 +21,20 @@ from tests.pipeline.kafka import publish, read_until
 pytestmark = pytest.mark.pipeline
 
 
-def _stop(w: Worker) -> None:
-    w.process.send_signal(signal.SIGTERM)
-    try:
-        w.process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        w.process.kill()
-        w.process.wait()
-
-
 @pytest.fixture
 def replica(worker: Worker, tmp_path: Path) -> Iterator[Worker]:
     w = start_worker(
         tmp_path, worker.key, rol="projecties", web_port=WEB_PORT + 1, worker_id="test-projecties"
     )
     yield w
-    _stop(w)
+    w.stop()
 
 
 @pytest.fixture
 def router(worker: Worker, tmp_path: Path) -> Iterator[Worker]:
     w = start_worker(tmp_path, worker.key, rol="routering", web_port=WEB_PORT + 2, worker_id="test-routering")
     yield w
-    _stop(w)
+    w.stop()
 
 
 def _projecties(w: Worker) -> dict[str, object]:
@@ -79,7 +68,7 @@ async def test_a_projection_replica_folds_the_same_read_models_and_serves_them(
     # And its inbox store is a file in its data dir, removed when it stops
     store = tmp_path / "data" / "projecties-test-projecties.sqlite3"
     assert store.is_file()
-    _stop(replica)
+    replica.stop()
     assert replica.process.returncode == 0 and not store.exists()
 
 
