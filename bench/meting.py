@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from engine.handlers import clients
 from engine.handlers.projecties import lees_tot
-from engine.handlers.stage import verdeel
+from engine.handlers.stage import RETRY_BACKOFF_MS, verdeel
 from engine.settings import KafkaConnection
 from engine.topics import CASUSINDEX
 
@@ -58,8 +58,11 @@ def signaal(i: int, bedoeld: datetime | None = None) -> tuple[bytes, list[tuple[
 
 
 def producer(kafka: KafkaConnection, **kwargs: object) -> AIOKafkaProducer:
-    """The producer settings both sides use."""
-    return clients.producer(kafka, **{"linger_ms": 5, "acks": "all", **kwargs})
+    """The producer settings both sides use (the engine's stage producers retry as soon: see
+    `engine.handlers.stage.RETRY_BACKOFF_MS`)."""
+    return clients.producer(
+        kafka, **{"linger_ms": 5, "acks": "all", "retry_backoff_ms": RETRY_BACKOFF_MS, **kwargs}
+    )
 
 
 async def vul(kafka: KafkaConnection, topic: str, n: int) -> int:
@@ -113,9 +116,12 @@ async def tijdspanne(kafka: KafkaConnection, topic: str, expected: int, timeout:
         await consumer.stop()
 
 
-async def doorgeven(kafka: KafkaConnection, source: str, target: str, n: int, *, eos: bool = False) -> None:
+async def doorgeven(
+    kafka: KafkaConnection, source: str, target: str, n: int, *, eos: bool = False, vanaf_eind: bool = False
+) -> None:
     """A plain aiokafka consume → produce loop over n messages: the physical limit. With `eos`, each
-    poll is one transaction holding its outputs and the consumed offsets, read_committed."""
+    poll is one transaction holding its outputs and the consumed offsets, read_committed. From the
+    source's end with `vanaf_eind` (a latency run: only what is sent from now on)."""
     group = f"riec-bench-raw-{uuid.uuid4().hex[:8]}"  # the engine principal's prefix (acls.py)
     consumer = clients.consumer(
         kafka, group_id=group if eos else None, enable_auto_commit=False,
@@ -126,7 +132,8 @@ async def doorgeven(kafka: KafkaConnection, source: str, target: str, n: int, *,
     await p.start()
     tp = TopicPartition(source, 0)
     consumer.assign([tp])  # no group membership: no rebalance delay before the first message
-    await consumer.seek_to_beginning()
+    await (consumer.seek_to_end(tp) if vanaf_eind else consumer.seek_to_beginning(tp))
+    await consumer.position(tp)
     done = 0
     while done < n:
         for records in (await consumer.getmany(timeout_ms=500, max_records=2000)).values():
@@ -145,7 +152,7 @@ async def doorgeven(kafka: KafkaConnection, source: str, target: str, n: int, *,
 
 
 def _doorgeven_in_eigen_proces(kafka: KafkaConnection, source: str, target: str, n: int, eos: bool) -> None:
-    asyncio.run(doorgeven(kafka, source, target, n, eos=eos))
+    asyncio.run(doorgeven(kafka, source, target, n, eos=eos, vanaf_eind=True))
 
 
 def raw_proces(

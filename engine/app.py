@@ -27,7 +27,6 @@ from prometheus_client import CollectorRegistry
 from engine.handlers import besluiten, clients, ingress, routeren, vastleggen, zoekindex
 from engine.handlers.audit import AuditSchrijver
 from engine.handlers.declaratie import declare
-from engine.handlers.knelpunten import KnelpuntenLezer
 from engine.handlers.projecties import Projecties
 from engine.handlers.stage import Bron, Stage, StageHandler
 from engine.ingress.acceptatie import Beleid
@@ -154,8 +153,8 @@ def _faust_app(settings: Settings) -> faust.App:
     )
 
 
-def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[KnelpuntenLezer]]:
-    """The routing role's stages, and the HKP readers they share the lifetime of."""
+def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[routeren.Routeren]]:
+    """The routing role's stages, and the routers (with their tables) they share the lifetime of."""
     gebied = gebiedsindeling()
     horizon = timedelta(days=settings.dedup_horizon_days)
     beleid = Beleid(
@@ -165,16 +164,21 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[Kne
     )
     pseudo = Pseudonimiseerder(settings.pseudonym_key)
     kafka = settings.kafka
-    lezers: list[KnelpuntenLezer] = []
+    lezers: list[routeren.Routeren] = []
 
-    def routeren_() -> routeren.Routeren:
-        # One HKP reader per stage that routes: stages run concurrently, a reader is not shared.
-        knelpunten = KnelpuntenLezer(kafka, settings.fetch_max_wait_ms, metrics)
-        lezers.append(knelpunten)
-        return routeren.Routeren(gebied=gebied, knelpunten=knelpunten, metrics=metrics)
+    def routeren_(*, met_index: bool) -> routeren.Routeren:
+        # One router per stage that routes: stages run concurrently, its tables are not shared.
+        r = routeren.Routeren(
+            gebied=gebied, kafka=kafka, metrics=metrics, fetch_max_wait_ms=settings.fetch_max_wait_ms,
+            met_index=met_index,
+        )  # fmt: skip
+        lezers.append(r)
+        return r
 
-    index = zoekindex.Zoekindex(kafka=kafka, routeren=routeren_(), metrics=metrics)
-    metrics.index_identifiers.set_function(index.identificatoren)
+    # Zoekindex routes only slips of the partitioned design (an upgrade): no copy of the index.
+    index = zoekindex.Zoekindex(kafka=kafka, routeren=routeren_(met_index=False), metrics=metrics)
+    router = routeren_(met_index=True)
+    metrics.index_identifiers.set_function(lambda: len(router.index))
 
     def stage(handler: StageHandler, bron: Bron) -> Stage:
         return Stage(handler, bron, settings=settings, metrics=metrics)
@@ -187,7 +191,7 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[Kne
 
     vastleggen_ = vastleggen.Vastleggen(
         kafka=kafka,
-        routeren=routeren_(),
+        routeren=router,
         metrics=metrics,
         termijn=timedelta(seconds=settings.pending_link_expiry_s),
         horizon=horizon,

@@ -1,7 +1,8 @@
-"""One partition's share of the open-casus index: identifier → the open casussen that have it.
+"""The open-casus index: identifier → the open casussen that have it.
 
-Partitioned by identifier, so a lookup is one dict access wherever the identifier lives: the cost
-per signal does not grow with the number of open casussen. Closed casussen are remembered, so that
+The zoekindex stage keeps it partitioned by identifier (the single writer of its changelog); every
+routing worker holds the whole of it, read from that changelog. A lookup is one dict access: the
+cost per signal does not grow with the number of open casussen. Closed casussen are remembered, so that
 an identifier arriving late for a casus already closed is not added back.
 
 Fan-out is bounded (`kies`): a signal's routing slip names each casus once, however many of its
@@ -55,6 +56,18 @@ def kies(
             break
         gekozen[m.casus_id] = m
     return sorted(gekozen.values(), key=lambda m: m.casus_id), begrensd
+
+
+def zoek_alle(index: CasusIndex, identificatoren: Iterable[str]) -> tuple[list[CasusMatch], bool]:
+    """The open casussen a signal with these identifiers matches (each once, capped as `kies`
+    says), and whether a cap left any out."""
+    matches: list[CasusMatch] = []
+    begrensd = False
+    for ident in identificatoren:
+        nieuw, weg = kies(index.kandidaten(ident), matches)
+        matches += nieuw
+        begrensd = begrensd or weg
+    return matches, begrensd
 
 
 class CasusIndex:

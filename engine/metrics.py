@@ -52,7 +52,7 @@ class Metrics:
         )
         self.index_identifiers = Gauge(
             "riec_open_casus_index_identifiers",
-            "Identifiers of open casussen held by this worker's index partitions.",
+            "Identifiers of open casussen in this worker's copy of the whole index (routing role).",
             registry=registry,
         )
         self.batches = Counter(

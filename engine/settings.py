@@ -168,6 +168,14 @@ class Settings:
     extra_gemeenten: frozenset[str] = frozenset()
     """Gemeente codes admitted as partners beyond the CBS reference data (a merger's new code)."""
     topic_refresh_ms: int = 3000
+    batch_wait_ms: int = 50
+    batch_min_bytes: int = 512 * 1024
+    """The cadence of the internal stages' transactions (vastleggen, besluiten, zoekindex): the
+    broker holds a stage's fetch until `batch_min_bytes` are there or `batch_wait_ms` passed, so a
+    stage commits at most about 1000 / batch_wait_ms transactions per second per partition, each
+    holding what arrived meanwhile, as Kafka Streams commits every 100 ms. Fetching as soon as one
+    record was there (20 ms) made vastleggen commit a transaction per partition for a handful of
+    signals each: at half load most of its CPU went into transactions, and latency queued up."""
     fetch_max_wait_ms: int = 20
     """How long the broker may hold a fetch that has nothing new to return. A broker answers one
     connection's requests in order, so a consumer's other requests (the end offset routeren asks
@@ -205,6 +213,8 @@ class Settings:
             extra_gemeenten=_gemeenten(env, "ENGINE_EXTRA_GEMEENTEN"),
             topic_refresh_ms=_int(env, "ENGINE_TOPIC_REFRESH_MS", 3000),
             fetch_max_wait_ms=_int(env, "ENGINE_FETCH_MAX_WAIT_MS", 20),
+            batch_wait_ms=_int(env, "ENGINE_BATCH_WAIT_MS", 50),
+            batch_min_bytes=_int(env, "ENGINE_BATCH_MIN_BYTES", 512 * 1024),
             pending_link_expiry_s=_int(env, "ENGINE_PENDING_LINK_EXPIRY_S", 7 * 24 * 3600),
             dedup_horizon_days=_int(env, "ENGINE_DEDUP_HORIZON_DAYS", 400),
             data_dir=Path(env.get("ENGINE_DATA_DIR", f".local/engine/{app_id}")),

@@ -9,11 +9,11 @@ paused past its session timeout, say) fails with ProducerFenced. Only then does 
 the partition's committed offset, so it starts exactly after what the previous owner committed;
 records fetched for the partition before are dropped.
 
-Front doors read every partner's and RIEC's topic (hundreds of partitions): a producer per partition
-would be hundreds of transactions per poll. They keep one producer per worker, and what a zombie
-front door commits again is harmless downstream, as a partner's own duplicates are: vastleggen drops
-a signal whose id it has logged, besluiten a command its casus has applied. Only a refusal can then
-appear twice in dlq.partners.
+Front doors read every partner's and RIEC's topic (hundreds of partitions) and deliver at least
+once, without a transaction (`engine.handlers.levering`): one idempotent producer per worker, nothing
+to fence. What a zombie front door writes again is harmless downstream, as a partner's own
+duplicates are: vastleggen drops a signal whose id it has logged, besluiten a command its casus has
+applied. Only a refusal can then appear twice in dlq.ingress, with the same source coordinates.
 
 A task's transaction that fails on the broker's side (it died mid-commit, say) cannot go on either:
 aiokafka's transactional producer is done after such an error. The task is dropped with the state
@@ -75,6 +75,9 @@ class GedeeldeHandler:
         self.handler = handler
         self.name = handler.name
         self._herstel = asyncio.Lock()
+
+    async def bij_batch(self) -> None:
+        await self.handler.bij_batch()
 
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
         async with self._herstel:
@@ -197,6 +200,8 @@ class Taken:
             else:  # not taken over (yet): read again from its commit when it is
                 self.herlezen.add(tp)
         taken = [self.taken[tid] for tid in delen]
+        if taken:
+            await self.handler.bij_batch()  # once for all the batch's transactions
         uitkomsten = await asyncio.gather(
             *(t.verwerking.verwerk(delen[t.transactional_id]) for t in taken), return_exceptions=True
         )

@@ -114,6 +114,9 @@ class Besluiten:
         self.klok = klok
         self._aggregaten: dict[int, dict[str, Aggregaat]] = {}
 
+    async def bij_batch(self) -> None:
+        pass  # decides from its own state only
+
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
         for tp in sorted(partitions):
             if tp.partition not in self._aggregaten:

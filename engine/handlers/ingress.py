@@ -75,6 +75,9 @@ class Voordeur:
         self.metrics = metrics
         self.klok = klok
 
+    async def bij_batch(self) -> None:
+        pass  # reads nothing but its record
+
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
         pass  # stateless
 

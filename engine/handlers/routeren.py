@@ -1,59 +1,102 @@
-"""Routeren: a signal whose routing slip is complete → one routed message per destination, and its
-destinations written back to its own partition (`SignaalGerouteerd`, for vastleggen's link checks).
+"""Routeren: a signal and its open-casus matches → one routed message per destination, and its
+destinations (`SignaalGerouteerd`, for vastleggen's link checks).
 
-Not a stage of its own: the stage that completes a slip routes it in the same transaction
-(zoekindex after a signal's last identifier, vastleggen for a signal without identifiers). A
-separate stage cost every signal one more consume, produce and commit: 25% of the engine's
-throughput and about 100 ms of latency.
+Not a stage of its own: vastleggen routes each new signal in the transaction that logs it, against
+the HKP register and the open-casus index every routing worker holds in full
+(`engine.handlers.tabellen`). A separate stage cost every signal one more consume, produce and
+commit (25% of the engine's throughput, about 100 ms of latency), and so did each identifier's
+visit to its index partition when the index was partitioned. Routing slips written by that design
+are still routed where they complete (zoekindex), for an upgrade with slips in flight.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
-from engine.casusindex import MAX_MATCHES_PER_SIGNAAL, kies
+from engine.casusindex import MAX_MATCHES_PER_SIGNAAL, CasusIndex, kies, zoek_alle
 from engine.events.envelope import CloudEventHeaders
 from engine.events.headers import kafka_headers
 from engine.events.matching import Routebriefje
 from engine.events.route import ROUTE_ENCODER, ROUTE_SOURCE, ROUTE_TYPE, GerouteerdSignaal
-from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, SignaalGerouteerd
-from engine.handlers.knelpunten import KnelpuntenLezer
+from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, SignaalGerouteerd, SignaalOntvangen
 from engine.handlers.stage import Uitvoer
+from engine.handlers.tabellen import Record, Tabellen, herstel_index, herstel_knelpunt
+from engine.knelpunten import Knelpuntenregister
 from engine.metrics import Metrics
 from engine.reference import Gebiedsindeling
 from engine.routing import route, topic_van
-from engine.topics import KANDIDATEN
+from engine.settings import KafkaConnection
+from engine.topics import CASUSINDEX, KANDIDATEN, KNELPUNTEN
+
+
+@dataclass(frozen=True, slots=True)
+class Routering:
+    """A signal's routed messages, and where they went (for its own log partition)."""
+
+    berichten: list[Uitvoer]
+    gerouteerd: SignaalGerouteerd
 
 
 class Routeren:
-    """Decides and writes the routes of each signal, as of the HKPs and casussen known now."""
+    """Decides and writes the routes of each signal, as of the HKPs and casussen known now.
+
+    Holds its own copy of the HKP register and the open-casus index (stages run concurrently, so a
+    reader is not shared); `bijwerken` before each batch brings both to what is committed.
+    """
 
     def __init__(
         self,
         *,
         gebied: Gebiedsindeling,
-        knelpunten: KnelpuntenLezer,
+        kafka: KafkaConnection,
         metrics: Metrics,
+        fetch_max_wait_ms: int = 20,
+        met_index: bool = True,
         klok: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.gebied = gebied
-        self.knelpunten = knelpunten
         self.metrics = metrics
         self.klok = klok
+        self.register = Knelpuntenregister()
+        self.index = CasusIndex()
+        folds: dict[str, Callable[[Record], None]] = {KNELPUNTEN: partial(herstel_knelpunt, self.register)}
+        if met_index:
+            folds[CASUSINDEX] = partial(herstel_index, self.index)
+        self.tabellen = Tabellen(kafka, folds, fetch_max_wait_ms, metrics)
 
     async def bijwerken(self) -> None:
-        """Before each batch: every HKP designated or ended before it counts ("as of" the batch)."""
-        await self.knelpunten.bijwerken()
+        """Before each batch: every HKP and open casus committed before it counts ("as of" the batch)."""
+        await self.tabellen.bijwerken()
+
+    async def stop(self) -> None:
+        await self.tabellen.stop()
+
+    def routeer(self, signaal: SignaalOntvangen, identificatoren: list[str]) -> Routering:
+        """Route a new signal: its identifiers are looked up in the whole open-casus index."""
+        matches, begrensd = zoek_alle(self.index, identificatoren)
+        return self.routeer_briefje(
+            Routebriefje(signaal=signaal, te_zoeken=[], matches=matches, begrensd=begrensd)
+        )
 
     def routes(self, briefje: Routebriefje) -> Iterator[Uitvoer]:
+        """A completed routing slip of the partitioned design: its destinations go back to vastleggen."""
+        routering = self.routeer_briefje(briefje)
+        yield from routering.berichten
+        key = routering.gerouteerd.signaal_id.encode()
+        yield Uitvoer(KANDIDATEN, key, SIGNAAL_LOG_ENCODER.encode(routering.gerouteerd))
+
+    def routeer_briefje(self, briefje: Routebriefje) -> Routering:
         signaal = briefje.signaal
         nu = self.klok()
-        hkps = self.knelpunten.register.matches(signaal)
+        hkps = self.register.matches(signaal)
         key = signaal.signaal_id.encode()
         # Capped again here too, for slips written before the caps (or by a bug): never a crash.
         matches, begrensd = kies(briefje.matches, max_nieuw=MAX_MATCHES_PER_SIGNAAL)
         routes = route(signaal, self.gebied, hkps, matches, casussen_begrensd=briefje.begrensd or begrensd)
+        berichten: list[Uitvoer] = []
         for r in routes:
             bericht = GerouteerdSignaal.van(signaal, r.bestemming, list(r.redenen), besloten_op=nu)
             headers = kafka_headers(
@@ -66,11 +109,11 @@ class Routeren:
                     datacontenttype="application/json",
                 )
             )
-            yield Uitvoer(topic_van(r.bestemming), key, ROUTE_ENCODER.encode(bericht), headers)
+            berichten.append(Uitvoer(topic_van(r.bestemming), key, ROUTE_ENCODER.encode(bericht), headers))
             self.metrics.routed.labels(r.bestemming).inc()
-        # Back to the signal's own partition: vastleggen lets a RIEC link only what reached it.
+        # Vastleggen lets a RIEC link only what reached it.
         bestemd = SignaalGerouteerd(
             signaal_id=signaal.signaal_id, bestemmingen=[r.bestemming for r in routes], besloten_op=nu
         )
-        yield Uitvoer(KANDIDATEN, key, SIGNAAL_LOG_ENCODER.encode(bestemd))
         self.metrics.routing_latency.observe(max(0.0, (nu - signaal.aangeboden_op).total_seconds()))
+        return Routering(berichten, bestemd)

@@ -9,6 +9,8 @@ topics need. A stage is the textbook consume-transform-produce transaction inste
 the open transaction is aborted (the restarted worker fences it with the same transactional id) and
 the batch is read again from the committed offsets, so nothing is lost and nothing is written twice.
 A worker that lost a partition cannot commit for it any more (`engine.handlers.afscherming`).
+The front doors, whose outputs are de-duplicated downstream, deliver at least once without a
+transaction (`engine.handlers.levering`).
 
 No record stops a stage: one whose handling raises is quarantined to `dlq.engine` and the stage goes
 on (`engine.handlers.quarantaine`).
@@ -30,6 +32,7 @@ from mode import Service
 
 from engine.handlers import clients
 from engine.handlers.afscherming import GedeeldeHandler, Taken
+from engine.handlers.levering import TenMinsteEens
 from engine.handlers.quarantaine import Batchverwerking
 from engine.handlers.uitvoer import StageHandler, Uitvoer
 from engine.metrics import Metrics
@@ -48,6 +51,16 @@ def verdeel(key: bytes | None, all_partitions: list[int], available: list[int]) 
     if key is None:
         return random.choice(available or all_partitions)
     return zlib.crc32(key) % len(all_partitions)  # Kafka partitions are numbered 0..n-1
+
+
+RETRY_BACKOFF_MS = 10
+"""A transaction's first send to a partition, just after the producer's previous commit, is often
+refused as NotEnoughReplicas: since Kafka 3.6 the partition leader checks with the transaction
+coordinator that the partition joined the transaction (KIP-890), and answers CONCURRENT_TRANSACTIONS,
+mapped to NotEnoughReplicas for clients like aiokafka, while the previous commit's markers are still
+being written. aiokafka then waits retry_backoff_ms before sending again: with its default of
+100 ms, a signal that met it waited 100 ms more at that hop (286 times in one `make bench` round).
+The markers take a few milliseconds, so retry soon."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +111,9 @@ class Stage(Service):
         self.group_id = f"{settings.app_id}-{handler.name}"
         self.batch_lock = asyncio.Lock()
         self._max_request_size = max_request_size
-        self._fetch_max_wait_ms = fetch_max_wait_ms or settings.fetch_max_wait_ms
+        # Internal stages fetch on the transaction cadence (Settings.batch_wait_ms); front doors as told.
+        self._fetch_max_wait_ms = fetch_max_wait_ms or settings.batch_wait_ms
+        self._fetch_min_bytes = 1 if fetch_max_wait_ms else settings.batch_min_bytes
         self._gedeeld = GedeeldeHandler(handler)
         self._consumer: AIOKafkaConsumer | None = None
         self._taken: Taken | None = None
@@ -115,26 +130,35 @@ class Stage(Service):
     def _taak_id(self, tp: TopicPartition) -> str:
         """The transactional id that commits `tp`'s outputs: the same in every worker, except at
         the front doors (module doc of `engine.handlers.afscherming`)."""
-        if self.bron.pattern is not None:
+        if self.voordeur:
             return f"{self.group_id}-{self.settings.worker_id}"
         return f"{self.group_id}-{tp.topic}-{tp.partition}"
+
+    @property
+    def voordeur(self) -> bool:
+        """A front door (a pattern of partner or office topics): at least once (`levering`)."""
+        return self.bron.pattern is not None
 
     def _nieuwe_producer(self, transactional_id: str) -> AIOKafkaProducer:
         return clients.producer(
             self.settings.kafka,
             client_id=transactional_id,
-            transactional_id=transactional_id,
+            transactional_id=None if self.voordeur else transactional_id,
+            enable_idempotence=True,
+            acks="all",
             max_request_size=self._max_request_size,
             linger_ms=5,
             partitioner=verdeel,
+            retry_backoff_ms=RETRY_BACKOFF_MS,
         )
 
     def _nieuwe_verwerking(
         self, producer: AIOKafkaProducer, partities: Callable[[], set[TopicPartition]]
     ) -> Batchverwerking:
+        assert self._consumer is not None, "started"
         return Batchverwerking(
             self._gedeeld,
-            producer,
+            TenMinsteEens(producer, self._consumer) if self.voordeur else producer,
             group_id=self.group_id,
             metrics=self.metrics,
             toegewezen=partities,
@@ -159,6 +183,7 @@ class Stage(Service):
             auto_offset_reset="earliest",
             isolation_level="read_committed",
             fetch_max_wait_ms=self._fetch_max_wait_ms,
+            fetch_min_bytes=self._fetch_min_bytes,
             metadata_max_age_ms=s.topic_refresh_ms,
         )
 
@@ -171,12 +196,12 @@ class Stage(Service):
             taak_id=self._taak_id,
             nieuwe_producer=self._nieuwe_producer,
             nieuwe_verwerking=self._nieuwe_verwerking,
-            afschermen=self.bron.pattern is None,
+            afschermen=not self.voordeur,
             label=self.label,
             metrics=self.metrics,
         )
         listener = _Listener(self)
-        if self.bron.pattern is not None:
+        if self.voordeur:
             consumer.subscribe(pattern=self.bron.pattern, listener=listener)
         else:
             consumer.subscribe(topics=list(self.bron.topics), listener=listener)

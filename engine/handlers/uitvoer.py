@@ -1,5 +1,5 @@
-"""What a stage's handler gives the stage: the outputs of one record, and the three methods a
-stage calls (`voorbereiden`, `on_revoked`, `verwerk`)."""
+"""What a stage's handler gives the stage: the outputs of one record, and the methods a stage
+calls (`bij_batch`, `voorbereiden`, `on_revoked`, `verwerk`)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,12 @@ class StageHandler(Protocol):
 
     name: str
 
+    async def bij_batch(self) -> None:
+        """Called once before each batch the stage read, before its transactions begin: bring what
+        the handler reads but does not own (the HKP register, the open-casus index) up to date."""
+
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
-        """Called before every batch with the partitions assigned: load the state any of them lacks.
+        """Called before every transaction with the partitions assigned: load the state any of them lacks.
 
         Per batch, not in the rebalance listener: aiokafka may return records of a newly assigned
         partition before the listener's on_partitions_assigned has finished.

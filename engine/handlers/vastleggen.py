@@ -1,13 +1,15 @@
-"""Vastleggen: de-duplicate accepted signals on `<org>:<ce_id>`, append each once to the log, and
-start its routing slip (or route it at once when it has no identifiers to look up); decide casus
-links to signals (`engine.koppelingen`): confirmed only for a RIEC the signal was routed to.
+"""Vastleggen: de-duplicate accepted signals on `<org>:<ce_id>`, append each once to the log and
+route it in the same transaction (against the HKP register and the whole open-casus index this
+worker holds: `engine.handlers.routeren`); decide casus links to signals (`engine.koppelingen`):
+confirmed only for a RIEC the signal was routed to.
 
 The state — per signal id its identifiers and, once routed, its RIECs; links waiting for a signal
 not seen or not routed yet — is derived from the log itself: before the first batch of a partition,
 the same partition of `engine.signalen` is read back. The log partition of an id is the candidates
 partition it arrived on, so the log is its own changelog and nothing else must be kept in step with
-it. The stage that routes a signal writes its destinations back here (`SignaalGerouteerd`), and
-they are logged; so is every expiry of a waiting link, so a restore never decides one again.
+it. A signal's destinations are logged after it (`SignaalGerouteerd`; slips of the partitioned
+design still write them back here); so is every expiry of a waiting link, so a restore never
+decides one again.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import TypeAlias
 import msgspec
 from aiokafka import ConsumerRecord, TopicPartition
 
-from engine.events.matching import ZOEKINDEX_ENCODER, IdentificatorToegevoegd, Routebriefje
+from engine.events.matching import ZOEKINDEX_ENCODER, IdentificatorToegevoegd
 from engine.events.signaal_ontvangen import (
     SIGNAAL_LOG_DECODER,
     SIGNAAL_LOG_ENCODER,
@@ -82,6 +84,17 @@ def _besluit(partitie: Signaalpartitie, b: KoppelingBeslist) -> Iterator[Uitvoer
     yield Uitvoer(OPDRACHTEN_KANDIDATEN, f"casus:{k.casus_id}".encode(), SIGNAAL_LOG_ENCODER.encode(b))
 
 
+def _gerouteerd(
+    partitie: Signaalpartitie, g: SignaalGerouteerd, record: Record, nu: datetime
+) -> Iterator[Uitvoer]:
+    """Log where a signal went, after it on its partition, and decide the links that waited for it."""
+    besluiten = partitie.bij_routering(g, nu)
+    partitie.pas_toe(g)
+    yield Uitvoer(SIGNAAL_LOG, record.key, SIGNAAL_LOG_ENCODER.encode(g), partition=record.partition)
+    for b in besluiten:
+        yield from _besluit(partitie, b)
+
+
 class Vastleggen:
     """Appends a candidate to the signal log unless its id is already there; decides links."""
 
@@ -106,8 +119,10 @@ class Vastleggen:
         self._partities: dict[int, Signaalpartitie] = {}
         self._volgende_controle: dict[int, datetime] = {}
 
+    async def bij_batch(self) -> None:
+        await self.routeren.bijwerken()  # "as of" the batch: every HKP and open casus committed before it
+
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
-        await self.routeren.bijwerken()
         for tp in sorted(partitions):
             if tp.partition not in self._partities:
                 partitie = Signaalpartitie(self.termijn, self.horizon)
@@ -143,11 +158,7 @@ class Vastleggen:
                 else:
                     yield from _besluit(partitie, besluit)
             case SignaalGerouteerd() if kandidaat.signaal_id not in partitie.riecs:
-                besluiten = partitie.bij_routering(kandidaat, nu)
-                partitie.pas_toe(kandidaat)
-                yield Uitvoer(SIGNAAL_LOG, record.key, record.value, partition=record.partition)
-                for b in besluiten:
-                    yield from _besluit(partitie, b)
+                yield from _gerouteerd(partitie, kandidaat, record, nu)
 
     def _signaal(
         self, partitie: Signaalpartitie, signaal: SignaalOntvangen, record: Record
@@ -159,7 +170,9 @@ class Vastleggen:
         partitie.pas_toe(signaal)
         self.metrics.accepted.labels(groep).inc()
         yield Uitvoer(SIGNAAL_LOG, record.key, record.value, partition=record.partition)
-        yield from self._routebriefje(signaal, partitie.signalen[signaal.signaal_id])
+        routering = self.routeren.routeer(signaal, partitie.signalen[signaal.signaal_id])
+        yield from routering.berichten
+        yield from _gerouteerd(partitie, routering.gerouteerd, record, self.klok())
 
     def _verloop(self, nu: datetime, p: int, partitie: Signaalpartitie) -> Iterator[Uitvoer]:
         """Expire the waiting links of the record's partition, at most once a second.
@@ -177,11 +190,3 @@ class Vastleggen:
             key = b.koppeling.signaal_id.encode()
             yield Uitvoer(SIGNAAL_LOG, key, SIGNAAL_LOG_ENCODER.encode(b), partition=p)
             yield from _besluit(partitie, b)
-
-    def _routebriefje(self, signaal: SignaalOntvangen, ids: list[str]) -> Iterator[Uitvoer]:
-        """A signal's first step to routing: to its first identifier's index partition, or routed."""
-        briefje = Routebriefje(signaal=signaal, te_zoeken=ids)
-        if ids:
-            yield Uitvoer(ZOEKINDEX, ids[0].encode(), ZOEKINDEX_ENCODER.encode(briefje))
-        else:
-            yield from self.routeren.routes(briefje)

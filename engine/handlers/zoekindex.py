@@ -1,11 +1,13 @@
-"""Zoekindex: one stage owns the open-casus index, partitioned by identifier.
+"""Zoekindex: the single writer of the open-casus index, partitioned by identifier.
 
-Index changes and routing slips arrive on the same topic keyed by identifier, so on each partition
-a slip sees every index change appended before it. A slip takes the matches of its first
-identifier (each casus once, capped: `engine.casusindex.kies`) and moves on to the partition of the
-next; after the last it is routed here. Every
-index change is written to the compacted changelog `engine.casusindex` on the same partition, in the
-same transaction, and read back when a partition is assigned.
+Index changes (an identifier joins an open casus; a casus closes) arrive keyed by identifier; each
+is applied to the partition's state and the identifier's new entry written to the compacted
+changelog `engine.casusindex` on the same partition, in the same transaction. That changelog is
+read back when a partition is assigned, and every routing worker reads all of it as its copy of the
+whole index (`engine.handlers.tabellen`), so signals never pass through this stage.
+
+Routing slips (the design before that: a signal visited the partition of each identifier) are still
+moved along and routed, so an upgrade with slips in flight loses none.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from engine.events.matching import (
 from engine.handlers.herstel import herstel_partitie
 from engine.handlers.routeren import Routeren
 from engine.handlers.stage import Bron, Uitvoer
+from engine.handlers.tabellen import GESLOTEN, herstel_index
 from engine.metrics import Metrics
 from engine.settings import KafkaConnection
 from engine.topics import CASUSINDEX, ZOEKINDEX
@@ -34,23 +37,12 @@ from engine.topics import CASUSINDEX, ZOEKINDEX
 log = logging.getLogger(__name__)
 
 BRON = Bron(topics=(ZOEKINDEX,))
-_GESLOTEN = "gesloten:"
-_STAND = msgspec.json.Decoder(dict[str, str])
 
 
 def _changelog(index: CasusIndex, identificator: str, partition: int) -> Uitvoer:
     stand = index.stand(identificator)
     value = msgspec.json.encode(stand) if stand else None  # None: a tombstone, compacted away
     return Uitvoer(CASUSINDEX, identificator.encode(), value, partition=partition)
-
-
-def _herstel(index: CasusIndex, record: ConsumerRecord[bytes, bytes]) -> None:
-    """Fold one changelog record into the index (restoring a partition's state)."""
-    key = record.key.decode()
-    if key.startswith(_GESLOTEN):
-        index.herstel_gesloten(key.removeprefix(_GESLOTEN))
-    else:
-        index.herstel(key, _STAND.decode(record.value) if record.value else {})
 
 
 class Zoekindex:
@@ -64,19 +56,17 @@ class Zoekindex:
         self.metrics = metrics
         self._index: dict[int, CasusIndex] = {}
 
-    def identificatoren(self) -> int:
-        """How many identifiers this worker's partitions hold (for the gauge)."""
-        return sum(len(i) for i in self._index.values())
+    async def bij_batch(self) -> None:
+        await self.routeren.bijwerken()  # for slips of the partitioned design: the HKP register
 
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
-        await self.routeren.bijwerken()
         for tp in sorted(partitions):
             if tp.partition not in self._index:
                 index = CasusIndex()
                 await herstel_partitie(
                     self.kafka,
                     TopicPartition(CASUSINDEX, tp.partition),
-                    partial(_herstel, index),
+                    partial(herstel_index, index),
                     stage=self.name,
                     metrics=self.metrics,
                 )
@@ -97,7 +87,7 @@ class Zoekindex:
             case CasusGesloten(casus_id=casus_id):
                 for ident in index.sluit(casus_id):
                     yield _changelog(index, ident, record.partition)
-                yield Uitvoer(CASUSINDEX, f"{_GESLOTEN}{casus_id}".encode(), b"1", partition=record.partition)
+                yield Uitvoer(CASUSINDEX, f"{GESLOTEN}{casus_id}".encode(), b"1", partition=record.partition)
             case _:
                 nieuw, begrensd = kies(index.kandidaten(bericht.te_zoeken[0]), bericht.matches)
                 verder = msgspec.structs.replace(

@@ -82,3 +82,25 @@ async def routes(broker: str, org: str, ce_id: str, expected: int) -> dict[str, 
         assert message["bestemming"] not in by_destination, "one message per destination"
         by_destination[message["bestemming"]] = message
     return by_destination
+
+
+async def in_index(broker: str, casus_id: str, identificatoren: int = 1, timeout: float = 30) -> None:
+    """Wait until the open-casus index (`engine.casusindex`, which every routing worker reads before
+    each batch) names this casus for this many identifiers: a signal sent from now on matches it."""
+    await read_until(
+        broker,
+        ["engine.casusindex"],
+        lambda f: len({r.key for r in f}) >= identificatoren,
+        match=lambda r: r.value is not None and casus_id.encode() in r.value,
+        timeout=timeout,
+    )
+
+
+async def uit_index(broker: str, casus_id: str) -> None:
+    """Wait until the index has dropped a closed casus (its `gesloten:` record follows the changes)."""
+    await read_until(
+        broker,
+        ["engine.casusindex"],
+        lambda f: len(f) >= 1,
+        match=lambda r: r.key == f"gesloten:{casus_id}".encode(),
+    )

@@ -11,7 +11,16 @@ from aiokafka import AIOKafkaProducer
 from engine.routing import topic_van
 from engine.topics import route_bestemmingen
 from tests.fixtures import payload
-from tests.pipeline.casus_helpers import bsn, gebeurtenissen, kenteken, opdracht, routes, uniek
+from tests.pipeline.casus_helpers import (
+    bsn,
+    gebeurtenissen,
+    in_index,
+    kenteken,
+    opdracht,
+    routes,
+    uit_index,
+    uniek,
+)
 from tests.pipeline.conftest import Worker
 from tests.pipeline.kafka import Record, header, publish, read_until
 
@@ -80,6 +89,7 @@ async def test_rule_3_open_casus_of_another_riec_until_it_is_closed(
         "casus_id": casus_id, "naam": "Katvangers", "bron": "ondermijningsbeeld", "themas": ["witwassen"],
         "subjecten": [{"type": "voertuig", "kenteken": auto}]})  # fmt: skip
     await gebeurtenissen(broker, f"casus:{casus_id}", 1)
+    await in_index(broker, casus_id)
     ce_id = uniek("sig")
     await publish(
         producer,
@@ -93,6 +103,7 @@ async def test_rule_3_open_casus_of_another_riec_until_it_is_closed(
 
     await opdracht(producer, "den-haag", "casus.afsluiten", {"casus_id": casus_id, "reden": "afgerond"})
     await gebeurtenissen(broker, f"casus:{casus_id}", 2)
+    await uit_index(broker, casus_id)
     ce_id = uniek("sig")
     await publish(
         producer,

@@ -28,7 +28,15 @@ from engine.handlers.quarantaine import grootte, lees_quarantaine, quarantaine_b
 from engine.handlers.stage import Uitvoer, verdeel
 from engine.topics import DLQ_ENGINE, GEBEURTENISSEN, INTERNAL_MAX_BYTES, ZOEKINDEX
 from tests.fixtures import command_headers, headers, payload
-from tests.pipeline.casus_helpers import ROUTE_TOPICS, gebeurtenissen, kenteken, opdracht, routes, uniek
+from tests.pipeline.casus_helpers import (
+    ROUTE_TOPICS,
+    gebeurtenissen,
+    in_index,
+    kenteken,
+    opdracht,
+    routes,
+    uniek,
+)
 from tests.pipeline.conftest import ROOT, Worker, engine_env
 from tests.pipeline.kafka import Record, eventually, header, is_signaal, publish, read_until
 from tests.pipeline.malformed import generate_commands
@@ -243,6 +251,7 @@ async def test_seventy_casussen_sharing_a_hundred_kentekens_route_one_signal_onc
         await opdracht(producer, "rotterdam", "casus.openen", {
             "casus_id": casus_id, "naam": "n", "bron": "gebiedsscan", "subjecten": voertuigen})  # fmt: skip
     await gebeurtenissen(broker, f"casus:{casussen[-1]}", 1, timeout=40)
+    await in_index(broker, casussen[-1], identificatoren=len(kentekens), timeout=60)
     ce_id = uniek("fanout")
 
     await publish(producer, "politie", payload(subjecten=voertuigen), ce_id=ce_id)

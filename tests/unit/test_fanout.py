@@ -1,5 +1,5 @@
-"""Given open casussen sharing identifiers with a signal, when its routing slip visits each
-identifier's index partition and is routed, then each casus is named once, the slip and its routes
+"""Given open casussen sharing identifiers with a signal, when its identifiers are looked up in the
+open-casus index (`zoek_alle`, as vastleggen does) and it is routed, then each casus is named once, the slip and its routes
 stay far below Kafka's 1 MiB, every RIEC that leads such a casus still gets the signal, and a route
 says so when the caps left casussen out."""
 
@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.casusindex import MAX_MATCHES_PER_SIGNAAL, CasusIndex, kies
+from engine.casusindex import MAX_MATCHES_PER_SIGNAAL, CasusIndex, kies, zoek_alle
 from engine.events.matching import ZOEKINDEX_ENCODER, CasusMatch, Routebriefje
 from engine.events.route import ROUTE_ENCODER, GerouteerdSignaal
 from engine.events.signaal import Voertuig
@@ -37,16 +37,9 @@ def signaal(kentekens: list[str]) -> SignaalOntvangen:
 
 
 def reis(index: CasusIndex, briefje: Routebriefje) -> Routebriefje:
-    """The slip's way through the index, as the zoekindex stage takes it (one partition here)."""
-    for ident in briefje.te_zoeken:
-        nieuw, begrensd = kies(index.kandidaten(ident), briefje.matches)
-        briefje = Routebriefje(
-            signaal=briefje.signaal,
-            te_zoeken=briefje.te_zoeken[1:],
-            matches=[*briefje.matches, *nieuw],
-            begrensd=briefje.begrensd or begrensd,
-        )
-    return briefje
+    """The lookups of a signal's identifiers, as vastleggen makes them (`zoek_alle`)."""
+    matches, begrensd = zoek_alle(index, briefje.te_zoeken)
+    return Routebriefje(signaal=briefje.signaal, te_zoeken=[], matches=matches, begrensd=begrensd)
 
 
 def test_seventy_casussen_naming_the_same_hundred_kentekens_give_one_small_slip_naming_each_once() -> None:

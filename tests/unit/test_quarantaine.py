@@ -110,6 +110,9 @@ class Ontdubbelaar:
         self.gezien: dict[int, set[str]] = {}
         self.herladen: list[int] = []
 
+    async def bij_batch(self) -> None:
+        pass
+
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
         for tp in sorted(partitions):
             if tp.partition not in self.gezien:

@@ -1,0 +1,103 @@
+"""Given the open-casus index a routing worker holds, when vastleggen takes a new signal, then it
+logs it, routes it and logs where it went, all in the outputs of that one record (one transaction,
+no hop through an index partition); a duplicate writes nothing, and a link that waited for the
+signal is decided at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from aiokafka import ConsumerRecord
+from prometheus_client import CollectorRegistry
+
+from engine.events.route import ROUTE_DECODER
+from engine.events.signaal import Locatie, Voertuig
+from engine.events.signaal_ontvangen import (
+    SIGNAAL_LOG_DECODER,
+    SIGNAAL_LOG_ENCODER,
+    KoppelingBeslist,
+    KoppelingGevraagd,
+    SignaalGerouteerd,
+    SignaalLogRecord,
+    SignaalOntvangen,
+)
+from engine.handlers.routeren import Routeren
+from engine.handlers.stage import Uitvoer
+from engine.handlers.vastleggen import Vastleggen
+from engine.koppelingen import Signaalpartitie
+from engine.metrics import Metrics
+from engine.reference import gebiedsindeling
+from engine.settings import KafkaConnection
+from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SIGNAAL_LOG
+
+NU = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def vastleggen() -> tuple[Vastleggen, Routeren]:
+    """Vastleggen with one partition and an in-memory index; no broker is reached (the tables are
+    read only by `bijwerken`, which the stage calls and this test does not)."""
+    metrics = Metrics(CollectorRegistry())
+    router = Routeren(gebied=gebiedsindeling(), kafka=KafkaConnection(), metrics=metrics, klok=lambda: NU)
+    v = Vastleggen(kafka=KafkaConnection(), routeren=router, metrics=metrics, klok=lambda: NU)
+    v._partities[0] = Signaalpartitie()  # what voorbereiden restores from the (here empty) log
+    return v, router
+
+
+def record(value: SignaalLogRecord, offset: int = 0) -> ConsumerRecord[bytes, bytes]:
+    encoded = SIGNAAL_LOG_ENCODER.encode(value)
+    key = getattr(value, "signaal_id", "").encode()
+    return ConsumerRecord(KANDIDATEN, 0, offset, int(NU.timestamp() * 1000), 0, key, encoded, None, 0, 0, [])
+
+
+def signaal(kenteken: str) -> SignaalOntvangen:
+    return SignaalOntvangen(
+        signaal_id="kmar:s-1", bron="kmar", gemeld_op=NU, aangeboden_op=NU, ontvangen_op=NU,
+        soort="signaal", themas=["drugs"], omschrijving="x", waargenomen_op=date(2026, 3, 1),
+        locatie=Locatie(gemeente="GM0014"), subjecten=[Voertuig(kenteken=kenteken)],
+    )  # fmt: skip
+
+
+def routes(uit: list[Uitvoer]) -> dict[str, list[str]]:
+    return {
+        u.topic: [r.regel for r in ROUTE_DECODER.decode(u.value).redenen]
+        for u in uit
+        if u.topic.startswith("routes.") and u.value is not None
+    }
+
+
+def test_a_signal_is_logged_matched_routed_and_its_destinations_logged_in_one_step() -> None:
+    v, router = vastleggen()
+    router.index.voeg_toe("kenteken:AB123C", "DH-2026-1", "den-haag")
+
+    uit = list(v.verwerk(record(signaal("AB-123-C"))))
+
+    assert [u.topic for u in uit if u.topic == SIGNAAL_LOG] == [SIGNAAL_LOG, SIGNAAL_LOG]
+    assert routes(uit) == {"routes.riec.noord-nederland": ["locatie"], "routes.riec.den-haag": ["open_casus"]}
+    gelogd = [SIGNAAL_LOG_DECODER.decode(u.value) for u in uit if u.topic == SIGNAAL_LOG and u.value]
+    assert isinstance(gelogd[0], SignaalOntvangen)
+    assert isinstance(gelogd[1], SignaalGerouteerd)
+    assert sorted(gelogd[1].bestemmingen) == ["riec.den-haag", "riec.noord-nederland"]
+    assert all(u.partition == 0 for u in uit if u.topic == SIGNAAL_LOG), "the log is its own changelog"
+    assert not [u for u in uit if u.topic == KANDIDATEN], "no round trip back through the candidates"
+
+
+def test_the_same_signal_again_writes_nothing() -> None:
+    v, _ = vastleggen()
+    list(v.verwerk(record(signaal("AB-123-C"))))
+
+    assert list(v.verwerk(record(signaal("AB-123-C"), offset=1))) == []
+
+
+def test_a_link_that_waited_for_the_signal_is_decided_when_it_is_routed() -> None:
+    v, router = vastleggen()
+    router.index.voeg_toe("kenteken:AB123C", "DH-2026-1", "den-haag")
+    gevraagd = KoppelingGevraagd(signaal_id="kmar:s-1", casus_id="DH-2026-1", riec="den-haag", gevraagd_op=NU)
+    wacht = list(v.verwerk(record(gevraagd)))
+    assert [u.topic for u in wacht] == [SIGNAAL_LOG], "kept on the log until the signal comes"
+
+    uit = list(v.verwerk(record(signaal("AB-123-C"), offset=1)))
+
+    [besluit] = [
+        SIGNAAL_LOG_DECODER.decode(u.value) for u in uit if u.topic == OPDRACHTEN_KANDIDATEN and u.value
+    ]
+    assert isinstance(besluit, KoppelingBeslist) and besluit.uitkomst == "bevestigd"
