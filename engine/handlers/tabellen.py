@@ -2,7 +2,7 @@
 the HKP register (`engine.knelpunten`, one partition) and the open-casus index (`engine.casusindex`,
 compacted, every partition).
 
-Holding the whole index in every worker (about 100 bytes per identifier) is what lets vastleggen
+Holding the whole index in every worker (about 240 bytes per identifier) is what lets vastleggen
 match and route a signal in the transaction that logs it: before, a signal's routing slip visited
 the index partition of each of its identifiers, one more transactional hop per identifier.
 """
