@@ -25,6 +25,7 @@ from engine.events.casus import (
     HandhavingsknelpuntAangewezen,
     HandhavingsknelpuntBeeindigd,
     InterventieadviesGegeven,
+    KoppelingAfgewezen,
     KoppelingBevestigd,
     KoppelingGeweigerd,
     KoppelingVerlopen,
@@ -42,6 +43,7 @@ from engine.events.opdrachten import (
     RegistreerAfpakken,
     SluitCasus,
     WijsHandhavingsknelpuntAan,
+    WijsKoppelingAf,
 )
 from engine.events.signaal_ontvangen import PersoonPseudoniem
 
@@ -180,6 +182,19 @@ def beslis(aggregaat: Aggregaat | None, o: OpdrachtOntvangen, nu: datetime) -> l
             if opdracht.signaal_id in casus.signalen:
                 return []
             return [SignaalGekoppeld(**meta, casus_id=casus.casus_id, signaal_id=opdracht.signaal_id)]
+        case WijsKoppelingAf():
+            casus = _casus(aggregaat, opdracht.casus_id, o.riec)
+            if opdracht.signaal_id in casus.signalen:
+                raise Weigering(
+                    "impossible_transition",
+                    f"signal {opdracht.signaal_id} is linked to casus {casus.casus_id}; a link asked "
+                    "for cannot be rejected as a candidate",
+                )
+            return [
+                KoppelingAfgewezen(
+                    **meta, casus_id=casus.casus_id, signaal_id=opdracht.signaal_id, reden=opdracht.reden
+                )
+            ]
         case GeefInterventieadvies():
             casus = _casus(aggregaat, opdracht.casus_id, o.riec)
             _open(casus)

@@ -87,6 +87,18 @@ class KoppelingVerlopen(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.en
     reden: str
 
 
+class KoppelingAfgewezen(
+    _Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.koppeling_afgewezen.v1"
+):
+    """The RIEC's analyst decided that a signal routed to it as a candidate link of this casus does
+    not belong to it. Changes nothing in the casus and counts in no annual table: it records the
+    decision (and marks the signal handled in the RIEC's inbox)."""
+
+    casus_id: str
+    signaal_id: str
+    reden: str = ""
+
+
 class InterventieadviesGegeven(
     _Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.interventieadvies_gegeven.v1"
 ):
@@ -142,6 +154,7 @@ CasusGebeurtenis = (
     CasusGeopend
     | SignaalGekoppeld
     | KoppelingUitkomst
+    | KoppelingAfgewezen
     | InterventieadviesGegeven
     | AfpakkenGeregistreerd
     | CasusAfgesloten

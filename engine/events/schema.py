@@ -49,6 +49,25 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     }
 
 
+def asyncapi_schema(node: Any) -> Any:
+    """A schema in AsyncAPI's own schema format (JSON Schema draft-07 plus a few keywords): msgspec
+    writes an OpenAPI-style `discriminator` object for a tagged union, where AsyncAPI's Schema
+    Object wants the property's name as a string; its mapping stays as the extension
+    `x-discriminator-mapping`, so that no information is lost. The official parser refused the
+    object form (`discriminator` must be string) at every message that holds a union."""
+    if isinstance(node, list):
+        return [asyncapi_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    uit = {k: asyncapi_schema(v) for k, v in node.items()}
+    discriminator = node.get("discriminator")
+    if isinstance(discriminator, dict) and "propertyName" in discriminator:
+        uit["discriminator"] = discriminator["propertyName"]
+        if "mapping" in discriminator:
+            uit["x-discriminator-mapping"] = discriminator["mapping"]
+    return uit
+
+
 def _message(name: str, title: str, payload: str, headers: str, summary: str) -> dict[str, Any]:
     return {
         "name": name,
@@ -179,7 +198,7 @@ def asyncapi() -> dict[str, Any]:
         "channels": channels,
         "operations": operations,
         "components": {
-            "schemas": components,
+            "schemas": asyncapi_schema(components),
             "messages": {
                 **opdracht_messages,
                 "Signaal": _message(
