@@ -6,11 +6,12 @@ const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c]));
 const datum = (iso) => iso ? new Date(iso).toLocaleString("nl-NL", {day:"2-digit", month:"short", year:"numeric", hour:"2-digit", minute:"2-digit"}) : "";
 const euro = (c) => (c / 100).toLocaleString("nl-NL", {style:"currency", currency:"EUR"});
-let sessie = null, volgende = null, etag = null, huidigSignaal = null, huidigeCasus = null;
+let sessie = null, volgende = null, etag = null, huidigSignaal = null, huidigeCasus = null, gevraagdSignaal = null;
 
 // The token comes from the URL fragment (never sent to the server) or the form, and stays in this tab.
 function leesSessie() {
   const frag = new URLSearchParams(location.hash.slice(1));
+  gevraagdSignaal = frag.get("signaal");  // #signaal=<id>: open that signal's detail
   if (frag.get("token") && frag.get("riec")) {
     sessionStorage.setItem("riec-sessie", JSON.stringify({token: frag.get("token"), riec: frag.get("riec")}));
     history.replaceState(null, "", location.pathname);
@@ -102,7 +103,10 @@ function subjectTekst(s) {
 async function toonSignaal(id, nieuw = true) {
   const r = await api(`/api/v1/riec/${sessie.riec}/signalen/${encodeURIComponent(id)}`);
   const s = await r.json();
-  if (r.status !== 200) { $("d-uitkomst").textContent = s.fout; return; }
+  if (r.status !== 200) {
+    huidigSignaal = null; $("detail").hidden = false; $("d-id").textContent = id;
+    $("d-uitkomst").className = "uitkomst geweigerd"; $("d-uitkomst").textContent = s.fout; return;
+  }
   huidigSignaal = id; nieuweSleutel();
   if (nieuw) $("d-uitkomst").textContent = "";
   $("detail").hidden = false;
@@ -237,6 +241,7 @@ function start() {
   $("titel").textContent = "· RIEC " + sessie.riec;
   $("wie").textContent = "aangemeld als riec:" + sessie.riec;
   ververs();
+  if (gevraagdSignaal) toonSignaal(gevraagdSignaal).catch((e) => toonLogin(e.message));
   setInterval(() => laadInbox().catch(() => {}), 10000);
 }
 start();
