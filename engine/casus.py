@@ -84,6 +84,7 @@ class _Meta(TypedDict):
     riec: str
     tijd: datetime
     vastgelegd_op: datetime
+    auteur: str
 
 
 def al_verwerkt(aggregaat: Aggregaat | None, opdracht_id: str) -> bool:
@@ -161,7 +162,7 @@ def beslis(aggregaat: Aggregaat | None, o: OpdrachtOntvangen, nu: datetime) -> l
     is new. An empty list means the command is valid but changes nothing (a signal linked twice).
     """
     opdracht = OPDRACHT_DECODERS[o.ce_type].decode(o.opdracht)
-    meta = _Meta(opdracht_id=o.opdracht_id, riec=o.riec, tijd=o.tijd, vastgelegd_op=nu)
+    meta = _Meta(opdracht_id=o.opdracht_id, riec=o.riec, tijd=o.tijd, vastgelegd_op=nu, auteur=o.auteur)
     match opdracht:
         case OpenCasus():
             _nieuw(aggregaat, "casus", opdracht.casus_id, o.riec)

@@ -29,6 +29,9 @@ class OpdrachtOntvangen(
     opdracht: msgspec.Raw
     """The command's payload as JSON, its `subjecten` left out (they are below, pseudonymised)."""
     subjecten: list[PseudoSubject] = []
+    auteur: str = ""
+    """Who gave the command, from its header `riec_auteur` (the dashboard writes its principal,
+    `riec:<riec>`); empty when the RIEC office's system did not say."""
     bron_topic: str = ""
     bron_partitie: int = 0
     bron_offset: int = 0
@@ -40,6 +43,9 @@ class _Gebeurtenis(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     riec: str
     tijd: datetime
     vastgelegd_op: datetime
+    auteur: str = ""
+    """Who gave the command (`OpdrachtOntvangen.auteur`); empty for a link's outcome, which the
+    engine decides."""
 
 
 class CasusGeopend(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.casus_geopend.v1"):

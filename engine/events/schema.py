@@ -93,7 +93,15 @@ def asyncapi() -> dict[str, Any]:
         ref_template=_REF,
     )
     opdracht_messages = {
-        t.__name__: _message(t.__name__, ce_type, t.__name__, "CloudEventHeaders", f"RIEC command {ce_type}.")
+        t.__name__: _message(
+            t.__name__,
+            ce_type,
+            t.__name__,
+            "CloudEventHeaders",
+            f"RIEC command {ce_type}. An optional header riec_auteur (1 to 100 printable ASCII "
+            "characters) names who gave it; the engine records it on the events the command becomes "
+            "(the dashboard writes the principal of the analyst's token, riec:<riec>).",
+        )
         for ce_type, t in OPDRACHT_TYPES.items()
     }
     orgs = ", ".join(NATIONALE_PARTNERS)

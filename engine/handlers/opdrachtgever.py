@@ -10,11 +10,10 @@ from aiokafka import AIOKafkaProducer
 
 from engine.events.envelope import riec_source
 from engine.handlers import clients
+from engine.ingress.opdrachten import AUTEUR_HEADER
 from engine.settings import KafkaConnection
 from engine.topics import opdrachten_topic
 
-AUTEUR_HEADER = "riec_auteur"
-"""Who gave the command through the dashboard: the principal of its bearer token (`riec:<riec>`)."""
 KANAAL_HEADER = "riec_kanaal"
 
 

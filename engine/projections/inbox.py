@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -71,7 +71,7 @@ class Inbox:
         regels = tuple(dict.fromkeys(r.regel for r in w.redenen))
         kenmerken = Kenmerken(
             signaal_id=w.signaal_id,
-            datum=gemeld.astimezone(UTC).date().isoformat(),
+            datum=gemeld.date().isoformat(),  # in the sender's own offset: any moment converts
             partnergroep=partnergroep_inbreng(w.signaal_id) if w.signaal_id else "",
             themas=tuple(w.themas),
             regels=regels,

@@ -227,7 +227,8 @@ class Kenmerken:
 
     signaal_id: str = ""
     datum: str = ""
-    """The day it was reported (`gemeld_op`, else `ontvangen_op`), YYYY-MM-DD in UTC."""
+    """The day it was reported (`gemeld_op`, else `ontvangen_op`), YYYY-MM-DD, in the offset its
+    sender wrote (no conversion, which fails at the limits of datetime)."""
     partnergroep: str = ""
     themas: tuple[str, ...] = ()
     regels: tuple[str, ...] = ()

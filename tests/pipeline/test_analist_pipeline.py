@@ -102,6 +102,7 @@ async def test_an_analyst_confirms_one_candidate_link_and_rejects_another(
     assert [e["type"] for e in events if e["opdracht_id"] == f"rotterdam:{ce_id}"].count(
         "nl.riec.engine.signaal_gekoppeld.v1"
     ) == 1, "a double click is one command"
+    assert {e["auteur"] for e in events if e["opdracht_id"] == f"rotterdam:{ce_id}"} == {"riec:rotterdam"}
     detail = wacht(worker, pad, lambda b: bool(b["behandeling"]))
     assert detail["behandeling"] == [{"casus_id": casus_id, "status": "gekoppeld"}]
     assert detail["casussen"][0]["koppeling"] == "bevestigd"
