@@ -80,7 +80,7 @@ def _message(name: str, title: str, payload: str, headers: str, summary: str) ->
 
 
 def asyncapi() -> dict[str, Any]:
-    """The AsyncAPI 3.0 document of the public contract (topics, messages, headers)."""
+    """The AsyncAPI 3.1 document of the public contract (topics, messages, headers)."""
     _, components = msgspec.json.schema_components(
         [
             Signaal,
@@ -194,7 +194,7 @@ def asyncapi() -> dict[str, Any]:
             "messages": [{"$ref": f"#/channels/{channel}/messages/gerouteerd"}],
         }
     return {
-        "asyncapi": "3.0.0",
+        "asyncapi": "3.1.0",
         "info": {
             "title": "riec-engine public contract",
             "version": "1.0.0",
