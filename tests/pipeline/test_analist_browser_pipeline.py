@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.fixtures import payload
-from tests.pipeline.casus_helpers import gebeurtenissen, kenteken, opdracht, routes, uniek
+from tests.pipeline.casus_helpers import bsn, gebeurtenissen, kenteken, opdracht, routes, uniek
 from tests.pipeline.conftest import Worker
 from tests.pipeline.kafka import publish
 
@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / ".local" / "screenshots" / "analist.png"
 """Where the test leaves its screenshot; docs/img/analist.png is a copy of one (README)."""
 WACHT_MS = 30_000
+PERSOON = bsn()
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +87,8 @@ async def test_an_analyst_handles_candidate_links_in_the_browser(
     # When they open a signal and confirm its candidate link
     await open_signaal(page, eerste)
     await expect(page.locator("#d-omschrijving")).to_have_text("Busje van de casus bij de loods")
-    await expect(page.locator("#d-subjecten")).not_to_contain_text(auto)
+    await expect(page.locator("#d-subjecten")).to_contain_text("persoon · pseudoniem")
+    await expect(page.locator("#d-subjecten")).not_to_contain_text(PERSOON)
     await page.click(f'#d-redenen button.bevestig[data-casus="{casus_id}"]')
     await expect(page.locator("#d-uitkomst")).to_contain_text("Toegepast", timeout=WACHT_MS)
     # Then the casus has the signal, and the inbox marks it handled

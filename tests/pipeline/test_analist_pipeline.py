@@ -15,7 +15,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from tests.fixtures import payload
-from tests.pipeline.casus_helpers import gebeurtenissen, kenteken, opdracht, routes, uniek
+from tests.pipeline.casus_helpers import bsn, gebeurtenissen, kenteken, opdracht, routes, uniek
 from tests.pipeline.conftest import Worker
 from tests.pipeline.kafka import publish, read_until
 
@@ -51,11 +51,14 @@ def wacht(worker: Worker, path: str, klaar: Any, timeout: float = 30) -> dict[st
         time.sleep(0.3)
 
 
+PERSOON = bsn()
+
+
 async def kandidaat(producer: AIOKafkaProducer, broker: str, auto: str) -> str:
     ce_id = uniek("ana")
     signaal = payload(
         locatie={"gemeente": "GM0599"},
-        subjecten=[{"type": "voertuig", "kenteken": auto}],
+        subjecten=[{"type": "voertuig", "kenteken": auto}, {"type": "persoon", "bsn": PERSOON}],
         omschrijving="Busje met kenteken van de casus bij een loods",
     )
     await publish(producer, "politie", signaal, ce_id=ce_id)
@@ -76,7 +79,8 @@ async def test_an_analyst_confirms_one_candidate_link_and_rejects_another(
     detail = wacht(worker, pad, lambda b: True)
     assert detail["omschrijving"] == "Busje met kenteken van de casus bij een loods"
     assert ("open_casus", casus_id) in [(r["regel"], r.get("casus_id")) for r in detail["redenen"]]
-    assert auto not in orjson.dumps(detail).decode(), "subjects as pseudonyms"
+    assert PERSOON not in orjson.dumps(detail).decode(), "persons as pseudonyms"
+    assert [s["type"] for s in detail["subjecten"]] == ["voertuig", "persoon"]
     assert detail["behandeling"] == [] and detail["casussen"] == []
 
     # When the analyst confirms the first link, twice (a double click): one command, applied.
@@ -102,7 +106,8 @@ async def test_an_analyst_confirms_one_candidate_link_and_rejects_another(
     assert [e["type"] for e in events if e["opdracht_id"] == f"rotterdam:{ce_id}"].count(
         "nl.riec.engine.signaal_gekoppeld.v1"
     ) == 1, "a double click is one command"
-    assert {e["auteur"] for e in events if e["opdracht_id"] == f"rotterdam:{ce_id}"} == {"riec:rotterdam"}
+    [gekoppeld] = [e for e in events if e["type"] == "nl.riec.engine.signaal_gekoppeld.v1"]
+    assert gekoppeld["auteur"] == "riec:rotterdam", "the author in the log of record"
     detail = wacht(worker, pad, lambda b: bool(b["behandeling"]))
     assert detail["behandeling"] == [{"casus_id": casus_id, "status": "gekoppeld"}]
     assert detail["casussen"][0]["koppeling"] == "bevestigd"
