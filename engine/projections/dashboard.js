@@ -120,8 +120,12 @@ async function toonSignaal(id, nieuw = true) {
   $("d-themas").innerHTML = tags(s.themas);
   $("d-subjecten").innerHTML = s.subjecten.map(subjectTekst).join("") || "–";
   $("d-behandeling").innerHTML = behandeldTekst(s.behandeling) || "nog niet behandeld";
+  const besloten = Object.fromEntries(s.casussen.map((c) => [c.casus_id, c.koppeling]));
   $("d-redenen").innerHTML = s.redenen.map((x) => {
     const kandidaat = x.casus_id && x.regel === "open_casus";
+    if (kandidaat && besloten[x.casus_id]) {
+      return `<div class="kandidaat">${redenHtml(x)}<span class="behandeld ${esc(besloten[x.casus_id] === "afgewezen" ? "afgewezen" : "gekoppeld")}">koppeling ${esc(besloten[x.casus_id])}</span></div>`;
+    }
     return `<div class="kandidaat">${redenHtml(x)}${kandidaat ? `<button class="klein bevestig" data-casus="${esc(x.casus_id)}">Koppeling bevestigen</button>
       <input class="afwijsreden" data-casus="${esc(x.casus_id)}" placeholder="reden van afwijzen"><button class="klein afwijzen" data-casus="${esc(x.casus_id)}">Afwijzen</button>` : ""}</div>`;
   }).join("");
@@ -146,7 +150,7 @@ async function toonCasus(id, nieuw = true) {
   $("casusdetail").hidden = false;
   $("c-id").textContent = `${c.casus_id} · ${c.naam}`;
   $("c-status").textContent = c.status; $("c-status").className = "status " + c.status;
-  $("c-tijdlijn").innerHTML = c.tijdlijn.map((e) => `<div>${datum(e.tijd)} · <b>${esc(e.gebeurtenis)}</b> ${esc(e.signaal_id || e.advies_id || e.reden || "")}</div>`).join("");
+  $("c-tijdlijn").innerHTML = c.tijdlijn.map((e) => `<div>${datum(e.tijd)} · <b>${esc(e.gebeurtenis)}</b> ${esc(e.signaal_id || e.advies_id || e.reden || "")}${e.auteur ? ` <span class="reden">door ${esc(e.auteur)}</span>` : ""}</div>`).join("");
   if (nieuw) $("casusdetail").scrollIntoView();
 }
 

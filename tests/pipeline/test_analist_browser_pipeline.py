@@ -44,9 +44,8 @@ async def browser() -> AsyncIterator[Browser]:
 
 async def signaal(producer: AIOKafkaProducer, broker: str, gemeente: str, auto: str, tekst: str) -> str:
     ce_id = uniek("web")
-    body = payload(
-        locatie={"gemeente": gemeente}, subjecten=[{"type": "voertuig", "kenteken": auto}], omschrijving=tekst
-    )
+    subjecten = [{"type": "voertuig", "kenteken": auto}, {"type": "persoon", "bsn": PERSOON}]
+    body = payload(locatie={"gemeente": gemeente}, subjecten=subjecten, omschrijving=tekst)
     await publish(producer, "politie", body, ce_id=ce_id)
     await routes(broker, "politie", ce_id, 1)
     return f"politie:{ce_id}"
@@ -97,9 +96,11 @@ async def test_an_analyst_handles_candidate_links_in_the_browser(
     await page.click(f'#d-casussen a.casus[data-id="{casus_id}"]')
     await expect(page.locator("#c-tijdlijn")).to_contain_text("Koppeling bevestigd", timeout=WACHT_MS)
     await expect(page.locator("#c-tijdlijn")).to_contain_text(eerste)
+    await expect(page.locator("#c-tijdlijn")).to_contain_text("door riec:rotterdam")
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    await page.locator("#detail").scroll_into_view_if_needed()
-    await page.screenshot(path=str(SCREENSHOT), full_page=True)
+    await expect(page.locator("#d-redenen")).to_contain_text("koppeling bevestigd")
+    await page.evaluate("window.scrollTo(0, 0)")
+    await page.screenshot(path=str(SCREENSHOT))
 
     # When they reject the other candidate: marked rejected in the inbox
     await open_signaal(page, tweede)
