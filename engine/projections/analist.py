@@ -85,7 +85,7 @@ def registreer(
         s = staat()
         bericht = s.inbox.bericht(bestemming, signaal_id)
         if bericht is None:
-            return _fout(view, 404, f"signal {signaal_id} is not in the inbox of {bestemming}")
+            return _fout(view, 404, f"this signal is not in the inbox of {bestemming} (need-to-know)")
         riec = bestemming.removeprefix("riec.") if bestemming.startswith("riec.") else None
         bericht["behandeling"] = s.inbox.behandeling(bestemming, [signaal_id]).get(signaal_id, [])
         bericht["casussen"] = s.casussen.van_signaal(riec, signaal_id) if riec else []
@@ -143,7 +143,8 @@ def registreer(
         signalen = _signalen(opdracht)
         for signaal_id in signalen:  # need-to-know, at once: the engine would refuse the link too
             if s.inbox.bericht(f"riec.{riec}", signaal_id) is None:
-                return _fout(view, 404, f"signal {signaal_id} is not in the inbox of RIEC {riec}")
+                # Not echoed: an id a client made up may hold anything, a BSN too.
+                return _fout(view, 404, f"a signal of this command is not in the inbox of RIEC {riec}")
         payload = msgspec.json.encode(opdracht)
         ce_id = ce_id_van(riec, ce_type, _idempotentiesleutel(request) or payload)
         opdracht_id = f"{riec}:{ce_id}"
