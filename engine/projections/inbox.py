@@ -45,6 +45,7 @@ TEGELS = {
     "open_casus": ("open_casus", "open_casus_begrensd"),
 }
 """The dashboard's tiles: messages with a reason of these rules (each message once)."""
+_TEGEL_VAN = {regel: tegel for tegel, regels in TEGELS.items() for regel in regels}
 
 
 class Inbox:
@@ -83,10 +84,11 @@ class Inbox:
         if weken is None:
             weken = self._weken[bestemming] = Counter()
         weken[f"{jaar}-W{week:02d}"] += 1
-        tegels = self._tegels.setdefault(bestemming, Counter())
-        for tegel, onder in TEGELS.items():
-            if any(r in onder for r in regels):
-                tegels[tegel] += 1
+        tegels = self._tegels.get(bestemming)
+        if tegels is None:
+            tegels = self._tegels[bestemming] = Counter()
+        for tegel in {t for r in regels if (t := _TEGEL_VAN.get(r)) is not None}:
+            tegels[tegel] += 1
 
     def behandel(self, riec: str, signaal_id: str, casus_id: str, status: str) -> None:
         """A signal of a RIEC's inbox was linked to a casus (`gekoppeld`) or its candidate link to a
