@@ -11,12 +11,20 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
+# The official AsyncAPI parser (node, from the npm registry) that tests/contract runs; pinned by
+# tools/contract/package-lock.json.
+NODE_TOOLS := tools/contract/node_modules/.installed
+$(NODE_TOOLS): tools/contract/package.json tools/contract/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 18+ and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	npm ci --prefix tools/contract --no-audit --no-fund
+	touch $@
+
 ## make run: set up everything, start Kafka and the engine, publish sample traffic, show the results
 run: $(VENV)/.installed kafka
 	deploy/local/run.sh
 
 ## make test: set up everything and run the whole suite (lint, types, unit, pipeline on a real broker)
-test: $(VENV)/.installed lint
+test: $(VENV)/.installed $(NODE_TOOLS) lint
 	$(PY) -m pytest
 
 ## make test-cluster: fault tests on a fresh local three-broker cluster with several workers (tests/cluster;

@@ -110,6 +110,9 @@ def _engine(app_id: str) -> list[Acl]:
     return [
         Acl("TOPIC", "partner.", "PREFIXED", ("READ", *beheer)),
         Acl("TOPIC", "riec.", "PREFIXED", ("READ", *beheer)),
+        # The dashboard API writes a RIEC's commands on behalf of the RIEC whose bearer token asks
+        # (engine.projections.analist): its own topic only, the author in the header riec_auteur.
+        *(_schrijf(f"riec.{r}.opdrachten") for r in RIECS),
         *(Acl("TOPIC", p, "PREFIXED", ("READ", "WRITE", *beheer)) for p in ("engine.", "routes.", "dlq.")),
         # faust's own topics (its assignor's leader topic) are named after the app.
         Acl("TOPIC", app_id, "PREFIXED", ("READ", "WRITE", *beheer)),

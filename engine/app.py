@@ -27,12 +27,13 @@ from prometheus_client import CollectorRegistry
 from engine.handlers import besluiten, clients, ingress, routeren, vastleggen, zoekindex
 from engine.handlers.audit import AuditSchrijver
 from engine.handlers.declaratie import declare
+from engine.handlers.opdrachtgever import OpdrachtSchrijver
 from engine.handlers.projecties import Projecties
 from engine.handlers.stage import Bron, Stage, StageHandler
 from engine.ingress.acceptatie import Beleid
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.metrics import Metrics
-from engine.projections import api, toegang, webserver
+from engine.projections import analist, api, toegang, webserver
 from engine.projections.toegang import lees_tokens
 from engine.reference import gebiedsindeling
 from engine.rollen import Gezondheid, Rol
@@ -116,8 +117,8 @@ class Werker:
             self.stages, lezers = _stages(self.settings, self.metrics)
             clients += lezers
         if rol.projecteert:
-            self.projecties, audit = _projecties(self)
-            clients.append(audit)
+            self.projecties, lezers = _projecties(self)
+            clients += lezers
         services: list[Service] = [*self.stages, *([self.projecties] if self.projecties else [])]
         self.pijplijn = Pijplijn(self.settings, services, clients)
         self.app.service(self.pijplijn)  # type: ignore[arg-type]  # faust accepts instances too
@@ -221,7 +222,7 @@ def opslag_pad(settings: Settings) -> Path:
     return settings.data_dir / f"projecties-{_BESTANDSNAAM.sub('_', settings.worker_id)}.sqlite3"
 
 
-def _projecties(werker: Werker) -> tuple[Projecties, AuditSchrijver]:
+def _projecties(werker: Werker) -> tuple[Projecties, list[Any]]:
     """The projection role's read models with the API and the dashboard that serve them."""
     projecties = Projecties(werker.settings.kafka, werker.metrics, opslag_pad(werker.settings))
     audit = AuditSchrijver(werker.settings.kafka)
@@ -234,7 +235,11 @@ def _projecties(werker: Werker) -> tuple[Projecties, AuditSchrijver]:
         tokens=werker.tokens,
         audit=audit,
     )
-    return projecties, audit
+    schrijver = OpdrachtSchrijver(werker.settings.kafka)
+    analist.registreer(
+        werker.app, staat=lambda: projecties.staat, tokens=werker.tokens, audit=audit, schrijver=schrijver
+    )
+    return projecties, [audit, schrijver]
 
 
 def _worker_commando(werker: Werker) -> None:

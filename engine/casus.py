@@ -25,6 +25,7 @@ from engine.events.casus import (
     HandhavingsknelpuntAangewezen,
     HandhavingsknelpuntBeeindigd,
     InterventieadviesGegeven,
+    KoppelingAfgewezen,
     KoppelingBevestigd,
     KoppelingGeweigerd,
     KoppelingVerlopen,
@@ -42,6 +43,7 @@ from engine.events.opdrachten import (
     RegistreerAfpakken,
     SluitCasus,
     WijsHandhavingsknelpuntAan,
+    WijsKoppelingAf,
 )
 from engine.events.signaal_ontvangen import PersoonPseudoniem
 
@@ -82,6 +84,7 @@ class _Meta(TypedDict):
     riec: str
     tijd: datetime
     vastgelegd_op: datetime
+    auteur: str
 
 
 def al_verwerkt(aggregaat: Aggregaat | None, opdracht_id: str) -> bool:
@@ -159,7 +162,7 @@ def beslis(aggregaat: Aggregaat | None, o: OpdrachtOntvangen, nu: datetime) -> l
     is new. An empty list means the command is valid but changes nothing (a signal linked twice).
     """
     opdracht = OPDRACHT_DECODERS[o.ce_type].decode(o.opdracht)
-    meta = _Meta(opdracht_id=o.opdracht_id, riec=o.riec, tijd=o.tijd, vastgelegd_op=nu)
+    meta = _Meta(opdracht_id=o.opdracht_id, riec=o.riec, tijd=o.tijd, vastgelegd_op=nu, auteur=o.auteur)
     match opdracht:
         case OpenCasus():
             _nieuw(aggregaat, "casus", opdracht.casus_id, o.riec)
@@ -180,6 +183,19 @@ def beslis(aggregaat: Aggregaat | None, o: OpdrachtOntvangen, nu: datetime) -> l
             if opdracht.signaal_id in casus.signalen:
                 return []
             return [SignaalGekoppeld(**meta, casus_id=casus.casus_id, signaal_id=opdracht.signaal_id)]
+        case WijsKoppelingAf():
+            casus = _casus(aggregaat, opdracht.casus_id, o.riec)
+            if opdracht.signaal_id in casus.signalen:
+                raise Weigering(
+                    "impossible_transition",
+                    f"signal {opdracht.signaal_id} is linked to casus {casus.casus_id}; a link asked "
+                    "for cannot be rejected as a candidate",
+                )
+            return [
+                KoppelingAfgewezen(
+                    **meta, casus_id=casus.casus_id, signaal_id=opdracht.signaal_id, reden=opdracht.reden
+                )
+            ]
         case GeefInterventieadvies():
             casus = _casus(aggregaat, opdracht.casus_id, o.riec)
             _open(casus)

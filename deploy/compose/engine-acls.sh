@@ -8,6 +8,16 @@ acl() { /opt/kafka/bin/kafka-acls.sh --bootstrap-server "$BOOTSTRAP" \
   --command-config "$ADMIN_CONFIG" --add --force "$@" >/dev/null; }
 acl --allow-principal User:engine --operation Read --operation Describe --operation Create --operation DescribeConfigs --topic partner. --resource-pattern-type prefixed
 acl --allow-principal User:engine --operation Read --operation Describe --operation Create --operation DescribeConfigs --topic riec. --resource-pattern-type prefixed
+acl --allow-principal User:engine --operation Write --operation Describe --topic riec.amsterdam-amstelland.opdrachten --resource-pattern-type literal
+acl --allow-principal User:engine --operation Write --operation Describe --topic riec.den-haag.opdrachten --resource-pattern-type literal
+acl --allow-principal User:engine --operation Write --operation Describe --topic riec.limburg.opdrachten --resource-pattern-type literal
+acl --allow-principal User:engine --operation Write --operation Describe --topic riec.midden-nederland.opdrachten --resource-pattern-type literal
+acl --allow-principal User:engine --operation Write --operation Describe --topic riec.noord-holland.opdrachten --resource-pattern-type literal
+acl --allow-principal User:engine --operation Write --operation Describe --topic riec.noord-nederland.opdrachten --resource-pattern-type literal
+acl --allow-principal User:engine --operation Write --operation Describe --topic riec.oost-nederland.opdrachten --resource-pattern-type literal
+acl --allow-principal User:engine --operation Write --operation Describe --topic riec.rotterdam.opdrachten --resource-pattern-type literal
+acl --allow-principal User:engine --operation Write --operation Describe --topic riec.zeeland-west-brabant.opdrachten --resource-pattern-type literal
+acl --allow-principal User:engine --operation Write --operation Describe --topic riec.oost-brabant.opdrachten --resource-pattern-type literal
 acl --allow-principal User:engine --operation Read --operation Write --operation Describe --operation Create --operation DescribeConfigs --topic engine. --resource-pattern-type prefixed
 acl --allow-principal User:engine --operation Read --operation Write --operation Describe --operation Create --operation DescribeConfigs --topic routes. --resource-pattern-type prefixed
 acl --allow-principal User:engine --operation Read --operation Write --operation Describe --operation Create --operation DescribeConfigs --topic dlq. --resource-pattern-type prefixed

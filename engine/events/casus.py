@@ -29,6 +29,9 @@ class OpdrachtOntvangen(
     opdracht: msgspec.Raw
     """The command's payload as JSON, its `subjecten` left out (they are below, pseudonymised)."""
     subjecten: list[PseudoSubject] = []
+    auteur: str = ""
+    """Who gave the command, from its header `riec_auteur` (the dashboard writes its principal,
+    `riec:<riec>`); empty when the RIEC office's system did not say."""
     bron_topic: str = ""
     bron_partitie: int = 0
     bron_offset: int = 0
@@ -40,6 +43,9 @@ class _Gebeurtenis(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     riec: str
     tijd: datetime
     vastgelegd_op: datetime
+    auteur: str = ""
+    """Who gave the command (`OpdrachtOntvangen.auteur`); empty for a link's outcome, which the
+    engine decides."""
 
 
 class CasusGeopend(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.casus_geopend.v1"):
@@ -85,6 +91,18 @@ class KoppelingVerlopen(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.en
     casus_id: str
     signaal_id: str
     reden: str
+
+
+class KoppelingAfgewezen(
+    _Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.koppeling_afgewezen.v1"
+):
+    """The RIEC's analyst decided that a signal routed to it as a candidate link of this casus does
+    not belong to it. Changes nothing in the casus and counts in no annual table: it records the
+    decision (and marks the signal handled in the RIEC's inbox)."""
+
+    casus_id: str
+    signaal_id: str
+    reden: str = ""
 
 
 class InterventieadviesGegeven(
@@ -142,6 +160,7 @@ CasusGebeurtenis = (
     CasusGeopend
     | SignaalGekoppeld
     | KoppelingUitkomst
+    | KoppelingAfgewezen
     | InterventieadviesGegeven
     | AfpakkenGeregistreerd
     | CasusAfgesloten

@@ -47,6 +47,15 @@ class KoppelSignaal(_Opdracht, frozen=True, kw_only=True):
     signaal_id: SignaalId
 
 
+class WijsKoppelingAf(_Opdracht, frozen=True, kw_only=True):
+    """The analyst's decision that a candidate link (routing rule 3: the signal shares an identifier
+    with an open casus) is not one: recorded on the casus, counted nowhere in the annual tables."""
+
+    casus_id: Id
+    signaal_id: SignaalId
+    reden: Tekst = ""
+
+
 class GeefInterventieadvies(_Opdracht, frozen=True, kw_only=True):
     casus_id: Id
     advies_id: Id
@@ -90,6 +99,7 @@ class LeverOndermijningsbeeldOp(_Opdracht, frozen=True, kw_only=True):
 Opdracht = (
     OpenCasus
     | KoppelSignaal
+    | WijsKoppelingAf
     | GeefInterventieadvies
     | RegistreerAfpakken
     | SluitCasus
@@ -101,6 +111,7 @@ Opdracht = (
 OPDRACHT_TYPES: dict[str, type[Opdracht]] = {
     "nl.riec.casus.openen.v1": OpenCasus,
     "nl.riec.casus.signaal_koppelen.v1": KoppelSignaal,
+    "nl.riec.casus.koppeling_afwijzen.v1": WijsKoppelingAf,
     "nl.riec.casus.interventieadvies.v1": GeefInterventieadvies,
     "nl.riec.casus.afpakken.v1": RegistreerAfpakken,
     "nl.riec.casus.afsluiten.v1": SluitCasus,

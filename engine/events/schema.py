@@ -49,6 +49,25 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     }
 
 
+def asyncapi_schema(node: Any) -> Any:
+    """A schema in AsyncAPI's own schema format (JSON Schema draft-07 plus a few keywords): msgspec
+    writes an OpenAPI-style `discriminator` object for a tagged union, where AsyncAPI's Schema
+    Object wants the property's name as a string; its mapping stays as the extension
+    `x-discriminator-mapping`, so that no information is lost. The official parser refused the
+    object form (`discriminator` must be string) at every message that holds a union."""
+    if isinstance(node, list):
+        return [asyncapi_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    uit = {k: asyncapi_schema(v) for k, v in node.items()}
+    discriminator = node.get("discriminator")
+    if isinstance(discriminator, dict) and "propertyName" in discriminator:
+        uit["discriminator"] = discriminator["propertyName"]
+        if "mapping" in discriminator:
+            uit["x-discriminator-mapping"] = discriminator["mapping"]
+    return uit
+
+
 def _message(name: str, title: str, payload: str, headers: str, summary: str) -> dict[str, Any]:
     return {
         "name": name,
@@ -61,7 +80,7 @@ def _message(name: str, title: str, payload: str, headers: str, summary: str) ->
 
 
 def asyncapi() -> dict[str, Any]:
-    """The AsyncAPI 3.0 document of the public contract (topics, messages, headers)."""
+    """The AsyncAPI 3.1 document of the public contract (topics, messages, headers)."""
     _, components = msgspec.json.schema_components(
         [
             Signaal,
@@ -74,7 +93,15 @@ def asyncapi() -> dict[str, Any]:
         ref_template=_REF,
     )
     opdracht_messages = {
-        t.__name__: _message(t.__name__, ce_type, t.__name__, "CloudEventHeaders", f"RIEC command {ce_type}.")
+        t.__name__: _message(
+            t.__name__,
+            ce_type,
+            t.__name__,
+            "CloudEventHeaders",
+            f"RIEC command {ce_type}. An optional header riec_auteur (1 to 100 printable ASCII "
+            "characters) names who gave it; the engine records it on the events the command becomes "
+            "(the dashboard writes the principal of the analyst's token, riec:<riec>).",
+        )
         for ce_type, t in OPDRACHT_TYPES.items()
     }
     orgs = ", ".join(NATIONALE_PARTNERS)
@@ -167,7 +194,7 @@ def asyncapi() -> dict[str, Any]:
             "messages": [{"$ref": f"#/channels/{channel}/messages/gerouteerd"}],
         }
     return {
-        "asyncapi": "3.0.0",
+        "asyncapi": "3.1.0",
         "info": {
             "title": "riec-engine public contract",
             "version": "1.0.0",
@@ -179,7 +206,7 @@ def asyncapi() -> dict[str, Any]:
         "channels": channels,
         "operations": operations,
         "components": {
-            "schemas": components,
+            "schemas": asyncapi_schema(components),
             "messages": {
                 **opdracht_messages,
                 "Signaal": _message(

@@ -27,11 +27,12 @@ from engine.projections.opslag import Opslag
 from engine.projections.staat import Overgeslagen, ProjectieStaat, bron
 from engine.routing import topic_van
 from engine.settings import KafkaConnection
-from engine.topics import GEBEURTENISSEN, SIGNAAL_LOG, route_bestemmingen
+from engine.topics import DLQ, GEBEURTENISSEN, SIGNAAL_LOG, route_bestemmingen
 
 log = logging.getLogger(__name__)
 
-BRONNEN = (GEBEURTENISSEN, SIGNAAL_LOG, *(topic_van(b) for b in route_bestemmingen()))
+BRONNEN = (GEBEURTENISSEN, SIGNAAL_LOG, DLQ, *(topic_van(b) for b in route_bestemmingen()))
+"""dlq.ingress for the refused RIEC commands' outcomes (`engine.projections.uitkomsten`: headers only)."""
 Posities = dict[TopicPartition, int]
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
@@ -77,7 +78,7 @@ async def bouw(kafka: KafkaConnection, tot: Posities) -> ProjectieStaat:
     staat = ProjectieStaat()
     async for topic, records in lees_tot(kafka, tot):
         for record in records:
-            staat.verwerk(topic, record.partition, record.offset, record.value)
+            staat.verwerk(topic, record.partition, record.offset, record.value, record.headers)
         staat.vastleggen()
     return staat
 
@@ -117,7 +118,9 @@ class Projecties(Service):
             batch = await self._consumer.getmany(timeout_ms=200, max_records=5000)
             for tp, records in batch.items():
                 for record in records:
-                    overgeslagen = self.staat.verwerk(tp.topic, tp.partition, record.offset, record.value)
+                    overgeslagen = self.staat.verwerk(
+                        tp.topic, tp.partition, record.offset, record.value, record.headers
+                    )
                     if overgeslagen is not None:
                         self._meld(overgeslagen)
                 self.posities[tp] = records[-1].offset + 1

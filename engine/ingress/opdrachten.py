@@ -34,6 +34,23 @@ from engine.reference import RIECS, Gebiedsindeling
 
 OPDRACHT_TOPIC = re.compile(r"^riec\.([a-z-]+)\.opdrachten$")
 """Every RIEC office's command topic; its middle part names the RIEC."""
+AUTEUR_HEADER = "riec_auteur"
+_AUTEUR = re.compile(r"^[\x21-\x7e]{1,100}$")
+
+
+def _auteur(bericht: Bericht) -> str:
+    """Who gave the command, from its optional header `riec_auteur` (the dashboard writes the
+    principal of the analyst's token); a value that is not 1 to 100 printable ASCII characters is
+    refused."""
+    for naam, waarde in bericht.headers:
+        if naam == AUTEUR_HEADER:
+            tekst = waarde.decode("ascii", "replace")
+            if not _AUTEUR.match(tekst):
+                raise Weigering(
+                    "envelope_invalid", "header riec_auteur must be 1 to 100 printable ASCII characters"
+                )
+            return tekst
+    return ""
 
 
 def _controleer_knelpunt(hkp: WijsHandhavingsknelpuntAan, subjecten: list[PseudoSubject]) -> None:
@@ -117,6 +134,7 @@ def accepteer_opdracht(
         aggregaat=aggregaat_sleutel(opdracht),  # type: ignore[arg-type]
         opdracht=msgspec.Raw(encode_zonder_subjecten(opdracht)),
         subjecten=subjecten,
+        auteur=_auteur(bericht),
         bron_topic=bericht.topic,
         bron_partitie=bericht.partition,
         bron_offset=bericht.offset,

@@ -5,6 +5,7 @@ with a reason when it does not fit."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -21,7 +22,14 @@ from engine.jaarverslag import eenheid
 from engine.projections import toegang
 from engine.projections.audit import leesregistratie
 from engine.projections.export import csv_export, html_export
-from engine.projections.parameters import casus_id_van, formaat_van, getal, jaar_van, riec_van
+from engine.projections.parameters import (
+    casus_id_van,
+    formaat_van,
+    getal,
+    inbox_filter,
+    jaar_van,
+    riec_van,
+)
 from engine.projections.staat import ProjectieStaat
 from engine.reference import LFTS, RIECS
 
@@ -67,6 +75,28 @@ async def _met_toegang(
     return await antwoord(p)
 
 
+async def registreer_verwerking(
+    audit: AuditSchrijver, view: View, request: Request, p: toegang.Principal, start: datetime, **wat: Any
+) -> Response | None:
+    """Writes the audit record of a read (or a command) before it is answered; None when written,
+    else the 503 to answer instead (what cannot be accounted for is not done)."""
+    try:
+        await audit.schrijf(
+            leesregistratie(
+                actor=p.naam,
+                pad=str(request.url.path),
+                start=start,
+                eind=datetime.now(UTC),
+                traceparent=request.headers.get("traceparent"),
+                **wat,
+            )
+        )
+    except Exception:
+        log.exception("an audit record could not be written; the request is refused")
+        return _fout(view, 503, "the request could not be recorded in the audit log; try again later")
+    return None
+
+
 def registreer_metrics(app: faust.App, *, tokens: toegang.Tokens, registry: CollectorRegistry) -> None:
     """Add `/metrics` (every role): for an ops token, or open when no tokens are configured."""
 
@@ -103,23 +133,7 @@ def registreer(
     async def registreer_lezing(
         view: View, request: Request, p: toegang.Principal, start: datetime, **wat: Any
     ) -> Response | None:
-        """Writes the audit record of a read before it is answered; None when written, else the
-        503 to answer instead (a read that cannot be accounted for is not answered)."""
-        try:
-            await audit.schrijf(
-                leesregistratie(
-                    actor=p.naam,
-                    pad=str(request.url.path),
-                    start=start,
-                    eind=datetime.now(UTC),
-                    traceparent=request.headers.get("traceparent"),
-                    **wat,
-                )
-            )
-        except Exception:
-            log.exception("the audit record of a read could not be written; the read is refused")
-            return _fout(view, 503, "the read could not be recorded in the audit log; try again later")
-        return None
+        return await registreer_verwerking(audit, view, request, p, start, **wat)
 
     async def inbox(view: View, request: Request, bestemming: str, p: toegang.Principal) -> Response:
         start = datetime.now(UTC)
@@ -127,11 +141,17 @@ def registreer(
         voor = request.query.get("voor")
         if voor is not None:
             voor = str(getal(voor, "voor (a cursor from a previous page)", cijfers=12))
+        filter_ = inbox_filter(request.query)
         inbox = staat().inbox
-        etag = f'W/"{bestemming}-{inbox.versie(bestemming)}-{limit}-{voor}"'
+        versie = f"{inbox.versie(bestemming)}.{inbox.behandeld_versie}"
+        vraag = hashlib.sha256(str(sorted(request.query.items())).encode()).hexdigest()[:16]
+        etag = f'W/"{bestemming}-{versie}-{vraag}"'
         if request.headers.get("If-None-Match") == etag:
             return view.bytes(b"", status=304, headers={"ETag": etag})
-        pagina = inbox.pagina(bestemming, limit, voor)
+        pagina = inbox.gefilterde_pagina(bestemming, filter_, limit, voor)
+        behandeling = inbox.behandeling(bestemming, [i["signaal_id"] for i in pagina.items])
+        for item in pagina.items:
+            item["behandeling"] = behandeling.get(item["signaal_id"], [])
         geweigerd = await registreer_lezing(
             view,
             request,
@@ -144,7 +164,12 @@ def registreer(
         )
         if geweigerd is not None:
             return geweigerd
-        body = {"items": pagina.items, "volgende": pagina.volgende, "totaal": pagina.totaal}
+        body = {
+            "items": pagina.items,
+            "volgende": pagina.volgende,
+            "totaal": pagina.totaal,
+            "tellingen": inbox.tellingen(bestemming),
+        }
         return _json(view, body, headers={"ETag": etag})
 
     def inbox_pagina(

@@ -14,6 +14,7 @@ import msgspec
 VERWERKINGSACTIVITEITEN = {
     "inbox": "urn:nl:riec:verwerkingsactiviteit:signalen-inzien",
     "casus": "urn:nl:riec:verwerkingsactiviteit:casus-inzien",
+    "opdracht": "urn:nl:riec:verwerkingsactiviteit:casus-behandelen",
 }
 """Processing activities (register of the AVG art. 30) a dashboard read belongs to."""
 DOEL = "Integrale aanpak ondermijning: RIEC-LIEC-convenant, Wet gegevensverwerking samenwerkingsverbanden"

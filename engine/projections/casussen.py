@@ -17,6 +17,7 @@ from engine.events.casus import (
     CasusGeopend,
     Gebeurtenis,
     InterventieadviesGegeven,
+    KoppelingAfgewezen,
     KoppelingBevestigd,
     KoppelingGeweigerd,
     KoppelingVerlopen,
@@ -30,6 +31,7 @@ _OMSCHRIJVING = {
     KoppelingBevestigd: "Koppeling bevestigd",
     KoppelingGeweigerd: "Koppeling geweigerd",
     KoppelingVerlopen: "Koppeling verlopen",
+    KoppelingAfgewezen: "Kandidaat-koppeling afgewezen",
     InterventieadviesGegeven: "Interventieadvies gegeven",
     AfpakkenGeregistreerd: "Afpakken geregistreerd",
     CasusAfgesloten: "Casus afgesloten",
@@ -45,6 +47,8 @@ class _Casus:
     inbreng: list[str] = field(default_factory=list)
     koppelingen: dict[str, str] = field(default_factory=dict)
     """signaal_id → wachtend, bevestigd, geweigerd or verlopen, in the order the links were asked."""
+    afgewezen: dict[str, str] = field(default_factory=dict)
+    """signaal_id → the reason its candidate link was rejected."""
     tijdlijn: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -71,6 +75,8 @@ class Casussen:
     def __init__(self, boek: Jaarverslagboek) -> None:
         self._boek = boek
         self._casussen: dict[str, _Casus] = {}
+        self._per_signaal: dict[str, set[str]] = {}
+        """signaal_id → the casussen that asked for, or rejected, a link with it."""
 
     def pas_toe(self, g: Gebeurtenis) -> None:
         soort = type(g)
@@ -84,7 +90,14 @@ class Casussen:
             if k not in ("type", "riec", "subjecten", "casus_id")
         }
         voeg_in(c.tijdlijn, {"gebeurtenis": _OMSCHRIJVING[soort], **details})
+        if isinstance(g, CasusGeopend):
+            for signaal_id in g.signalen:
+                self._per_signaal.setdefault(signaal_id, set()).add(casus_id)
+        elif isinstance(g, SignaalGekoppeld | KoppelingAfgewezen):
+            self._per_signaal.setdefault(g.signaal_id, set()).add(casus_id)
         match g:
+            case KoppelingAfgewezen():
+                c.afgewezen[g.signaal_id] = g.reden
             case CasusGeopend():
                 c.riec, c.naam, c.bron, c.inbreng = g.riec, g.naam, g.bron, list(g.signalen)
                 for signaal_id in g.signalen:
@@ -131,8 +144,26 @@ class Casussen:
             **self._samenvatting(casus_id, c),
             "signaal_ids": _bevestigd(c),
             "koppelingen": [{"signaal_id": s, "status": status} for s, status in c.koppelingen.items()],
+            "afgewezen": [{"signaal_id": s, "reden": reden} for s, reden in c.afgewezen.items()],
             "tijdlijn": c.tijdlijn,
         }
+
+    def van_signaal(self, riec: str, signaal_id: str) -> list[dict[str, Any]]:
+        """The casussen of `riec` that asked for a link with this signal, or rejected one: their
+        name and state, and the link's (wachtend, bevestigd, geweigerd, verlopen or afgewezen)."""
+        uit = []
+        for casus_id in sorted(self._per_signaal.get(signaal_id, ())):
+            c = self._casussen[casus_id]
+            if c.riec != riec:
+                continue
+            status = c.koppelingen.get(signaal_id) or ("afgewezen" if signaal_id in c.afgewezen else None)
+            uit.append({"casus_id": casus_id, "naam": c.naam, "status": c.status, "koppeling": status})
+        return uit
+
+    def status(self, riec: str, casus_id: str) -> str | None:
+        """A casus's state, when `riec` leads it."""
+        c = self._casussen.get(casus_id)
+        return c.status if c is not None and c.riec == riec else None
 
     def canoniek(self) -> dict[str, Any]:
         return {i: self.detail(c.riec, i) for i, c in sorted(self._casussen.items())}

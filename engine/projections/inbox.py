@@ -12,7 +12,8 @@ from typing import Any
 import msgspec
 import orjson
 
-from engine.projections.opslag import Opslag
+from engine.jaarverslag import partnergroep_inbreng
+from engine.projections.opslag import Filter, Kenmerken, Opslag
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,14 +24,28 @@ class Pagina:
     totaal: int
 
 
-class _Week(msgspec.Struct):
-    """The only fields of a routed message the weekly chart needs (decoding skips the rest)."""
+class _Regel(msgspec.Struct):
+    regel: str
+
+
+class _Kop(msgspec.Struct):
+    """The only fields of a routed message the chart, the tiles and the filters need (decoding
+    skips the rest)."""
 
     ontvangen_op: datetime
     gemeld_op: datetime | None = None
+    signaal_id: str = ""
+    themas: list[str] = []
+    redenen: list[_Regel] = []
 
 
-_WEEK = msgspec.json.Decoder(_Week)
+_KOP = msgspec.json.Decoder(_Kop)
+TEGELS = {
+    "handhavingsknelpunt": ("handhavingsknelpunt", "handhavingsknelpunt_begrensd"),
+    "open_casus": ("open_casus", "open_casus_begrensd"),
+}
+"""The dashboard's tiles: messages with a reason of these rules (each message once)."""
+_TEGEL_VAN = {regel: tegel for tegel, regels in TEGELS.items() for regel in regels}
 
 
 class Inbox:
@@ -44,19 +59,70 @@ class Inbox:
         self._opslag = opslag if opslag is not None else Opslag()
         self._aantal: dict[str, int] = {}
         self._weken: dict[str, Counter[str]] = {}
+        self._tegels: dict[str, Counter[str]] = {}
+        self.behandeld_versie = 0
+        """Grows with every handled mark: part of the ETag, so that a page shows a mark at once."""
 
     def pas_toe(self, bestemming: str, bericht: bytes) -> None:
         # By the partner's ce_time: when the signal was reported, also for a backlog sent later.
         # Decoded before anything changes, so a message that cannot be read changes nothing.
-        w = _WEEK.decode(bericht)
-        jaar, week, _ = (w.gemeld_op or w.ontvangen_op).isocalendar()
+        w = _KOP.decode(bericht)
+        gemeld = w.gemeld_op or w.ontvangen_op
+        jaar, week, _ = gemeld.isocalendar()
+        regels = tuple(dict.fromkeys(r.regel for r in w.redenen))
+        kenmerken = Kenmerken(
+            signaal_id=w.signaal_id,
+            datum=gemeld.date().isoformat(),  # in the sender's own offset: any moment converts
+            partnergroep=partnergroep_inbreng(w.signaal_id) if w.signaal_id else "",
+            themas=tuple(w.themas),
+            regels=regels,
+        )
         nr = self._aantal.get(bestemming, 0)
-        self._opslag.voeg_toe(bestemming, nr, bericht)
+        self._opslag.voeg_toe(bestemming, nr, bericht, kenmerken)
         self._aantal[bestemming] = nr + 1
         weken = self._weken.get(bestemming)
         if weken is None:
             weken = self._weken[bestemming] = Counter()
         weken[f"{jaar}-W{week:02d}"] += 1
+        tegels = self._tegels.get(bestemming)
+        if tegels is None:
+            tegels = self._tegels[bestemming] = Counter()
+        for tegel in {t for r in regels if (t := _TEGEL_VAN.get(r)) is not None}:
+            tegels[tegel] += 1
+
+    def behandel(self, riec: str, signaal_id: str, casus_id: str, status: str) -> None:
+        """A signal of a RIEC's inbox was linked to a casus (`gekoppeld`) or its candidate link to a
+        casus rejected (`afgewezen`): from the casus log, in whatever order it meets the routes."""
+        self._opslag.behandel(riec, signaal_id, casus_id, status)
+        self.behandeld_versie += 1
+
+    def tellingen(self, bestemming: str) -> dict[str, int]:
+        """The tiles over the whole inbox: every message, by rule, and (a RIEC's) handled signals."""
+        tegels = self._tegels.get(bestemming, Counter())
+        uit = {"totaal": self._aantal.get(bestemming, 0), **{t: tegels[t] for t in TEGELS}}
+        if bestemming.startswith("riec."):
+            uit["behandeld"] = self._opslag.aantal_behandeld(bestemming.removeprefix("riec."))
+        return uit
+
+    def gefilterde_pagina(self, bestemming: str, filter_: Filter, limit: int, voor: str | None) -> Pagina:
+        """Up to `limit` messages matching `filter_`, newest first, older than cursor `voor`."""
+        if filter_.leeg:
+            return self.pagina(bestemming, limit, voor)
+        g = self._opslag.gefilterd(bestemming, filter_, limit, None if voor is None else int(voor))
+        volgende = None if g.volgende is None else str(g.volgende)
+        return Pagina([orjson.loads(b) for b in g.berichten], volgende, g.totaal)
+
+    def bericht(self, bestemming: str, signaal_id: str) -> dict[str, Any] | None:
+        """The message of a destination about one signal (the newest, should it have been routed
+        there twice), or None."""
+        gevonden = self._opslag.zoek(bestemming, signaal_id)
+        return None if gevonden is None else dict(orjson.loads(gevonden))
+
+    def behandeling(self, bestemming: str, signaal_ids: list[str]) -> dict[str, list[dict[str, str]]]:
+        """How each of these signals was handled by the destination's RIEC (none for an LFT)."""
+        if not bestemming.startswith("riec."):
+            return {}
+        return self._opslag.behandeling(bestemming.removeprefix("riec."), signaal_ids)
 
     def versie(self, bestemming: str) -> int:
         """Grows with every message: what a dashboard's ETag is made of."""

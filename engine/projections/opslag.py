@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -30,8 +31,21 @@ primary key (SQLite's rowid, no second index), each destination's messages in a 
 _SCHEMA = """
 CREATE TABLE bericht (
     sleutel INTEGER PRIMARY KEY,
-    inhoud BLOB NOT NULL
+    inhoud BLOB NOT NULL,
+    signaal_id TEXT NOT NULL DEFAULT '',
+    datum TEXT NOT NULL DEFAULT '',
+    partnergroep TEXT NOT NULL DEFAULT '',
+    themas TEXT NOT NULL DEFAULT '',
+    regels TEXT NOT NULL DEFAULT ''
 );
+CREATE INDEX bericht_signaal ON bericht (signaal_id);
+CREATE TABLE behandeld (
+    riec TEXT NOT NULL,
+    signaal_id TEXT NOT NULL,
+    casus_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    PRIMARY KEY (riec, signaal_id, casus_id)
+) WITHOUT ROWID;
 CREATE TABLE signaal_themas (
     signaal_id TEXT PRIMARY KEY,
     themas BLOB NOT NULL
@@ -58,14 +72,14 @@ class Opslag:
         self._db.executescript(_SCHEMA)
         self._bestemmingen: dict[str, int] = {}
         """Each destination's number, in the order of their first message."""
-        self._berichten: list[tuple[int, bytes]] = []
+        self._berichten: list[tuple[int, bytes, str, str, str, str, str]] = []
         self._themas: list[tuple[str, bytes]] = []
         """Rows not written yet: written in one statement per batch (`executemany` takes about a
         third of the time of a statement per row), and before any read."""
 
     def _schrijf(self) -> None:
         if self._berichten:
-            self._db.executemany("INSERT INTO bericht VALUES (?, ?)", self._berichten)
+            self._db.executemany("INSERT INTO bericht VALUES (?, ?, ?, ?, ?, ?, ?)", self._berichten)
             self._berichten.clear()
         if self._themas:
             self._db.executemany("INSERT OR REPLACE INTO signaal_themas VALUES (?, ?)", self._themas)
@@ -73,10 +87,15 @@ class Opslag:
 
     # ---------------------------------------------------------------- inbox
 
-    def voeg_toe(self, bestemming: str, nr: int, inhoud: bytes) -> None:
-        """Keep message `nr` (0, 1, 2, … in the order the destination's log holds them)."""
+    def voeg_toe(self, bestemming: str, nr: int, inhoud: bytes, kenmerken: Kenmerken | None = None) -> None:
+        """Keep message `nr` (0, 1, 2, … in the order the destination's log holds them), with the
+        `kenmerken` the inbox is filtered and looked up by."""
         b = self._bestemmingen.setdefault(bestemming, len(self._bestemmingen))
-        self._berichten.append(((b << _NR_BITS) + nr, inhoud))
+        k = kenmerken or Kenmerken()
+        themas, regels = _lijst(k.themas), _lijst(k.regels)
+        self._berichten.append(
+            ((b << _NR_BITS) + nr, inhoud, k.signaal_id, k.datum, k.partnergroep, themas, regels)
+        )
         if len(self._berichten) >= _RIJEN_PER_SCHRIJFBEURT:
             self._schrijf()
 
@@ -91,6 +110,73 @@ class Opslag:
             ((b << _NR_BITS) + begin, (b << _NR_BITS) + max(begin, eind)),
         )
         return [bytes(r[0]) for r in rijen]
+
+    def gefilterd(self, bestemming: str, filter_: Filter, limit: int, voor: int | None) -> Gefilterd:
+        """Up to `limit` messages matching `filter_`, newest first, numbered below `voor`; the number
+        of the oldest one returned when more match below it (the next page's cursor); and how many
+        match in all."""
+        self._schrijf()
+        b = self._bestemmingen.get(bestemming)
+        if b is None:
+            return Gefilterd([], None, 0)
+        waar, params = _voorwaarden(filter_, bestemming)
+        basis = b << _NR_BITS
+        bereik = "sleutel >= ? AND sleutel < ?"
+        totaal = self._db.execute(
+            f"SELECT COUNT(*) FROM bericht WHERE {bereik}{waar}", (basis, basis + (1 << _NR_BITS), *params)
+        ).fetchone()[0]
+        eind = basis + (1 << _NR_BITS) if voor is None else basis + max(0, voor)
+        rijen = self._db.execute(
+            f"SELECT sleutel, inhoud FROM bericht WHERE {bereik}{waar} ORDER BY sleutel DESC LIMIT ?",
+            (basis, eind, *params, limit + 1),
+        ).fetchall()
+        volgende = rijen[limit - 1][0] - basis if len(rijen) > limit else None
+        return Gefilterd([bytes(r[1]) for r in rijen[:limit]], volgende, int(totaal))
+
+    def zoek(self, bestemming: str, signaal_id: str) -> bytes | None:
+        """The newest message of a destination about one signal, or None."""
+        self._schrijf()
+        b = self._bestemmingen.get(bestemming)
+        if b is None:
+            return None
+        rij = self._db.execute(
+            "SELECT inhoud FROM bericht WHERE signaal_id = ? AND sleutel >= ? AND sleutel < ? "
+            "ORDER BY sleutel DESC LIMIT 1",
+            (signaal_id, b << _NR_BITS, (b + 1) << _NR_BITS),
+        ).fetchone()
+        return None if rij is None else bytes(rij[0])
+
+    # ---------------------------------------------------------------- handled signals
+
+    def behandel(self, riec: str, signaal_id: str, casus_id: str, status: str) -> None:
+        """Mark a signal of a RIEC's inbox handled for a casus (`gekoppeld` or `afgewezen`)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO behandeld VALUES (?, ?, ?, ?)", (riec, signaal_id, casus_id, status)
+        )
+
+    def behandeling(self, riec: str, signaal_ids: list[str]) -> dict[str, list[dict[str, str]]]:
+        """Per signal of `signaal_ids` that was handled: for which casus, and how."""
+        uit: dict[str, list[dict[str, str]]] = {}
+        for i in range(0, len(signaal_ids), 500):
+            deel = signaal_ids[i : i + 500]
+            rijen = self._db.execute(
+                "SELECT signaal_id, casus_id, status FROM behandeld WHERE riec = ? AND signaal_id IN "
+                f"({','.join('?' * len(deel))}) ORDER BY signaal_id, casus_id",
+                (riec, *deel),
+            )
+            for signaal_id, casus_id, status in rijen:
+                uit.setdefault(signaal_id, []).append({"casus_id": casus_id, "status": status})
+        return uit
+
+    def aantal_behandeld(self, riec: str) -> int:
+        """How many signals of a RIEC's inbox were handled (each once)."""
+        rij = self._db.execute("SELECT COUNT(DISTINCT signaal_id) FROM behandeld WHERE riec = ?", (riec,))
+        return int(rij.fetchone()[0])
+
+    def alle_behandeld(self) -> list[list[str]]:
+        """Every handled mark (riec, signaal_id, casus_id, status), sorted: the canonical form."""
+        self._schrijf()
+        return [list(r) for r in self._db.execute("SELECT * FROM behandeld ORDER BY 1, 2, 3")]
 
     def alle_berichten(self, bestemming: str) -> Iterator[bytes]:
         """Every message of a destination, oldest first, one at a time (for the canonical hash)."""
@@ -133,6 +219,76 @@ class Opslag:
         self._db.close()
         if self.pad is not None:
             _verwijder(self.pad)
+
+
+@dataclass(frozen=True, slots=True)
+class Kenmerken:
+    """What a routed message is filtered and looked up by, kept beside its bytes."""
+
+    signaal_id: str = ""
+    datum: str = ""
+    """The day it was reported (`gemeld_op`, else `ontvangen_op`), YYYY-MM-DD, in the offset its
+    sender wrote (no conversion, which fails at the limits of datetime)."""
+    partnergroep: str = ""
+    themas: tuple[str, ...] = ()
+    regels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """An inbox filter; None or empty: no condition."""
+
+    thema: str | None = None
+    partnergroep: str | None = None
+    regel: str | None = None
+    van: str | None = None
+    tot: str | None = None
+    """Days (YYYY-MM-DD), both included."""
+    behandeld: bool | None = None
+
+    @property
+    def leeg(self) -> bool:
+        return self == Filter()
+
+
+@dataclass(frozen=True, slots=True)
+class Gefilterd:
+    berichten: list[bytes]
+    volgende: int | None
+    totaal: int
+
+
+def _lijst(waarden: tuple[str, ...]) -> str:
+    """`|a|b|`: a value is found with instr() on `|a|`, which has no wildcards (LIKE has `_` and `%`)."""
+    return f"|{'|'.join(waarden)}|" if waarden else ""
+
+
+def _voorwaarden(f: Filter, bestemming: str) -> tuple[str, list[str]]:
+    waar: list[str] = []
+    params: list[str] = []
+    if f.thema:
+        waar.append("instr(themas, ?) > 0")
+        params.append(f"|{f.thema}|")
+    if f.regel:
+        waar.append("instr(regels, ?) > 0")
+        params.append(f"|{f.regel}|")
+    if f.partnergroep:
+        waar.append("partnergroep = ?")
+        params.append(f.partnergroep)
+    if f.van:
+        waar.append("datum >= ?")
+        params.append(f.van)
+    if f.tot:
+        waar.append("datum <= ?")
+        params.append(f.tot)
+    if f.behandeld is not None:
+        riec = bestemming.removeprefix("riec.")
+        niet = "" if f.behandeld else "NOT "
+        waar.append(
+            f"{niet}EXISTS (SELECT 1 FROM behandeld h WHERE h.riec = ? AND h.signaal_id = bericht.signaal_id)"
+        )
+        params.append(riec)
+    return "".join(f" AND {w}" for w in waar), params
 
 
 def _verwijder(pad: Path) -> None:

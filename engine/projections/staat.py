@@ -13,19 +13,21 @@ from __future__ import annotations
 import bisect
 import hashlib
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import orjson
 
 from engine.errors import foutsoort
-from engine.events.casus import GEBEURTENIS_DECODER
+from engine.events.casus import GEBEURTENIS_DECODER, KoppelingAfgewezen, KoppelingBevestigd
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_DECODER, SignaalOntvangen
 from engine.jaarverslag import Jaarverslagboek, jaar
 from engine.projections.casussen import Casussen
 from engine.projections.inbox import Inbox
 from engine.projections.opslag import Opslag
-from engine.topics import GEBEURTENISSEN, SIGNAAL_LOG
+from engine.projections.uitkomsten import Uitkomsten
+from engine.topics import DLQ, GEBEURTENISSEN, SIGNAAL_LOG
 
 MAX_OVERGESLAGEN = 100
 """Skipped records listed with their coordinates: the first by coordinates (all are counted)."""
@@ -45,6 +47,8 @@ def bron(topic: str) -> str:
     """The bounded metric label of a topic the projections read."""
     if topic == GEBEURTENISSEN:
         return "gebeurtenissen"
+    if topic == DLQ:
+        return "dlq"
     return "signalen" if topic == SIGNAAL_LOG else "routes"
 
 
@@ -57,17 +61,25 @@ class ProjectieStaat:
         self.inbox = Inbox(self.opslag)
         self.boek = Jaarverslagboek(self.opslag)
         self.casussen = Casussen(self.boek)
+        self.uitkomsten = Uitkomsten()
         self._jaren: set[int] = set()
         self.overgeslagen: list[Overgeslagen] = []
         self.aantal_overgeslagen = 0
 
-    def verwerk(self, topic: str, partition: int, offset: int, value: bytes | None) -> Overgeslagen | None:
+    def verwerk(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]] = (),
+    ) -> Overgeslagen | None:
         """Apply one record, or skip it when its fold raises: returns what was skipped, if anything.
 
         Called for every record by the live projections and by a replay alike.
         """
         try:
-            self.pas_toe(topic, value)
+            self.pas_toe(topic, value, headers)
         except sqlite3.Error:
             raise  # the store failed, not the record: skipping it would diverge from a replay
         except Exception as fout:  # a record the folds cannot take must not stop every read model
@@ -80,9 +92,12 @@ class ProjectieStaat:
             return overgeslagen
         return None
 
-    def pas_toe(self, topic: str, value: bytes | None) -> None:
+    def pas_toe(self, topic: str, value: bytes | None, headers: Sequence[tuple[str, bytes]] = ()) -> None:
         """Apply one record of a topic the projections read; raises when the record cannot be
         folded. Decodes and computes first, so that a bad record changes nothing."""
+        if topic == DLQ:
+            self.uitkomsten.dlq(headers)  # only its headers: the value may hold raw identifiers
+            return
         if value is None:
             return
         if topic == GEBEURTENISSEN:
@@ -90,6 +105,12 @@ class ProjectieStaat:
             j = jaar(g.tijd)
             self.boek.pas_toe(g)
             self.casussen.pas_toe(g)
+            self.uitkomsten.gebeurtenis(g)
+            match g:
+                case KoppelingBevestigd():
+                    self.inbox.behandel(g.riec, g.signaal_id, g.casus_id, "gekoppeld")
+                case KoppelingAfgewezen():
+                    self.inbox.behandel(g.riec, g.signaal_id, g.casus_id, "afgewezen")
             self._jaren.add(j)
         elif topic == SIGNAAL_LOG:
             record = SIGNAAL_LOG_DECODER.decode(value)
@@ -107,6 +128,7 @@ class ProjectieStaat:
             "casussen": self.casussen.canoniek(),
             "jaarverslag": {str(j): self.boek.tabellen(j) for j in sorted(self._jaren)},
             "overgeslagen": self.overgeslagen_json(),
+            "behandeld": self.opslag.alle_behandeld(),
         }
 
     def overgeslagen_json(self) -> dict[str, Any]:

@@ -112,6 +112,11 @@ def mag_riec_lezen(p: Principal, riec: str) -> bool:
     return p.is_riec(riec)
 
 
+def mag_riec_opdragen(p: Principal, riec: str) -> bool:
+    """Commands on a RIEC's casussen through the dashboard: that RIEC only (as on the broker)."""
+    return p.is_riec(riec)
+
+
 def mag_riec_jaarverslag(p: Principal, riec: str) -> bool:
     return p.is_riec(riec) or p.is_liec
 

@@ -178,6 +178,9 @@ def _payloads(prefix: str) -> dict[str, st.SearchStrategy[dict[str, Any]]]:
             }
         ),
         "nl.riec.casus.signaal_koppelen.v1": st.fixed_dictionaries({"casus_id": casus, "signaal_id": fresh}),
+        "nl.riec.casus.koppeling_afwijzen.v1": st.fixed_dictionaries(
+            {"casus_id": casus, "signaal_id": fresh, "reden": _tekst}
+        ),
         "nl.riec.casus.interventieadvies.v1": st.fixed_dictionaries(
             {
                 "casus_id": casus,

@@ -297,5 +297,6 @@ async def test_casus_detail_has_its_timeline_and_is_audited(
 def test_replay_from_offset_0_equals_live(worker: Worker) -> None:
     result = worker.replay()
     assert result.returncode == 0, result.stdout + result.stderr
-    # inbox, casussen, jaarverslag, and the records the folds skipped (overgeslagen), + the verdict
-    assert result.stdout.count("equal") == 5 and "replay equals live" in result.stdout
+    # inbox, casussen, jaarverslag, the records the folds skipped (overgeslagen), the inbox's handled
+    # marks (behandeld), + the verdict
+    assert result.stdout.count("equal") == 6 and "replay equals live" in result.stdout

@@ -81,3 +81,10 @@ def test_user_names_are_valid_kubernetes_names() -> None:
         user = principal(naam).gebruikersnaam
         assert user.replace("-", "").replace(".", "").isalnum() and user == user.lower()
         assert acls(principal(naam))
+
+
+def test_the_engine_writes_riec_commands_for_its_dashboard_and_no_partner_topic() -> None:
+    engine = principal("engine")
+    assert all(mag(engine, "TOPIC", f"riec.{r}.opdrachten", "WRITE") for r in RIECS)
+    assert not mag(engine, "TOPIC", "partner.gm0363.signalen", "WRITE")
+    assert not mag(engine, "TOPIC", "riec.rotterdam.anders", "WRITE")

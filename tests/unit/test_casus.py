@@ -19,6 +19,7 @@ from engine.events.casus import (
     HandhavingsknelpuntAangewezen,
     HandhavingsknelpuntBeeindigd,
     InterventieadviesGegeven,
+    KoppelingAfgewezen,
     KoppelingBevestigd,
     KoppelingGeweigerd,
     KoppelingVerlopen,
@@ -221,3 +222,19 @@ def test_a_link_refused_or_expired_may_be_asked_again_a_pending_or_confirmed_one
     ):
         [again] = when(pas_toe(casus, uitkomst), koppel)
         assert isinstance(again, SignaalGekoppeld) and again.signaal_id == "politie:a"
+
+
+def test_a_candidate_link_is_rejected_by_the_casus_owner_only_and_changes_nothing() -> None:
+    casus = given(opdracht("casus.openen", **OPEN))
+    afwijzen = opdracht("casus.koppeling_afwijzen", casus_id="R-1", signaal_id="om:k", reden="Andere persoon")
+    [g] = when(casus, afwijzen)
+    assert isinstance(g, KoppelingAfgewezen) and (g.signaal_id, g.reden) == ("om:k", "Andere persoon")
+    na = pas_toe(casus, g)
+    assert isinstance(na, Casus) and isinstance(casus, Casus)
+    assert (na.status, na.signalen) == (casus.status, casus.signalen) and al_verwerkt(
+        na, afwijzen.opdracht_id
+    )
+    vreemd = opdracht("casus.koppeling_afwijzen", riec="limburg", casus_id="R-1", signaal_id="om:k")
+    assert refused(casus, vreemd) == "not_owner"
+    gekoppeld = opdracht("casus.koppeling_afwijzen", casus_id="R-1", signaal_id="politie:a")
+    assert refused(casus, gekoppeld) == "impossible_transition", "brought in: not a candidate"

@@ -59,6 +59,7 @@ BASIS: dict[str, dict[str, Any]] = {
     "nl.riec.casus.openen.v1": {"casus_id": "R-1", "naam": "Casus", "bron": "inbreng",
                                 "signalen": ["politie:a"], "themas": ["drugs"], "subjecten": [PERSOON]},
     "nl.riec.casus.signaal_koppelen.v1": {"casus_id": "R-1", "signaal_id": "politie:a"},
+    "nl.riec.casus.koppeling_afwijzen.v1": {"casus_id": "R-1", "signaal_id": "politie:a", "reden": "Andere persoon"},
     "nl.riec.casus.interventieadvies.v1": {"casus_id": "R-1", "advies_id": "A-2", "soorten": ["bibob"],
                                            "uitvoerder": "gemeente", "coordinator": "RIEC"},
     "nl.riec.casus.afpakken.v1": {"casus_id": "R-1", "soort": "geind", "domein": "fiscaal", "bedrag_eurocent": 100},

@@ -14,6 +14,7 @@ from engine.events.casus import (
     CasusGeopend,
     Gebeurtenis,
     InterventieadviesGegeven,
+    KoppelingAfgewezen,
     KoppelingBevestigd,
     KoppelingGeweigerd,
     KoppelingVerlopen,
@@ -217,3 +218,15 @@ def test_a_link_counts_only_once_confirmed_in_the_year_of_its_command() -> None:
     row = b.tabellen(2031)["tabel1"]["rotterdam"]
     assert row["ingebracht"]["politie"] == 1 and row["themas"]["omg"] == 1, "counts once confirmed"
     assert row["ingebracht"]["gemeenten"] == 0 and row["themas"]["drugs"] == 0
+
+
+def test_a_rejected_candidate_link_counts_nowhere() -> None:
+    events: list[Gebeurtenis] = [
+        geopend("R-8", "rotterdam", "2035-03-01T10:00:00+01:00", [], ["drugs"]),
+        KoppelingAfgewezen(
+            **meta("rotterdam", "2036-03-01T10:00:00+01:00"), casus_id="R-8", signaal_id="om:s", reden="ander"
+        ),
+    ]
+    b = boek(events, {"om:s": ["omg"]})
+    assert b.tabellen(2036) == boek([], {}).tabellen(2036), "no year, no theme, no partner of its own"
+    assert b.tabellen(2035) == boek(events[:1], {"om:s": ["omg"]}).tabellen(2035)

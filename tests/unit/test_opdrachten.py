@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from engine.casus import beslis
 from engine.errors import Weigering
 from engine.events.signaal_ontvangen import PersoonPseudoniem
 from engine.ingress.acceptatie import Bericht
@@ -189,3 +190,19 @@ def test_an_area_hkp_within_the_riecs_own_gemeenten_is_accepted() -> None:
         "geldig_van": "2026-01-01",
     }
     assert accept(bericht(AANWIJZEN, body, riec="rotterdam")).aggregaat == "hkp:H"
+
+
+def test_the_author_header_is_kept_on_the_command_and_its_events() -> None:
+    body = {"casus_id": "R-2", "naam": "n", "bron": "gebiedsscan"}
+    b = bericht("nl.riec.casus.openen.v1", body, ce_id="c-2")
+    b = Bericht(b.topic, [*b.headers, ("riec_auteur", b"riec:rotterdam")], b.value, 0, 0, 42)
+    o = accept(b)
+    assert o.auteur == "riec:rotterdam"
+    [g] = beslis(None, o, NU)
+    assert g.auteur == "riec:rotterdam"
+    assert accept(bericht("nl.riec.casus.openen.v1", body, ce_id="c-3")).auteur == ""
+    for fout in (b"", b"met spatie", b"x" * 101, "é".encode()):
+        slecht = Bericht(b.topic, [*b.headers[:-1], ("riec_auteur", fout)], b.value, 0, 0, 42)
+        assert refusal(slecht).code == "envelope_invalid"
+    bsn = Bericht(b.topic, [*b.headers[:-1], ("riec_auteur", VALID_BSN.encode())], b.value, 0, 0, 42)
+    assert refusal(bsn).code.startswith("bsn")
