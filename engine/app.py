@@ -184,11 +184,18 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
     def stage(handler: StageHandler, bron: Bron) -> Stage:
         return Stage(handler, bron, settings=settings, metrics=metrics)
 
-    def voordeur(handler: StageHandler, bron: Bron) -> Stage:
+    def voordeur(handler: StageHandler, bron: Bron, ten_minste_eens: bool = False) -> Stage:
         # A front door reads every partner's (or RIEC's) topic: hundreds of partitions in each
         # fetch, whose requests and responses aiokafka encodes in Python. Polling them every 20 ms
         # took 15% of a worker (py-spy); 100 ms costs about 3% and no measurable latency.
-        return Stage(handler, bron, settings=settings, metrics=metrics, fetch_max_wait_ms=100)
+        return Stage(
+            handler,
+            bron,
+            settings=settings,
+            metrics=metrics,
+            fetch_max_wait_ms=100,
+            ten_minste_eens=ten_minste_eens,
+        )
 
     vastleggen_ = vastleggen.Vastleggen(
         kafka=kafka,
@@ -201,6 +208,7 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
         voordeur(
             ingress.signalen_voordeur(gebied=gebied, pseudo=pseudo, beleid=beleid, metrics=metrics),
             ingress.SIGNALEN_BRON,
+            ten_minste_eens=True,  # signals are de-duplicated by id in vastleggen (handlers/levering.py)
         ),
         voordeur(
             ingress.opdrachten_voordeur(gebied=gebied, pseudo=pseudo, metrics=metrics),
