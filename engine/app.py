@@ -184,18 +184,11 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
     def stage(handler: StageHandler, bron: Bron) -> Stage:
         return Stage(handler, bron, settings=settings, metrics=metrics)
 
-    def voordeur(handler: StageHandler, bron: Bron, ten_minste_eens: bool = False) -> Stage:
+    def voordeur(handler: StageHandler, bron: Bron) -> Stage:
         # A front door reads every partner's (or RIEC's) topic: hundreds of partitions in each
         # fetch, whose requests and responses aiokafka encodes in Python. Polling them every 20 ms
         # took 15% of a worker (py-spy); 100 ms costs about 3% and no measurable latency.
-        return Stage(
-            handler,
-            bron,
-            settings=settings,
-            metrics=metrics,
-            fetch_max_wait_ms=100,
-            ten_minste_eens=ten_minste_eens,
-        )
+        return Stage(handler, bron, settings=settings, metrics=metrics, fetch_max_wait_ms=100)
 
     vastleggen_ = vastleggen.Vastleggen(
         kafka=kafka,
@@ -208,7 +201,6 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
         voordeur(
             ingress.signalen_voordeur(gebied=gebied, pseudo=pseudo, beleid=beleid, metrics=metrics),
             ingress.SIGNALEN_BRON,
-            ten_minste_eens=True,  # signals are de-duplicated by id in vastleggen (handlers/levering.py)
         ),
         voordeur(
             ingress.opdrachten_voordeur(gebied=gebied, pseudo=pseudo, metrics=metrics),

@@ -1,7 +1,5 @@
-"""How the signals' front door delivers: at least once, without a transaction, where the internal
-stages use exactly-once transactions (`engine.handlers.stage`). The commands' front door keeps its
-transaction: a command read twice after a broker crash asked vastleggen twice for one casus link,
-and the refusal was recorded twice on the casus (cluster fault test (c)).
+"""How a front door delivers: at least once, without a transaction, where the internal stages use
+exactly-once transactions (`engine.handlers.stage`).
 
 A front door's outputs are idempotent downstream by design: vastleggen drops a signal whose id it
 has logged, besluiten a command its aggregate has applied, as they drop a partner's or an office's

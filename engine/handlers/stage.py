@@ -101,14 +101,10 @@ class Stage(Service):
         metrics: Metrics,
         max_request_size: int = DLQ_MAX_BYTES + 1024 * 1024,
         fetch_max_wait_ms: int | None = None,
-        ten_minste_eens: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.handler = handler
-        # Only the signals' front door: a command read twice after a crash could ask besluiten
-        # for a casus link twice before the first was decided (seen in the broker-crash test).
-        self.ten_minste_eens = ten_minste_eens
         self.bron = bron
         self.settings = settings
         self.metrics = metrics
@@ -147,7 +143,7 @@ class Stage(Service):
         return clients.producer(
             self.settings.kafka,
             client_id=transactional_id,
-            transactional_id=None if self.ten_minste_eens else transactional_id,
+            transactional_id=None if self.voordeur else transactional_id,
             enable_idempotence=True,
             acks="all",
             max_request_size=self._max_request_size,
@@ -162,7 +158,7 @@ class Stage(Service):
         assert self._consumer is not None, "started"
         return Batchverwerking(
             self._gedeeld,
-            TenMinsteEens(producer, self._consumer) if self.ten_minste_eens else producer,
+            TenMinsteEens(producer, self._consumer) if self.voordeur else producer,
             group_id=self.group_id,
             metrics=self.metrics,
             toegewezen=partities,
