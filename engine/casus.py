@@ -59,6 +59,8 @@ class Casus:
     """Signals brought in or linked, confirmed or pending; a refused or expired link is dropped."""
     adviezen: frozenset[str] = frozenset()
     opdrachten: frozenset[str] = field(default_factory=frozenset)
+    beslist: frozenset[tuple[str, str]] = frozenset()
+    """Links decided, as (opdracht_id, signaal_id): each link gets one decision, recorded once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,12 @@ def al_verwerkt(aggregaat: Aggregaat | None, opdracht_id: str) -> bool:
     return aggregaat is not None and opdracht_id in aggregaat.opdrachten
 
 
+def al_beslist(aggregaat: Aggregaat | None, opdracht_id: str, signaal_id: str) -> bool:
+    """True when the decision on this link was recorded before. A decision record read twice (a
+    stage retaken after a broker crash reprocesses its last batch) must not be recorded twice."""
+    return isinstance(aggregaat, Casus) and (opdracht_id, signaal_id) in aggregaat.beslist
+
+
 def pas_toe(aggregaat: Aggregaat | None, g: Gebeurtenis) -> Aggregaat | None:
     """The aggregate after an event: a pure fold, used live and when rebuilding from the log."""
     match g:
@@ -106,8 +114,13 @@ def pas_toe(aggregaat: Aggregaat | None, g: Gebeurtenis) -> Aggregaat | None:
     if aggregaat is None:
         return None  # an event for an aggregate we never saw opened: nothing to fold onto
     match aggregaat, g:  # a link's outcome is no command: `opdrachten` stays as it is
+        case Casus(), KoppelingBevestigd():
+            return replace(aggregaat, beslist=aggregaat.beslist | {(g.opdracht_id, g.signaal_id)})
         case Casus(), KoppelingGeweigerd() | KoppelingVerlopen():
-            return replace(aggregaat, signalen=aggregaat.signalen - {g.signaal_id})  # may be asked again
+            signalen = aggregaat.signalen - {g.signaal_id}  # may be asked again, by another command
+            return replace(
+                aggregaat, signalen=signalen, beslist=aggregaat.beslist | {(g.opdracht_id, g.signaal_id)}
+            )
         case _, KoppelingBevestigd() | KoppelingGeweigerd() | KoppelingVerlopen():
             return aggregaat
     gezien = aggregaat.opdrachten | {g.opdracht_id}

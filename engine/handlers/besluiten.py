@@ -18,7 +18,7 @@ from functools import partial
 from aiokafka import ConsumerRecord, TopicPartition
 
 from engine import identificatoren, koppelingen
-from engine.casus import Aggregaat, al_verwerkt, beslis, pas_toe
+from engine.casus import Aggregaat, al_beslist, al_verwerkt, beslis, pas_toe
 from engine.errors import Weigering
 from engine.events.casus import (
     BESLUIT_INVOER_DECODER,
@@ -168,14 +168,18 @@ class Besluiten:
         self, record: ConsumerRecord[bytes, bytes], aggregaten: dict[str, Aggregaat], b: KoppelingBeslist
     ) -> Iterator[Uitvoer]:
         """Record vastleggen's decision on a link as a casus event; a refusal also goes to the DLQ."""
+        aggregaat = aggregaten.get(record.key.decode())
+        soort = b.koppeling.ce_type.removeprefix("nl.riec.").removesuffix(".v1") or "casus.koppeling"
+        if al_beslist(aggregaat, b.koppeling.opdracht_id, b.koppeling.signaal_id):
+            self.metrics.commands.labels(soort, "duplicate").inc()
+            return
         nu = self.klok()
         g = koppelingen.gebeurtenis(b, nu)
-        nieuw = pas_toe(aggregaten.get(record.key.decode()), g)
+        nieuw = pas_toe(aggregaat, g)
         if nieuw is not None:
             aggregaten[record.key.decode()] = nieuw
         value = GEBEURTENIS_ENCODER.encode(g)
         yield Uitvoer(GEBEURTENISSEN, record.key, value, partition=record.partition)
-        soort = b.koppeling.ce_type.removeprefix("nl.riec.").removesuffix(".v1") or "casus.koppeling"
         self.metrics.commands.labels(soort, _UITKOMST[b.uitkomst]).inc()
         if b.uitkomst == "bevestigd":
             return
