@@ -41,7 +41,6 @@ from engine import onboarding  # noqa: E402
 from engine.acls import ENGINE, principal  # noqa: E402
 from engine.handlers import clients  # noqa: E402
 from engine.handlers.declaratie import declare  # noqa: E402
-from engine.handlers.herstel import partities  # noqa: E402
 from engine.handlers.projecties import BRONNEN, bouw  # noqa: E402
 from engine.reference import gebiedsindeling  # noqa: E402
 from engine.settings import KafkaConnection, Settings  # noqa: E402
@@ -124,7 +123,7 @@ def stop(workers: dict[str, subprocess.Popen[bytes]]) -> None:
 async def replay() -> tuple[float, float]:
     """Events per second of a replay from offset 0 (the projections' fold) and of reading the same
     records raw, up to the same end offsets."""
-    tps = await partities(kafka(), BRONNEN)
+    tps = await clients.partitions_of(kafka(), BRONNEN)
     consumer = clients.consumer(kafka())
     await consumer.start()
     tot = await consumer.end_offsets(tps)

@@ -30,6 +30,7 @@ from engine.handlers.declaratie import declare
 from engine.handlers.opdrachtgever import OpdrachtSchrijver
 from engine.handlers.projecties import Projecties
 from engine.handlers.stage import Bron, Stage, StageHandler
+from engine.handlers.state import KafkaLog
 from engine.ingress.acceptatie import Beleid
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.metrics import Metrics
@@ -165,6 +166,7 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
     )
     pseudo = Pseudonimiseerder(settings.pseudonym_key)
     kafka = settings.kafka
+    logs = KafkaLog(kafka)  # what the stateful stages restore their partitions from
     lezers: list[routeren.Routeren] = []
 
     def routeren_(*, met_index: bool) -> routeren.Routeren:
@@ -177,7 +179,7 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
         return r
 
     # Zoekindex routes only slips of the partitioned design (an upgrade): no copy of the index.
-    index = zoekindex.Zoekindex(kafka=kafka, routeren=routeren_(met_index=False), metrics=metrics)
+    index = zoekindex.Zoekindex(log_reader=logs, routeren=routeren_(met_index=False), metrics=metrics)
     router = routeren_(met_index=True)
     metrics.index_identifiers.set_function(lambda: len(router.index))
 
@@ -191,7 +193,7 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
         return Stage(handler, bron, settings=settings, metrics=metrics, fetch_max_wait_ms=100)
 
     vastleggen_ = vastleggen.Vastleggen(
-        kafka=kafka,
+        log_reader=logs,
         routeren=router,
         metrics=metrics,
         termijn=timedelta(seconds=settings.pending_link_expiry_s),
@@ -208,7 +210,7 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
         ),
         stage(vastleggen_, vastleggen.BRON),
         stage(
-            besluiten.Besluiten(kafka=kafka, zoekindex_partities=settings.partitions, metrics=metrics),
+            besluiten.Besluiten(log_reader=logs, zoekindex_partities=settings.partitions, metrics=metrics),
             besluiten.BRON,
         ),
         stage(index, zoekindex.BRON),

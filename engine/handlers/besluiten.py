@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from functools import partial
+from typing import TypeAlias
 
 from aiokafka import ConsumerRecord, TopicPartition
 
@@ -34,11 +34,10 @@ from engine.events.casus import (
 )
 from engine.events.matching import ZOEKINDEX_ENCODER, CasusGesloten, IdentificatorToegevoegd
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, KoppelingBeslist, KoppelingGevraagd
-from engine.handlers.herstel import herstel_partitie
 from engine.handlers.ingress import herkomst_headers
 from engine.handlers.stage import Bron, Uitvoer
+from engine.handlers.state import LogReader, PartitionState
 from engine.metrics import Metrics
-from engine.settings import KafkaConnection
 from engine.topics import DLQ, GEBEURTENISSEN, KANDIDATEN, KNELPUNTEN, OPDRACHTEN_KANDIDATEN, ZOEKINDEX
 
 log = logging.getLogger(__name__)
@@ -87,7 +86,11 @@ def gevolgen(
                 yield Uitvoer(ZOEKINDEX, g.casus_id.encode(), gesloten, partition=p)
 
 
-def _herstel(aggregaten: dict[str, Aggregaat], record: ConsumerRecord[bytes, bytes]) -> None:
+Aggregaten: TypeAlias = dict[str, Aggregaat]
+"""One partition's aggregates by key (`casus:<id>`, `hkp:<id>`, `beeld:<id>`)."""
+
+
+def _herstel(aggregaten: Aggregaten, record: ConsumerRecord[bytes, bytes]) -> None:
     """Fold one event of the log into its aggregate (restoring a partition's state)."""
     key = record.key.decode()
     nieuw = pas_toe(aggregaten.get(key), GEBEURTENIS_DECODER.decode(record.value))
@@ -103,37 +106,32 @@ class Besluiten:
     def __init__(
         self,
         *,
-        kafka: KafkaConnection,
+        log_reader: LogReader,
         zoekindex_partities: int,
         metrics: Metrics,
         klok: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.kafka = kafka
         self.zoekindex_partities = zoekindex_partities
         self.metrics = metrics
         self.klok = klok
-        self._aggregaten: dict[int, dict[str, Aggregaat]] = {}
+        self._aggregaten = PartitionState[Aggregaten](
+            stage=self.name,
+            log_topic=GEBEURTENISSEN,
+            reader=log_reader,
+            new=dict,
+            fold=_herstel,
+            size=len,
+            metrics=metrics,
+        )
 
     async def bij_batch(self) -> None:
         pass  # decides from its own state only
 
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
-        for tp in sorted(partitions):
-            if tp.partition not in self._aggregaten:
-                aggregaten: dict[str, Aggregaat] = {}
-                await herstel_partitie(
-                    self.kafka,
-                    TopicPartition(GEBEURTENISSEN, tp.partition),
-                    partial(_herstel, aggregaten),
-                    stage=self.name,
-                    metrics=self.metrics,
-                )
-                self._aggregaten[tp.partition] = aggregaten
-                log.info("besluiten: partition %d holds %d aggregates", tp.partition, len(aggregaten))
+        await self._aggregaten.prepare(partitions)
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
-        for tp in partitions:
-            self._aggregaten.pop(tp.partition, None)
+        self._aggregaten.drop(partitions)
 
     def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Uitvoer]:
         aggregaten = self._aggregaten[record.partition]
@@ -165,7 +163,7 @@ class Besluiten:
             yield from gevolgen(g, self.zoekindex_partities, opdracht)
 
     def _koppeling_beslist(
-        self, record: ConsumerRecord[bytes, bytes], aggregaten: dict[str, Aggregaat], b: KoppelingBeslist
+        self, record: ConsumerRecord[bytes, bytes], aggregaten: Aggregaten, b: KoppelingBeslist
     ) -> Iterator[Uitvoer]:
         """Record vastleggen's decision on a link as a casus event; a refusal also goes to the DLQ."""
         aggregaat = aggregaten.get(record.key.decode())

@@ -7,7 +7,7 @@ import ssl
 from typing import Any
 
 import faust
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.helpers import create_ssl_context
 
@@ -53,6 +53,23 @@ def producer(k: KafkaConnection, **kwargs: Any) -> AIOKafkaProducer:
 def admin(k: KafkaConnection) -> AIOKafkaAdminClient:
     """An admin client (not started) with the engine's credentials."""
     return AIOKafkaAdminClient(**security_kwargs(k))
+
+
+async def partitions_of(k: KafkaConnection, topics: tuple[str, ...]) -> list[TopicPartition]:
+    """Every partition of these topics, as the broker describes them now; a missing topic raises."""
+    client = admin(k)
+    await client.start()
+    try:
+        beschreven = await client.describe_topics(list(topics))
+    finally:
+        await client.close()
+    gevonden = {
+        t["topic"]: sorted(p["partition"] for p in t["partitions"]) for t in beschreven if t["partitions"]
+    }
+    missing = [t for t in topics if t not in gevonden]
+    if missing:
+        raise RuntimeError(f"topics not found on the broker: {missing}")
+    return [TopicPartition(t, p) for t in topics for p in gevonden[t]]
 
 
 def faust_credentials(k: KafkaConnection) -> faust.types.auth.CredentialsT | None:

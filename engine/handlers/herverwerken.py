@@ -20,8 +20,8 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from engine.events.headers import QuarantaineHerkomst
 from engine.handlers import clients
-from engine.handlers.herstel import lees_partitie
 from engine.handlers.quarantaine import lees_quarantaine
+from engine.handlers.state import KafkaLog
 from engine.settings import KafkaConnection
 from engine.topics import DLQ_ENGINE, DLQ_MAX_BYTES
 
@@ -102,7 +102,7 @@ async def herverwerk(
     """Re-drive the selected records in one transaction (with their markers); returns them.
     `proef`: only select and return them. A record whose value was too large to keep
     (`value_form=omitted`) is not re-driven: it is still on its source topic at its offset."""
-    records = [r async for r in lees_partitie(kafka, TopicPartition(DLQ_ENGINE, 0))]
+    records = [r async for r in KafkaLog(kafka).read(TopicPartition(DLQ_ENGINE, 0))]
     gekozen = [h for h in kies(records, keuze) if h.herkomst.value_form == "original"]
     if proef or not gekozen:
         return gekozen

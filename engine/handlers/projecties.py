@@ -21,7 +21,6 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from mode import Service
 
 from engine.handlers import clients
-from engine.handlers.herstel import partities
 from engine.metrics import Metrics
 from engine.projections.opslag import Opslag
 from engine.projections.staat import Overgeslagen, ProjectieStaat, bron
@@ -45,7 +44,7 @@ async def _consumer(kafka: KafkaConnection) -> tuple[AIOKafkaConsumer, list[Topi
         auto_offset_reset="earliest",
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
-    tps = await partities(kafka, BRONNEN)
+    tps = await clients.partitions_of(kafka, BRONNEN)
     await consumer.start()
     consumer.assign(tps)
     await consumer.seek_to_beginning(*tps)

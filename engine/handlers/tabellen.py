@@ -24,7 +24,6 @@ from engine.events.casus import (
     HandhavingsknelpuntBeeindigd,
 )
 from engine.handlers import clients
-from engine.handlers.herstel import partities
 from engine.knelpunten import Knelpuntenregister
 from engine.metrics import Metrics
 from engine.settings import KafkaConnection
@@ -72,7 +71,7 @@ class Tabellen:
         self._tps: list[TopicPartition] = []
 
     async def _start(self) -> AIOKafkaConsumer:
-        self._tps = await partities(self.kafka, tuple(self.folds))
+        self._tps = await clients.partitions_of(self.kafka, tuple(self.folds))
         consumer = clients.consumer(
             self.kafka,
             enable_auto_commit=False,

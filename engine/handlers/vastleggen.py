@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import TypeAlias
 
 import msgspec
@@ -33,14 +32,13 @@ from engine.events.signaal_ontvangen import (
     SignaalLogRecord,
     SignaalOntvangen,
 )
-from engine.handlers.herstel import herstel_partitie
 from engine.handlers.routeren import Routeren
 from engine.handlers.stage import Bron, Uitvoer
+from engine.handlers.state import LogReader, PartitionState
 from engine.ingress.tijdvenster import ONTDUBBEL_HORIZON
 from engine.koppelingen import TERMIJN, Signaalpartitie
 from engine.metrics import Metrics
 from engine.reference import partnergroep
-from engine.settings import KafkaConnection
 from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SIGNAAL_LOG, ZOEKINDEX
 
 log = logging.getLogger(__name__)
@@ -56,10 +54,6 @@ def _gedateerd(r: SignaalLogRecord, record: Record) -> SignaalLogRecord:
     if isinstance(r, KoppelingGevraagd) and r.gevraagd_op is None:
         return msgspec.structs.replace(r, gevraagd_op=datetime.fromtimestamp(record.timestamp / 1000, UTC))
     return r
-
-    def herstel(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        """Fold one record of the signal log (restoring the partition's state)."""
-        self.pas_toe(SIGNAAL_LOG_DECODER.decode(record.value))
 
 
 def _herstel(partitie: Signaalpartitie, record: Record) -> None:
@@ -103,43 +97,42 @@ class Vastleggen:
     def __init__(
         self,
         *,
-        kafka: KafkaConnection,
+        log_reader: LogReader,
         routeren: Routeren,
         metrics: Metrics,
         termijn: timedelta = TERMIJN,
         horizon: timedelta = ONTDUBBEL_HORIZON,
         klok: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.kafka = kafka
         self.routeren = routeren
         self.metrics = metrics
         self.termijn = termijn
         self.horizon = horizon
         self.klok = klok
-        self._partities: dict[int, Signaalpartitie] = {}
+        self._partities = PartitionState(
+            stage=self.name,
+            log_topic=SIGNAAL_LOG,
+            reader=log_reader,
+            new=self._nieuwe_partitie,
+            fold=_herstel,
+            size=lambda p: len(p.signalen),
+            metrics=metrics,
+        )
         self._volgende_controle: dict[int, datetime] = {}
 
     async def bij_batch(self) -> None:
         await self.routeren.bijwerken()  # "as of" the batch: every HKP and open casus committed before it
 
+    def _nieuwe_partitie(self) -> Signaalpartitie:
+        partitie = Signaalpartitie(self.termijn, self.horizon)
+        partitie.vergeet(self.klok())  # the fold skips what is beyond the horizon
+        return partitie
+
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
-        for tp in sorted(partitions):
-            if tp.partition not in self._partities:
-                partitie = Signaalpartitie(self.termijn, self.horizon)
-                partitie.vergeet(self.klok())  # the fold skips what is beyond the horizon
-                await herstel_partitie(
-                    self.kafka,
-                    TopicPartition(SIGNAAL_LOG, tp.partition),
-                    partial(_herstel, partitie),
-                    stage=self.name,
-                    metrics=self.metrics,
-                )
-                self._partities[tp.partition] = partitie
-                log.info("vastleggen: partition %d holds %d signals", tp.partition, len(partitie.signalen))
+        await self._partities.prepare(partitions)
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
-        for tp in partitions:
-            self._partities.pop(tp.partition, None)
+        self._partities.drop(partitions)
 
     def verwerk(self, record: Record) -> Iterator[Uitvoer]:
         nu = self.klok()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from functools import partial
 
 import msgspec
 from aiokafka import ConsumerRecord, TopicPartition
@@ -26,12 +25,11 @@ from engine.events.matching import (
     CasusGesloten,
     IdentificatorToegevoegd,
 )
-from engine.handlers.herstel import herstel_partitie
 from engine.handlers.routeren import Routeren
 from engine.handlers.stage import Bron, Uitvoer
+from engine.handlers.state import LogReader, PartitionState
 from engine.handlers.tabellen import GESLOTEN, herstel_index
 from engine.metrics import Metrics
-from engine.settings import KafkaConnection
 from engine.topics import CASUSINDEX, ZOEKINDEX
 
 log = logging.getLogger(__name__)
@@ -50,32 +48,26 @@ class Zoekindex:
 
     name = "zoekindex"
 
-    def __init__(self, *, kafka: KafkaConnection, routeren: Routeren, metrics: Metrics | None = None) -> None:
-        self.kafka = kafka
+    def __init__(self, *, log_reader: LogReader, routeren: Routeren, metrics: Metrics | None = None) -> None:
         self.routeren = routeren
-        self.metrics = metrics
-        self._index: dict[int, CasusIndex] = {}
+        self._index = PartitionState(
+            stage=self.name,
+            log_topic=CASUSINDEX,
+            reader=log_reader,
+            new=CasusIndex,
+            fold=herstel_index,
+            size=len,
+            metrics=metrics,
+        )
 
     async def bij_batch(self) -> None:
         await self.routeren.bijwerken()  # for slips of the partitioned design: the HKP register
 
     async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
-        for tp in sorted(partitions):
-            if tp.partition not in self._index:
-                index = CasusIndex()
-                await herstel_partitie(
-                    self.kafka,
-                    TopicPartition(CASUSINDEX, tp.partition),
-                    partial(herstel_index, index),
-                    stage=self.name,
-                    metrics=self.metrics,
-                )
-                self._index[tp.partition] = index
-                log.info("zoekindex: partition %d holds %d identifiers", tp.partition, len(index))
+        await self._index.prepare(partitions)
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
-        for tp in partitions:
-            self._index.pop(tp.partition, None)
+        self._index.drop(partitions)
 
     def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Uitvoer]:
         index = self._index[record.partition]

@@ -6,33 +6,46 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from aiokafka import ConsumerRecord
+import msgspec
+from aiokafka import ConsumerRecord, TopicPartition
 from prometheus_client import CollectorRegistry
 
-from engine.casus import pas_toe
-from engine.events.casus import GEBEURTENIS_DECODER, CasusGeopend, KoppelingGeweigerd
-from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, KoppelingBeslist, KoppelingGevraagd
+from engine.events.casus import (
+    GEBEURTENIS_DECODER,
+    GEBEURTENIS_ENCODER,
+    CasusGeopend,
+    KoppelingGeweigerd,
+    OpdrachtOntvangen,
+)
+from engine.events.signaal import Voertuig
+from engine.events.signaal_ontvangen import (
+    SIGNAAL_LOG_DECODER,
+    SIGNAAL_LOG_ENCODER,
+    KoppelingBeslist,
+    KoppelingGevraagd,
+)
 from engine.handlers.besluiten import Besluiten
 from engine.metrics import Metrics
-from engine.settings import KafkaConnection
-from engine.topics import DLQ, GEBEURTENISSEN, OPDRACHTEN_KANDIDATEN
+from engine.topics import DLQ, GEBEURTENISSEN, KANDIDATEN, OPDRACHTEN_KANDIDATEN, ZOEKINDEX
+from tests.unit.fakes import LogInMemory
 
 NU = datetime(2026, 3, 1, 12, tzinfo=UTC)
 CASUS = "DH-2026-7"
 
 
-def besluiten() -> Besluiten:
-    """Besluiten holding one open casus on partition 0, as voorbereiden restores it from the log."""
+async def besluiten(log: LogInMemory | None = None) -> Besluiten:
+    """Besluiten with partition 0 restored from `log`: by default one open casus on it."""
+    if log is None:
+        log = LogInMemory()
+        geopend = CasusGeopend(
+            opdracht_id="den-haag:open-1", riec="den-haag", tijd=NU, vastgelegd_op=NU, casus_id=CASUS,
+            naam="x", bron="inbreng", signalen=["kmar:s-1"], themas=["drugs"], subjecten=[],
+        )  # fmt: skip
+        log.append(GEBEURTENISSEN, f"casus:{CASUS}".encode(), GEBEURTENIS_ENCODER.encode(geopend))
     b = Besluiten(
-        kafka=KafkaConnection(), zoekindex_partities=1, metrics=Metrics(CollectorRegistry()), klok=lambda: NU
+        log_reader=log, zoekindex_partities=2, metrics=Metrics(CollectorRegistry()), klok=lambda: NU
     )
-    geopend = CasusGeopend(
-        opdracht_id="den-haag:open-1", riec="den-haag", tijd=NU, vastgelegd_op=NU, casus_id=CASUS,
-        naam="x", bron="riec", signalen=["kmar:s-1"], themas=[], subjecten=[],
-    )  # fmt: skip
-    casus = pas_toe(None, geopend)
-    assert casus is not None
-    b._aggregaten[0] = {CASUS: casus}
+    await b.voorbereiden({TopicPartition(OPDRACHTEN_KANDIDATEN, 0)})
     return b
 
 
@@ -44,12 +57,22 @@ def beslissing(
     b = KoppelingBeslist(koppeling=k, uitkomst=uitkomst, besloten_op=NU, reden_code="signaal_niet_gerouteerd",
                          reden="not routed to den-haag")  # fmt: skip
     return ConsumerRecord(
-        OPDRACHTEN_KANDIDATEN, 0, 0, 0, 0, CASUS.encode(), SIGNAAL_LOG_ENCODER.encode(b), None, 0, 0, []
+        OPDRACHTEN_KANDIDATEN,
+        0,
+        0,
+        0,
+        0,
+        f"casus:{CASUS}".encode(),
+        SIGNAAL_LOG_ENCODER.encode(b),
+        None,
+        0,
+        0,
+        [],
     )
 
 
-def test_a_refused_link_is_recorded_on_the_casus_and_sent_to_the_dlq_once() -> None:
-    b = besluiten()
+async def test_a_refused_link_is_recorded_on_the_casus_and_sent_to_the_dlq_once() -> None:
+    b = await besluiten()
     eerst = list(b.verwerk(beslissing("geweigerd")))
     assert [u.topic for u in eerst] == [GEBEURTENISSEN, DLQ]
     assert isinstance(GEBEURTENIS_DECODER.decode(eerst[0].value), KoppelingGeweigerd)
@@ -57,15 +80,74 @@ def test_a_refused_link_is_recorded_on_the_casus_and_sent_to_the_dlq_once() -> N
     assert list(b.verwerk(beslissing("geweigerd"))) == [], "the same decision read again records nothing"
 
 
-def test_a_confirmed_link_read_again_records_nothing() -> None:
-    b = besluiten()
+async def test_a_confirmed_link_read_again_records_nothing() -> None:
+    b = await besluiten()
     assert len(list(b.verwerk(beslissing("bevestigd")))) == 1
     assert list(b.verwerk(beslissing("bevestigd"))) == []
 
 
-def test_another_command_linking_the_same_signal_again_is_decided_again() -> None:
+async def test_another_command_linking_the_same_signal_again_is_decided_again() -> None:
     """A refused link leaves the casus; a later command may ask for it again and gets its own decision."""
-    b = besluiten()
+    b = await besluiten()
     list(b.verwerk(beslissing("geweigerd")))
     opnieuw = list(b.verwerk(beslissing("bevestigd", opdracht_id="den-haag:koppel-2")))
     assert [u.topic for u in opnieuw] == [GEBEURTENISSEN]
+
+
+def opdracht(
+    ce_type: str, ce_id: str, casus_id: str = "RT-9", riec: str = "rotterdam", **payload: object
+) -> ConsumerRecord:
+    o = OpdrachtOntvangen(
+        opdracht_id=f"{riec}:{ce_id}", riec=riec, ce_type=f"nl.riec.{ce_type}.v1", tijd=NU, ontvangen_op=NU,
+        aggregaat=f"casus:{casus_id}", opdracht=msgspec.Raw(msgspec.json.encode({"casus_id": casus_id, **payload})),
+        subjecten=[Voertuig(kenteken="AB123C")] if ce_type == "casus.openen" else [],
+        bron_topic=f"riec.{riec}.opdrachten", bron_offset=41,
+    )  # fmt: skip
+    return ConsumerRecord(
+        OPDRACHTEN_KANDIDATEN, 0, 0, 0, 0, o.aggregaat.encode(), GEBEURTENIS_ENCODER.encode(o), None, 0, 0, []
+    )
+
+
+OPENEN = {"naam": "Loods", "bron": "inbreng", "signalen": ["kmar:s-2"], "themas": ["drugs"], "subjecten": []}
+
+
+async def test_opening_a_casus_logs_it_indexes_its_identifiers_and_asks_for_its_signals() -> None:
+    b = await besluiten()
+    uit = list(b.verwerk(opdracht("casus.openen", "c-1", **OPENEN)))
+
+    [geopend] = [GEBEURTENIS_DECODER.decode(u.value) for u in uit if u.topic == GEBEURTENISSEN]
+    assert isinstance(geopend, CasusGeopend) and geopend.casus_id == "RT-9"
+    assert [u.key for u in uit if u.topic == ZOEKINDEX] == [b"kenteken:AB123C"]
+    [link] = [SIGNAAL_LOG_DECODER.decode(u.value) for u in uit if u.topic == KANDIDATEN]
+    assert isinstance(link, KoppelingGevraagd) and (link.signaal_id, link.riec) == ("kmar:s-2", "rotterdam")
+
+
+async def test_a_command_applied_before_changes_nothing_also_after_a_restore_from_the_log() -> None:
+    log = LogInMemory()
+    b = await besluiten(log)
+    log.write(u for u in b.verwerk(opdracht("casus.openen", "c-1", **OPENEN)) if u.topic == GEBEURTENISSEN)
+    assert list(b.verwerk(opdracht("casus.openen", "c-1", **OPENEN))) == []
+
+    opnieuw = await besluiten(log)
+
+    assert list(opnieuw.verwerk(opdracht("casus.openen", "c-1", **OPENEN))) == []
+    assert [u.topic for u in opnieuw.verwerk(opdracht("casus.openen", "c-2", **OPENEN))] == [DLQ], (
+        "another command opening the same casus is refused"
+    )
+
+
+async def test_a_refused_command_goes_to_the_dlq_with_its_bytes_and_where_it_came_from() -> None:
+    b = await besluiten()
+    r = opdracht("casus.afsluiten", "s-1", casus_id="ONBEKEND", reden="afgerond")
+    [weigering] = list(b.verwerk(r))
+    headers = dict(weigering.headers)
+    assert weigering.topic == DLQ and weigering.value == r.value
+    assert headers["reason_code"] == b"unknown_casus" and headers["source_offset"] == b"41"
+
+
+async def test_closing_a_casus_tells_every_index_partition() -> None:
+    log = LogInMemory()
+    b = await besluiten(log)
+    list(b.verwerk(opdracht("casus.openen", "c-1", **OPENEN)))
+    uit = list(b.verwerk(opdracht("casus.afsluiten", "s-1", reden="afgerond")))
+    assert sorted(u.partition for u in uit if u.topic == ZOEKINDEX) == [0, 1]

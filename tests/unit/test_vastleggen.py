@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from engine.events.route import ROUTE_DECODER
@@ -24,22 +24,23 @@ from engine.events.signaal_ontvangen import (
 from engine.handlers.routeren import Routeren
 from engine.handlers.stage import Uitvoer
 from engine.handlers.vastleggen import Vastleggen
-from engine.koppelingen import Signaalpartitie
 from engine.metrics import Metrics
 from engine.reference import gebiedsindeling
 from engine.settings import KafkaConnection
 from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SIGNAAL_LOG
+from tests.unit.fakes import LogInMemory
 
 NU = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
-def vastleggen() -> tuple[Vastleggen, Routeren]:
-    """Vastleggen with one partition and an in-memory index; no broker is reached (the tables are
-    read only by `bijwerken`, which the stage calls and this test does not)."""
+async def vastleggen(log: LogInMemory | None = None) -> tuple[Vastleggen, Routeren]:
+    """Vastleggen with partition 0 restored from `log` (empty when not given) and an in-memory
+    index; no broker is reached (the tables are read only by `bijwerken`, which the stage calls and
+    this test does not)."""
     metrics = Metrics(CollectorRegistry())
     router = Routeren(gebied=gebiedsindeling(), kafka=KafkaConnection(), metrics=metrics, klok=lambda: NU)
-    v = Vastleggen(kafka=KafkaConnection(), routeren=router, metrics=metrics, klok=lambda: NU)
-    v._partities[0] = Signaalpartitie()  # what voorbereiden restores from the (here empty) log
+    v = Vastleggen(log_reader=log or LogInMemory(), routeren=router, metrics=metrics, klok=lambda: NU)
+    await v.voorbereiden({TopicPartition(KANDIDATEN, 0)})
     return v, router
 
 
@@ -65,8 +66,8 @@ def routes(uit: list[Uitvoer]) -> dict[str, list[str]]:
     }
 
 
-def test_a_signal_is_logged_matched_routed_and_its_destinations_logged_in_one_step() -> None:
-    v, router = vastleggen()
+async def test_a_signal_is_logged_matched_routed_and_its_destinations_logged_in_one_step() -> None:
+    v, router = await vastleggen()
     router.index.voeg_toe("kenteken:AB123C", "DH-2026-1", "den-haag")
 
     uit = list(v.verwerk(record(signaal("AB-123-C"))))
@@ -81,15 +82,15 @@ def test_a_signal_is_logged_matched_routed_and_its_destinations_logged_in_one_st
     assert not [u for u in uit if u.topic == KANDIDATEN], "no round trip back through the candidates"
 
 
-def test_the_same_signal_again_writes_nothing() -> None:
-    v, _ = vastleggen()
+async def test_the_same_signal_again_writes_nothing() -> None:
+    v, _ = await vastleggen()
     list(v.verwerk(record(signaal("AB-123-C"))))
 
     assert list(v.verwerk(record(signaal("AB-123-C"), offset=1))) == []
 
 
-def test_a_link_that_waited_for_the_signal_is_decided_when_it_is_routed() -> None:
-    v, router = vastleggen()
+async def test_a_link_that_waited_for_the_signal_is_decided_when_it_is_routed() -> None:
+    v, router = await vastleggen()
     router.index.voeg_toe("kenteken:AB123C", "DH-2026-1", "den-haag")
     gevraagd = KoppelingGevraagd(signaal_id="kmar:s-1", casus_id="DH-2026-1", riec="den-haag", gevraagd_op=NU)
     wacht = list(v.verwerk(record(gevraagd)))
@@ -101,3 +102,30 @@ def test_a_link_that_waited_for_the_signal_is_decided_when_it_is_routed() -> Non
         SIGNAAL_LOG_DECODER.decode(u.value) for u in uit if u.topic == OPDRACHTEN_KANDIDATEN and u.value
     ]
     assert isinstance(besluit, KoppelingBeslist) and besluit.uitkomst == "bevestigd"
+
+
+async def test_after_a_restart_restored_from_its_own_log_a_signal_seen_before_is_still_a_duplicate() -> None:
+    """Given the signal log as vastleggen wrote it, when a new owner restores the partition from it,
+    then the same signal (a partner's duplicate, or a batch read again) writes nothing, and a link
+    to it is decided from what the log says about its routing."""
+    log = LogInMemory()
+    v, router = await vastleggen(log)
+    router.index.voeg_toe("kenteken:AB123C", "DH-2026-1", "den-haag")
+    log.write(u for u in v.verwerk(record(signaal("AB-123-C"))) if u.topic == SIGNAAL_LOG)
+
+    opnieuw, _ = await vastleggen(log)
+
+    assert list(opnieuw.verwerk(record(signaal("AB-123-C"), offset=1))) == []
+    gevraagd = KoppelingGevraagd(signaal_id="kmar:s-1", casus_id="RT-1", riec="rotterdam", gevraagd_op=NU)
+    [besluit] = [
+        SIGNAAL_LOG_DECODER.decode(u.value) for u in opnieuw.verwerk(record(gevraagd, offset=2)) if u.value
+    ]
+    assert isinstance(besluit, KoppelingBeslist) and besluit.uitkomst == "geweigerd", "routed elsewhere"
+
+
+async def test_a_record_on_the_log_the_fold_cannot_take_is_skipped_and_counted() -> None:
+    log = LogInMemory()
+    log.append(SIGNAAL_LOG, b"kmar:x", b"not json")
+    v, _ = await vastleggen(log)
+    assert list(v.verwerk(record(signaal("AB-123-C"))))
+    assert v.metrics.restore_skipped.labels("vastleggen", "DecodeError")._value.get() == 1
