@@ -9,7 +9,7 @@ import os
 import re
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 from engine.errors import ConfigurationError
@@ -150,6 +150,14 @@ def _lees_pseudonym_key(env: Mapping[str, str]) -> bytes:
     return pseudonym_key(key, "ENGINE_PSEUDONYM_KEY")
 
 
+APP_ID = "riec-engine"
+
+
+def _data_dir(app_id: str) -> Path:
+    """Where a worker keeps its files unless ENGINE_DATA_DIR says otherwise: one folder per app."""
+    return Path(".local/engine") / app_id
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything an engine worker needs to know about where it runs."""
@@ -159,7 +167,7 @@ class Settings:
     kafka: KafkaConnection = field(default_factory=lambda: KafkaConnection(security_protocol="PLAINTEXT"))
     web_port: int = 6066
     web_bind: str = "127.0.0.1"
-    app_id: str = "riec-engine"
+    app_id: str = APP_ID
     worker_id: str = "worker"
     partitions: int = 8
     partner_partitions: int = 1
@@ -185,38 +193,43 @@ class Settings:
     """How long a casus link waits for a signal not seen yet before it expires (recorded as an event)."""
     dedup_horizon_days: int = 400
     """How long signal ids are remembered to recognise a signal sent again; an older ce_time is refused."""
-    data_dir: Path = Path(".local/engine")
+    data_dir: Path = field(default_factory=lambda: _data_dir(APP_ID))
     tokens_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read the settings; raises ConfigurationError naming the variable to fix."""
+        """Read the settings; raises ConfigurationError naming the variable to fix. A variable not
+        set takes the field's default above: each default is written once."""
         env = os.environ if env is None else env
-        key = _lees_pseudonym_key(env)
-        web_port = _int(env, "ENGINE_WEB_PORT", 6066)
-        refused = env.get("ENGINE_REFUSED_PARTNERS", "toeslagen")
+        d = {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+        web_port = _int(env, "ENGINE_WEB_PORT", d["web_port"])
+        refused = env.get("ENGINE_REFUSED_PARTNERS")
         tokens = env.get("ENGINE_TOKENS_FILE")
-        app_id = env.get("ENGINE_APP_ID", "riec-engine")
+        app_id = env.get("ENGINE_APP_ID", APP_ID)
         return cls(
-            pseudonym_key=key,
+            pseudonym_key=_lees_pseudonym_key(env),
             kafka=KafkaConnection.from_env(env),
             web_port=web_port,
-            web_bind=env.get("ENGINE_WEB_BIND", "127.0.0.1"),
+            web_bind=env.get("ENGINE_WEB_BIND", d["web_bind"]),
             app_id=app_id,
             # Stable across restarts of the same worker, so its transactional producers fence
             # (and abort) what a killed predecessor left open.
             worker_id=env.get("ENGINE_WORKER_ID", f"{socket.gethostname()}-{web_port}"),
-            partitions=_int(env, "ENGINE_PARTITIONS", 8),
-            partner_partitions=_int(env, "ENGINE_PARTNER_PARTITIONS", 1),
-            replication_factor=_int(env, "ENGINE_REPLICATION_FACTOR", 1),
-            geweigerde_partners=frozenset(p.strip() for p in refused.split(",") if p.strip()),
+            partitions=_int(env, "ENGINE_PARTITIONS", d["partitions"]),
+            partner_partitions=_int(env, "ENGINE_PARTNER_PARTITIONS", d["partner_partitions"]),
+            replication_factor=_int(env, "ENGINE_REPLICATION_FACTOR", d["replication_factor"]),
+            geweigerde_partners=(
+                frozenset(p.strip() for p in refused.split(",") if p.strip())
+                if refused is not None
+                else d["geweigerde_partners"]
+            ),
             extra_gemeenten=_gemeenten(env, "ENGINE_EXTRA_GEMEENTEN"),
-            topic_refresh_ms=_int(env, "ENGINE_TOPIC_REFRESH_MS", 3000),
-            fetch_max_wait_ms=_int(env, "ENGINE_FETCH_MAX_WAIT_MS", 20),
-            batch_wait_ms=_int(env, "ENGINE_BATCH_WAIT_MS", 50),
-            batch_min_bytes=_int(env, "ENGINE_BATCH_MIN_BYTES", 512 * 1024),
-            pending_link_expiry_s=_int(env, "ENGINE_PENDING_LINK_EXPIRY_S", 7 * 24 * 3600),
-            dedup_horizon_days=_int(env, "ENGINE_DEDUP_HORIZON_DAYS", 400),
-            data_dir=Path(env.get("ENGINE_DATA_DIR", f".local/engine/{app_id}")),
+            topic_refresh_ms=_int(env, "ENGINE_TOPIC_REFRESH_MS", d["topic_refresh_ms"]),
+            fetch_max_wait_ms=_int(env, "ENGINE_FETCH_MAX_WAIT_MS", d["fetch_max_wait_ms"]),
+            batch_wait_ms=_int(env, "ENGINE_BATCH_WAIT_MS", d["batch_wait_ms"]),
+            batch_min_bytes=_int(env, "ENGINE_BATCH_MIN_BYTES", d["batch_min_bytes"]),
+            pending_link_expiry_s=_int(env, "ENGINE_PENDING_LINK_EXPIRY_S", d["pending_link_expiry_s"]),
+            dedup_horizon_days=_int(env, "ENGINE_DEDUP_HORIZON_DAYS", d["dedup_horizon_days"]),
+            data_dir=Path(env["ENGINE_DATA_DIR"]) if "ENGINE_DATA_DIR" in env else _data_dir(app_id),
             tokens_file=Path(tokens) if tokens else None,
         )

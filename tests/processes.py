@@ -6,6 +6,7 @@ brokers, several workers), so that both start and stop them the same way."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -15,9 +16,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from engine import onboarding
 from engine.acls import principal
@@ -143,6 +147,19 @@ class Worker:
         )
         with urllib.request.urlopen(request, timeout=5) as response:
             return str(response.read().decode())
+
+    async def json_zodra(
+        self, path: str, principal: str, klaar: Callable[[Any], bool], timeout: float = 30
+    ) -> Any:
+        """GET `path` as `principal` until a 200 answer's JSON satisfies `klaar`; that answer, or
+        the last one (None when it was no 200) at the timeout. Polls without blocking the event loop."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status, _, body = await asyncio.to_thread(self.request, path, principal)
+            data = orjson.loads(body) if status == 200 else None
+            if (data is not None and klaar(data)) or time.monotonic() > deadline:
+                return data
+            await asyncio.sleep(0.3)
 
     def request(
         self, path: str, principal: str | None, headers: dict[str, str] | None = None

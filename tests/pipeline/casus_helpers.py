@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 from typing import Any
@@ -16,7 +17,10 @@ from tests.fixtures import command_headers, encode
 from tests.pipeline.kafka import read_until
 
 ROUTE_TOPICS = [topic_van(b) for b in route_bestemmingen()]
-rng = random.Random()
+SEED = int(os.environ.get("TEST_SEED") or random.randrange(1 << 30))
+"""The seed of the BSNs and kentekens these helpers draw; the session's header prints it, and
+TEST_SEED=<seed> draws the same ones again."""
+rng = random.Random(SEED)
 
 
 def uniek(prefix: str) -> str:

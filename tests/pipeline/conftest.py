@@ -12,6 +12,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from tests import processes
+from tests.pipeline import casus_helpers
 from tests.pipeline import kafka as test_kafka
 from tests.processes import APP_ID, PRINCIPALS, ROOT, LocalKafka, Worker, write_tokens
 
@@ -33,6 +34,10 @@ WEB_PORT = int(os.environ.get("TEST_ENGINE_WEB_PORT", "16066"))
 PENDING_LINK_EXPIRY_S = 20
 """The test worker's pending-link period: long enough for a link sent just before its signal."""
 KAFKA = LocalKafka(test_kafka.STATE, BROKER_PORT)
+
+
+def pytest_report_header() -> str:
+    return f"pipeline random identifiers: TEST_SEED={casus_helpers.SEED} (set it to draw the same again)"
 
 
 def kafka(command: str, *, fresh: bool = False) -> None:

@@ -5,7 +5,6 @@ another RIEC is refused."""
 
 from __future__ import annotations
 
-import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -41,16 +40,6 @@ def get(worker: Worker, path: str, principal: str = "riec:rotterdam") -> tuple[i
     return status, orjson.loads(body)
 
 
-def wacht(worker: Worker, path: str, klaar: Any, timeout: float = 30) -> dict[str, Any]:
-    """GET `path` as riec:rotterdam until `klaar(body)`; the last body either way."""
-    deadline = time.monotonic() + timeout
-    while True:
-        status, body = get(worker, path)
-        if (status == 200 and klaar(body)) or time.monotonic() > deadline:
-            return body
-        time.sleep(0.3)
-
-
 PERSOON = bsn()
 
 
@@ -77,7 +66,7 @@ async def test_an_analyst_confirms_one_candidate_link_and_rejects_another(
     await in_index(broker, casus_id)  # routing matches a casus once its identifiers are in the index
     eerste, tweede = await kandidaat(producer, broker, auto), await kandidaat(producer, broker, auto)
     pad = f"/api/v1/riec/rotterdam/signalen/{eerste}"
-    detail = wacht(worker, pad, lambda b: True)
+    detail = await worker.json_zodra(pad, "riec:rotterdam", lambda b: True)
     assert detail["omschrijving"] == "Busje met kenteken van de casus bij een loods"
     assert ("open_casus", casus_id) in [(r["regel"], r.get("casus_id")) for r in detail["redenen"]]
     assert PERSOON not in orjson.dumps(detail).decode(), "persons as pseudonyms"
@@ -89,7 +78,9 @@ async def test_an_analyst_confirms_one_candidate_link_and_rejects_another(
     pad_k = "/api/v1/riec/rotterdam/opdrachten/koppelen"
     (s1, a1), (s2, a2) = (post(worker, pad_k, "riec:rotterdam", vraag, "klik-1") for _ in range(2))
     assert s1 == s2 == 202 and a1["opdracht_id"] == a2["opdracht_id"]
-    uitkomst = wacht(worker, a1["uitkomst"], lambda b: b.get("koppelingen", {}).get(eerste) == "bevestigd")
+    uitkomst = await worker.json_zodra(
+        a1["uitkomst"], "riec:rotterdam", lambda b: b.get("koppelingen", {}).get(eerste) == "bevestigd"
+    )
     assert uitkomst["status"] == "toegepast", uitkomst
     ce_id = a1["ce_id"]
     geschreven = await read_until(
@@ -109,7 +100,7 @@ async def test_an_analyst_confirms_one_candidate_link_and_rejects_another(
     ) == 1, "a double click is one command"
     [gekoppeld] = [e for e in events if e["type"] == "nl.riec.engine.signaal_gekoppeld.v1"]
     assert gekoppeld["auteur"] == "riec:rotterdam", "the author in the log of record"
-    detail = wacht(worker, pad, lambda b: bool(b["behandeling"]))
+    detail = await worker.json_zodra(pad, "riec:rotterdam", lambda b: bool(b["behandeling"]))
     assert detail["behandeling"] == [{"casus_id": casus_id, "status": "gekoppeld"}]
     assert detail["casussen"][0]["koppeling"] == "bevestigd"
 
@@ -119,9 +110,12 @@ async def test_an_analyst_confirms_one_candidate_link_and_rejects_another(
         {"casus_id": casus_id, "signaal_id": tweede, "reden": "Ander busje"},
     )  # fmt: skip
     assert status == 202
-    assert wacht(worker, afwijzing["uitkomst"], lambda b: b["status"] != "wachtend")["status"] == "toegepast"
-    afgewezen = wacht(
-        worker, "/api/v1/riec/rotterdam/inbox?behandeld=ja&regel=open_casus&limit=200",
+    toegepast = await worker.json_zodra(
+        afwijzing["uitkomst"], "riec:rotterdam", lambda b: b["status"] != "wachtend"
+    )
+    assert toegepast["status"] == "toegepast"
+    afgewezen = await worker.json_zodra(
+        "/api/v1/riec/rotterdam/inbox?behandeld=ja&regel=open_casus&limit=200", "riec:rotterdam",
         lambda b: tweede in [i["signaal_id"] for i in b["items"]],
     )  # fmt: skip
     rij = next(i for i in afgewezen["items"] if i["signaal_id"] == tweede)
@@ -135,7 +129,9 @@ async def test_an_analyst_confirms_one_candidate_link_and_rejects_another(
     # A command the engine refuses shows its reason.
     status, sluit = post(worker, "/api/v1/riec/rotterdam/opdrachten/afsluiten", "riec:rotterdam",
                          {"casus_id": uniek("NIET"), "reden": "klaar"})  # fmt: skip
-    geweigerd = wacht(worker, sluit["uitkomst"], lambda b: b["status"] != "wachtend")
+    geweigerd = await worker.json_zodra(
+        sluit["uitkomst"], "riec:rotterdam", lambda b: b["status"] != "wachtend"
+    )
     assert (status, geweigerd["status"], geweigerd["code"]) == (202, "geweigerd", "unknown_casus")
 
 
@@ -148,7 +144,7 @@ async def test_another_riec_can_neither_read_nor_act_on_the_signal(
         "subjecten": [{"type": "voertuig", "kenteken": auto}]})  # fmt: skip
     await gebeurtenissen(broker, f"casus:{casus_id}", 1)
     signaal_id = await kandidaat(producer, broker, auto)
-    wacht(worker, f"/api/v1/riec/rotterdam/signalen/{signaal_id}", lambda b: True)
+    await worker.json_zodra(f"/api/v1/riec/rotterdam/signalen/{signaal_id}", "riec:rotterdam", lambda b: True)
     vraag = {"casus_id": casus_id, "signaal_id": signaal_id}
     assert get(worker, f"/api/v1/riec/rotterdam/signalen/{signaal_id}", "riec:limburg")[0] == 403
     assert post(worker, "/api/v1/riec/rotterdam/opdrachten/koppelen", "riec:limburg", vraag)[0] == 403

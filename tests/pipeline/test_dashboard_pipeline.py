@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-import time
 
 import orjson
 import pytest
@@ -46,12 +45,9 @@ async def test_a_riec_analyst_sees_inbox_casussen_and_annual_table(
         {"casus_id": casus_id, "naam": "Drugslab Zuid", "bron": "gebiedsscan", "themas": ["drugs"]},
     )
     await routes(broker, "politie", ce_id, 1)
-    deadline = time.monotonic() + 30
-    while (
-        casus_id.encode() not in worker.request("/api/v1/riec/limburg/casussen", "riec:limburg")[2]
-        and time.monotonic() < deadline
-    ):
-        time.sleep(0.5)
+    await worker.json_zodra(
+        "/api/v1/riec/limburg/casussen", "riec:limburg", lambda d: casus_id in orjson.dumps(d).decode()
+    )
     totaal = orjson.loads(worker.request("/api/v1/riec/limburg/inbox?limit=1", "riec:limburg")[2])["totaal"]
 
     dom = render(f"{worker.url}/dashboard#riec=limburg&token={worker.tokens['riec:limburg']}")

@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable
 from typing import Any
 
-import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -29,16 +27,6 @@ JAAR = 2017  # a year no other test writes in: Rotterdam's cells of it are this 
 
 def types(events: list[dict[str, Any]]) -> list[str]:
     return [e["type"].removeprefix("nl.riec.engine.").removesuffix(".v1") for e in events]
-
-
-def eventually_json(worker: Worker, path: str, principal: str, check: Callable[[Any], bool]) -> Any:
-    deadline = time.monotonic() + 30
-    while True:
-        status, _, body = worker.request(path, principal)
-        data = orjson.loads(body) if status == 200 else None
-        if (data is not None and check(data)) or time.monotonic() > deadline:
-            return data
-        time.sleep(0.5)
 
 
 async def refused(broker: str, ce_id: str) -> Record:
@@ -89,7 +77,7 @@ async def test_rotterdam_cannot_bring_in_a_signal_routed_only_to_amsterdam(
 
     # and Rotterdam's casus shows nothing of it, nor do its annual tables count it
     path = f"/api/v1/riec/rotterdam/casussen/{casus_id}"
-    detail = eventually_json(worker, path, "riec:rotterdam", lambda d: len(d["tijdlijn"]) == 2)
+    detail = await worker.json_zodra(path, "riec:rotterdam", lambda d: len(d["tijdlijn"]) == 2)
     assert detail["koppelingen"] == [{"signaal_id": f"gm0363:{ce_id}", "status": "geweigerd"}]
     assert (detail["themas"], detail["inbrengers"], detail["signalen"], detail["signaal_ids"]) == (
         [],
@@ -99,8 +87,8 @@ async def test_rotterdam_cannot_bring_in_a_signal_routed_only_to_amsterdam(
     )
     for secret in (geheim, persoon, auto, "vastgoed", "grachten"):
         assert secret not in str(detail)
-    tabel = eventually_json(
-        worker, f"/api/v1/riec/rotterdam/jaarverslag/{JAAR}", "liec", lambda d: d["tabel1"]["casussen"] > 0
+    tabel = await worker.json_zodra(
+        f"/api/v1/riec/rotterdam/jaarverslag/{JAAR}", "liec", lambda d: d["tabel1"]["casussen"] > 0
     )
     rij = tabel["tabel1"]
     assert rij["casussen"] == 1
@@ -144,7 +132,7 @@ async def test_a_signal_routed_to_the_riec_is_linked_whichever_comes_first(
         expected = ["casus_geopend", "koppeling_bevestigd"]
     assert types(await gebeurtenissen(broker, f"casus:{casus_id}", len(expected))) == expected
 
-    detail = eventually_json(worker, f"/api/v1/riec/rotterdam/casussen/{casus_id}", "riec:rotterdam",
+    detail = await worker.json_zodra(f"/api/v1/riec/rotterdam/casussen/{casus_id}", "riec:rotterdam",
                              lambda d: d["signaal_ids"] == [f"om:{ce_id}"])  # fmt: skip
     assert detail["themas"] == ["drugs", "witwassen"]
     assert detail["inbrengers"] == ([] if signal_first else ["om"])
@@ -195,7 +183,7 @@ async def test_a_link_to_a_signal_that_never_comes_expires_once_also_across_a_re
     assert header(dlq, "reason_code") == "koppeling_verlopen" and f"politie:{nooit}" in (
         header(dlq, "reason") or ""
     )
-    detail = eventually_json(worker, f"/api/v1/riec/rotterdam/casussen/{casus_id}", "riec:rotterdam",
+    detail = await worker.json_zodra(f"/api/v1/riec/rotterdam/casussen/{casus_id}", "riec:rotterdam",
                              lambda d: d["koppelingen"][0]["status"] == "verlopen")  # fmt: skip
     assert detail["koppelingen"] == [{"signaal_id": f"politie:{nooit}", "status": "verlopen"}]
 

@@ -4,7 +4,6 @@ and a replay from offset 0 equals the live projections."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
@@ -31,16 +30,6 @@ def leeg() -> dict[str, Any]:
         "interventieadviezen": 0,
         "adviezen": {"bestuurlijk": 0, "bibob": 0, "strafrechtelijk": 0, "fiscaal": 0, "overig": 0},
     }  # fmt: skip
-
-
-def eventually_json(worker: Worker, path: str, principal: str, check: Any, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        status, _, body = worker.request(path, principal)
-        data = orjson.loads(body) if status == 200 else None
-        if (data is not None and check(data)) or time.monotonic() > deadline:
-            return data
-        time.sleep(0.5)
 
 
 async def test_a_year_published_through_the_contract_comes_back_exactly(
@@ -138,21 +127,20 @@ async def test_a_year_published_through_the_contract_comes_back_exactly(
     expected2["rotterdam"]["beslag_eurocent"] = expected2["totaal"]["beslag_eurocent"] = 5_000_000
     expected = {"jaar": JAAR, "tabel1": expected1, "tabel2": expected2}
 
-    got = eventually_json(worker, f"/api/v1/jaarverslag/{JAAR}", "liec", lambda d: d == expected)
+    got = await worker.json_zodra(f"/api/v1/jaarverslag/{JAAR}", "liec", lambda d: d == expected)
     assert got is not None
     for unit in [*UNITS, "totaal"]:
         assert got["tabel1"][unit] == expected1[unit], unit
         assert got["tabel2"][unit] == expected2[unit], unit
     assert got == expected
-    previous = eventually_json(
-        worker,
+    previous = await worker.json_zodra(
         f"/api/v1/jaarverslag/{JAAR - 1}",
         "liec",
         lambda d: d["tabel1"]["brabant-zeeland"]["casussen"] == 1,
     )
     assert previous["tabel1"]["brabant-zeeland"]["casussen"] == 1, "counted in every year it had an event"
-    own = eventually_json(
-        worker, f"/api/v1/riec/oost-brabant/jaarverslag/{JAAR}", "riec:oost-brabant", lambda d: True
+    own = await worker.json_zodra(
+        f"/api/v1/riec/oost-brabant/jaarverslag/{JAAR}", "riec:oost-brabant", lambda d: True
     )
     assert own == {
         "jaar": JAAR,
@@ -207,7 +195,7 @@ async def test_inbox_pages_newest_first_with_a_cursor_and_etag_and_every_read_is
     for ce_id in ids:
         await routes(broker, "gm0014", ce_id, 1)
     path = "/api/v1/riec/noord-nederland/inbox?limit=2"
-    full = eventually_json(worker, "/api/v1/riec/noord-nederland/inbox?limit=200", "riec:noord-nederland",
+    full = await worker.json_zodra("/api/v1/riec/noord-nederland/inbox?limit=200", "riec:noord-nederland",
                            lambda d: {f"gm0014:{i}" for i in ids} <= {x["signaal_id"] for x in d["items"]})  # fmt: skip
     first = orjson.loads(worker.request(path, "riec:noord-nederland")[2])
     second = orjson.loads(worker.request(f"{path}&voor={first['volgende']}", "riec:noord-nederland")[2])
@@ -231,8 +219,7 @@ async def test_inbox_pages_newest_first_with_a_cursor_and_etag_and_every_read_is
     etag = headers["ETag"]
     assert worker.request(path, "riec:noord-nederland", {"If-None-Match": etag})[0] == 304
     await publish(producer, "gm0014", payload(locatie={"gemeente": "GM0014"}), ce_id=uniek("inbox"))
-    assert eventually_json(
-        worker,
+    assert await worker.json_zodra(
         path,
         "riec:noord-nederland",
         lambda d: d["items"][0]["signaal_id"] != first["items"][0]["signaal_id"],
@@ -278,7 +265,7 @@ async def test_casus_detail_has_its_timeline_and_is_audited(
         },
     )
     path = f"/api/v1/riec/limburg/casussen/{casus_id}"
-    detail = eventually_json(worker, path, "riec:limburg", lambda d: len(d["tijdlijn"]) == 2)
+    detail = await worker.json_zodra(path, "riec:limburg", lambda d: len(d["tijdlijn"]) == 2)
     assert detail["status"] == "interventieadvies" and detail["themas"] == ["drugs"]
     assert [e["gebeurtenis"] for e in detail["tijdlijn"]] == ["Casus geopend", "Interventieadvies gegeven"]
     assert worker.request(path, "riec:rotterdam")[0] == 403

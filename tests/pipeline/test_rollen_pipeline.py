@@ -4,6 +4,7 @@ API, a routing worker shares the routing (every signal routed once) and serves n
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -59,7 +60,7 @@ async def test_a_projection_replica_folds_the_same_read_models_and_serves_them(
         live, rep = _projecties(worker), _projecties(replica)
         if live["posities"] == rep["posities"] or time.monotonic() > deadline:
             break
-        time.sleep(0.5)
+        await asyncio.sleep(0.5)
     assert rep["posities"] == live["posities"]
     assert rep["hashes"] == live["hashes"]
     # And its API answers as the worker's, for that RIEC
