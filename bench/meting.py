@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from engine.handlers import clients
 from engine.handlers.projecties import lees_tot
-from engine.handlers.stage import RETRY_BACKOFF_MS, verdeel
+from engine.handlers.stage import RETRY_BACKOFF_MS, partition_for
 from engine.settings import KafkaConnection
 from engine.topics import CASUSINDEX
 
@@ -82,7 +82,7 @@ async def vul(kafka: KafkaConnection, topic: str, n: int) -> int:
 async def laad_index(kafka: KafkaConnection, n: int) -> None:
     """n open-casus identifiers in the index's changelog (ten per casus, all of RIEC Den Haag), on
     the partition the engine's zoekindex restores them from."""
-    p = producer(kafka, partitioner=verdeel, linger_ms=50, max_batch_size=256 * 1024)
+    p = producer(kafka, partitioner=partition_for, linger_ms=50, max_batch_size=256 * 1024)
     await p.start()
     for j in range(n):
         kvk = IN_INDEX_KVK + j if j < 1000 else BUITEN_KVK + j

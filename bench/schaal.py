@@ -48,7 +48,7 @@ from bench import leeszijde, meting  # noqa: E402
 from engine import onboarding  # noqa: E402
 from engine.acls import ENGINE, principal  # noqa: E402
 from engine.handlers.declaratie import declare  # noqa: E402
-from engine.handlers.stage import verdeel  # noqa: E402
+from engine.handlers.stage import partition_for  # noqa: E402
 from engine.reference import gebiedsindeling  # noqa: E402
 from engine.settings import KafkaConnection, Settings  # noqa: E402
 from engine.topics import engine_topics, route_bestemmingen, topic_van  # noqa: E402
@@ -171,7 +171,7 @@ async def vul_logs(kafka: KafkaConnection, n: int) -> None:
     """n accepted signals on the signal log and each routed once (over 13 destinations), written
     straight to the logs as the engine writes them (bench/leeszijde.py's records): what a worker
     restores and folds, without routing a million signals through two cores first."""
-    p = meting.producer(kafka, partitioner=verdeel, linger_ms=50, max_batch_size=256 * 1024)
+    p = meting.producer(kafka, partitioner=partition_for, linger_ms=50, max_batch_size=256 * 1024)
     await p.start()
     bestaand = {topic_van(b) for b in route_bestemmingen()}
     for i, (topic, value) in enumerate(leeszijde._records(n, signalen=True)):

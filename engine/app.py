@@ -29,7 +29,7 @@ from engine.handlers.audit import AuditSchrijver
 from engine.handlers.declaratie import declare
 from engine.handlers.opdrachtgever import OpdrachtSchrijver
 from engine.handlers.projecties import Projecties
-from engine.handlers.stage import Bron, Stage, StageHandler
+from engine.handlers.stage import Source, Stage, StageHandler
 from engine.handlers.state import KafkaLog
 from engine.ingress.acceptatie import Beleid
 from engine.ingress.pseudonimisering import Pseudonimiseerder
@@ -183,10 +183,10 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
     router = routeren_(met_index=True)
     metrics.index_identifiers.set_function(lambda: len(router.index))
 
-    def stage(handler: StageHandler, bron: Bron) -> Stage:
+    def stage(handler: StageHandler, bron: Source) -> Stage:
         return Stage(handler, bron, settings=settings, metrics=metrics)
 
-    def voordeur(handler: StageHandler, bron: Bron) -> Stage:
+    def voordeur(handler: StageHandler, bron: Source) -> Stage:
         # A front door reads every partner's (or RIEC's) topic: hundreds of partitions in each
         # fetch, whose requests and responses aiokafka encodes in Python. Polling them every 20 ms
         # took 15% of a worker (py-spy); 100 ms costs about 3% and no measurable latency.
@@ -202,18 +202,18 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
     stages = [
         voordeur(
             ingress.signalen_voordeur(gebied=gebied, pseudo=pseudo, beleid=beleid, metrics=metrics),
-            ingress.SIGNALEN_BRON,
+            ingress.SIGNALS_SOURCE,
         ),
         voordeur(
             ingress.opdrachten_voordeur(gebied=gebied, pseudo=pseudo, metrics=metrics),
-            ingress.OPDRACHTEN_BRON,
+            ingress.COMMANDS_SOURCE,
         ),
-        stage(vastleggen_, vastleggen.BRON),
+        stage(vastleggen_, vastleggen.SOURCE),
         stage(
             besluiten.Besluiten(log_reader=logs, zoekindex_partities=settings.partitions, metrics=metrics),
-            besluiten.BRON,
+            besluiten.SOURCE,
         ),
-        stage(index, zoekindex.BRON),
+        stage(index, zoekindex.SOURCE),
     ]
     return stages, lezers
 

@@ -22,7 +22,7 @@ class Weigering(EngineError):
         self.reden = reden
 
 
-class UitvoerTeGroot(EngineError):
+class OutputTooLarge(EngineError):
     """A stage's handler made an output larger than its topic takes; the record is quarantined
     (reason code `output_too_large`) instead of failing the whole transaction at the broker."""
 

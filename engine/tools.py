@@ -27,9 +27,9 @@ from engine.events.envelope import CloudEventHeaders, partner_source, riec_sourc
 from engine.events.headers import kafka_headers
 from engine.events.opdrachten import OPDRACHT_TYPES
 from engine.events.signaal import SIGNAAL_TYPE
-from engine.handlers import clients, herverwerken
-from engine.handlers.herverwerken import Keuze
+from engine.handlers import clients, redrive
 from engine.handlers.projecties import bouw
+from engine.handlers.redrive import Selection
 from engine.projections.toegang import DIGEST_PREFIX, GELDIGE_PRINCIPALS, digest
 from engine.reference import RIECS, gebiedsindeling
 from engine.routing import topic_van
@@ -371,7 +371,7 @@ def herverwerk(
     Each goes back to the partition it came from, with its own key, headers, bytes and timestamp,
     in one transaction with a marker on dlq.engine, so running this twice re-drives nothing twice.
     """
-    keuze = Keuze(
+    keuze = Selection(
         stages=frozenset(stages),
         errors=frozenset(errors),
         reason_codes=frozenset(reason_codes),
@@ -379,7 +379,7 @@ def herverwerk(
         offsets=frozenset(offsets),
         opnieuw=opnieuw,
     )
-    gedaan = asyncio.run(herverwerken.herverwerk(_engine(), keuze, app_id=app_id, proef=dry_run))
+    gedaan = asyncio.run(redrive.redrive(_engine(), keuze, app_id=app_id, proef=dry_run))
     for h in gedaan:
         k = h.herkomst
         click.echo(

@@ -35,19 +35,19 @@ from engine.events.casus import (
 from engine.events.matching import ZOEKINDEX_ENCODER, CasusGesloten, IdentificatorToegevoegd
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, KoppelingBeslist, KoppelingGevraagd
 from engine.handlers.ingress import herkomst_headers
-from engine.handlers.stage import Bron, Uitvoer
+from engine.handlers.stage import Output, Source
 from engine.handlers.state import LogReader, PartitionState
 from engine.metrics import Metrics
 from engine.topics import DLQ, GEBEURTENISSEN, KANDIDATEN, KNELPUNTEN, OPDRACHTEN_KANDIDATEN, ZOEKINDEX
 
 log = logging.getLogger(__name__)
 
-BRON = Bron(topics=(OPDRACHTEN_KANDIDATEN,))
+SOURCE = Source(topics=(OPDRACHTEN_KANDIDATEN,))
 _UITKOMST = {"bevestigd": "link_confirmed", "geweigerd": "link_refused", "verlopen": "link_expired"}
 """A link's outcome as the `outcome` label of riec_commands_total."""
 
 
-def _koppeling(signaal_id: str, g: CasusGeopend | SignaalGekoppeld, o: OpdrachtOntvangen | None) -> Uitvoer:
+def _koppeling(signaal_id: str, g: CasusGeopend | SignaalGekoppeld, o: OpdrachtOntvangen | None) -> Output:
     """A link for vastleggen to decide, on the signal's partition, naming the command that asked."""
     verzoek = KoppelingGevraagd(
         signaal_id=signaal_id,
@@ -61,21 +61,21 @@ def _koppeling(signaal_id: str, g: CasusGeopend | SignaalGekoppeld, o: OpdrachtO
         bron_offset=o.bron_offset if o else -1,
         bron_timestamp=o.bron_timestamp if o else 0,
     )
-    return Uitvoer(KANDIDATEN, signaal_id.encode(), SIGNAAL_LOG_ENCODER.encode(verzoek))
+    return Output(KANDIDATEN, signaal_id.encode(), SIGNAAL_LOG_ENCODER.encode(verzoek))
 
 
 def gevolgen(
     g: Gebeurtenis, zoekindex_partities: int, opdracht: OpdrachtOntvangen | None = None
-) -> Iterator[Uitvoer]:
+) -> Iterator[Output]:
     """What an event means beyond its own log: the HKP register, the open-casus index, and links
     for vastleggen to decide (`opdracht`: the command the event came from)."""
     match g:
         case HandhavingsknelpuntAangewezen() | HandhavingsknelpuntBeeindigd():
-            yield Uitvoer(KNELPUNTEN, g.hkp_id.encode(), GEBEURTENIS_ENCODER.encode(g), partition=0)
+            yield Output(KNELPUNTEN, g.hkp_id.encode(), GEBEURTENIS_ENCODER.encode(g), partition=0)
         case CasusGeopend():
             for ident in identificatoren.van_subjecten(g.subjecten):
                 toegevoegd = IdentificatorToegevoegd(identificator=ident, casus_id=g.casus_id, riec=g.riec)
-                yield Uitvoer(ZOEKINDEX, ident.encode(), ZOEKINDEX_ENCODER.encode(toegevoegd))
+                yield Output(ZOEKINDEX, ident.encode(), ZOEKINDEX_ENCODER.encode(toegevoegd))
             for signaal_id in g.signalen:
                 yield _koppeling(signaal_id, g, opdracht)
         case SignaalGekoppeld():
@@ -83,7 +83,7 @@ def gevolgen(
         case CasusAfgesloten():
             gesloten = ZOEKINDEX_ENCODER.encode(CasusGesloten(casus_id=g.casus_id))
             for p in range(zoekindex_partities):
-                yield Uitvoer(ZOEKINDEX, g.casus_id.encode(), gesloten, partition=p)
+                yield Output(ZOEKINDEX, g.casus_id.encode(), gesloten, partition=p)
 
 
 Aggregaten: TypeAlias = dict[str, Aggregaat]
@@ -109,11 +109,11 @@ class Besluiten:
         log_reader: LogReader,
         zoekindex_partities: int,
         metrics: Metrics,
-        klok: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.zoekindex_partities = zoekindex_partities
         self.metrics = metrics
-        self.klok = klok
+        self.clock = clock
         self._aggregaten = PartitionState[Aggregaten](
             stage=self.name,
             log_topic=GEBEURTENISSEN,
@@ -124,16 +124,16 @@ class Besluiten:
             metrics=metrics,
         )
 
-    async def bij_batch(self) -> None:
+    async def before_batch(self) -> None:
         pass  # decides from its own state only
 
-    async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
+    async def prepare(self, partitions: set[TopicPartition]) -> None:
         await self._aggregaten.prepare(partitions)
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
         self._aggregaten.drop(partitions)
 
-    def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Uitvoer]:
+    def process(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Output]:
         aggregaten = self._aggregaten[record.partition]
         opdracht = BESLUIT_INVOER_DECODER.decode(record.value)
         if isinstance(opdracht, KoppelingBeslist):
@@ -144,7 +144,7 @@ class Besluiten:
         if al_verwerkt(aggregaat, opdracht.opdracht_id):
             self.metrics.commands.labels(soort, "duplicate").inc()
             return
-        nu = self.klok()
+        nu = self.clock()
         try:
             gebeurtenissen = beslis(aggregaat, opdracht, nu)
         except Weigering as weigering:
@@ -157,27 +157,27 @@ class Besluiten:
             nieuw = pas_toe(aggregaat, g)
             if nieuw is not None:
                 aggregaten[opdracht.aggregaat] = aggregaat = nieuw
-            yield Uitvoer(
+            yield Output(
                 GEBEURTENISSEN, record.key, GEBEURTENIS_ENCODER.encode(g), partition=record.partition
             )
             yield from gevolgen(g, self.zoekindex_partities, opdracht)
 
     def _koppeling_beslist(
         self, record: ConsumerRecord[bytes, bytes], aggregaten: Aggregaten, b: KoppelingBeslist
-    ) -> Iterator[Uitvoer]:
+    ) -> Iterator[Output]:
         """Record vastleggen's decision on a link as a casus event; a refusal also goes to the DLQ."""
         aggregaat = aggregaten.get(record.key.decode())
         soort = b.koppeling.ce_type.removeprefix("nl.riec.").removesuffix(".v1") or "casus.koppeling"
         if al_beslist(aggregaat, b.koppeling.opdracht_id, b.koppeling.signaal_id):
             self.metrics.commands.labels(soort, "duplicate").inc()
             return
-        nu = self.klok()
+        nu = self.clock()
         g = koppelingen.gebeurtenis(b, nu)
         nieuw = pas_toe(aggregaat, g)
         if nieuw is not None:
             aggregaten[record.key.decode()] = nieuw
         value = GEBEURTENIS_ENCODER.encode(g)
-        yield Uitvoer(GEBEURTENISSEN, record.key, value, partition=record.partition)
+        yield Output(GEBEURTENISSEN, record.key, value, partition=record.partition)
         self.metrics.commands.labels(soort, _UITKOMST[b.uitkomst]).inc()
         if b.uitkomst == "bevestigd":
             return
@@ -187,11 +187,11 @@ class Besluiten:
         bron = (f"riec.{k.riec}.opdrachten", k.bron_partitie, k.bron_offset, k.bron_timestamp)
         herkomst = herkomst_headers(Weigering(b.reden_code, b.reden), bron, nu, value_form="besluit")
         headers = [("ce_id", k.opdracht_id.split(":", 1)[-1].encode()), ("ce_type", k.ce_type.encode())]
-        yield Uitvoer(DLQ, record.key, value, [*headers, *herkomst])
+        yield Output(DLQ, record.key, value, [*headers, *herkomst])
 
     def _weiger(
         self, record: ConsumerRecord[bytes, bytes], o: OpdrachtOntvangen, weigering: Weigering, nu: datetime
-    ) -> Uitvoer:
+    ) -> Output:
         log.info(
             "besluiten: refused %s from %s[%d]@%d: %s",
             o.ce_type,
@@ -203,4 +203,4 @@ class Besluiten:
         bron = (o.bron_topic, o.bron_partitie, o.bron_offset, o.bron_timestamp)
         herkomst = herkomst_headers(weigering, bron, nu, value_form="pseudonymised")
         headers = [("ce_id", o.opdracht_id.split(":", 1)[1].encode()), ("ce_type", o.ce_type.encode())]
-        return Uitvoer(DLQ, record.key, record.value, [*headers, *herkomst])
+        return Output(DLQ, record.key, record.value, [*headers, *herkomst])

@@ -16,7 +16,7 @@ from engine.errors import Weigering
 from engine.events.casus import GEBEURTENIS_ENCODER
 from engine.events.headers import DlqHerkomst, kafka_headers
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER
-from engine.handlers.stage import Bron, Uitvoer
+from engine.handlers.stage import Output, Source
 from engine.ingress.acceptatie import PARTNER_TOPIC, Beleid, Bericht, accepteer
 from engine.ingress.opdrachten import OPDRACHT_TOPIC, accepteer_opdracht
 from engine.ingress.pseudonimisering import Pseudonimiseerder
@@ -26,10 +26,10 @@ from engine.topics import DLQ, KANDIDATEN, OPDRACHTEN_KANDIDATEN
 
 log = logging.getLogger(__name__)
 
-SIGNALEN_BRON = Bron(pattern=PARTNER_TOPIC.pattern)
-OPDRACHTEN_BRON = Bron(pattern=OPDRACHT_TOPIC.pattern)
+SIGNALS_SOURCE = Source(pattern=PARTNER_TOPIC.pattern)
+COMMANDS_SOURCE = Source(pattern=OPDRACHT_TOPIC.pattern)
 
-Acceptatie = Callable[[Bericht, datetime], Uitvoer]
+Acceptatie = Callable[[Bericht, datetime], Output]
 
 
 def herkomst_headers(
@@ -54,10 +54,10 @@ def herkomst_headers(
     return kafka_headers(herkomst)
 
 
-def dlq_bericht(record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime) -> Uitvoer:
+def dlq_bericht(record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime) -> Output:
     """The refused message as it came (key, headers, bytes) plus where it came from and why."""
     bron = (record.topic, record.partition, record.offset, record.timestamp)
-    return Uitvoer(DLQ, record.key, record.value, [*record.headers, *herkomst_headers(weigering, bron, nu)])
+    return Output(DLQ, record.key, record.value, [*record.headers, *herkomst_headers(weigering, bron, nu)])
 
 
 class Voordeur:
@@ -68,24 +68,24 @@ class Voordeur:
         name: str,
         accepteer: Acceptatie,
         metrics: Metrics,
-        klok: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.name = name
         self.accepteer = accepteer
         self.metrics = metrics
-        self.klok = klok
+        self.clock = clock
 
-    async def bij_batch(self) -> None:
+    async def before_batch(self) -> None:
         pass  # reads nothing but its record
 
-    async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
+    async def prepare(self, partitions: set[TopicPartition]) -> None:
         pass  # stateless
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
         pass
 
-    def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Uitvoer]:
-        nu = self.klok()
+    def process(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Output]:
+        nu = self.clock()
         bericht = Bericht(
             record.topic, record.headers, record.value, record.timestamp, record.partition, record.offset
         )
@@ -103,7 +103,7 @@ class Voordeur:
             )
             yield self._weiger(record, fout, nu)
 
-    def _weiger(self, record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime) -> Uitvoer:
+    def _weiger(self, record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime) -> Output:
         self.metrics.refused.labels(weigering.code).inc()
         log.info(
             "%s: refused %s[%d]@%d: %s",
@@ -121,9 +121,9 @@ def signalen_voordeur(
 ) -> Voordeur:
     """Partner topics → `engine.signalen.kandidaten`, keyed by signaal_id for de-duplication."""
 
-    def accepteer_signaal(bericht: Bericht, nu: datetime) -> Uitvoer:
+    def accepteer_signaal(bericht: Bericht, nu: datetime) -> Output:
         signaal = accepteer(bericht, gebied=gebied, pseudo=pseudo, beleid=beleid, nu=nu)
-        return Uitvoer(KANDIDATEN, signaal.signaal_id.encode(), SIGNAAL_LOG_ENCODER.encode(signaal))
+        return Output(KANDIDATEN, signaal.signaal_id.encode(), SIGNAAL_LOG_ENCODER.encode(signaal))
 
     return Voordeur("ingress", accepteer_signaal, metrics)
 
@@ -131,9 +131,9 @@ def signalen_voordeur(
 def opdrachten_voordeur(*, gebied: Gebiedsindeling, pseudo: Pseudonimiseerder, metrics: Metrics) -> Voordeur:
     """RIEC command topics → `engine.opdrachten.kandidaten`, keyed by aggregate for its single writer."""
 
-    def accepteer_commando(bericht: Bericht, nu: datetime) -> Uitvoer:
+    def accepteer_commando(bericht: Bericht, nu: datetime) -> Output:
         opdracht = accepteer_opdracht(bericht, gebied=gebied, pseudo=pseudo, nu=nu)
-        return Uitvoer(
+        return Output(
             OPDRACHTEN_KANDIDATEN, opdracht.aggregaat.encode(), GEBEURTENIS_ENCODER.encode(opdracht)
         )
 

@@ -3,7 +3,7 @@ destinations (`SignaalGerouteerd`, for vastleggen's link checks).
 
 Not a stage of its own: vastleggen routes each new signal in the transaction that logs it, against
 the HKP register and the open-casus index every routing worker holds in full
-(`engine.handlers.tabellen`). A separate stage cost every signal one more consume, produce and
+(`engine.handlers.tables`). A separate stage cost every signal one more consume, produce and
 commit (25% of the engine's throughput, about 100 ms of latency), and so did each identifier's
 visit to its index partition when the index was partitioned. Routing slips written by that design
 are still routed where they complete (zoekindex), for an upgrade with slips in flight.
@@ -22,8 +22,8 @@ from engine.events.headers import kafka_headers
 from engine.events.matching import Routebriefje
 from engine.events.route import ROUTE_ENCODER, ROUTE_SOURCE, ROUTE_TYPE, GerouteerdSignaal
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, SignaalGerouteerd, SignaalOntvangen
-from engine.handlers.stage import Uitvoer
-from engine.handlers.tabellen import Record, Tabellen, herstel_index, herstel_knelpunt
+from engine.handlers.stage import Output
+from engine.handlers.tables import Record, Tables, restore_index, restore_knelpunt
 from engine.knelpunten import Knelpuntenregister
 from engine.metrics import Metrics
 from engine.reference import Gebiedsindeling
@@ -36,7 +36,7 @@ from engine.topics import CASUSINDEX, KANDIDATEN, KNELPUNTEN
 class Routering:
     """A signal's routed messages, and where they went (for its own log partition)."""
 
-    berichten: list[Uitvoer]
+    berichten: list[Output]
     gerouteerd: SignaalGerouteerd
 
 
@@ -44,7 +44,7 @@ class Routeren:
     """Decides and writes the routes of each signal, as of the HKPs and casussen known now.
 
     Holds its own copy of the HKP register and the open-casus index (stages run concurrently, so a
-    reader is not shared); `bijwerken` before each batch brings both to what is committed.
+    reader is not shared); `refresh` before each batch brings both to what is committed.
     """
 
     def __init__(
@@ -55,24 +55,24 @@ class Routeren:
         metrics: Metrics,
         fetch_max_wait_ms: int = 20,
         met_index: bool = True,
-        klok: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.gebied = gebied
         self.metrics = metrics
-        self.klok = klok
+        self.clock = clock
         self.register = Knelpuntenregister()
         self.index = CasusIndex()
-        folds: dict[str, Callable[[Record], None]] = {KNELPUNTEN: partial(herstel_knelpunt, self.register)}
+        folds: dict[str, Callable[[Record], None]] = {KNELPUNTEN: partial(restore_knelpunt, self.register)}
         if met_index:
-            folds[CASUSINDEX] = partial(herstel_index, self.index)
-        self.tabellen = Tabellen(kafka, folds, fetch_max_wait_ms, metrics)
+            folds[CASUSINDEX] = partial(restore_index, self.index)
+        self.tables = Tables(kafka, folds, fetch_max_wait_ms, metrics)
 
-    async def bijwerken(self) -> None:
+    async def refresh(self) -> None:
         """Before each batch: every HKP and open casus committed before it counts ("as of" the batch)."""
-        await self.tabellen.bijwerken()
+        await self.tables.refresh()
 
     async def stop(self) -> None:
-        await self.tabellen.stop()
+        await self.tables.stop()
 
     def routeer(self, signaal: SignaalOntvangen, identificatoren: list[str]) -> Routering:
         """Route a new signal: its identifiers are looked up in the whole open-casus index."""
@@ -81,22 +81,22 @@ class Routeren:
             Routebriefje(signaal=signaal, te_zoeken=[], matches=matches, begrensd=begrensd)
         )
 
-    def routes(self, briefje: Routebriefje) -> Iterator[Uitvoer]:
+    def routes(self, briefje: Routebriefje) -> Iterator[Output]:
         """A completed routing slip of the partitioned design: its destinations go back to vastleggen."""
         routering = self.routeer_briefje(briefje)
         yield from routering.berichten
         key = routering.gerouteerd.signaal_id.encode()
-        yield Uitvoer(KANDIDATEN, key, SIGNAAL_LOG_ENCODER.encode(routering.gerouteerd))
+        yield Output(KANDIDATEN, key, SIGNAAL_LOG_ENCODER.encode(routering.gerouteerd))
 
     def routeer_briefje(self, briefje: Routebriefje) -> Routering:
         signaal = briefje.signaal
-        nu = self.klok()
+        nu = self.clock()
         hkps = self.register.matches(signaal)
         key = signaal.signaal_id.encode()
         # Capped again here too, for slips written before the caps (or by a bug): never a crash.
         matches, begrensd = kies(briefje.matches, max_nieuw=MAX_MATCHES_PER_SIGNAAL)
         routes = route(signaal, self.gebied, hkps, matches, casussen_begrensd=briefje.begrensd or begrensd)
-        berichten: list[Uitvoer] = []
+        berichten: list[Output] = []
         for r in routes:
             bericht = GerouteerdSignaal.van(signaal, r.bestemming, list(r.redenen), besloten_op=nu)
             headers = kafka_headers(
@@ -109,7 +109,7 @@ class Routeren:
                     datacontenttype="application/json",
                 )
             )
-            berichten.append(Uitvoer(topic_van(r.bestemming), key, ROUTE_ENCODER.encode(bericht), headers))
+            berichten.append(Output(topic_van(r.bestemming), key, ROUTE_ENCODER.encode(bericht), headers))
             self.metrics.routed.labels(r.bestemming).inc()
         # Vastleggen lets a RIEC link only what reached it.
         bestemd = SignaalGerouteerd(

@@ -8,12 +8,12 @@ be at-least-once; and faust's aiokafka driver does not support pattern subscript
 topics need. A stage is the textbook consume-transform-produce transaction instead: after a crash,
 the open transaction is aborted (the restarted worker fences it with the same transactional id) and
 the batch is read again from the committed offsets, so nothing is lost and nothing is written twice.
-A worker that lost a partition cannot commit for it any more (`engine.handlers.afscherming`).
+A worker that lost a partition cannot commit for it any more (`engine.handlers.fencing`).
 The front doors, whose outputs are de-duplicated downstream, deliver at least once without a
-transaction (`engine.handlers.levering`).
+transaction (`engine.handlers.delivery`).
 
 No record stops a stage: one whose handling raises is quarantined to `dlq.engine` and the stage goes
-on (`engine.handlers.quarantaine`).
+on (`engine.handlers.quarantine`).
 """
 
 from __future__ import annotations
@@ -31,20 +31,20 @@ from aiokafka.abc import ConsumerRebalanceListener
 from mode import Service
 
 from engine.handlers import clients
-from engine.handlers.afscherming import GedeeldeHandler, Taken
-from engine.handlers.levering import TenMinsteEens
-from engine.handlers.quarantaine import Batchverwerking
-from engine.handlers.uitvoer import StageHandler, Uitvoer
+from engine.handlers.delivery import AtLeastOnce
+from engine.handlers.fencing import SharedHandler, Tasks
+from engine.handlers.output import Output, StageHandler
+from engine.handlers.quarantine import BatchProcessing
 from engine.metrics import Metrics
 from engine.settings import Settings
 from engine.topics import DLQ_MAX_BYTES
 
-__all__ = ["Bron", "Stage", "StageHandler", "Uitvoer", "verdeel"]
+__all__ = ["Output", "Source", "Stage", "StageHandler", "partition_for"]
 
 log = logging.getLogger(__name__)
 
 
-def verdeel(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+def partition_for(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
     """The partition of a key on internal topics: crc32 (in C) instead of aiokafka's pure-Python
     murmur2, which took 8% of a worker's time. Every stage producer uses it, so records with the
     same key still meet on the same partition; partner topics are never written with it."""
@@ -64,7 +64,7 @@ The markers take a few milliseconds, so retry soon."""
 
 
 @dataclass(frozen=True, slots=True)
-class Bron:
+class Source:
     """What a stage consumes: fixed topics, or every topic matching a pattern."""
 
     topics: tuple[str, ...] = ()
@@ -78,24 +78,24 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         # Wait for the batch in flight to commit, so the next owner starts after it.
         async with self.stage.batch_lock:
-            await self.stage.taken.geef_af(set(revoked))
+            await self.stage.tasks.revoke(set(revoked))
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         log.info("%s: %d partitions assigned", self.stage.label, len(assigned))
-        await self.stage.taken.toegewezen(set(assigned))
+        await self.stage.tasks.assigned(set(assigned))
 
 
 class Stage(Service):
     """Runs one handler over its input with exactly-once output, as a service of the faust app.
 
     Its transactional producers are per input partition (per worker for the front doors, which
-    read a pattern of topics): `engine.handlers.afscherming` says why and how that fences zombies.
+    read a pattern of topics): `engine.handlers.fencing` says why and how that fences zombies.
     """
 
     def __init__(
         self,
         handler: StageHandler,
-        bron: Bron,
+        source: Source,
         *,
         settings: Settings,
         metrics: Metrics,
@@ -105,7 +105,7 @@ class Stage(Service):
     ) -> None:
         super().__init__(**kwargs)
         self.handler = handler
-        self.bron = bron
+        self.source = source
         self.settings = settings
         self.metrics = metrics
         self.group_id = f"{settings.app_id}-{handler.name}"
@@ -114,58 +114,58 @@ class Stage(Service):
         # Internal stages fetch on the transaction cadence (Settings.batch_wait_ms); front doors as told.
         self._fetch_max_wait_ms = fetch_max_wait_ms or settings.batch_wait_ms
         self._fetch_min_bytes = 1 if fetch_max_wait_ms else settings.batch_min_bytes
-        self._gedeeld = GedeeldeHandler(handler)
+        self._shared = SharedHandler(handler)
         self._consumer: AIOKafkaConsumer | None = None
-        self._taken: Taken | None = None
+        self._partition_tasks: Tasks | None = None
 
     @property
-    def taken(self) -> Taken:
-        assert self._taken is not None, "started"
-        return self._taken
+    def tasks(self) -> Tasks:
+        assert self._partition_tasks is not None, "started"
+        return self._partition_tasks
 
     @property
     def label(self) -> str:
         return f"Stage[{self.handler.name}]"
 
-    def _taak_id(self, tp: TopicPartition) -> str:
+    def _task_id(self, tp: TopicPartition) -> str:
         """The transactional id that commits `tp`'s outputs: the same in every worker, except at
-        the front doors (module doc of `engine.handlers.afscherming`)."""
-        if self.voordeur:
+        the front doors (module doc of `engine.handlers.fencing`)."""
+        if self.front_door:
             return f"{self.group_id}-{self.settings.worker_id}"
         return f"{self.group_id}-{tp.topic}-{tp.partition}"
 
     @property
-    def voordeur(self) -> bool:
-        """A front door (a pattern of partner or office topics): at least once (`levering`)."""
-        return self.bron.pattern is not None
+    def front_door(self) -> bool:
+        """A front door (a pattern of partner or office topics): at least once (`delivery`)."""
+        return self.source.pattern is not None
 
-    def _nieuwe_producer(self, transactional_id: str) -> AIOKafkaProducer:
+    def _new_producer(self, transactional_id: str) -> AIOKafkaProducer:
         return clients.producer(
             self.settings.kafka,
             client_id=transactional_id,
-            transactional_id=None if self.voordeur else transactional_id,
+            transactional_id=None if self.front_door else transactional_id,
             enable_idempotence=True,
             acks="all",
             max_request_size=self._max_request_size,
             linger_ms=5,
-            partitioner=verdeel,
+            partitioner=partition_for,
             retry_backoff_ms=RETRY_BACKOFF_MS,
         )
 
-    def _nieuwe_verwerking(
+    def _new_processing(
         self, producer: AIOKafkaProducer, partities: Callable[[], set[TopicPartition]]
-    ) -> Batchverwerking:
+    ) -> BatchProcessing:
         assert self._consumer is not None, "started"
-        return Batchverwerking(
-            self._gedeeld,
-            TenMinsteEens(producer, self._consumer) if self.voordeur else producer,
+        return BatchProcessing(
+            self._shared,
+            AtLeastOnce(producer, self._consumer) if self.front_door else producer,
             group_id=self.group_id,
             metrics=self.metrics,
-            toegewezen=partities,
+            assigned=partities,
             max_request_size=self._max_request_size,
         )
 
-    def _nieuwe_consumer(self) -> AIOKafkaConsumer:
+    def _new_consumer(self) -> AIOKafkaConsumer:
         s = self.settings
         return clients.consumer(
             s.kafka,
@@ -177,7 +177,7 @@ class Stage(Service):
             # performing one, and aiokafka then never notices a new partner topic or partition
             # (it watches the topics' shape only in the member that assigned them). Seen in CI:
             # after a worker restart, the partitions added to a partner topic were never read.
-            group_instance_id=f"{self.group_id}-{s.worker_id}" if self.bron.pattern is None else None,
+            group_instance_id=f"{self.group_id}-{s.worker_id}" if self.source.pattern is None else None,
             session_timeout_ms=10_000,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -189,53 +189,53 @@ class Stage(Service):
 
     async def on_start(self) -> None:
         # Clients are made here, not in __init__: aiokafka's need a running event loop.
-        consumer = self._consumer = self._nieuwe_consumer()
-        self._taken = Taken(
-            self._gedeeld,
+        consumer = self._consumer = self._new_consumer()
+        self._partition_tasks = Tasks(
+            self._shared,
             consumer,
-            taak_id=self._taak_id,
-            nieuwe_producer=self._nieuwe_producer,
-            nieuwe_verwerking=self._nieuwe_verwerking,
-            afschermen=not self.voordeur,
+            task_id=self._task_id,
+            new_producer=self._new_producer,
+            new_processing=self._new_processing,
+            fences=not self.front_door,
             label=self.label,
             metrics=self.metrics,
         )
         listener = _Listener(self)
-        if self.voordeur:
-            consumer.subscribe(pattern=self.bron.pattern, listener=listener)
+        if self.front_door:
+            consumer.subscribe(pattern=self.source.pattern, listener=listener)
         else:
-            consumer.subscribe(topics=list(self.bron.topics), listener=listener)
+            consumer.subscribe(topics=list(self.source.topics), listener=listener)
         await consumer.start()
 
     async def on_stop(self) -> None:
         if self._consumer is not None:
             await self._consumer.stop()
-        if self._taken is not None:
-            await self._taken.stop()
+        if self._partition_tasks is not None:
+            await self._partition_tasks.stop()
 
     @Service.task
-    async def _verwerk_batches(self) -> None:
+    async def _process_batches(self) -> None:
         assert self._consumer is not None
-        consumer, taken = self._consumer, self.taken
+        consumer, tasks = self._consumer, self.tasks
         name = self.handler.name
         while not self.should_stop:
             async with self.batch_lock:
-                await taken.neem_over()
+                await tasks.take_over()
             batch = await consumer.getmany(timeout_ms=200, max_records=2000)
             if not batch:
                 continue
             async with self.batch_lock:
                 # Assigned while fetching: their records may predate what the previous owner committed.
-                vers = await taken.neem_over()
-                await taken.verwerk({tp: r for tp, r in batch.items() if tp not in vers})
+                vers = await tasks.take_over()
+                await tasks.process({tp: r for tp, r in batch.items() if tp not in vers})
             self.metrics.batches.labels(name).inc()
             self.metrics.records.labels(name).inc(sum(len(r) for r in batch.values()))
-            self.metrics.lag.labels(name).set(self._lag(consumer, taken.posities()))
+            self.metrics.lag.labels(name).set(self._lag(consumer, tasks.positions()))
 
-    def _lag(self, consumer: AIOKafkaConsumer, posities: dict[TopicPartition, int]) -> int:
+    def _lag(self, consumer: AIOKafkaConsumer, positions: dict[TopicPartition, int]) -> int:
         lag = 0
         for tp in consumer.assignment():
-            end, position = consumer.highwater(tp), posities.get(tp)
+            end, position = consumer.highwater(tp), positions.get(tp)
             if end is not None and position is not None:
                 lag += max(0, end - position)
         return lag

@@ -102,7 +102,7 @@ class PartitionState(Generic[S]):
 
     `new` makes an empty state, `fold(state, record)` applies one record of the log to it, and
     `size(state)` says how much a restored partition holds (logged). A stage handler calls
-    `prepare` and `drop` from its own `voorbereiden` and `on_revoked`, and reads a partition's
+    `prepare` and `drop` from its own `prepare` and `on_revoked`, and reads a partition's
     state with `state[partition]`.
     """
 

@@ -33,7 +33,7 @@ from engine.events.signaal_ontvangen import (
     SignaalOntvangen,
 )
 from engine.handlers.routeren import Routeren
-from engine.handlers.stage import Bron, Uitvoer
+from engine.handlers.stage import Output, Source
 from engine.handlers.state import LogReader, PartitionState
 from engine.ingress.tijdvenster import ONTDUBBEL_HORIZON
 from engine.koppelingen import TERMIJN, Signaalpartitie
@@ -43,7 +43,7 @@ from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SIGNAAL_LOG, ZOEKIN
 
 log = logging.getLogger(__name__)
 
-BRON = Bron(topics=(KANDIDATEN,))
+SOURCE = Source(topics=(KANDIDATEN,))
 _CONTROLE = timedelta(seconds=1)
 """How often, at most, a worker looks for waiting links that expired."""
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -61,30 +61,30 @@ def _herstel(partitie: Signaalpartitie, record: Record) -> None:
     partitie.pas_toe(_gedateerd(SIGNAAL_LOG_DECODER.decode(record.value), record))
 
 
-def _toevoegingen(koppeling: KoppelingGevraagd, ids: list[str]) -> Iterator[Uitvoer]:
+def _toevoegingen(koppeling: KoppelingGevraagd, ids: list[str]) -> Iterator[Output]:
     for ident in ids:
         toegevoegd = IdentificatorToegevoegd(
             identificator=ident, casus_id=koppeling.casus_id, riec=koppeling.riec
         )
-        yield Uitvoer(ZOEKINDEX, ident.encode(), ZOEKINDEX_ENCODER.encode(toegevoegd))
+        yield Output(ZOEKINDEX, ident.encode(), ZOEKINDEX_ENCODER.encode(toegevoegd))
 
 
-def _besluit(partitie: Signaalpartitie, b: KoppelingBeslist) -> Iterator[Uitvoer]:
+def _besluit(partitie: Signaalpartitie, b: KoppelingBeslist) -> Iterator[Output]:
     """A confirmed link's identifiers join the index; every decision goes to the casus's writer."""
     k = b.koppeling
     if b.uitkomst == "bevestigd":
         yield from _toevoegingen(k, partitie.signalen.get(k.signaal_id, []))
     # Keyed as the casus's commands are (`aggregaat_sleutel`): its single writer records the outcome.
-    yield Uitvoer(OPDRACHTEN_KANDIDATEN, f"casus:{k.casus_id}".encode(), SIGNAAL_LOG_ENCODER.encode(b))
+    yield Output(OPDRACHTEN_KANDIDATEN, f"casus:{k.casus_id}".encode(), SIGNAAL_LOG_ENCODER.encode(b))
 
 
 def _gerouteerd(
     partitie: Signaalpartitie, g: SignaalGerouteerd, record: Record, nu: datetime
-) -> Iterator[Uitvoer]:
+) -> Iterator[Output]:
     """Log where a signal went, after it on its partition, and decide the links that waited for it."""
     besluiten = partitie.bij_routering(g, nu)
     partitie.pas_toe(g)
-    yield Uitvoer(SIGNAAL_LOG, record.key, SIGNAAL_LOG_ENCODER.encode(g), partition=record.partition)
+    yield Output(SIGNAAL_LOG, record.key, SIGNAAL_LOG_ENCODER.encode(g), partition=record.partition)
     for b in besluiten:
         yield from _besluit(partitie, b)
 
@@ -102,13 +102,13 @@ class Vastleggen:
         metrics: Metrics,
         termijn: timedelta = TERMIJN,
         horizon: timedelta = ONTDUBBEL_HORIZON,
-        klok: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.routeren = routeren
         self.metrics = metrics
         self.termijn = termijn
         self.horizon = horizon
-        self.klok = klok
+        self.clock = clock
         self._partities = PartitionState(
             stage=self.name,
             log_topic=SIGNAAL_LOG,
@@ -120,22 +120,22 @@ class Vastleggen:
         )
         self._volgende_controle: dict[int, datetime] = {}
 
-    async def bij_batch(self) -> None:
-        await self.routeren.bijwerken()  # "as of" the batch: every HKP and open casus committed before it
+    async def before_batch(self) -> None:
+        await self.routeren.refresh()  # "as of" the batch: every HKP and open casus committed before it
 
     def _nieuwe_partitie(self) -> Signaalpartitie:
         partitie = Signaalpartitie(self.termijn, self.horizon)
-        partitie.vergeet(self.klok())  # the fold skips what is beyond the horizon
+        partitie.vergeet(self.clock())  # the fold skips what is beyond the horizon
         return partitie
 
-    async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
+    async def prepare(self, partitions: set[TopicPartition]) -> None:
         await self._partities.prepare(partitions)
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
         self._partities.drop(partitions)
 
-    def verwerk(self, record: Record) -> Iterator[Uitvoer]:
-        nu = self.klok()
+    def process(self, record: Record) -> Iterator[Output]:
+        nu = self.clock()
         partitie = self._partities[record.partition]
         yield from self._verloop(nu, record.partition, partitie)
         kandidaat = _gedateerd(SIGNAAL_LOG_DECODER.decode(record.value), record)
@@ -147,7 +147,7 @@ class Vastleggen:
                 if besluit is None:  # not seen or not routed yet: keep the link on the log until it is
                     partitie.pas_toe(kandidaat)
                     value = SIGNAAL_LOG_ENCODER.encode(kandidaat)
-                    yield Uitvoer(SIGNAAL_LOG, record.key, value, partition=record.partition)
+                    yield Output(SIGNAAL_LOG, record.key, value, partition=record.partition)
                 else:
                     yield from _besluit(partitie, besluit)
             case SignaalGerouteerd() if kandidaat.signaal_id not in partitie.riecs:
@@ -155,19 +155,19 @@ class Vastleggen:
 
     def _signaal(
         self, partitie: Signaalpartitie, signaal: SignaalOntvangen, record: Record
-    ) -> Iterator[Uitvoer]:
+    ) -> Iterator[Output]:
         groep = partnergroep(signaal.bron)
         if signaal.signaal_id in partitie.signalen:
             self.metrics.duplicates.labels(groep).inc()
             return
         partitie.pas_toe(signaal)
         self.metrics.accepted.labels(groep).inc()
-        yield Uitvoer(SIGNAAL_LOG, record.key, record.value, partition=record.partition)
+        yield Output(SIGNAAL_LOG, record.key, record.value, partition=record.partition)
         routering = self.routeren.routeer(signaal, partitie.signalen[signaal.signaal_id])
         yield from routering.berichten
-        yield from _gerouteerd(partitie, routering.gerouteerd, record, self.klok())
+        yield from _gerouteerd(partitie, routering.gerouteerd, record, self.clock())
 
-    def _verloop(self, nu: datetime, p: int, partitie: Signaalpartitie) -> Iterator[Uitvoer]:
+    def _verloop(self, nu: datetime, p: int, partitie: Signaalpartitie) -> Iterator[Output]:
         """Expire the waiting links of the record's partition, at most once a second.
 
         Runs while records arrive (every signal brings two), so on an idle partition a link expires
@@ -181,5 +181,5 @@ class Vastleggen:
         for b in partitie.verlopen(nu):
             partitie.pas_toe(b)
             key = b.koppeling.signaal_id.encode()
-            yield Uitvoer(SIGNAAL_LOG, key, SIGNAAL_LOG_ENCODER.encode(b), partition=p)
+            yield Output(SIGNAAL_LOG, key, SIGNAAL_LOG_ENCODER.encode(b), partition=p)
             yield from _besluit(partitie, b)

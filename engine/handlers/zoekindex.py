@@ -4,7 +4,7 @@ Index changes (an identifier joins an open casus; a casus closes) arrive keyed b
 is applied to the partition's state and the identifier's new entry written to the compacted
 changelog `engine.casusindex` on the same partition, in the same transaction. That changelog is
 read back when a partition is assigned, and every routing worker reads all of it as its copy of the
-whole index (`engine.handlers.tabellen`), so signals never pass through this stage.
+whole index (`engine.handlers.tables`), so signals never pass through this stage.
 
 Routing slips (the design before that: a signal visited the partition of each identifier) are still
 moved along and routed, so an upgrade with slips in flight loses none.
@@ -26,21 +26,21 @@ from engine.events.matching import (
     IdentificatorToegevoegd,
 )
 from engine.handlers.routeren import Routeren
-from engine.handlers.stage import Bron, Uitvoer
+from engine.handlers.stage import Output, Source
 from engine.handlers.state import LogReader, PartitionState
-from engine.handlers.tabellen import GESLOTEN, herstel_index
+from engine.handlers.tables import GESLOTEN, restore_index
 from engine.metrics import Metrics
 from engine.topics import CASUSINDEX, ZOEKINDEX
 
 log = logging.getLogger(__name__)
 
-BRON = Bron(topics=(ZOEKINDEX,))
+SOURCE = Source(topics=(ZOEKINDEX,))
 
 
-def _changelog(index: CasusIndex, identificator: str, partition: int) -> Uitvoer:
+def _changelog(index: CasusIndex, identificator: str, partition: int) -> Output:
     stand = index.stand(identificator)
     value = msgspec.json.encode(stand) if stand else None  # None: a tombstone, compacted away
-    return Uitvoer(CASUSINDEX, identificator.encode(), value, partition=partition)
+    return Output(CASUSINDEX, identificator.encode(), value, partition=partition)
 
 
 class Zoekindex:
@@ -55,21 +55,21 @@ class Zoekindex:
             log_topic=CASUSINDEX,
             reader=log_reader,
             new=CasusIndex,
-            fold=herstel_index,
+            fold=restore_index,
             size=len,
             metrics=metrics,
         )
 
-    async def bij_batch(self) -> None:
-        await self.routeren.bijwerken()  # for slips of the partitioned design: the HKP register
+    async def before_batch(self) -> None:
+        await self.routeren.refresh()  # for slips of the partitioned design: the HKP register
 
-    async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
+    async def prepare(self, partitions: set[TopicPartition]) -> None:
         await self._index.prepare(partitions)
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
         self._index.drop(partitions)
 
-    def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Uitvoer]:
+    def process(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Output]:
         index = self._index[record.partition]
         bericht = ZOEKINDEX_DECODER.decode(record.value)
         match bericht:
@@ -79,7 +79,7 @@ class Zoekindex:
             case CasusGesloten(casus_id=casus_id):
                 for ident in index.sluit(casus_id):
                     yield _changelog(index, ident, record.partition)
-                yield Uitvoer(CASUSINDEX, f"{GESLOTEN}{casus_id}".encode(), b"1", partition=record.partition)
+                yield Output(CASUSINDEX, f"{GESLOTEN}{casus_id}".encode(), b"1", partition=record.partition)
             case _:
                 nieuw, begrensd = kies(index.kandidaten(bericht.te_zoeken[0]), bericht.matches)
                 verder = msgspec.structs.replace(
@@ -89,6 +89,6 @@ class Zoekindex:
                     begrensd=bericht.begrensd or begrensd,
                 )
                 if verder.te_zoeken:
-                    yield Uitvoer(ZOEKINDEX, verder.te_zoeken[0].encode(), ZOEKINDEX_ENCODER.encode(verder))
+                    yield Output(ZOEKINDEX, verder.te_zoeken[0].encode(), ZOEKINDEX_ENCODER.encode(verder))
                 else:
                     yield from self.routeren.routes(verder)

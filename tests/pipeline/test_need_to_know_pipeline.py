@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from engine.handlers.stage import verdeel
+from engine.handlers.stage import partition_for
 from engine.settings import Settings
 from tests.fixtures import payload
 from tests.pipeline.casus_helpers import bsn, gebeurtenissen, kenteken, opdracht, routes, uniek
@@ -150,11 +150,11 @@ def _op_partitie_van(signaal_id: str, partner: str) -> str:
     """A fresh ce_id whose signal from `partner` lands on the same log partition as `signaal_id`."""
     env = {**engine_env(), "ENGINE_PSEUDONYM_KEY": secrets.token_hex(32)}  # as the test worker's
     alle = list(range(Settings.from_env(env).partitions))
-    doel = verdeel(signaal_id.encode(), alle, alle)
+    doel = partition_for(signaal_id.encode(), alle, alle)
     return next(
         c
         for c in (uniek("tik") for _ in range(10_000))
-        if verdeel(f"{partner}:{c}".encode(), alle, alle) == doel
+        if partition_for(f"{partner}:{c}".encode(), alle, alle) == doel
     )
 
 

@@ -24,8 +24,8 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from engine.events.casus import BESLUIT_INVOER_DECODER, OpdrachtOntvangen
 from engine.events.matching import ZOEKINDEX_ENCODER, CasusMatch, Routebriefje
 from engine.events.signaal_ontvangen import SignaalOntvangen
-from engine.handlers.quarantaine import grootte, lees_quarantaine, quarantaine_bericht
-from engine.handlers.stage import Uitvoer, verdeel
+from engine.handlers.quarantine import quarantine_record, read_quarantine, size
+from engine.handlers.stage import Output, partition_for
 from engine.topics import DLQ_ENGINE, GEBEURTENISSEN, INTERNAL_MAX_BYTES, ZOEKINDEX
 from tests.fixtures import command_headers, headers, payload
 from tests.pipeline.casus_helpers import (
@@ -63,7 +63,7 @@ slachtoffers: list[str] = []
 def bron(r: Record) -> tuple[str, int, int] | None:
     if r.topic != DLQ_ENGINE or header(r, "original_headers") is None:
         return None
-    h, _ = lees_quarantaine(r.headers)
+    h, _ = read_quarantine(r.headers)
     return (h.source_topic, h.source_partition, h.source_offset)
 
 
@@ -196,7 +196,7 @@ async def test_deeply_nested_json_on_every_kind_of_topic_is_refused_quarantined_
     )
     assert {bron(r) for r in quarantined} == wanted
     for r in quarantined:
-        herkomst, eigen = lees_quarantaine(r.headers)
+        herkomst, eigen = read_quarantine(r.headers)
         assert r.value == DIEP_IN_OBJECT and eigen == []
         assert (
             herkomst.reason_code == quarantaine_verwacht[(herkomst.source_topic, 0, herkomst.source_offset)]
@@ -235,7 +235,7 @@ def signaal(signaal_id: str, omschrijving: str = "x") -> SignaalOntvangen:
 async def naar_zoekindex(producer: AIOKafkaProducer, value: bytes, key: bytes) -> tuple[str, int, int]:
     """Write a record onto the index partition of its key, as the stages would; its coordinates."""
     partitions = sorted(await producer.partitions_for(ZOEKINDEX))
-    partition = verdeel(key, partitions, partitions)
+    partition = partition_for(key, partitions, partitions)
     meta = await producer.send_and_wait(ZOEKINDEX, value, key=key, partition=partition)
     return (ZOEKINDEX, partition, meta.offset)
 
@@ -284,9 +284,7 @@ async def test_a_slip_from_before_the_caps_is_routed_capped_and_an_output_too_la
     briefje = Routebriefje(signaal=signaal(groot_id, "x" * (doel - n - 200)), te_zoeken=te_zoeken)
     value = ZOEKINDEX_ENCODER.encode(briefje)
     assert (
-        INTERNAL_MAX_BYTES - 1600
-        < grootte(Uitvoer(ZOEKINDEX, te_zoeken[0].encode(), value))
-        < INTERNAL_MAX_BYTES
+        INTERNAL_MAX_BYTES - 1600 < size(Output(ZOEKINDEX, te_zoeken[0].encode(), value)) < INTERNAL_MAX_BYTES
     )
     key = te_zoeken[0].encode()
     coordinaten = await naar_zoekindex(producer, value, key)
@@ -304,7 +302,7 @@ async def test_a_slip_from_before_the_caps_is_routed_capped_and_an_output_too_la
     [q] = await read_until(
         broker, [DLQ_ENGINE], lambda f: len(f) >= 1, match=lambda r: bron(r) == coordinaten
     )
-    herkomst, _ = lees_quarantaine(q.headers)
+    herkomst, _ = read_quarantine(q.headers)
     assert (herkomst.reason_code, herkomst.stage) == ("output_too_large", "zoekindex")
     assert q.value == value and q.key == key
     quarantaine_verwacht[coordinaten] = "output_too_large"
@@ -359,7 +357,7 @@ async def kandidaat(broker: str, topic: str, opdracht_of_signaal_id: str) -> Rec
 
 async def in_dlq_engine(producer: AIOKafkaProducer, r: Record, stage: str) -> None:
     """Quarantine `r` as its stage would have, had it failed on it (a bug since fixed)."""
-    bericht = quarantaine_bericht(r, stage=stage, fout=RuntimeError("bug, since fixed"), nu=datetime.now(UTC))
+    bericht = quarantine_record(r, stage=stage, fout=RuntimeError("bug, since fixed"), nu=datetime.now(UTC))
     await producer.send_and_wait(DLQ_ENGINE, bericht.value, key=bericht.key, headers=list(bericht.headers))
 
 
@@ -389,7 +387,7 @@ async def test_quarantined_records_are_re_driven_once_fixed_and_nothing_happens_
     partitions = sorted(await producer.partitions_for("engine.opdrachten.kandidaten"))
     key = nieuw.aggregaat.encode()
     nooit = ConsumerRecord(
-        "engine.opdrachten.kandidaten", verdeel(key, partitions, partitions), 0, cmd.timestamp, 0, key,
+        "engine.opdrachten.kandidaten", partition_for(key, partitions, partitions), 0, cmd.timestamp, 0, key,
         msgspec.json.encode(nieuw), None, 0, 0, [],
     )  # fmt: skip
     for r, stage in ((cmd, "besluiten"), (sig, "vastleggen"), (nooit, "besluiten")):
@@ -441,7 +439,7 @@ async def test_quarantined_records_are_re_driven_once_fixed_and_nothing_happens_
             r.value == DIEP_IN_OBJECT and bron(r) is not None and bron(r) not in quarantaine_verwacht
         ),
     )
-    assert {lees_quarantaine(r.headers)[0].source_topic for r in opnieuw} == {
+    assert {read_quarantine(r.headers)[0].source_topic for r in opnieuw} == {
         "engine.opdrachten.kandidaten",
         "engine.signalen.kandidaten",
     }

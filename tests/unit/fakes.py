@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from engine.handlers.uitvoer import Uitvoer
+from engine.handlers.output import Output
 
 Record = ConsumerRecord[bytes, bytes]
 
@@ -30,7 +30,7 @@ class LogInMemory:
         self.partities[tp].append(r)
         return r
 
-    def write(self, outputs: Iterable[Uitvoer]) -> list[Uitvoer]:
+    def write(self, outputs: Iterable[Output]) -> list[Output]:
         """Commit a handler's outputs (each on its own partition, 0 when it names none)."""
         written = list(outputs)
         for u in written:

@@ -43,9 +43,9 @@ async def besluiten(log: LogInMemory | None = None) -> Besluiten:
         )  # fmt: skip
         log.append(GEBEURTENISSEN, f"casus:{CASUS}".encode(), GEBEURTENIS_ENCODER.encode(geopend))
     b = Besluiten(
-        log_reader=log, zoekindex_partities=2, metrics=Metrics(CollectorRegistry()), klok=lambda: NU
+        log_reader=log, zoekindex_partities=2, metrics=Metrics(CollectorRegistry()), clock=lambda: NU
     )
-    await b.voorbereiden({TopicPartition(OPDRACHTEN_KANDIDATEN, 0)})
+    await b.prepare({TopicPartition(OPDRACHTEN_KANDIDATEN, 0)})
     return b
 
 
@@ -73,24 +73,24 @@ def beslissing(
 
 async def test_a_refused_link_is_recorded_on_the_casus_and_sent_to_the_dlq_once() -> None:
     b = await besluiten()
-    eerst = list(b.verwerk(beslissing("geweigerd")))
+    eerst = list(b.process(beslissing("geweigerd")))
     assert [u.topic for u in eerst] == [GEBEURTENISSEN, DLQ]
     assert isinstance(GEBEURTENIS_DECODER.decode(eerst[0].value), KoppelingGeweigerd)
 
-    assert list(b.verwerk(beslissing("geweigerd"))) == [], "the same decision read again records nothing"
+    assert list(b.process(beslissing("geweigerd"))) == [], "the same decision read again records nothing"
 
 
 async def test_a_confirmed_link_read_again_records_nothing() -> None:
     b = await besluiten()
-    assert len(list(b.verwerk(beslissing("bevestigd")))) == 1
-    assert list(b.verwerk(beslissing("bevestigd"))) == []
+    assert len(list(b.process(beslissing("bevestigd")))) == 1
+    assert list(b.process(beslissing("bevestigd"))) == []
 
 
 async def test_another_command_linking_the_same_signal_again_is_decided_again() -> None:
     """A refused link leaves the casus; a later command may ask for it again and gets its own decision."""
     b = await besluiten()
-    list(b.verwerk(beslissing("geweigerd")))
-    opnieuw = list(b.verwerk(beslissing("bevestigd", opdracht_id="den-haag:koppel-2")))
+    list(b.process(beslissing("geweigerd")))
+    opnieuw = list(b.process(beslissing("bevestigd", opdracht_id="den-haag:koppel-2")))
     assert [u.topic for u in opnieuw] == [GEBEURTENISSEN]
 
 
@@ -113,7 +113,7 @@ OPENEN = {"naam": "Loods", "bron": "inbreng", "signalen": ["kmar:s-2"], "themas"
 
 async def test_opening_a_casus_logs_it_indexes_its_identifiers_and_asks_for_its_signals() -> None:
     b = await besluiten()
-    uit = list(b.verwerk(opdracht("casus.openen", "c-1", **OPENEN)))
+    uit = list(b.process(opdracht("casus.openen", "c-1", **OPENEN)))
 
     [geopend] = [GEBEURTENIS_DECODER.decode(u.value) for u in uit if u.topic == GEBEURTENISSEN]
     assert isinstance(geopend, CasusGeopend) and geopend.casus_id == "RT-9"
@@ -125,13 +125,13 @@ async def test_opening_a_casus_logs_it_indexes_its_identifiers_and_asks_for_its_
 async def test_a_command_applied_before_changes_nothing_also_after_a_restore_from_the_log() -> None:
     log = LogInMemory()
     b = await besluiten(log)
-    log.write(u for u in b.verwerk(opdracht("casus.openen", "c-1", **OPENEN)) if u.topic == GEBEURTENISSEN)
-    assert list(b.verwerk(opdracht("casus.openen", "c-1", **OPENEN))) == []
+    log.write(u for u in b.process(opdracht("casus.openen", "c-1", **OPENEN)) if u.topic == GEBEURTENISSEN)
+    assert list(b.process(opdracht("casus.openen", "c-1", **OPENEN))) == []
 
     opnieuw = await besluiten(log)
 
-    assert list(opnieuw.verwerk(opdracht("casus.openen", "c-1", **OPENEN))) == []
-    assert [u.topic for u in opnieuw.verwerk(opdracht("casus.openen", "c-2", **OPENEN))] == [DLQ], (
+    assert list(opnieuw.process(opdracht("casus.openen", "c-1", **OPENEN))) == []
+    assert [u.topic for u in opnieuw.process(opdracht("casus.openen", "c-2", **OPENEN))] == [DLQ], (
         "another command opening the same casus is refused"
     )
 
@@ -139,7 +139,7 @@ async def test_a_command_applied_before_changes_nothing_also_after_a_restore_fro
 async def test_a_refused_command_goes_to_the_dlq_with_its_bytes_and_where_it_came_from() -> None:
     b = await besluiten()
     r = opdracht("casus.afsluiten", "s-1", casus_id="ONBEKEND", reden="afgerond")
-    [weigering] = list(b.verwerk(r))
+    [weigering] = list(b.process(r))
     headers = dict(weigering.headers)
     assert weigering.topic == DLQ and weigering.value == r.value
     assert headers["reason_code"] == b"unknown_casus" and headers["source_offset"] == b"41"
@@ -148,6 +148,6 @@ async def test_a_refused_command_goes_to_the_dlq_with_its_bytes_and_where_it_cam
 async def test_closing_a_casus_tells_every_index_partition() -> None:
     log = LogInMemory()
     b = await besluiten(log)
-    list(b.verwerk(opdracht("casus.openen", "c-1", **OPENEN)))
-    uit = list(b.verwerk(opdracht("casus.afsluiten", "s-1", reden="afgerond")))
+    list(b.process(opdracht("casus.openen", "c-1", **OPENEN)))
+    uit = list(b.process(opdracht("casus.afsluiten", "s-1", reden="afgerond")))
     assert sorted(u.partition for u in uit if u.topic == ZOEKINDEX) == [0, 1]

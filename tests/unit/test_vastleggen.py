@@ -22,7 +22,7 @@ from engine.events.signaal_ontvangen import (
     SignaalOntvangen,
 )
 from engine.handlers.routeren import Routeren
-from engine.handlers.stage import Uitvoer
+from engine.handlers.stage import Output
 from engine.handlers.vastleggen import Vastleggen
 from engine.metrics import Metrics
 from engine.reference import gebiedsindeling
@@ -35,12 +35,12 @@ NU = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 async def vastleggen(log: LogInMemory | None = None) -> tuple[Vastleggen, Routeren]:
     """Vastleggen with partition 0 restored from `log` (empty when not given) and an in-memory
-    index; no broker is reached (the tables are read only by `bijwerken`, which the stage calls and
+    index; no broker is reached (the tables are read only by `refresh`, which the stage calls and
     this test does not)."""
     metrics = Metrics(CollectorRegistry())
-    router = Routeren(gebied=gebiedsindeling(), kafka=KafkaConnection(), metrics=metrics, klok=lambda: NU)
-    v = Vastleggen(log_reader=log or LogInMemory(), routeren=router, metrics=metrics, klok=lambda: NU)
-    await v.voorbereiden({TopicPartition(KANDIDATEN, 0)})
+    router = Routeren(gebied=gebiedsindeling(), kafka=KafkaConnection(), metrics=metrics, clock=lambda: NU)
+    v = Vastleggen(log_reader=log or LogInMemory(), routeren=router, metrics=metrics, clock=lambda: NU)
+    await v.prepare({TopicPartition(KANDIDATEN, 0)})
     return v, router
 
 
@@ -58,7 +58,7 @@ def signaal(kenteken: str) -> SignaalOntvangen:
     )  # fmt: skip
 
 
-def routes(uit: list[Uitvoer]) -> dict[str, list[str]]:
+def routes(uit: list[Output]) -> dict[str, list[str]]:
     return {
         u.topic: [r.regel for r in ROUTE_DECODER.decode(u.value).redenen]
         for u in uit
@@ -70,7 +70,7 @@ async def test_a_signal_is_logged_matched_routed_and_its_destinations_logged_in_
     v, router = await vastleggen()
     router.index.voeg_toe("kenteken:AB123C", "DH-2026-1", "den-haag")
 
-    uit = list(v.verwerk(record(signaal("AB-123-C"))))
+    uit = list(v.process(record(signaal("AB-123-C"))))
 
     assert [u.topic for u in uit if u.topic == SIGNAAL_LOG] == [SIGNAAL_LOG, SIGNAAL_LOG]
     assert routes(uit) == {"routes.riec.noord-nederland": ["locatie"], "routes.riec.den-haag": ["open_casus"]}
@@ -84,19 +84,19 @@ async def test_a_signal_is_logged_matched_routed_and_its_destinations_logged_in_
 
 async def test_the_same_signal_again_writes_nothing() -> None:
     v, _ = await vastleggen()
-    list(v.verwerk(record(signaal("AB-123-C"))))
+    list(v.process(record(signaal("AB-123-C"))))
 
-    assert list(v.verwerk(record(signaal("AB-123-C"), offset=1))) == []
+    assert list(v.process(record(signaal("AB-123-C"), offset=1))) == []
 
 
 async def test_a_link_that_waited_for_the_signal_is_decided_when_it_is_routed() -> None:
     v, router = await vastleggen()
     router.index.voeg_toe("kenteken:AB123C", "DH-2026-1", "den-haag")
     gevraagd = KoppelingGevraagd(signaal_id="kmar:s-1", casus_id="DH-2026-1", riec="den-haag", gevraagd_op=NU)
-    wacht = list(v.verwerk(record(gevraagd)))
+    wacht = list(v.process(record(gevraagd)))
     assert [u.topic for u in wacht] == [SIGNAAL_LOG], "kept on the log until the signal comes"
 
-    uit = list(v.verwerk(record(signaal("AB-123-C"), offset=1)))
+    uit = list(v.process(record(signaal("AB-123-C"), offset=1)))
 
     [besluit] = [
         SIGNAAL_LOG_DECODER.decode(u.value) for u in uit if u.topic == OPDRACHTEN_KANDIDATEN and u.value
@@ -111,14 +111,14 @@ async def test_after_a_restart_restored_from_its_own_log_a_signal_seen_before_is
     log = LogInMemory()
     v, router = await vastleggen(log)
     router.index.voeg_toe("kenteken:AB123C", "DH-2026-1", "den-haag")
-    log.write(u for u in v.verwerk(record(signaal("AB-123-C"))) if u.topic == SIGNAAL_LOG)
+    log.write(u for u in v.process(record(signaal("AB-123-C"))) if u.topic == SIGNAAL_LOG)
 
     opnieuw, _ = await vastleggen(log)
 
-    assert list(opnieuw.verwerk(record(signaal("AB-123-C"), offset=1))) == []
+    assert list(opnieuw.process(record(signaal("AB-123-C"), offset=1))) == []
     gevraagd = KoppelingGevraagd(signaal_id="kmar:s-1", casus_id="RT-1", riec="rotterdam", gevraagd_op=NU)
     [besluit] = [
-        SIGNAAL_LOG_DECODER.decode(u.value) for u in opnieuw.verwerk(record(gevraagd, offset=2)) if u.value
+        SIGNAAL_LOG_DECODER.decode(u.value) for u in opnieuw.process(record(gevraagd, offset=2)) if u.value
     ]
     assert isinstance(besluit, KoppelingBeslist) and besluit.uitkomst == "geweigerd", "routed elsewhere"
 
@@ -127,5 +127,5 @@ async def test_a_record_on_the_log_the_fold_cannot_take_is_skipped_and_counted()
     log = LogInMemory()
     log.append(SIGNAAL_LOG, b"kmar:x", b"not json")
     v, _ = await vastleggen(log)
-    assert list(v.verwerk(record(signaal("AB-123-C"))))
+    assert list(v.process(record(signaal("AB-123-C"))))
     assert v.metrics.restore_skipped.labels("vastleggen", "DecodeError")._value.get() == 1

@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from engine.events.matching import ZOEKINDEX_ENCODER, CasusGesloten, IdentificatorToegevoegd
 from engine.handlers.routeren import Routeren
-from engine.handlers.tabellen import GESLOTEN
+from engine.handlers.tables import GESLOTEN
 from engine.handlers.zoekindex import Zoekindex
 from engine.metrics import Metrics
 from engine.reference import gebiedsindeling
@@ -23,7 +23,7 @@ async def zoekindex(log: LogInMemory) -> Zoekindex:
     metrics = Metrics(CollectorRegistry())
     router = Routeren(gebied=gebiedsindeling(), kafka=KafkaConnection(), metrics=metrics, met_index=False)
     z = Zoekindex(log_reader=log, routeren=router, metrics=metrics)
-    await z.voorbereiden({TopicPartition(ZOEKINDEX, 3)})
+    await z.prepare({TopicPartition(ZOEKINDEX, 3)})
     return z
 
 
@@ -37,33 +37,33 @@ def toegevoegd(ident: str, casus_id: str, riec: str = "den-haag") -> object:
 
 async def test_an_identifier_joining_a_casus_writes_its_entry_to_the_changelog_once() -> None:
     z = await zoekindex(LogInMemory())
-    [u] = list(z.verwerk(toegevoegd("kenteken:AB123C", "DH-1")))
+    [u] = list(z.process(toegevoegd("kenteken:AB123C", "DH-1")))
     assert (u.topic, u.key, u.partition) == (CASUSINDEX, b"kenteken:AB123C", 3)
     assert msgspec.json.decode(u.value) == {"DH-1": "den-haag"}
-    assert list(z.verwerk(toegevoegd("kenteken:AB123C", "DH-1"))) == [], "already there: nothing to write"
+    assert list(z.process(toegevoegd("kenteken:AB123C", "DH-1"))) == [], "already there: nothing to write"
 
 
 async def test_a_closed_casus_leaves_tombstones_and_a_marker_so_a_late_identifier_is_not_added_back() -> None:
     z = await zoekindex(LogInMemory())
-    list(z.verwerk(toegevoegd("kenteken:AB123C", "DH-1")))
-    uit = list(z.verwerk(wijziging(CasusGesloten(casus_id="DH-1"), "DH-1")))
+    list(z.process(toegevoegd("kenteken:AB123C", "DH-1")))
+    uit = list(z.process(wijziging(CasusGesloten(casus_id="DH-1"), "DH-1")))
     assert [(u.key, u.value) for u in uit] == [(b"kenteken:AB123C", None), (f"{GESLOTEN}DH-1".encode(), b"1")]
-    assert list(z.verwerk(toegevoegd("kvk:12345678", "DH-1"))) == []
+    assert list(z.process(toegevoegd("kvk:12345678", "DH-1"))) == []
 
 
 async def test_a_new_owner_restored_from_the_changelog_holds_the_same_index() -> None:
     log = LogInMemory()
     z = await zoekindex(log)
-    log.write(z.verwerk(toegevoegd("kenteken:AB123C", "DH-1")))
-    log.write(z.verwerk(toegevoegd("kenteken:AB123C", "RT-2", "rotterdam")))
-    log.write(z.verwerk(toegevoegd("kvk:12345678", "RT-2", "rotterdam")))
-    log.write(z.verwerk(wijziging(CasusGesloten(casus_id="RT-2"), "RT-2")))
+    log.write(z.process(toegevoegd("kenteken:AB123C", "DH-1")))
+    log.write(z.process(toegevoegd("kenteken:AB123C", "RT-2", "rotterdam")))
+    log.write(z.process(toegevoegd("kvk:12345678", "RT-2", "rotterdam")))
+    log.write(z.process(wijziging(CasusGesloten(casus_id="RT-2"), "RT-2")))
 
     opnieuw = await zoekindex(log)
 
-    assert list(opnieuw.verwerk(toegevoegd("kenteken:AB123C", "DH-1"))) == [], "restored: nothing changes"
-    assert list(opnieuw.verwerk(toegevoegd("kenteken:XY999Z", "RT-2", "rotterdam"))) == [], (
+    assert list(opnieuw.process(toegevoegd("kenteken:AB123C", "DH-1"))) == [], "restored: nothing changes"
+    assert list(opnieuw.process(toegevoegd("kenteken:XY999Z", "RT-2", "rotterdam"))) == [], (
         "RT-2 stays closed"
     )
-    [u] = list(opnieuw.verwerk(toegevoegd("kenteken:AB123C", "UT-3", "oost-nederland")))
+    [u] = list(opnieuw.process(toegevoegd("kenteken:AB123C", "UT-3", "oost-nederland")))
     assert msgspec.json.decode(u.value) == {"DH-1": "den-haag", "UT-3": "oost-nederland"}

@@ -1,5 +1,5 @@
 """What a stage's handler gives the stage: the outputs of one record, and the methods a stage
-calls (`bij_batch`, `voorbereiden`, `on_revoked`, `verwerk`)."""
+calls (`before_batch`, `prepare`, `on_revoked`, `process`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 
 
 @dataclass(frozen=True, slots=True)
-class Uitvoer:
+class Output:
     """One message a handler wants written, inside the batch's transaction."""
 
     topic: str
@@ -27,11 +27,11 @@ class StageHandler(Protocol):
 
     name: str
 
-    async def bij_batch(self) -> None:
+    async def before_batch(self) -> None:
         """Called once before each batch the stage read, before its transactions begin: bring what
         the handler reads but does not own (the HKP register, the open-casus index) up to date."""
 
-    async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
+    async def prepare(self, partitions: set[TopicPartition]) -> None:
         """Called before every transaction with the partitions assigned: load the state any of them lacks.
 
         Per batch, not in the rebalance listener: aiokafka may return records of a newly assigned
@@ -41,8 +41,8 @@ class StageHandler(Protocol):
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
         """Drop the state of these partitions: they are no longer ours (after the batch in flight
         committed), or a record of theirs failed after its handler may have changed their state
-        (the next `voorbereiden` reloads it from the log, which holds only what was committed)."""
+        (the next `prepare` reloads it from the log, which holds only what was committed)."""
 
-    def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterable[Uitvoer]:
+    def process(self, record: ConsumerRecord[bytes, bytes]) -> Iterable[Output]:
         """The outputs for one record. The stage materialises them before writing any; when this
         raises, none is written and the record is quarantined to dlq.engine."""

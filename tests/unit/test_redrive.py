@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
 
-from engine.errors import UitvoerTeGroot
-from engine.handlers.herverwerken import MARKER, Keuze, kies
-from engine.handlers.quarantaine import quarantaine_bericht
+from engine.errors import OutputTooLarge
+from engine.handlers.quarantine import quarantine_record
+from engine.handlers.redrive import MARKER, Selection, select
 from engine.topics import DLQ_ENGINE
 
 NU = datetime(2026, 3, 1, tzinfo=UTC)
@@ -28,7 +28,7 @@ def quarantined(
     origineel = consumed(
         source, 40 + dlq_offset, b"k", b"v%d" % dlq_offset, [("ce_id", b"x"), *extra.items()]
     )
-    bericht = quarantaine_bericht(origineel, stage=stage, fout=fout, nu=NU)
+    bericht = quarantine_record(origineel, stage=stage, fout=fout, nu=NU)
     return consumed(DLQ_ENGINE, dlq_offset, bericht.key, bericht.value, list(bericht.headers))
 
 
@@ -38,7 +38,7 @@ def marker(dlq_offset: int, of: int) -> ConsumerRecord[bytes, bytes]:
 
 
 DLQ = [
-    quarantined(0, "engine.zoekindex", "zoekindex", UitvoerTeGroot("routes.riec.limburg", 2, 1)),
+    quarantined(0, "engine.zoekindex", "zoekindex", OutputTooLarge("routes.riec.limburg", 2, 1)),
     quarantined(1, "engine.opdrachten.kandidaten", "besluiten", ValueError("v")),
     marker(2, of=1),
     quarantined(3, "engine.signalen.kandidaten", "vastleggen", KeyError("k"), redriven_dlq_offset=b"0"),
@@ -47,7 +47,7 @@ DLQ = [
 
 
 def test_every_quarantined_record_not_re_driven_before_is_chosen_with_its_own_headers() -> None:
-    gekozen = kies(DLQ, Keuze())
+    gekozen = select(DLQ, Selection())
 
     assert [h.dlq_offset for h in gekozen] == [0, 3]
     assert gekozen[0].headers == [("ce_id", b"x")]
@@ -57,9 +57,11 @@ def test_every_quarantined_record_not_re_driven_before_is_chosen_with_its_own_he
 
 
 def test_options_select_by_stage_error_reason_topic_and_offset() -> None:
-    assert [h.dlq_offset for h in kies(DLQ, Keuze(stages=frozenset({"vastleggen"})))] == [3]
-    assert [h.dlq_offset for h in kies(DLQ, Keuze(errors=frozenset({"KeyError"})))] == [3]
-    assert [h.dlq_offset for h in kies(DLQ, Keuze(reason_codes=frozenset({"output_too_large"})))] == [0]
-    assert [h.dlq_offset for h in kies(DLQ, Keuze(source_topics=frozenset({"engine.zoekindex"})))] == [0]
-    assert [h.dlq_offset for h in kies(DLQ, Keuze(offsets=frozenset({1})))] == []
-    assert [h.dlq_offset for h in kies(DLQ, Keuze(offsets=frozenset({1}), opnieuw=True))] == [1]
+    assert [h.dlq_offset for h in select(DLQ, Selection(stages=frozenset({"vastleggen"})))] == [3]
+    assert [h.dlq_offset for h in select(DLQ, Selection(errors=frozenset({"KeyError"})))] == [3]
+    assert [h.dlq_offset for h in select(DLQ, Selection(reason_codes=frozenset({"output_too_large"})))] == [0]
+    assert [h.dlq_offset for h in select(DLQ, Selection(source_topics=frozenset({"engine.zoekindex"})))] == [
+        0
+    ]
+    assert [h.dlq_offset for h in select(DLQ, Selection(offsets=frozenset({1})))] == []
+    assert [h.dlq_offset for h in select(DLQ, Selection(offsets=frozenset({1}), opnieuw=True))] == [1]

@@ -18,8 +18,8 @@ import orjson
 from aiokafka import ConsumerRecord, TopicPartition
 from prometheus_client import CollectorRegistry
 
-from engine.handlers.quarantaine import Batch, Batchverwerking, lees_quarantaine, quarantaine_bericht
-from engine.handlers.uitvoer import Uitvoer
+from engine.handlers.output import Output
+from engine.handlers.quarantine import Batch, BatchProcessing, quarantine_record, read_quarantine
 from engine.metrics import Metrics
 from engine.topics import DLQ_ENGINE
 
@@ -56,10 +56,10 @@ def batch(*records: ConsumerRecord[bytes, bytes]) -> Batch:
 class FakeProducer:
     """Keeps committed outputs and offsets; drops what an aborted transaction sent."""
 
-    committed: list[Uitvoer] = field(default_factory=list)
+    committed: list[Output] = field(default_factory=list)
     offsets: dict[TopicPartition, int] = field(default_factory=dict)
     events: list[str] = field(default_factory=list)
-    _open: list[Uitvoer] | None = None
+    _open: list[Output] | None = None
     _open_offsets: dict[TopicPartition, int] = field(default_factory=dict)
 
     @asynccontextmanager
@@ -87,7 +87,7 @@ class FakeProducer:
         headers: list[tuple[str, bytes]] | None = None,
     ) -> asyncio.Future[Any]:
         assert self._open is not None, "sent outside a transaction"
-        self._open.append(Uitvoer(topic, key, value, headers or [], partition))
+        self._open.append(Output(topic, key, value, headers or [], partition))
         self.events.append(f"send {topic}")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         future.set_result(None)
@@ -96,7 +96,7 @@ class FakeProducer:
     async def send_offsets_to_transaction(self, offsets: dict[TopicPartition, int], group_id: str) -> None:
         self._open_offsets.update(offsets)
 
-    def on(self, topic: str) -> list[Uitvoer]:
+    def on(self, topic: str) -> list[Output]:
         return [u for u in self.committed if u.topic == topic]
 
 
@@ -110,10 +110,10 @@ class Ontdubbelaar:
         self.gezien: dict[int, set[str]] = {}
         self.herladen: list[int] = []
 
-    async def bij_batch(self) -> None:
+    async def before_batch(self) -> None:
         pass
 
-    async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
+    async def prepare(self, partitions: set[TopicPartition]) -> None:
         for tp in sorted(partitions):
             if tp.partition not in self.gezien:
                 self.herladen.append(tp.partition)
@@ -125,32 +125,32 @@ class Ontdubbelaar:
         for tp in partitions:
             self.gezien.pop(tp.partition, None)
 
-    def verwerk(self, r: ConsumerRecord[bytes, bytes]) -> Iterator[Uitvoer]:
+    def process(self, r: ConsumerRecord[bytes, bytes]) -> Iterator[Output]:
         body = orjson.loads(r.value or b"")
         gezien = self.gezien[r.partition]
         if body["id"] in gezien:
             return
         gezien.add(body["id"])  # changed before anything below can fail
-        yield Uitvoer(LOG, r.key, orjson.dumps({"id": body["id"]}), partition=r.partition)
+        yield Output(LOG, r.key, orjson.dumps({"id": body["id"]}), partition=r.partition)
         if body.get("fout"):
             raise ValueError(f"kapot op {body['id']} met bsn 111222333")
         if body.get("groot"):
-            yield Uitvoer("engine.uit", r.key, b"x" * (MIB + 1))
+            yield Output("engine.uit", r.key, b"x" * (MIB + 1))
 
 
-def stage() -> tuple[Batchverwerking, FakeProducer, Ontdubbelaar, Metrics]:
+def stage() -> tuple[BatchProcessing, FakeProducer, Ontdubbelaar, Metrics]:
     producer = FakeProducer()
     handler = Ontdubbelaar(producer)
     metrics = Metrics(CollectorRegistry())
-    verwerking = Batchverwerking(
+    processing = BatchProcessing(
         handler,
         producer,
         group_id="g",
         metrics=metrics,
-        toegewezen=lambda: {TopicPartition(IN, 0), TopicPartition(IN, 1)},
+        assigned=lambda: {TopicPartition(IN, 0), TopicPartition(IN, 1)},
         max_request_size=9 * MIB,
     )
-    return verwerking, producer, handler, metrics
+    return processing, producer, handler, metrics
 
 
 def logged(producer: FakeProducer) -> list[str]:
@@ -165,17 +165,17 @@ def quarantined(metrics: Metrics, error: str) -> float:
 
 
 async def test_a_failing_record_goes_to_dlq_engine_and_the_rest_of_the_batch_is_handled_once() -> None:
-    verwerking, producer, _, metrics = stage()
+    processing, producer, _, metrics = stage()
     poison = record(0, 11, id="b", fout=True)
 
-    await verwerking.verwerk(
+    await processing.process(
         batch(record(0, 10, id="a"), poison, record(0, 12, id="c"), record(1, 40, id="d"))
     )
 
     assert logged(producer) == ["a", "c", "d"], "the failing record's own log output is not written"
     [q] = producer.on(DLQ_ENGINE)
     assert (q.key, q.value) == (poison.key, poison.value)
-    herkomst, originele = lees_quarantaine(q.headers)
+    herkomst, originele = read_quarantine(q.headers)
     assert originele == list(poison.headers)
     assert (herkomst.source_topic, herkomst.source_partition, herkomst.source_offset) == (IN, 0, 11)
     assert herkomst.source_timestamp == poison.timestamp
@@ -186,20 +186,20 @@ async def test_a_failing_record_goes_to_dlq_engine_and_the_rest_of_the_batch_is_
     )
     assert "111222333" not in herkomst.reason and herkomst.reason.startswith("ValueError: kapot op b")
     assert producer.offsets == {TopicPartition(IN, 0): 13, TopicPartition(IN, 1): 41}
-    assert verwerking.posities == producer.offsets
+    assert processing.positions == producer.offsets
     assert quarantined(metrics, "ValueError") == 1
 
 
 async def test_state_the_failing_record_changed_is_reloaded_from_the_log_and_other_partitions_keep_theirs() -> (
     None
 ):
-    verwerking, producer, handler, _ = stage()
-    await verwerking.verwerk(batch(record(0, 0, id="x0"), record(1, 0, id="y0")))
+    processing, producer, handler, _ = stage()
+    await processing.process(batch(record(0, 0, id="x0"), record(1, 0, id="y0")))
     assert handler.herladen == [0, 1]
     start = len(producer.events)
 
     # b marks itself seen, then fails: a later b (a re-send) must still be logged once.
-    await verwerking.verwerk(
+    await processing.process(
         batch(
             record(0, 1, id="b", fout=True), record(0, 2, id="b"), record(0, 3, id="b"), record(1, 1, id="y1")
         )
@@ -213,14 +213,14 @@ async def test_state_the_failing_record_changed_is_reloaded_from_the_log_and_oth
 
 
 async def test_an_output_too_large_for_its_topic_quarantines_the_record_with_that_reason() -> None:
-    verwerking, producer, _, metrics = stage()
+    processing, producer, _, metrics = stage()
 
-    await verwerking.verwerk(batch(record(0, 5, id="groot", groot=True), record(0, 6, id="na")))
+    await processing.process(batch(record(0, 5, id="groot", groot=True), record(0, 6, id="na")))
 
     assert producer.on("engine.uit") == []
     assert logged(producer) == ["na"], "nothing of the oversized record is written"
     [q] = producer.on(DLQ_ENGINE)
-    herkomst, _ = lees_quarantaine(q.headers)
+    herkomst, _ = read_quarantine(q.headers)
     assert herkomst.reason_code == "output_too_large"
     assert "engine.uit" in herkomst.reason and "1048576" in herkomst.reason
     assert quarantined(metrics, "output_too_large") == 1
@@ -228,13 +228,13 @@ async def test_an_output_too_large_for_its_topic_quarantines_the_record_with_tha
 
 
 async def test_a_batch_of_nothing_but_failures_is_quarantined_whole_and_committed_to_its_end() -> None:
-    verwerking, producer, _, metrics = stage()
+    processing, producer, _, metrics = stage()
     records = [record(p, o, id=f"f{p}{o}", fout=True) for p in (0, 1) for o in range(3)]
 
-    await verwerking.verwerk(batch(*records))
+    await processing.process(batch(*records))
 
     assert logged(producer) == []
-    assert [lees_quarantaine(q.headers)[0].source_offset for q in producer.on(DLQ_ENGINE)] == [0, 1, 2] * 2
+    assert [read_quarantine(q.headers)[0].source_offset for q in producer.on(DLQ_ENGINE)] == [0, 1, 2] * 2
     assert producer.offsets == {TopicPartition(IN, 0): 3, TopicPartition(IN, 1): 3}
     assert quarantined(metrics, "ValueError") == 6
     assert "abort" not in producer.events
@@ -244,7 +244,7 @@ def test_headers_a_record_brought_cannot_pass_for_the_quarantine_headers() -> No
     spoofed = record(0, 1, id="s")
     spoofed.headers = [("original_headers", b"0"), ("source_topic", b"partner.om.signalen")]
 
-    bericht = quarantaine_bericht(spoofed, stage="s", fout=KeyError("k"), nu=datetime.now(UTC))
-    herkomst, originele = lees_quarantaine(bericht.headers)
+    bericht = quarantine_record(spoofed, stage="s", fout=KeyError("k"), nu=datetime.now(UTC))
+    herkomst, originele = read_quarantine(bericht.headers)
     assert herkomst.source_topic == IN
     assert originele == spoofed.headers

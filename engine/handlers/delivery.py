@@ -23,21 +23,21 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 
-class TenMinsteEens:
-    """A producer that looks like a transactional one to `Batchverwerking` (`Producent`), but whose
-    "transaction" is: send, wait for every acknowledgement, then commit the offsets."""
+class AtLeastOnce:
+    """A producer that looks like a transactional one to `BatchProcessing` (`TransactionalProducer`),
+    but whose "transaction" is: send, wait for every acknowledgement, then commit the offsets."""
 
     def __init__(self, producer: AIOKafkaProducer, consumer: AIOKafkaConsumer) -> None:
         self.producer = producer
         self.consumer = consumer
-        self._onderweg: list[asyncio.Future[Any]] = []
+        self._in_flight: list[asyncio.Future[Any]] = []
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            self._onderweg.clear()  # on an error the batch is read again from the last commit
+            self._in_flight.clear()  # on an error the batch is read again from the last commit
 
     async def send(
         self,
@@ -51,12 +51,12 @@ class TenMinsteEens:
         fut: asyncio.Future[Any] = await self.producer.send(
             topic, value, key=key, partition=partition, timestamp_ms=timestamp_ms, headers=headers
         )
-        self._onderweg.append(fut)
+        self._in_flight.append(fut)
         return fut
 
     async def send_offsets_to_transaction(self, offsets: dict[TopicPartition, int], group_id: str) -> None:
         """Commit `offsets` once every output sent before is acknowledged; raises (and commits
         nothing) when one failed, so the batch is read again."""
-        onderweg, self._onderweg = self._onderweg, []
+        onderweg, self._in_flight = self._in_flight, []
         await asyncio.gather(*onderweg)
         await self.consumer.commit(offsets)

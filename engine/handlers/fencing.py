@@ -10,7 +10,7 @@ the partition's committed offset, so it starts exactly after what the previous o
 records fetched for the partition before are dropped.
 
 Front doors read every partner's and RIEC's topic (hundreds of partitions) and deliver at least
-once, without a transaction (`engine.handlers.levering`): one idempotent producer per worker, nothing
+once, without a transaction (`engine.handlers.delivery`): one idempotent producer per worker, nothing
 to fence. What a zombie front door writes again is harmless downstream, as a partner's own
 duplicates are: vastleggen drops a signal whose id it has logged, besluiten a command its casus has
 applied. Only a refusal can then appear twice in dlq.ingress, with the same source coordinates.
@@ -41,32 +41,32 @@ from aiokafka.errors import (
     ProducerFenced,
 )
 
-from engine.handlers.quarantaine import Batch, Batchverwerking
-from engine.handlers.uitvoer import StageHandler, Uitvoer
+from engine.handlers.output import Output, StageHandler
+from engine.handlers.quarantine import Batch, BatchProcessing
 from engine.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-AFGESCHERMD = (ProducerFenced, InvalidProducerEpoch, InvalidTxnState, IllegalOperation)
+FENCED = (ProducerFenced, InvalidProducerEpoch, InvalidTxnState, IllegalOperation)
 """What a producer hears when another one took its transactional id over, or its transaction was
 aborted on the broker's side (its timeout passed while the worker was paused). aiokafka raises
 IllegalOperation ("not in transaction") from a send after its sender saw the fence."""
-WACHT_OP_REBALANCE_S = 30.0
+WAIT_FOR_REBALANCE_S = 30.0
 """How long a fenced partition waits for the rebalance that must follow, before it is taken over
 anyway (liveness, should that rebalance never come): three session timeouts."""
 
 
 @dataclass(slots=True)
-class Taak:
+class Task:
     """One transactional producer and the input partitions whose outputs it commits."""
 
     transactional_id: str
     producer: AIOKafkaProducer
-    verwerking: Batchverwerking
+    processing: BatchProcessing
     partities: set[TopicPartition] = field(default_factory=set)
 
 
-class GedeeldeHandler:
+class SharedHandler:
     """The stage's handler as its tasks share it. Their transactions run concurrently, but a handler
     restores state with one log reader at a time, and must not restore a partition twice (a second
     restore would overwrite the changes of a transaction in flight)."""
@@ -74,23 +74,23 @@ class GedeeldeHandler:
     def __init__(self, handler: StageHandler) -> None:
         self.handler = handler
         self.name = handler.name
-        self._herstel = asyncio.Lock()
+        self._restore = asyncio.Lock()
 
-    async def bij_batch(self) -> None:
-        await self.handler.bij_batch()
+    async def before_batch(self) -> None:
+        await self.handler.before_batch()
 
-    async def voorbereiden(self, partitions: set[TopicPartition]) -> None:
-        async with self._herstel:
-            await self.handler.voorbereiden(partitions)
+    async def prepare(self, partitions: set[TopicPartition]) -> None:
+        async with self._restore:
+            await self.handler.prepare(partitions)
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
         await self.handler.on_revoked(partitions)
 
-    def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterable[Uitvoer]:
-        return self.handler.verwerk(record)
+    def process(self, record: ConsumerRecord[bytes, bytes]) -> Iterable[Output]:
+        return self.handler.process(record)
 
 
-class Taken:
+class Tasks:
     """The tasks of one stage in one worker: which partitions are taken over, by which producer."""
 
     def __init__(
@@ -98,43 +98,43 @@ class Taken:
         handler: StageHandler,
         consumer: AIOKafkaConsumer,
         *,
-        taak_id: Callable[[TopicPartition], str],
-        nieuwe_producer: Callable[[str], AIOKafkaProducer],
-        nieuwe_verwerking: Callable[[AIOKafkaProducer, Callable[[], set[TopicPartition]]], Batchverwerking],
-        afschermen: bool,
+        task_id: Callable[[TopicPartition], str],
+        new_producer: Callable[[str], AIOKafkaProducer],
+        new_processing: Callable[[AIOKafkaProducer, Callable[[], set[TopicPartition]]], BatchProcessing],
+        fences: bool,
         label: str,
         metrics: Metrics,
     ) -> None:
         self.handler = handler
         self.consumer = consumer
-        self.taak_id = taak_id
-        self.nieuwe_producer = nieuwe_producer
-        self.nieuwe_verwerking = nieuwe_verwerking
-        self.afschermen = afschermen
+        self.task_id = task_id
+        self.new_producer = new_producer
+        self.new_processing = new_processing
+        self.fences = fences
         """One producer per input partition (an internal stage): a new owner fences the old."""
         self.label = label
         self.metrics = metrics
-        self.herlezen: set[TopicPartition] = set()
+        self.reread: set[TopicPartition] = set()
         """Partitions whose task was dropped after a failed transaction: read again from the commit."""
-        self.taken: dict[str, Taak] = {}
-        self.afgezet: dict[TopicPartition, float] = {}
+        self.taken: dict[str, Task] = {}
+        self.fenced_until: dict[TopicPartition, float] = {}
         """Partitions whose producer was fenced: not taken over again before the next rebalance
         (or before this monotonic time)."""
 
     @property
-    def overgenomen(self) -> set[TopicPartition]:
+    def taken_over(self) -> set[TopicPartition]:
         return {tp for taak in self.taken.values() for tp in taak.partities}
 
-    async def neem_over(self) -> set[TopicPartition]:
+    async def take_over(self) -> set[TopicPartition]:
         """Take over every assigned partition not taken over yet: its task's producer started (which
         fences any previous owner), then, where it matters, its position set to its committed
         offset. Returns the partitions taken over now: records fetched for them before are stale."""
         nu = time.monotonic()
-        wachtend = {tp for tp, tot in self.afgezet.items() if tot > nu}
-        nieuw = set(self.consumer.assignment()) - self.overgenomen - wachtend
+        wachtend = {tp for tp, tot in self.fenced_until.items() if tot > nu}
+        nieuw = set(self.consumer.assignment()) - self.taken_over - wachtend
         genomen: set[TopicPartition] = set()
         for tp in sorted(nieuw):
-            taak = await self._taak(self.taak_id(tp))
+            taak = await self._task(self.task_id(tp))
             if taak is None:
                 break  # the broker is not answering; the next batch tries again
             taak.partities.add(tp)
@@ -142,14 +142,14 @@ class Taken:
         # Fenced: the previous owner may have committed after the consumer read the offset.
         # Dropped after a failed transaction: the consumer's position is past the records it held.
         # A newly assigned front-door partition needs neither (nothing was fenced for it).
-        terug = genomen if self.afschermen else genomen & self.herlezen
-        weg = await self._naar_commit(terug)
+        terug = genomen if self.fences else genomen & self.reread
+        weg = await self._seek_to_committed(terug)
         for tp in weg:  # a rebalance began meanwhile: not ours to take over, its revocation follows
-            self.taken[self.taak_id(tp)].partities.discard(tp)
-        self.herlezen -= genomen - weg
+            self.taken[self.task_id(tp)].partities.discard(tp)
+        self.reread -= genomen - weg
         return terug
 
-    async def _naar_commit(self, partities: set[TopicPartition]) -> set[TopicPartition]:
+    async def _seek_to_committed(self, partities: set[TopicPartition]) -> set[TopicPartition]:
         """Set the consumer's position of these partitions to their committed offsets; returns
         those that a rebalance took away meanwhile (aiokafka deactivates the assignment before it
         calls the revocation listener, so a seek can find a partition gone)."""
@@ -172,11 +172,11 @@ class Taken:
             weg |= set(nooit)
         return weg
 
-    async def _taak(self, tid: str) -> Taak | None:
+    async def _task(self, tid: str) -> Task | None:
         taak = self.taken.get(tid)
         if taak is not None:
             return taak
-        producer = self.nieuwe_producer(tid)
+        producer = self.new_producer(tid)
         try:
             await producer.start()
         except KafkaError as fout:
@@ -186,41 +186,41 @@ class Taken:
             await asyncio.sleep(1.0)
             return None
         partities: set[TopicPartition] = set()
-        taak = Taak(tid, producer, self.nieuwe_verwerking(producer, lambda: set(partities)), partities)
+        taak = Task(tid, producer, self.new_processing(producer, lambda: set(partities)), partities)
         self.taken[tid] = taak
         return taak
 
-    async def verwerk(self, batch: Batch) -> None:
+    async def process(self, batch: Batch) -> None:
         """Each task's part of the batch in its own transaction(s), concurrently."""
         delen: dict[str, Batch] = {}
         for tp, records in batch.items():
-            taak = self._van(tp)
+            taak = self._task_of(tp)
             if taak is not None:
                 delen.setdefault(taak.transactional_id, {})[tp] = records
             else:  # not taken over (yet): read again from its commit when it is
-                self.herlezen.add(tp)
+                self.reread.add(tp)
         taken = [self.taken[tid] for tid in delen]
         if taken:
-            await self.handler.bij_batch()  # once for all the batch's transactions
+            await self.handler.before_batch()  # once for all the batch's transactions
         uitkomsten = await asyncio.gather(
-            *(t.verwerking.verwerk(delen[t.transactional_id]) for t in taken), return_exceptions=True
+            *(t.processing.process(delen[t.transactional_id]) for t in taken), return_exceptions=True
         )
         for taak, uitkomst in zip(taken, uitkomsten, strict=True):
             if isinstance(uitkomst, KafkaError | IllegalOperation):  # not a record's: those are quarantined
-                await self._laat_vallen(taak, uitkomst)
+                await self._drop_task(taak, uitkomst)
             elif isinstance(uitkomst, BaseException):
                 raise uitkomst
 
-    def _van(self, tp: TopicPartition) -> Taak | None:
-        taak = self.taken.get(self.taak_id(tp))
+    def _task_of(self, tp: TopicPartition) -> Task | None:
+        taak = self.taken.get(self.task_id(tp))
         return taak if taak is not None and tp in taak.partities else None
 
-    async def _laat_vallen(self, taak: Taak, fout: KafkaError | IllegalOperation) -> None:
+    async def _drop_task(self, taak: Task, fout: KafkaError | IllegalOperation) -> None:
         """Drop a task whose transaction failed: its outputs and offsets were never committed."""
-        if isinstance(fout, AFGESCHERMD):
+        if isinstance(fout, FENCED):
             self.metrics.fenced.labels(self.handler.name).inc()
-            tot = time.monotonic() + WACHT_OP_REBALANCE_S
-            self.afgezet |= dict.fromkeys(taak.partities, tot)
+            tot = time.monotonic() + WAIT_FOR_REBALANCE_S
+            self.fenced_until |= dict.fromkeys(taak.partities, tot)
             log.warning(
                 "%s: %s was taken over by another worker (fenced); its open transaction is aborted",
                 self.label,
@@ -233,26 +233,26 @@ class Taken:
                 taak.transactional_id,
                 type(fout).__name__,
             )
-        self.herlezen |= taak.partities
+        self.reread |= taak.partities
         await self.handler.on_revoked(set(taak.partities))
         await self._stop(taak)
 
-    async def _stop(self, taak: Taak) -> None:
+    async def _stop(self, taak: Task) -> None:
         self.taken.pop(taak.transactional_id, None)
         with contextlib.suppress(Exception):
             await taak.producer.stop()
 
-    async def toegewezen(self, partities: set[TopicPartition]) -> None:
+    async def assigned(self, partities: set[TopicPartition]) -> None:
         """After a rebalance: what is assigned now is ours to take over, fenced before or not."""
         for tp in partities:
-            self.afgezet.pop(tp, None)
+            self.fenced_until.pop(tp, None)
 
-    async def geef_af(self, partities: set[TopicPartition]) -> None:
+    async def revoke(self, partities: set[TopicPartition]) -> None:
         """Revoked (after the batch in flight committed): drop their state; stop the producers that
         have no partition left."""
         for tp in partities:
-            self.afgezet.pop(tp, None)
-        self.herlezen -= partities
+            self.fenced_until.pop(tp, None)
+        self.reread -= partities
         await self.handler.on_revoked(partities)
         leeg = []
         for taak in self.taken.values():
@@ -264,6 +264,6 @@ class Taken:
     async def stop(self) -> None:
         await asyncio.gather(*(self._stop(t) for t in list(self.taken.values())))
 
-    def posities(self) -> dict[TopicPartition, int]:
+    def positions(self) -> dict[TopicPartition, int]:
         """The next offset to read of every partition committed so far (for the lag gauge)."""
-        return {tp: o for t in self.taken.values() for tp, o in t.verwerking.posities.items()}
+        return {tp: o for t in self.taken.values() for tp, o in t.processing.positions.items()}

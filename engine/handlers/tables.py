@@ -37,7 +37,7 @@ GESLOTEN = "gesloten:"
 _STAND = msgspec.json.Decoder(dict[str, str])
 
 
-def herstel_index(index: CasusIndex, record: Record) -> None:
+def restore_index(index: CasusIndex, record: Record) -> None:
     """Fold one record of `engine.casusindex` (an identifier's open casussen, or a closed casus)."""
     key = record.key.decode()
     if key.startswith(GESLOTEN):
@@ -46,15 +46,15 @@ def herstel_index(index: CasusIndex, record: Record) -> None:
         index.herstel(key, _STAND.decode(record.value) if record.value else {})
 
 
-def herstel_knelpunt(register: Knelpuntenregister, record: Record) -> None:
+def restore_knelpunt(register: Knelpuntenregister, record: Record) -> None:
     """Fold one record of `engine.knelpunten` (HKP events; others there are ignored)."""
     g = GEBEURTENIS_DECODER.decode(record.value)
     if isinstance(g, HandhavingsknelpuntAangewezen | HandhavingsknelpuntBeeindigd):
         register.pas_toe(g)
 
 
-class Tabellen:
-    """Keeps tables up to date; `bijwerken` reads everything committed to their logs so far."""
+class Tables:
+    """Keeps tables up to date; `refresh` reads everything committed to their logs so far."""
 
     def __init__(
         self,
@@ -86,7 +86,7 @@ class Tabellen:
         self._consumer = consumer
         return consumer
 
-    async def bijwerken(self) -> None:
+    async def refresh(self) -> None:
         """Read every table's log to its current end: what was committed before this call counts.
 
         Called before each routing batch, so a signal is routed against every HKP and open casus
@@ -104,19 +104,19 @@ class Tabellen:
             while achter:
                 batch = await consumer.getmany(*achter, timeout_ms=500, max_records=10_000)
                 for tp, records in batch.items():
-                    self._vouw(self.folds[tp.topic], records)
+                    self._fold(self.folds[tp.topic], records)
                 achter = [tp for tp in achter if await consumer.position(tp) < eind[tp]]
         finally:
             consumer.pause(*self._tps)
 
-    def _vouw(self, fold: Fold, records: list[Record]) -> None:
+    def _fold(self, fold: Fold, records: list[Record]) -> None:
         for record in records:
             try:
                 fold(record)
             except Exception as fout:  # one bad record must not stop every routing stage
-                self._overgeslagen(record, fout)
+                self._skipped(record, fout)
 
-    def _overgeslagen(self, record: Record, fout: Exception) -> None:
+    def _skipped(self, record: Record, fout: Exception) -> None:
         if self.metrics is not None:
             self.metrics.restore_skipped.labels(record.topic.removeprefix("engine."), foutsoort(fout)).inc()
         log.warning(

@@ -19,11 +19,11 @@ from aiokafka import TopicPartition
 from aiokafka.errors import KafkaConnectionError, ProducerFenced
 from prometheus_client import CollectorRegistry
 
-from engine.handlers.afscherming import GedeeldeHandler, Taken
-from engine.handlers.quarantaine import Batchverwerking
-from engine.handlers.uitvoer import Uitvoer
+from engine.handlers.fencing import SharedHandler, Tasks
+from engine.handlers.output import Output
+from engine.handlers.quarantine import BatchProcessing
 from engine.metrics import Metrics
-from tests.unit.test_quarantaine import IN, LOG, Ontdubbelaar, batch, record
+from tests.unit.test_quarantine import IN, LOG, Ontdubbelaar, batch, record
 
 TP = TopicPartition(IN, 0)
 
@@ -32,7 +32,7 @@ TP = TopicPartition(IN, 0)
 class Broker:
     """Committed outputs and offsets, and the current epoch of every transactional id."""
 
-    committed: list[Uitvoer] = field(default_factory=list)
+    committed: list[Output] = field(default_factory=list)
     offsets: dict[TopicPartition, int] = field(default_factory=dict)
     epochs: dict[str, int] = field(default_factory=dict)
     storing: bool = False
@@ -48,10 +48,10 @@ class Producer:
     tid: str
     pauze: asyncio.Event | None = None
     """Set by a test to hold this producer inside its transaction (a SIGSTOP)."""
-    committed: list[Uitvoer] = field(default_factory=list)  # Ontdubbelaar reloads from this
+    committed: list[Output] = field(default_factory=list)  # Ontdubbelaar reloads from this
     events: list[str] = field(default_factory=list)
     epoch: int = 0
-    _open: list[Uitvoer] = field(default_factory=list)
+    _open: list[Output] = field(default_factory=list)
     _offsets: dict[TopicPartition, int] = field(default_factory=dict)
 
     async def start(self) -> None:
@@ -74,7 +74,7 @@ class Producer:
         self.broker.offsets.update(self._offsets)
 
     async def send(self, topic: str, value: bytes | None = None, key: bytes | None = None, **kw: Any) -> Any:
-        self._open.append(Uitvoer(topic, key, value, [], kw.get("partition")))
+        self._open.append(Output(topic, key, value, [], kw.get("partition")))
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         future.set_result(None)
         return future
@@ -86,58 +86,58 @@ class Producer:
 @dataclass
 class Consumer:
     broker: Broker
-    toegewezen: set[TopicPartition] = field(default_factory=set)
-    posities: dict[TopicPartition, int] = field(default_factory=dict)
+    assigned: set[TopicPartition] = field(default_factory=set)
+    positions: dict[TopicPartition, int] = field(default_factory=dict)
 
     def assignment(self) -> set[TopicPartition]:
-        return set(self.toegewezen)
+        return set(self.assigned)
 
     async def committed(self, tp: TopicPartition) -> int | None:
         return self.broker.offsets.get(tp)
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
-        self.posities[tp] = offset
+        self.positions[tp] = offset
 
     async def seek_to_beginning(self, *tps: TopicPartition) -> None:
         for tp in tps:
-            self.posities[tp] = 0
+            self.positions[tp] = 0
 
 
-def worker(broker: Broker) -> tuple[Taken, Consumer, dict[str, Producer]]:
+def worker(broker: Broker) -> tuple[Tasks, Consumer, dict[str, Producer]]:
     consumer = Consumer(broker)
     producers: dict[str, Producer] = {}
     handler = Ontdubbelaar(None)  # type: ignore[arg-type]  # its log is read from the broker below
     metrics = Metrics(CollectorRegistry())
 
-    def nieuwe_producer(tid: str) -> Producer:
+    def new_producer(tid: str) -> Producer:
         producers[tid] = Producer(broker, tid, committed=broker.committed)
         handler.producer = producers[tid]  # type: ignore[assignment]
         return producers[tid]
 
-    def nieuwe_verwerking(producer: Any, partities: Any) -> Batchverwerking:
-        return Batchverwerking(
-            GedeeldeHandler(handler),
+    def new_processing(producer: Any, partities: Any) -> BatchProcessing:
+        return BatchProcessing(
+            SharedHandler(handler),
             producer,
             group_id="g",
             metrics=metrics,
-            toegewezen=partities,
+            assigned=partities,
             max_request_size=1 << 20,
         )
 
-    taken = Taken(
+    taken = Tasks(
         handler,
         consumer,  # type: ignore[arg-type]
-        taak_id=lambda tp: f"g-{tp.topic}-{tp.partition}",
-        nieuwe_producer=nieuwe_producer,  # type: ignore[arg-type]
-        nieuwe_verwerking=nieuwe_verwerking,
-        afschermen=True,
+        task_id=lambda tp: f"g-{tp.topic}-{tp.partition}",
+        new_producer=new_producer,  # type: ignore[arg-type]
+        new_processing=new_processing,
+        fences=True,
         label="test",
         metrics=metrics,
     )
     return taken, consumer, producers
 
 
-def fenced(taken: Taken) -> float:
+def fenced(taken: Tasks) -> float:
     return taken.metrics.registry.get_sample_value("riec_stage_fenced_total", {"stage": "ontdubbelaar"}) or 0
 
 
@@ -146,19 +146,19 @@ async def test_a_paused_worker_that_lost_its_partition_commits_nothing_and_does_
     a, a_consumer, a_producers = worker(broker)
     b, b_consumer, _ = worker(broker)
     # Given A owns partition 0 and committed its first batch
-    a_consumer.toegewezen = {TP}
-    assert await a.neem_over() == {TP} and a_consumer.posities == {TP: 0}
-    await a.verwerk(batch(record(0, 0, id="s0"), record(0, 1, id="s1")))
+    a_consumer.assigned = {TP}
+    assert await a.take_over() == {TP} and a_consumer.positions == {TP: 0}
+    await a.process(batch(record(0, 0, id="s0"), record(0, 1, id="s1")))
     assert broker.offsets == {TP: 2}
     # When A is paused holding the transaction of its second batch ...
     a_producers["g-engine.in-0"].pauze = pauze = asyncio.Event()
-    zombie = asyncio.create_task(a.verwerk(batch(record(0, 2, id="s2"), record(0, 3, id="s3"))))
+    zombie = asyncio.create_task(a.process(batch(record(0, 2, id="s2"), record(0, 3, id="s3"))))
     await asyncio.sleep(0)
     # ... and B is given the partition (A's session expired) and handles the same records
-    b_consumer.toegewezen = {TP}
-    assert await b.neem_over() == {TP}
-    assert b_consumer.posities == {TP: 2}, "B starts after A's last commit"
-    await b.verwerk(batch(record(0, 2, id="s2"), record(0, 3, id="s3")))
+    b_consumer.assigned = {TP}
+    assert await b.take_over() == {TP}
+    assert b_consumer.positions == {TP: 2}, "B starts after A's last commit"
+    await b.process(batch(record(0, 2, id="s2"), record(0, 3, id="s3")))
     # Then A, waking, commits nothing
     pauze.set()
     await zombie
@@ -166,26 +166,26 @@ async def test_a_paused_worker_that_lost_its_partition_commits_nothing_and_does_
     assert broker.offsets == {TP: 4}
     assert fenced(a) == 1
     # And A, whose consumer has not heard of the rebalance yet, does not take the partition back
-    assert await a.neem_over() == set()
+    assert await a.take_over() == set()
     assert a.taken == {}
     # Until a rebalance gives it back
-    await a.toegewezen({TP})
-    assert await a.neem_over() == {TP} and a_consumer.posities[TP] == 4
+    await a.assigned({TP})
+    assert await a.take_over() == {TP} and a_consumer.positions[TP] == 4
 
 
 async def test_a_transaction_the_broker_failed_is_retaken_at_once_from_the_committed_offset() -> None:
     broker = Broker()
     a, consumer, _ = worker(broker)
-    consumer.toegewezen = {TP}
-    await a.neem_over()
-    await a.verwerk(batch(record(0, 0, id="s0")))
+    consumer.assigned = {TP}
+    await a.take_over()
+    await a.process(batch(record(0, 0, id="s0")))
     # When the broker fails the next commit
     broker.storing = True
-    await a.verwerk(batch(record(0, 1, id="s1")))
+    await a.process(batch(record(0, 1, id="s1")))
     broker.storing = False
     # Then the partition is taken over again at once, from its commit, and nothing was lost
-    assert await a.neem_over() == {TP} and consumer.posities[TP] == 1
-    await a.verwerk(batch(record(0, 1, id="s1")))
+    assert await a.take_over() == {TP} and consumer.positions[TP] == 1
+    await a.process(batch(record(0, 1, id="s1")))
     assert broker.logged() == ["s0", "s1"] and broker.offsets == {TP: 2}
     assert fenced(a) == 0
 
@@ -194,8 +194,8 @@ async def test_records_of_a_partition_not_taken_over_are_read_again_from_its_com
     broker = Broker()
     a, consumer, _ = worker(broker)
     # Given a partition assigned but not taken over (its producer could not start yet)
-    consumer.toegewezen = {TP}
-    await a.verwerk(batch(record(0, 0, id="s0")))
+    consumer.assigned = {TP}
+    await a.process(batch(record(0, 0, id="s0")))
     assert broker.logged() == [], "not ours to commit yet"
     # When it is taken over, it is read again from its commit
-    assert await a.neem_over() == {TP} and consumer.posities[TP] == 0
+    assert await a.take_over() == {TP} and consumer.positions[TP] == 0

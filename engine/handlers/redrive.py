@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from engine.events.headers import QuarantaineHerkomst
 from engine.handlers import clients
-from engine.handlers.quarantaine import lees_quarantaine
+from engine.handlers.quarantine import read_quarantine
 from engine.handlers.state import KafkaLog
 from engine.settings import KafkaConnection
 from engine.topics import DLQ_ENGINE, DLQ_MAX_BYTES
@@ -34,7 +34,7 @@ _MARKER_HEADERS = [MARKER, "redriven_to", "redriven_at"]
 
 
 @dataclass(frozen=True, slots=True)
-class Keuze:
+class Selection:
     """Which quarantined records to re-drive; an empty field selects all."""
 
     stages: frozenset[str] = frozenset()
@@ -46,7 +46,7 @@ class Keuze:
     opnieuw: bool = False
     """Also records re-driven before."""
 
-    def past(self, offset: int, h: QuarantaineHerkomst) -> bool:
+    def matches(self, offset: int, h: QuarantaineHerkomst) -> bool:
         return all(
             not wanted or value in wanted
             for wanted, value in (
@@ -60,7 +60,7 @@ class Keuze:
 
 
 @dataclass(frozen=True, slots=True)
-class Herverwerking:
+class Redrive:
     """One quarantined record to put back."""
 
     dlq_offset: int
@@ -70,20 +70,20 @@ class Herverwerking:
     headers: list[tuple[str, bytes]]
 
 
-def kies(records: Iterable[Record], keuze: Keuze) -> list[Herverwerking]:
+def select(records: Iterable[Record], keuze: Selection) -> list[Redrive]:
     """The quarantined records of dlq.engine (read from offset 0) that `keuze` selects, in order."""
     gedaan: set[int] = set()
-    gevonden: list[Herverwerking] = []
+    gevonden: list[Redrive] = []
     for r in records:
         if [name for name, _ in r.headers] == _MARKER_HEADERS:
             gedaan.add(int(r.headers[0][1]))
             continue
         try:
-            herkomst, eigen = lees_quarantaine(r.headers)
+            herkomst, eigen = read_quarantine(r.headers)
         except (KeyError, ValueError, msgspec.ValidationError):
             continue  # not written by a stage: nothing to re-drive
-        if keuze.past(r.offset, herkomst):
-            gevonden.append(Herverwerking(r.offset, herkomst, r.key, r.value, eigen))
+        if keuze.matches(r.offset, herkomst):
+            gevonden.append(Redrive(r.offset, herkomst, r.key, r.value, eigen))
     return [h for h in gevonden if keuze.opnieuw or h.dlq_offset not in gedaan]
 
 
@@ -96,14 +96,14 @@ def _producer(kafka: KafkaConnection, app_id: str) -> AIOKafkaProducer:
     )
 
 
-async def herverwerk(
-    kafka: KafkaConnection, keuze: Keuze, *, app_id: str = "riec-engine", proef: bool = False
-) -> list[Herverwerking]:
+async def redrive(
+    kafka: KafkaConnection, keuze: Selection, *, app_id: str = "riec-engine", proef: bool = False
+) -> list[Redrive]:
     """Re-drive the selected records in one transaction (with their markers); returns them.
     `proef`: only select and return them. A record whose value was too large to keep
     (`value_form=omitted`) is not re-driven: it is still on its source topic at its offset."""
     records = [r async for r in KafkaLog(kafka).read(TopicPartition(DLQ_ENGINE, 0))]
-    gekozen = [h for h in kies(records, keuze) if h.herkomst.value_form == "original"]
+    gekozen = [h for h in select(records, keuze) if h.herkomst.value_form == "original"]
     if proef or not gekozen:
         return gekozen
     producer = _producer(kafka, app_id)
@@ -111,13 +111,13 @@ async def herverwerk(
     try:
         async with producer.transaction():
             for h in gekozen:
-                await _stuur(producer, h)
+                await _send(producer, h)
     finally:
         await producer.stop()
     return gekozen
 
 
-async def _stuur(producer: AIOKafkaProducer, h: Herverwerking) -> None:
+async def _send(producer: AIOKafkaProducer, h: Redrive) -> None:
     herkomst = h.herkomst
     await producer.send(
         herkomst.source_topic,

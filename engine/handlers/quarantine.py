@@ -1,10 +1,10 @@
 """No record stops a stage: a record whose handling raises, or whose output is too large to write,
 goes to the quarantine topic `dlq.engine` with where it came from and why, and the stage goes on.
 
-A batch runs in transactions (`Batchverwerking`). A record's outputs are materialised and
+A batch runs in transactions (`BatchProcessing`). A record's outputs are materialised and
 size-checked before any is sent, so a failing record writes nothing. When record r of partition p
 fails, the transaction commits what came before r (the outputs and offsets of the records already
-handled) and the handler's state of p is dropped: its `verwerk` may have changed that state before
+handled) and the handler's state of p is dropped: its `process` may have changed that state before
 raising, and the log, which holds only what was committed, is the truth. The next transaction first
 sends r's quarantine record and waits for it (the broker adds a partition to a producer's
 transaction only once its previous transaction is complete, so what was just committed is readable),
@@ -28,9 +28,9 @@ import msgspec
 from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
-from engine.errors import UitvoerTeGroot, foutsoort
+from engine.errors import OutputTooLarge, foutsoort
 from engine.events.headers import QuarantaineHerkomst, kafka_headers
-from engine.handlers.uitvoer import StageHandler, Uitvoer
+from engine.handlers.output import Output, StageHandler
 from engine.ingress.bsn import maskeer_cijferreeksen
 from engine.metrics import Metrics
 from engine.topics import DLQ_ENGINE, max_bericht_bytes
@@ -42,38 +42,38 @@ Batch: TypeAlias = dict[TopicPartition, list[Record]]
 
 HANDLER_ERROR = "handler_error"
 OUTPUT_TOO_LARGE = "output_too_large"
-_MAX_REDEN = 500
+_MAX_REASON = 500
 _HEX = re.compile(r"[0-9a-fA-F]{32,}")
 
 
-def grootte(out: Uitvoer) -> int:
+def size(out: Output) -> int:
     """An output's size as the producer counts it against max_request_size (aiokafka's estimate of
     a batch holding only this record: what the broker checks against max.message.bytes)."""
     return int(DefaultRecordBatchBuilder.estimate_size_in_bytes(out.key, out.value, list(out.headers)))
 
 
-def controleer(out: Uitvoer, max_request_size: int) -> None:
-    """Raise `UitvoerTeGroot` when `out` is larger than its topic or the producer takes."""
+def check_size(out: Output, max_request_size: int) -> None:
+    """Raise `OutputTooLarge` when `out` is larger than its topic or the producer takes."""
     maximum = min(max_request_size, max_bericht_bytes(out.topic))
-    n = grootte(out)
+    n = size(out)
     if n > maximum:
-        raise UitvoerTeGroot(out.topic, n, maximum)
+        raise OutputTooLarge(out.topic, n, maximum)
 
 
-def reden(fout: Exception) -> str:
+def reason_text(fout: Exception) -> str:
     """What the operator reads in the `reason` header: the exception's text, digit runs and
     pseudonyms masked (an error may echo a field of the record), and short."""
     tekst = _HEX.sub("<pseudoniem>", maskeer_cijferreeksen(str(fout)))
-    return f"{type(fout).__name__}: {tekst}"[:_MAX_REDEN]
+    return f"{type(fout).__name__}: {tekst}"[:_MAX_REASON]
 
 
-def quarantaine_bericht(record: Record, *, stage: str, fout: Exception, nu: datetime) -> Uitvoer:
+def quarantine_record(record: Record, *, stage: str, fout: Exception, nu: datetime) -> Output:
     """The record as it came (key, headers, bytes) plus, after its own headers, where it came from
     and why it is quarantined. Without its value in the (impossible below 8 MiB) case that it would
     not fit dlq.engine: the record stays at its offset."""
     herkomst = QuarantaineHerkomst(
-        reason=reden(fout),
-        reason_code=OUTPUT_TOO_LARGE if isinstance(fout, UitvoerTeGroot) else HANDLER_ERROR,
+        reason=reason_text(fout),
+        reason_code=OUTPUT_TOO_LARGE if isinstance(fout, OutputTooLarge) else HANDLER_ERROR,
         error=foutsoort(fout),
         stage=stage,
         source_topic=record.topic,
@@ -83,14 +83,14 @@ def quarantaine_bericht(record: Record, *, stage: str, fout: Exception, nu: date
         quarantined_at=nu,
         original_headers=len(record.headers),
     )
-    bericht = Uitvoer(DLQ_ENGINE, record.key, record.value, [*record.headers, *kafka_headers(herkomst)])
-    if grootte(bericht) <= max_bericht_bytes(DLQ_ENGINE):
+    bericht = Output(DLQ_ENGINE, record.key, record.value, [*record.headers, *kafka_headers(herkomst)])
+    if size(bericht) <= max_bericht_bytes(DLQ_ENGINE):
         return bericht
     herkomst = msgspec.structs.replace(herkomst, value_form="omitted")
-    return Uitvoer(DLQ_ENGINE, record.key, b"", [*record.headers, *kafka_headers(herkomst)])
+    return Output(DLQ_ENGINE, record.key, b"", [*record.headers, *kafka_headers(herkomst)])
 
 
-def lees_quarantaine(
+def read_quarantine(
     headers: Sequence[tuple[str, bytes]],
 ) -> tuple[QuarantaineHerkomst, list[tuple[str, bytes]]]:
     """A quarantined record's herkomst and its own original headers (for re-driving it).
@@ -104,7 +104,7 @@ def lees_quarantaine(
     return msgspec.convert(velden, QuarantaineHerkomst, strict=False), list(headers[:n])
 
 
-class Producent(Protocol):
+class TransactionalProducer(Protocol):
     """The part of aiokafka's transactional producer a stage uses (a fake in unit tests)."""
 
     def transaction(self) -> AbstractAsyncContextManager[Any]: ...
@@ -125,92 +125,92 @@ class Producent(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class _Mislukt:
+class _Failed:
     tp: TopicPartition
     index: int
     fout: Exception
 
 
-class Batchverwerking:
+class BatchProcessing:
     """Turns batches into transactions for one handler; quarantines the records it cannot handle."""
 
     def __init__(
         self,
         handler: StageHandler,
-        producer: Producent,
+        producer: TransactionalProducer,
         *,
         group_id: str,
         metrics: Metrics,
-        toegewezen: Callable[[], set[TopicPartition]],
+        assigned: Callable[[], set[TopicPartition]],
         max_request_size: int,
-        klok: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.handler = handler
         self.producer = producer
         self.group_id = group_id
         self.metrics = metrics
-        self.toegewezen = toegewezen
+        self.assigned = assigned
         self.max_request_size = max_request_size
-        self.klok = klok
-        self.posities: dict[TopicPartition, int] = {}
+        self.clock = clock
+        self.positions: dict[TopicPartition, int] = {}
         """The next offset to read of every partition committed so far (for the lag gauge)."""
-        self._quarantaine: tuple[TopicPartition, int, Uitvoer] | None = None
+        self._quarantine: tuple[TopicPartition, int, Output] | None = None
 
-    async def verwerk(self, batch: Batch) -> None:
+    async def process(self, batch: Batch) -> None:
         """Handle a batch in one transaction, or in one more per record that failed."""
         rest = batch
-        while rest or self._quarantaine is not None:
-            rest = await self._transactie(rest)
+        while rest or self._quarantine is not None:
+            rest = await self._transaction(rest)
 
-    async def _transactie(self, rest: Batch) -> Batch:
+    async def _transaction(self, rest: Batch) -> Batch:
         offsets: dict[TopicPartition, int] = {}
-        mislukt: _Mislukt | None = None
+        mislukt: _Failed | None = None
         async with self.producer.transaction():
-            if self._quarantaine is not None:
-                tp, offset, bericht = self._quarantaine
-                await (await self._stuur(bericht))  # waits for the previous transaction (module doc)
+            if self._quarantine is not None:
+                tp, offset, bericht = self._quarantine
+                await (await self._send(bericht))  # waits for the previous transaction (module doc)
                 offsets[tp] = offset + 1
-                self._quarantaine = None
-            await self.handler.voorbereiden(set(rest) | self.toegewezen())
+                self._quarantine = None
+            await self.handler.prepare(set(rest) | self.assigned())
             for tp, records in rest.items():
                 for i, record in enumerate(records):
                     try:
-                        uitvoer = self._uitvoer(record)
+                        uitvoer = self._output(record)
                     except Exception as fout:  # any failure of this record's own handling
-                        mislukt = _Mislukt(tp, i, fout)
+                        mislukt = _Failed(tp, i, fout)
                         break
                     for out in uitvoer:
-                        await self._stuur(out)
+                        await self._send(out)
                     offsets[tp] = record.offset + 1
                 if mislukt is not None:
                     break
             if offsets:
                 await self.producer.send_offsets_to_transaction(offsets, self.group_id)
-        self.posities.update(offsets)
+        self.positions.update(offsets)
         if mislukt is None:
             return {}
-        return await self._na_fout(rest, mislukt)
+        return await self._after_failure(rest, mislukt)
 
-    def _uitvoer(self, record: Record) -> list[Uitvoer]:
-        uitvoer = list(self.handler.verwerk(record))
+    def _output(self, record: Record) -> list[Output]:
+        uitvoer = list(self.handler.process(record))
         for out in uitvoer:
-            controleer(out, self.max_request_size)
+            check_size(out, self.max_request_size)
         return uitvoer
 
-    async def _stuur(self, out: Uitvoer) -> asyncio.Future[Any]:
+    async def _send(self, out: Output) -> asyncio.Future[Any]:
         return await self.producer.send(
             out.topic, out.value, key=out.key, headers=list(out.headers), partition=out.partition
         )
 
-    async def _na_fout(self, rest: Batch, mislukt: _Mislukt) -> Batch:
+    async def _after_failure(self, rest: Batch, mislukt: _Failed) -> Batch:
         """Quarantine the failed record in the next transaction; drop the state it may have changed;
         return the records after it."""
         tp, i, fout = mislukt.tp, mislukt.index, mislukt.fout
         record = rest[tp][i]
         stage = self.handler.name
-        bericht = quarantaine_bericht(record, stage=stage, fout=fout, nu=self.klok())
-        self._quarantaine = (tp, record.offset, bericht)
-        error = OUTPUT_TOO_LARGE if isinstance(fout, UitvoerTeGroot) else foutsoort(fout)
+        bericht = quarantine_record(record, stage=stage, fout=fout, nu=self.clock())
+        self._quarantine = (tp, record.offset, bericht)
+        error = OUTPUT_TOO_LARGE if isinstance(fout, OutputTooLarge) else foutsoort(fout)
         self.metrics.quarantined.labels(stage, error).inc()
         # Coordinates and the error's class only: its text may echo the record. The frames say where.
         log.warning(
