@@ -38,7 +38,15 @@ from engine.handlers.ingress import herkomst_headers
 from engine.handlers.stage import Output, Source
 from engine.handlers.state import LogReader, PartitionState
 from engine.metrics import Metrics
-from engine.topics import DLQ, GEBEURTENISSEN, KANDIDATEN, KNELPUNTEN, OPDRACHTEN_KANDIDATEN, ZOEKINDEX
+from engine.topics import (
+    DLQ,
+    GEBEURTENISSEN,
+    KANDIDATEN,
+    KNELPUNTEN,
+    OPDRACHTEN_KANDIDATEN,
+    ZOEKINDEX,
+    opdrachten_topic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +192,8 @@ class Besluiten:
         self.metrics.refused.labels(b.reden_code).inc()
         k = b.koppeling
         log.info("besluiten: link refused (%s), command at offset %d", b.reden_code, k.bron_offset)
-        bron = (f"riec.{k.riec}.opdrachten", k.bron_partitie, k.bron_offset, k.bron_timestamp)
-        herkomst = herkomst_headers(Weigering(b.reden_code, b.reden), bron, nu, value_form="besluit")
+        coordinates = (opdrachten_topic(k.riec), k.bron_partitie, k.bron_offset, k.bron_timestamp)
+        herkomst = herkomst_headers(Weigering(b.reden_code, b.reden), coordinates, nu, value_form="besluit")
         headers = [("ce_id", k.opdracht_id.split(":", 1)[-1].encode()), ("ce_type", k.ce_type.encode())]
         yield Output(DLQ, record.key, value, [*headers, *herkomst])
 
@@ -200,7 +208,7 @@ class Besluiten:
             o.bron_offset,
             weigering.code,
         )
-        bron = (o.bron_topic, o.bron_partitie, o.bron_offset, o.bron_timestamp)
-        herkomst = herkomst_headers(weigering, bron, nu, value_form="pseudonymised")
+        coordinates = (o.bron_topic, o.bron_partitie, o.bron_offset, o.bron_timestamp)
+        herkomst = herkomst_headers(weigering, coordinates, nu, value_form="pseudonymised")
         headers = [("ce_id", o.opdracht_id.split(":", 1)[1].encode()), ("ce_type", o.ce_type.encode())]
         return Output(DLQ, record.key, record.value, [*headers, *herkomst])

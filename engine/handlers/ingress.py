@@ -34,13 +34,13 @@ Acceptatie = Callable[[Bericht, datetime], Output]
 
 def herkomst_headers(
     weigering: Weigering,
-    bron: tuple[str, int, int, int],
+    coordinates: tuple[str, int, int, int],
     nu: datetime,
     value_form: str = "original",
 ) -> list[tuple[str, bytes]]:
     """The DLQ headers saying why a message was refused and where (topic, partition, offset,
     timestamp) the refused message came from."""
-    topic, partition, offset, timestamp = bron
+    topic, partition, offset, timestamp = coordinates
     herkomst = DlqHerkomst(
         reason=weigering.reden,
         reason_code=weigering.code,
@@ -56,8 +56,10 @@ def herkomst_headers(
 
 def dlq_bericht(record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime) -> Output:
     """The refused message as it came (key, headers, bytes) plus where it came from and why."""
-    bron = (record.topic, record.partition, record.offset, record.timestamp)
-    return Output(DLQ, record.key, record.value, [*record.headers, *herkomst_headers(weigering, bron, nu)])
+    coordinates = (record.topic, record.partition, record.offset, record.timestamp)
+    return Output(
+        DLQ, record.key, record.value, [*record.headers, *herkomst_headers(weigering, coordinates, nu)]
+    )
 
 
 class Voordeur:
