@@ -8,7 +8,13 @@ import msgspec
 from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
-from engine.events.matching import ZOEKINDEX_ENCODER, CasusGesloten, IdentificatorToegevoegd
+from engine.events.matching import (
+    ROUTEBRIEFJE_DECODER,
+    ZOEKINDEX_ENCODER,
+    CasusGesloten,
+    IdentificatorToegevoegd,
+    Routebriefje,
+)
 from engine.handlers.routeren import Routeren
 from engine.handlers.tables import GESLOTEN
 from engine.handlers.zoekindex import Zoekindex
@@ -16,6 +22,7 @@ from engine.metrics import Metrics
 from engine.reference import gebiedsindeling
 from engine.settings import KafkaConnection
 from engine.topics import CASUSINDEX, ZOEKINDEX
+from tests.fixtures import ontvangen
 from tests.unit.fakes import LogInMemory, record
 
 
@@ -67,3 +74,24 @@ async def test_a_new_owner_restored_from_the_changelog_holds_the_same_index() ->
     )
     [u] = list(opnieuw.process(toegevoegd("kenteken:AB123C", "UT-3", "oost-nederland")))
     assert msgspec.json.decode(u.value) == {"DH-1": "den-haag", "UT-3": "oost-nederland"}
+
+
+async def test_a_routing_slip_of_the_partitioned_design_is_moved_along_and_routed_at_its_last_identifier() -> (
+    None
+):
+    """Slips written before the upgrade still in flight: each collects this partition's matches and
+    goes on to its next identifier's partition; after the last it is routed (nothing is lost)."""
+    z = await zoekindex(LogInMemory())
+    list(z.process(toegevoegd("kenteken:AB123C", "DH-1")))
+    signaal = ontvangen("kmar:s-9")
+    slip = Routebriefje(signaal=signaal, te_zoeken=["kenteken:AB123C", "kvk:12345678"])
+
+    [verder] = list(
+        z.process(record(ZOEKINDEX, b"kenteken:AB123C", ZOEKINDEX_ENCODER.encode(slip), partition=3))
+    )
+
+    assert (verder.topic, verder.key) == (ZOEKINDEX, b"kvk:12345678")
+    moved = ROUTEBRIEFJE_DECODER.decode(verder.value)
+    assert moved.te_zoeken == ["kvk:12345678"] and [m.casus_id for m in moved.matches] == ["DH-1"]
+    routed = list(z.process(record(ZOEKINDEX, b"kvk:12345678", verder.value, partition=3)))
+    assert "routes.riec.den-haag" in {u.topic for u in routed}, "routed to the matched casus's RIEC"
