@@ -59,8 +59,9 @@ def _root_logger_back_to_its_level() -> None:
 class Pijplijn(Service):
     """Declares the topics, then starts the role's services: the stages
 
-    partner topics → ingress → vastleggen → (zoekindex, once per identifier) → routes.*
-    RIEC command topics → opdrachten → besluiten → engine.gebeurtenissen (+ index, links, register)
+    partner topics → front door → vastleggen (log, match, route) → routes.*
+    RIEC command topics → front door → besluiten → engine.gebeurtenissen (+ index, links, register)
+    index changes → zoekindex → engine.casusindex (every routing worker reads it whole)
 
     and/or the projections. Every role declares (idempotent), so any can start first.
     """
@@ -155,67 +156,56 @@ def _faust_app(settings: Settings) -> faust.App:
     )
 
 
-def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[routeren.Routeren]]:
-    """The routing role's stages, and the routers (with their tables) they share the lifetime of."""
+def _voordeuren(settings: Settings, metrics: Metrics, horizon: timedelta) -> list[Stage]:
+    """The front doors: every partner's signals and every RIEC office's commands, checked and
+    pseudonymised. Each polls every 100 ms: a fetch over hundreds of partner partitions is encoded
+    and decoded in Python by aiokafka, and polling every 20 ms took 15% of a worker (py-spy)."""
     gebied = gebiedsindeling()
-    horizon = timedelta(days=settings.dedup_horizon_days)
+    pseudo = Pseudonimiseerder(settings.pseudonym_key)
     beleid = Beleid(
         geweigerde_partners=settings.geweigerde_partners,
         extra_gemeenten=settings.extra_gemeenten,
         ontdubbel_horizon=horizon,
     )
-    pseudo = Pseudonimiseerder(settings.pseudonym_key)
-    kafka = settings.kafka
-    logs = KafkaLog(kafka)  # what the stateful stages restore their partitions from
-    lezers: list[routeren.Routeren] = []
+    signalen = ingress.signalen_voordeur(gebied=gebied, pseudo=pseudo, beleid=beleid, metrics=metrics)
+    opdrachten = ingress.opdrachten_voordeur(gebied=gebied, pseudo=pseudo, metrics=metrics)
+    return [
+        Stage(deur, source, settings=settings, metrics=metrics, fetch_max_wait_ms=100)
+        for deur, source in ((signalen, ingress.SIGNALS_SOURCE), (opdrachten, ingress.COMMANDS_SOURCE))
+    ]
 
-    def routeren_(*, met_index: bool) -> routeren.Routeren:
-        # One router per stage that routes: stages run concurrently, its tables are not shared.
-        r = routeren.Routeren(
-            gebied=gebied, kafka=kafka, metrics=metrics, fetch_max_wait_ms=settings.fetch_max_wait_ms,
-            met_index=met_index,
-        )  # fmt: skip
-        lezers.append(r)
-        return r
 
-    # Zoekindex routes only slips of the partitioned design (an upgrade): no copy of the index.
-    index = zoekindex.Zoekindex(log_reader=logs, routeren=routeren_(met_index=False), metrics=metrics)
-    router = routeren_(met_index=True)
+def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[routeren.Routeren]]:
+    """The routing role's stages, and the routers (with their tables) they share the lifetime of.
+    One router per stage that routes: stages run concurrently, and a router's tables are its own."""
+    horizon = timedelta(days=settings.dedup_horizon_days)
+    logs = KafkaLog(settings.kafka)  # what the stateful stages restore their partitions from
+    routers = [
+        routeren.Routeren(
+            gebied=gebiedsindeling(), kafka=settings.kafka, metrics=metrics,
+            fetch_max_wait_ms=settings.fetch_max_wait_ms, met_index=met_index,
+        )
+        # Zoekindex routes only slips of the partitioned design (an upgrade): no copy of the index.
+        for met_index in (True, False)
+    ]  # fmt: skip
+    router, slips = routers
     metrics.index_identifiers.set_function(lambda: len(router.index))
-
-    def stage(handler: StageHandler, bron: Source) -> Stage:
-        return Stage(handler, bron, settings=settings, metrics=metrics)
-
-    def voordeur(handler: StageHandler, bron: Source) -> Stage:
-        # A front door reads every partner's (or RIEC's) topic: hundreds of partitions in each
-        # fetch, whose requests and responses aiokafka encodes in Python. Polling them every 20 ms
-        # took 15% of a worker (py-spy); 100 ms costs about 3% and no measurable latency.
-        return Stage(handler, bron, settings=settings, metrics=metrics, fetch_max_wait_ms=100)
-
-    vastleggen_ = vastleggen.Vastleggen(
-        log_reader=logs,
-        routeren=router,
-        metrics=metrics,
-        termijn=timedelta(seconds=settings.pending_link_expiry_s),
-        horizon=horizon,
-    )
-    stages = [
-        voordeur(
-            ingress.signalen_voordeur(gebied=gebied, pseudo=pseudo, beleid=beleid, metrics=metrics),
-            ingress.SIGNALS_SOURCE,
+    termijn = timedelta(seconds=settings.pending_link_expiry_s)
+    handlers: list[tuple[StageHandler, Source]] = [
+        (
+            vastleggen.Vastleggen(
+                log_reader=logs, routeren=router, metrics=metrics, termijn=termijn, horizon=horizon
+            ),
+            vastleggen.SOURCE,
         ),
-        voordeur(
-            ingress.opdrachten_voordeur(gebied=gebied, pseudo=pseudo, metrics=metrics),
-            ingress.COMMANDS_SOURCE,
-        ),
-        stage(vastleggen_, vastleggen.SOURCE),
-        stage(
+        (
             besluiten.Besluiten(log_reader=logs, zoekindex_partities=settings.partitions, metrics=metrics),
             besluiten.SOURCE,
         ),
-        stage(index, zoekindex.SOURCE),
+        (zoekindex.Zoekindex(log_reader=logs, routeren=slips, metrics=metrics), zoekindex.SOURCE),
     ]
-    return stages, lezers
+    intern = [Stage(h, source, settings=settings, metrics=metrics) for h, source in handlers]
+    return [*_voordeuren(settings, metrics, horizon), *intern], routers
 
 
 def opslag_pad(settings: Settings) -> Path:
