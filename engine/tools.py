@@ -100,9 +100,7 @@ async def _send(messages: list[Voorbeeld], rate: float) -> None:
 
 
 async def _tail(topics: list[str], seconds: float) -> list[Any]:
-    consumer = clients.consumer(
-        _engine(), *topics, auto_offset_reset="earliest", isolation_level="read_committed"
-    )
+    consumer = clients.log_consumer(_engine(), *topics)
     await consumer.start()
     found: list[Any] = []
     try:

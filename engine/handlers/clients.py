@@ -45,6 +45,20 @@ def consumer(k: KafkaConnection, *topics: str, **kwargs: Any) -> AIOKafkaConsume
     return AIOKafkaConsumer(*topics, **security_kwargs(k), **kwargs)
 
 
+def log_consumer(k: KafkaConnection, *topics: str, **kwargs: Any) -> AIOKafkaConsumer:
+    """A consumer (not started) that reads logs back: committed records only, from the start of a
+    partition it has no position in, and no group offsets (it assigns partitions itself). What
+    restores a stage's state, reads the tables, feeds the projections and tails topics for a tool."""
+    return consumer(
+        k,
+        *topics,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        auto_offset_reset="earliest",
+        **kwargs,
+    )
+
+
 def producer(k: KafkaConnection, **kwargs: Any) -> AIOKafkaProducer:
     """A producer (not started) with the engine's credentials."""
     return AIOKafkaProducer(**security_kwargs(k), **kwargs)

@@ -37,11 +37,8 @@ Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
 async def _consumer(kafka: KafkaConnection) -> tuple[AIOKafkaConsumer, list[TopicPartition]]:
-    consumer = clients.consumer(
+    consumer = clients.log_consumer(
         kafka,
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-        auto_offset_reset="earliest",
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
     tps = await clients.partitions_of(kafka, BRONNEN)

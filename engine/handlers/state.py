@@ -44,11 +44,8 @@ class KafkaLog:
         self.kafka = kafka
 
     async def read(self, tp: TopicPartition) -> AsyncIterator[Record]:
-        consumer = clients.consumer(
+        consumer = clients.log_consumer(
             self.kafka,
-            enable_auto_commit=False,
-            isolation_level="read_committed",
-            auto_offset_reset="earliest",
             # The end is known: when only a commit marker is left to read, don't let the broker
             # hold the fetch for Kafka's default 500 ms (every partition restored at start paid it).
             fetch_max_wait_ms=20,

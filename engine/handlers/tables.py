@@ -72,11 +72,8 @@ class Tables:
 
     async def _start(self) -> AIOKafkaConsumer:
         self._tps = await clients.partitions_of(self.kafka, tuple(self.folds))
-        consumer = clients.consumer(
+        consumer = clients.log_consumer(
             self.kafka,
-            enable_auto_commit=False,
-            isolation_level="read_committed",
-            auto_offset_reset="earliest",
             fetch_max_wait_ms=self.fetch_max_wait_ms,
         )
         await consumer.start()
