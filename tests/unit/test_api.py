@@ -14,6 +14,7 @@ from engine.projections.toegang import Tokens
 from tests.unit.dashboard_api import PERSOON, T0, gevulde_staat, omgeving
 
 INBOX = "/api/v1/riec/rotterdam/inbox"
+SIGNAAL = "/api/v1/riec/rotterdam/signalen/politie:s2"
 
 
 async def test_a_riec_reads_its_inbox_newest_first_and_the_read_is_audited() -> None:
@@ -72,27 +73,28 @@ async def test_pages_follow_the_cursor_and_filters_apply() -> None:
         ("/api/v1/riec/nergens/casussen", None, 404, "unknown RIEC; one of: "),  # the path first
         ("/api/v1/riec/rotterdam/casussen/R-9", "riec:rotterdam", 404, "RIEC rotterdam has no casus 'R-9'"),
         ("/api/v1/riec/limburg/casussen/R-1", "riec:limburg", 404, "RIEC limburg has no casus 'R-1'"),
-        (
-            "/api/v1/riec/rotterdam/casussen/R%20x",
-            "riec:rotterdam",
-            400,
-            "casus_id must be 1 to 100 characters",
-        ),
+        ("/api/v1/riec/rotterdam/casussen/R%20x", "riec:rotterdam", 400, "casus_id must be 1 to 100 characters"),
         ("/api/v1/riec/rotterdam/weken", "riec:limburg", 403, "riec:limburg may not read this"),
         ("/api/v1/riec/rotterdam/jaarverslag/2026", "riec:limburg", 403, "riec:limburg may not read this"),
-        (
-            "/api/v1/riec/rotterdam/jaarverslag/1999",
-            "riec:rotterdam",
-            400,
-            "jaar must be a whole number from 2000",
-        ),
+        ("/api/v1/riec/rotterdam/jaarverslag/1999", "riec:rotterdam", 400, "jaar must be a whole number from 2000"),
         ("/api/v1/jaarverslag/2026", "riec:rotterdam", 403, "riec:rotterdam may not read this"),
         ("/api/v1/jaarverslag/2026?formaat=pdf", "liec", 400, "formaat must be json, csv or html"),
         ("/api/v1/ops/projecties", "liec", 403, "liec may not read this"),
         ("/metrics", "riec:rotterdam", 403, "riec:rotterdam may not read this"),
         ("/metrics", None, 401, "a valid bearer token is required"),
+        # the analyst's reads (engine.projections.analist)
+        (SIGNAAL, None, 401, "a valid bearer token is required"),
+        (SIGNAAL, "riec:limburg", 403, "riec:limburg may not read this (need-to-know)"),
+        ("/api/v1/riec/limburg/signalen/politie:s2", "riec:limburg", 404,
+         "this signal is not in the inbox of riec.limburg (need-to-know)"),
+        ("/api/v1/riec/nergens/signalen/politie:s2", "riec:rotterdam", 404, "unknown RIEC; one of: "),
+        ("/api/v1/lft/nergens/signalen/om:s3", "lft:omg", 404, "unknown LFT; one of: "),
+        ("/api/v1/lft/omg/signalen/om:s3", "riec:rotterdam", 403, "riec:rotterdam may not read this"),
+        ("/api/v1/riec/rotterdam/signalen/GEEN-ID", "riec:rotterdam", 400, "signaal_id must be <org>:<ce_id>"),
+        ("/api/v1/riec/rotterdam/opdrachten/uitkomst/open", "riec:limburg", 403, "riec:limburg may not read this"),
+        ("/api/v1/riec/nergens/opdrachten/uitkomst/open", "riec:rotterdam", 404, "unknown RIEC; one of: "),
     ],
-)
+)  # fmt: skip
 async def test_a_refusal_has_its_status_and_reason_and_is_not_audited(
     pad: str, principal: str | None, status: int, fout: str
 ) -> None:
