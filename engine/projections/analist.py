@@ -24,6 +24,7 @@ from engine.projections.poorten import Poorten
 from engine.projections.staat import ProjectieStaat
 from engine.projections.webserver import OngeldigVerzoek
 from engine.reference import LFTS, RIECS
+from engine.routing import lft_bestemming, riec_bestemming
 
 ACTIES = {
     "koppelen": "nl.riec.casus.signaal_koppelen.v1",
@@ -67,15 +68,15 @@ def _signalen(opdracht: msgspec.Struct) -> list[str]:
 
 
 async def _signaal(
-    c: Poorten, request: web.Request, p: toegang.Principal, bestemming: str, signaal_id: str
+    c: Poorten, request: web.Request, p: toegang.Principal, bestemming: str, signaal_id: str, riec: str | None
 ) -> web.Response:
-    """One signal of a destination's inbox, with how it was handled and the casussen it is in."""
+    """One signal of a destination's inbox, with how it was handled and (a RIEC's) the casussen it
+    is in."""
     start = c.klok()
     s = c.staat()
     bericht = s.inbox.bericht(bestemming, signaal_id)
     if bericht is None:
         raise Geweigerd(404, f"this signal is not in the inbox of {bestemming} (need-to-know)")
-    riec = bestemming.removeprefix("riec.") if bestemming.startswith("riec.") else None
     bericht["behandeling"] = s.inbox.behandeling(bestemming, [signaal_id]).get(signaal_id, [])
     bericht["casussen"] = s.casussen.van_signaal(riec, signaal_id) if riec else []
     casus_ids = sorted(
@@ -92,13 +93,13 @@ async def _signaal(
 async def riec_signaal(c: Poorten, request: web.Request, riec: str, signaal_id: str) -> web.Response:
     riec, signaal_id = bekend("riec", riec, RIECS), signaal_id_van(signaal_id)
     p = principal(c.tokens, request, lambda p: toegang.mag_riec_lezen(p, riec))
-    return await _signaal(c, request, p, f"riec.{riec}", signaal_id)
+    return await _signaal(c, request, p, riec_bestemming(riec), signaal_id, riec)
 
 
 async def lft_signaal(c: Poorten, request: web.Request, lft: str, signaal_id: str) -> web.Response:
     lft, signaal_id = bekend("lft", lft, LFTS), signaal_id_van(signaal_id)
     p = principal(c.tokens, request, lambda p: toegang.mag_lft_lezen(p, lft))
-    return await _signaal(c, request, p, f"lft.{lft}", signaal_id)
+    return await _signaal(c, request, p, lft_bestemming(lft), signaal_id, None)
 
 
 async def _lees_opdracht(request: web.Request, ce_type: str) -> msgspec.Struct:
@@ -118,7 +119,7 @@ def _in_inbox(s: ProjectieStaat, riec: str, signalen: list[str]) -> None:
     """Need-to-know at once (the engine would refuse the link too): else 404, without the id (an
     id a client made up may hold anything, a BSN too)."""
     for signaal_id in signalen:
-        if s.inbox.bericht(f"riec.{riec}", signaal_id) is None:
+        if s.inbox.bericht(riec_bestemming(riec), signaal_id) is None:
             raise Geweigerd(404, f"a signal of this command is not in the inbox of RIEC {riec}")
 
 

@@ -34,6 +34,7 @@ from engine.projections.parameters import (
 )
 from engine.projections.poorten import Poorten
 from engine.reference import LFTS, RIECS
+from engine.routing import lft_bestemming, riec_bestemming
 
 _MAX_LIMIT = 200
 _STATISCH = {
@@ -91,13 +92,13 @@ async def _inbox(c: Poorten, request: web.Request, p: toegang.Principal, bestemm
 async def riec_inbox(c: Poorten, request: web.Request, riec: str) -> web.Response:
     riec = bekend("riec", riec, RIECS)
     p = principal(c.tokens, request, lambda p: toegang.mag_riec_lezen(p, riec))
-    return await _inbox(c, request, p, f"riec.{riec}")
+    return await _inbox(c, request, p, riec_bestemming(riec))
 
 
 async def lft_inbox(c: Poorten, request: web.Request, lft: str) -> web.Response:
     lft = bekend("lft", lft, LFTS)
     p = principal(c.tokens, request, lambda p: toegang.mag_lft_lezen(p, lft))
-    return await _inbox(c, request, p, f"lft.{lft}")
+    return await _inbox(c, request, p, lft_bestemming(lft))
 
 
 async def riec_casussen(c: Poorten, request: web.Request, riec: str) -> web.Response:
@@ -128,7 +129,7 @@ async def riec_weken(c: Poorten, request: web.Request, riec: str) -> web.Respons
     """Counts per week, no signal, casus or person: not a read of personal data, not audited."""
     riec = riec_van(riec)
     principal(c.tokens, request, lambda p: toegang.mag_riec_lezen(p, riec))
-    return json_antwoord({"per_week": c.staat().inbox.per_week(f"riec.{riec}")})
+    return json_antwoord({"per_week": c.staat().inbox.per_week(riec_bestemming(riec))})
 
 
 async def riec_jaarverslag(c: Poorten, request: web.Request, riec: str, jaar: str) -> web.Response:
