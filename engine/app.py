@@ -11,7 +11,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from engine.ingress.acceptatie import Beleid
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.metrics import Metrics
 from engine.projections import analist, api, toegang, webserver
+from engine.projections.poorten import Poorten
 from engine.projections.toegang import lees_tokens
 from engine.reference import gebiedsindeling
 from engine.rollen import Gezondheid, Rol
@@ -215,22 +216,23 @@ def opslag_pad(settings: Settings) -> Path:
 
 
 def _projecties(werker: Werker) -> tuple[Projecties, list[Any]]:
-    """The projection role's read models with the API and the dashboard that serve them."""
+    """The projection role's read models with the API and the dashboard that serve them, over the
+    Kafka-backed ports: the audit log and the RIECs' command topics."""
     projecties = Projecties(werker.settings.kafka, werker.metrics, opslag_pad(werker.settings))
     audit = AuditSchrijver(werker.settings.kafka)
+    schrijver = OpdrachtSchrijver(werker.settings.kafka)
     if not werker.tokens:
         log.warning("ENGINE_TOKENS_FILE is not set: the API refuses every request; /metrics is open")
-    api.registreer(
-        werker.app,
+    poorten = Poorten(
         staat=lambda: projecties.staat,
-        posities=lambda: {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(projecties.posities.items())},
         tokens=werker.tokens,
         audit=audit,
+        opdrachten=schrijver,
+        klok=lambda: datetime.now(UTC),
+        posities=lambda: {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(projecties.posities.items())},
     )
-    schrijver = OpdrachtSchrijver(werker.settings.kafka)
-    analist.registreer(
-        werker.app, staat=lambda: projecties.staat, tokens=werker.tokens, audit=audit, schrijver=schrijver
-    )
+    api.registreer(werker.app, poorten)
+    analist.registreer(werker.app, poorten)
     return projecties, [audit, schrijver]
 
 

@@ -8,24 +8,23 @@ a double click writes the same `ce_id` twice and the engine applies it once (`<r
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import faust
 import msgspec
-from faust.web import Request, Response, View
+from aiohttp import web
 
 from engine.events.opdrachten import OPDRACHT_DECODERS, KoppelSignaal, OpenCasus, WijsKoppelingAf
-from engine.handlers.audit import AuditSchrijver
-from engine.handlers.opdrachtgever import OpdrachtSchrijver
 from engine.ingress.bsn import maskeer_cijferreeksen
-from engine.projections import toegang
-from engine.projections.api import _fout, _json, _met_toegang, registreer_verwerking
+from engine.projections import eindpunt, toegang
+from engine.projections.eindpunt import Eindpunt, Geweigerd, bekend, json_antwoord, principal, verantwoord
 from engine.projections.parameters import riec_van, signaal_id_van
+from engine.projections.poorten import Poorten
 from engine.projections.staat import ProjectieStaat
 from engine.projections.webserver import OngeldigVerzoek
 from engine.reference import LFTS, RIECS
+from engine.routing import lft_bestemming, riec_bestemming
 
 ACTIES = {
     "koppelen": "nl.riec.casus.signaal_koppelen.v1",
@@ -46,7 +45,7 @@ def ce_id_van(riec: str, ce_type: str, sleutel: bytes) -> str:
     return "dashboard-" + "".join(chr(ord("a") + int(c, 16)) for c in digest)
 
 
-def _idempotentiesleutel(request: Request) -> bytes | None:
+def _idempotentiesleutel(request: web.Request) -> bytes | None:
     sleutel = request.headers.get("Idempotency-Key")
     if sleutel is None:
         return None
@@ -68,140 +67,113 @@ def _signalen(opdracht: msgspec.Struct) -> list[str]:
     return []
 
 
-def registreer(
-    app: faust.App,
-    *,
-    staat: Callable[[], ProjectieStaat],
-    tokens: toegang.Tokens,
-    audit: AuditSchrijver,
-    schrijver: OpdrachtSchrijver,
-) -> None:
-    """Add the signal detail views, the command views and the outcome view to the app."""
-
-    async def detail(
-        view: View, request: Request, bestemming: str, signaal_id: str, p: toegang.Principal
-    ) -> Response:
-        start = datetime.now(UTC)
-        s = staat()
-        bericht = s.inbox.bericht(bestemming, signaal_id)
-        if bericht is None:
-            return _fout(view, 404, f"this signal is not in the inbox of {bestemming} (need-to-know)")
-        riec = bestemming.removeprefix("riec.") if bestemming.startswith("riec.") else None
-        bericht["behandeling"] = s.inbox.behandeling(bestemming, [signaal_id]).get(signaal_id, [])
-        bericht["casussen"] = s.casussen.van_signaal(riec, signaal_id) if riec else []
-        casus_ids = sorted(
-            {c["casus_id"] for c in bericht["casussen"]}
-            | {r["casus_id"] for r in bericht.get("redenen", ()) if r.get("casus_id")}
-        )
-        geweigerd = await registreer_verwerking(
-            audit,
-            view,
-            request,
-            p,
-            start,
-            activiteit="inbox",
-            naam=f"signaal {signaal_id} inzien",
-            signaal_ids=[signaal_id],
-            pseudoniemen=_pseudoniemen(bericht),
-            casus_ids=casus_ids,
-        )
-        return geweigerd or _json(view, bericht)
-
-    def detail_pagina(
-        soort: str, namen: tuple[str, ...], mag: Callable[[toegang.Principal, str], bool]
-    ) -> type[View]:
-        class Signaal(View):
-            async def get(self, request: Request, **match: str) -> Response:
-                naam = match[soort]
-                if naam not in namen:
-                    return _fout(self, 404, f"unknown {soort.upper()}; one of: {', '.join(namen)}")
-                signaal_id = signaal_id_van(match["signaal_id"])
-                return await _met_toegang(
-                    self,
-                    request,
-                    tokens,
-                    lambda p: mag(p, naam),
-                    lambda p: detail(self, request, f"{soort}.{naam}", signaal_id, p),
-                )
-
-        return Signaal
-
-    app.page("/api/v1/riec/{riec}/signalen/{signaal_id}")(
-        detail_pagina("riec", RIECS, toegang.mag_riec_lezen)
+async def _signaal(
+    c: Poorten, request: web.Request, p: toegang.Principal, bestemming: str, signaal_id: str, riec: str | None
+) -> web.Response:
+    """One signal of a destination's inbox, with how it was handled and (a RIEC's) the casussen it
+    is in."""
+    start = c.klok()
+    s = c.staat()
+    bericht = s.inbox.bericht(bestemming, signaal_id)
+    if bericht is None:
+        raise Geweigerd(404, f"this signal is not in the inbox of {bestemming} (need-to-know)")
+    bericht["behandeling"] = s.inbox.behandeling(bestemming, [signaal_id]).get(signaal_id, [])
+    bericht["casussen"] = s.casussen.van_signaal(riec, signaal_id) if riec else []
+    casus_ids = sorted(
+        {k["casus_id"] for k in bericht["casussen"]}
+        | {r["casus_id"] for r in bericht.get("redenen", ()) if r.get("casus_id")}
     )
-    app.page("/api/v1/lft/{lft}/signalen/{signaal_id}")(detail_pagina("lft", LFTS, toegang.mag_lft_lezen))
+    await verantwoord(
+        c, request, p, start, activiteit="inbox", naam=f"signaal {signaal_id} inzien",
+        signaal_ids=[signaal_id], pseudoniemen=_pseudoniemen(bericht), casus_ids=casus_ids,
+    )  # fmt: skip
+    return json_antwoord(bericht)
 
-    async def geef(view: View, request: Request, riec: str, actie: str, p: toegang.Principal) -> Response:
-        start = datetime.now(UTC)
-        ce_type = ACTIES[actie]
-        body = await request.read()
-        try:
-            opdracht = OPDRACHT_DECODERS[ce_type].decode(body)
-        except (msgspec.ValidationError, msgspec.DecodeError) as e:
-            return _fout(view, 400, f"the body is not a {ce_type} payload: {maskeer_cijferreeksen(str(e))}")
-        s = staat()
-        signalen = _signalen(opdracht)
-        for signaal_id in signalen:  # need-to-know, at once: the engine would refuse the link too
-            if s.inbox.bericht(f"riec.{riec}", signaal_id) is None:
-                # Not echoed: an id a client made up may hold anything, a BSN too.
-                return _fout(view, 404, f"a signal of this command is not in the inbox of RIEC {riec}")
-        payload = msgspec.json.encode(opdracht)
-        ce_id = ce_id_van(riec, ce_type, _idempotentiesleutel(request) or payload)
-        opdracht_id = f"{riec}:{ce_id}"
-        casus_id = getattr(opdracht, "casus_id", "")
-        geweigerd = await registreer_verwerking(
-            audit,
-            view,
-            request,
-            p,
-            start,
-            activiteit="opdracht",
-            naam=f"opdracht {ce_type} {opdracht_id} geven",
-            signaal_ids=signalen,
-            pseudoniemen=[],
-            casus_ids=[casus_id] if casus_id else [],
+
+async def riec_signaal(c: Poorten, request: web.Request, riec: str, signaal_id: str) -> web.Response:
+    riec, signaal_id = bekend("riec", riec, RIECS), signaal_id_van(signaal_id)
+    p = principal(c.tokens, request, lambda p: toegang.mag_riec_lezen(p, riec))
+    return await _signaal(c, request, p, riec_bestemming(riec), signaal_id, riec)
+
+
+async def lft_signaal(c: Poorten, request: web.Request, lft: str, signaal_id: str) -> web.Response:
+    lft, signaal_id = bekend("lft", lft, LFTS), signaal_id_van(signaal_id)
+    p = principal(c.tokens, request, lambda p: toegang.mag_lft_lezen(p, lft))
+    return await _signaal(c, request, p, lft_bestemming(lft), signaal_id, None)
+
+
+async def _lees_opdracht(request: web.Request, ce_type: str) -> msgspec.Struct:
+    """The request's body as a command of `ce_type`, else 400 (digit runs masked: a BSN may be in
+    the body). A body over aiohttp's limit (1 MiB) is answered 413 by aiohttp."""
+    body = await request.read()
+    try:
+        opdracht: msgspec.Struct = OPDRACHT_DECODERS[ce_type].decode(body)
+    except (msgspec.ValidationError, msgspec.DecodeError) as e:
+        raise Geweigerd(
+            400, f"the body is not a {ce_type} payload: {maskeer_cijferreeksen(str(e))}"
+        ) from None
+    return opdracht
+
+
+def _in_inbox(s: ProjectieStaat, riec: str, signalen: list[str]) -> None:
+    """Need-to-know at once (the engine would refuse the link too): else 404, without the id (an
+    id a client made up may hold anything, a BSN too)."""
+    for signaal_id in signalen:
+        if s.inbox.bericht(riec_bestemming(riec), signaal_id) is None:
+            raise Geweigerd(404, f"a signal of this command is not in the inbox of RIEC {riec}")
+
+
+async def _geef(
+    c: Poorten, request: web.Request, p: toegang.Principal, riec: str, ce_type: str, start: datetime
+) -> web.Response:
+    """Audits the command, writes it to the RIEC's command topic, answers 202 with its outcome so far."""
+    opdracht = await _lees_opdracht(request, ce_type)
+    s, signalen = c.staat(), _signalen(opdracht)
+    _in_inbox(s, riec, signalen)
+    payload = msgspec.json.encode(opdracht)
+    ce_id = ce_id_van(riec, ce_type, _idempotentiesleutel(request) or payload)
+    opdracht_id, casus_id = f"{riec}:{ce_id}", getattr(opdracht, "casus_id", "")
+    await verantwoord(
+        c, request, p, start, activiteit="opdracht", naam=f"opdracht {ce_type} {opdracht_id} geven",
+        signaal_ids=signalen, casus_ids=[casus_id] if casus_id else [],
+    )  # fmt: skip
+    try:
+        await c.opdrachten.schrijf(
+            riec=riec, ce_id=ce_id, ce_type=ce_type, payload=payload, auteur=p.naam, key=casus_id or ce_id
         )
-        if geweigerd is not None:
-            return geweigerd
-        try:
-            await schrijver.schrijf(
-                riec=riec, ce_id=ce_id, ce_type=ce_type, payload=payload, auteur=p.naam, key=casus_id or ce_id
-            )
-        except Exception:
-            return _fout(view, 503, "the command could not be written to the broker; try again (same id)")
-        body_uit = {
-            "opdracht_id": opdracht_id,
-            "ce_id": ce_id,
-            "ce_type": ce_type,
-            "uitkomst": f"/api/v1/riec/{riec}/opdrachten/uitkomst/{ce_id}",
-            **(s.uitkomsten.van(opdracht_id) or {"status": "wachtend"}),
-        }
-        return _json(view, body_uit, status=202, headers={"Location": body_uit["uitkomst"]})
+    except Exception:
+        raise Geweigerd(503, "the command could not be written to the broker; try again (same id)") from None
+    uitkomst = f"/api/v1/riec/{riec}/opdrachten/uitkomst/{ce_id}"
+    body = {"opdracht_id": opdracht_id, "ce_id": ce_id, "ce_type": ce_type, "uitkomst": uitkomst}
+    body |= s.uitkomsten.van(opdracht_id) or {"status": "wachtend"}
+    return json_antwoord(body, status=202, headers={"Location": uitkomst})
 
-    @app.page("/api/v1/riec/{riec}/opdrachten/{actie}")
-    class Opdracht(View):
-        async def post(self, request: Request, riec: str, actie: str) -> Response:
-            riec = riec_van(riec)
-            if actie not in ACTIES:
-                return _fout(self, 404, f"unknown action; one of: {', '.join(ACTIES)}")
-            return await _met_toegang(
-                self,
-                request,
-                tokens,
-                lambda p: toegang.mag_riec_opdragen(p, riec),
-                lambda p: geef(self, request, riec, actie, p),
-            )
 
-    @app.page("/api/v1/riec/{riec}/opdrachten/uitkomst/{ce_id}")
-    class Uitkomst(View):
-        async def get(self, request: Request, riec: str, ce_id: str) -> Response:
-            """What became of a command: no personal data, not audited."""
-            riec = riec_van(riec)
+async def geef_opdracht(c: Poorten, request: web.Request, riec: str, actie: str) -> web.Response:
+    riec = riec_van(riec)
+    if actie not in ACTIES:
+        raise Geweigerd(404, f"unknown action; one of: {', '.join(ACTIES)}")
+    p = principal(c.tokens, request, lambda p: toegang.mag_riec_opdragen(p, riec))
+    return await _geef(c, request, p, riec, ACTIES[actie], c.klok())
 
-            async def uitkomst(p: toegang.Principal) -> Response:
-                u = staat().uitkomsten.van(f"{riec}:{ce_id}")
-                return _json(self, {"opdracht_id": f"{riec}:{ce_id}", **(u or {"status": "wachtend"})})
 
-            return await _met_toegang(
-                self, request, tokens, lambda p: toegang.mag_riec_lezen(p, riec), uitkomst
-            )
+async def opdracht_uitkomst(c: Poorten, request: web.Request, riec: str, ce_id: str) -> web.Response:
+    """What became of a command: no personal data, not audited."""
+    riec = riec_van(riec)
+    principal(c.tokens, request, lambda p: toegang.mag_riec_lezen(p, riec))
+    u = c.staat().uitkomsten.van(f"{riec}:{ce_id}")
+    return json_antwoord({"opdracht_id": f"{riec}:{ce_id}", **(u or {"status": "wachtend"})})
+
+
+EINDPUNTEN = (
+    Eindpunt("/api/v1/riec/{riec}/signalen/{signaal_id}", riec_signaal),
+    Eindpunt("/api/v1/lft/{lft}/signalen/{signaal_id}", lft_signaal),
+    Eindpunt("/api/v1/riec/{riec}/opdrachten/{actie}", geef_opdracht, methode="post"),
+    Eindpunt("/api/v1/riec/{riec}/opdrachten/uitkomst/{ce_id}", opdracht_uitkomst),
+)
+"""The signal detail views, the command views and the outcome view."""
+
+
+def registreer(app: faust.App, c: Poorten) -> None:
+    """Add the analyst's endpoints to the app (the projection role)."""
+    eindpunt.registreer(app, c, EINDPUNTEN)

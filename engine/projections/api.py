@@ -1,27 +1,29 @@
 """The dashboard API of contract.md on faust's web server: bearer tokens, need-to-know, paging
 with a cursor and an ETag, and an audit record for every read of personal data. Every path and
 query parameter is checked strictly (ASCII digits, bounded lengths, known names) and answered 400
-with a reason when it does not fit."""
+with a reason when it does not fit.
+
+One function per endpoint over the injected ports (`engine.projections.poorten`), registered from
+the table `EINDPUNTEN` (`engine.projections.eindpunt`)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import logging
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
 import faust
-import orjson
-from faust.web import Request, Response, View
+from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from engine.handlers.audit import AuditSchrijver
 from engine.jaarverslag import eenheid
-from engine.projections import toegang
-from engine.projections.audit import leesregistratie
+from engine.projections import eindpunt, toegang
+from engine.projections.eindpunt import Eindpunt, bekend, json_antwoord, principal, verantwoord
 from engine.projections.export import csv_export, html_export
+from engine.projections.inbox import Inbox
+from engine.projections.opslag import Filter
 from engine.projections.parameters import (
     casus_id_van,
     formaat_van,
@@ -30,10 +32,9 @@ from engine.projections.parameters import (
     jaar_van,
     riec_van,
 )
-from engine.projections.staat import ProjectieStaat
+from engine.projections.poorten import Poorten
 from engine.reference import LFTS, RIECS
-
-log = logging.getLogger(__name__)
+from engine.routing import lft_bestemming, riec_bestemming
 
 _MAX_LIMIT = 200
 _STATISCH = {
@@ -47,277 +48,167 @@ DASHBOARD_CSP = (
 """The dashboard's own script and style files, its API calls, nothing inline and nothing else."""
 
 
-def _json(view: View, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return view.bytes(orjson.dumps(data), content_type="application/json", status=status, headers=headers)
-
-
-def _fout(view: View, status: int, fout: str) -> Response:
-    return _json(view, {"fout": fout}, status)
-
-
 def _pseudoniemen(items: list[dict[str, Any]]) -> list[str]:
     return [s["pseudoniem"] for i in items for s in i.get("subjecten", ()) if s.get("type") == "persoon"]
 
 
-async def _met_toegang(
-    view: View,
-    request: Request,
-    tokens: toegang.Tokens,
-    mag: Callable[[toegang.Principal], bool],
-    antwoord: Callable[[toegang.Principal], Awaitable[Response]],
-) -> Response:
-    """`antwoord` for the principal of the request's bearer token, or 401, or 403."""
-    p = tokens.principal(request.headers.get("Authorization"))
-    if p is None:
-        return _fout(view, 401, "a valid bearer token is required (Authorization: Bearer <token>)")
-    if not mag(p):
-        return _fout(view, 403, f"{p.naam} may not read this (need-to-know)")
-    return await antwoord(p)
+def _paginavraag(query: Mapping[str, str]) -> tuple[int, str | None, Filter]:
+    """The inbox page asked for: `limit` (1 to 200), the cursor `voor`, the filters."""
+    limit = max(1, min(getal(query.get("limit", "50"), "limit", cijfers=6), _MAX_LIMIT))
+    voor = query.get("voor")
+    if voor is not None:
+        voor = str(getal(voor, "voor (a cursor from a previous page)", cijfers=12))
+    return limit, voor, inbox_filter(query)
 
 
-async def registreer_verwerking(
-    audit: AuditSchrijver, view: View, request: Request, p: toegang.Principal, start: datetime, **wat: Any
-) -> Response | None:
-    """Writes the audit record of a read (or a command) before it is answered; None when written,
-    else the 503 to answer instead (what cannot be accounted for is not done)."""
-    try:
-        await audit.schrijf(
-            leesregistratie(
-                actor=p.naam,
-                pad=str(request.url.path),
-                start=start,
-                eind=datetime.now(UTC),
-                traceparent=request.headers.get("traceparent"),
-                **wat,
-            )
+def _etag(request: web.Request, bestemming: str, inbox: Inbox) -> str:
+    """Changes with the destination's messages, their handling, and the query."""
+    versie = f"{inbox.versie(bestemming)}.{inbox.behandeld_versie}"
+    vraag = hashlib.sha256(str(sorted(request.query.items())).encode()).hexdigest()[:16]
+    return f'W/"{bestemming}-{versie}-{vraag}"'
+
+
+async def _inbox(c: Poorten, request: web.Request, p: toegang.Principal, bestemming: str) -> web.Response:
+    """A page of a destination's inbox, newest first, with how each signal was handled."""
+    start = c.klok()
+    limit, voor, filter_ = _paginavraag(request.query)
+    inbox = c.staat().inbox
+    etag = _etag(request, bestemming, inbox)
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(body=b"", status=304, headers={"ETag": etag})
+    pagina = inbox.gefilterde_pagina(bestemming, filter_, limit, voor)
+    ids = [i["signaal_id"] for i in pagina.items]
+    behandeling = inbox.behandeling(bestemming, ids)
+    for item in pagina.items:
+        item["behandeling"] = behandeling.get(item["signaal_id"], [])
+    naam, pseudoniemen = f"inbox {bestemming} lezen", _pseudoniemen(pagina.items)
+    await verantwoord(
+        c, request, p, start, activiteit="inbox", naam=naam, signaal_ids=ids, pseudoniemen=pseudoniemen
+    )
+    body = {"items": pagina.items, "volgende": pagina.volgende, "totaal": pagina.totaal}
+    return json_antwoord({**body, "tellingen": inbox.tellingen(bestemming)}, headers={"ETag": etag})
+
+
+async def riec_inbox(c: Poorten, request: web.Request, riec: str) -> web.Response:
+    riec = bekend("riec", riec, RIECS)
+    p = principal(c.tokens, request, lambda p: toegang.mag_riec_lezen(p, riec))
+    return await _inbox(c, request, p, riec_bestemming(riec))
+
+
+async def lft_inbox(c: Poorten, request: web.Request, lft: str) -> web.Response:
+    lft = bekend("lft", lft, LFTS)
+    p = principal(c.tokens, request, lambda p: toegang.mag_lft_lezen(p, lft))
+    return await _inbox(c, request, p, lft_bestemming(lft))
+
+
+async def riec_casussen(c: Poorten, request: web.Request, riec: str) -> web.Response:
+    riec = riec_van(riec)
+    p = principal(c.tokens, request, lambda p: toegang.mag_riec_lezen(p, riec))
+    start = c.klok()
+    items = c.staat().casussen.lijst(riec)
+    ids = [i["casus_id"] for i in items]
+    await verantwoord(c, request, p, start, activiteit="casus", naam=f"casussen {riec} inzien", casus_ids=ids)
+    return json_antwoord({"items": items, "totaal": len(items)})
+
+
+async def riec_casus(c: Poorten, request: web.Request, riec: str, casus_id: str) -> web.Response:
+    riec, casus_id = riec_van(riec), casus_id_van(casus_id)
+    p = principal(c.tokens, request, lambda p: toegang.mag_riec_lezen(p, riec))
+    start = c.klok()
+    casus = c.staat().casussen.detail(riec, casus_id)
+    if casus is None:
+        raise eindpunt.Geweigerd(404, f"RIEC {riec} has no casus {casus_id!r}")
+    await verantwoord(
+        c, request, p, start, activiteit="casus", naam=f"casus {casus_id} inzien",
+        signaal_ids=casus["signaal_ids"], casus_ids=[casus_id],
+    )  # fmt: skip
+    return json_antwoord(casus)
+
+
+async def riec_weken(c: Poorten, request: web.Request, riec: str) -> web.Response:
+    """Counts per week, no signal, casus or person: not a read of personal data, not audited."""
+    riec = riec_van(riec)
+    principal(c.tokens, request, lambda p: toegang.mag_riec_lezen(p, riec))
+    return json_antwoord({"per_week": c.staat().inbox.per_week(riec_bestemming(riec))})
+
+
+async def riec_jaarverslag(c: Poorten, request: web.Request, riec: str, jaar: str) -> web.Response:
+    riec, j = riec_van(riec), jaar_van(jaar)
+    principal(c.tokens, request, lambda p: toegang.mag_riec_jaarverslag(p, riec))
+    alles, unit = c.staat().boek.tabellen(j), eenheid(riec)
+    return json_antwoord(
+        {"jaar": j, "eenheid": unit, "tabel1": alles["tabel1"][unit], "tabel2": alles["tabel2"][unit]}
+    )
+
+
+async def jaarverslag(c: Poorten, request: web.Request, jaar: str) -> web.Response:
+    j, formaat = jaar_van(jaar), formaat_van(request.query.get("formaat", "json"))
+    principal(c.tokens, request, toegang.mag_landelijk_jaarverslag)
+    alles = c.staat().boek.tabellen(j)
+    if formaat == "csv":
+        return web.Response(
+            body=csv_export(alles).encode(), headers={"Content-Type": "text/csv; charset=utf-8"}
         )
-    except Exception:
-        log.exception("an audit record could not be written; the request is refused")
-        return _fout(view, 503, "the request could not be recorded in the audit log; try again later")
-    return None
+    if formaat == "html":
+        return web.Response(text=html_export(alles), content_type="text/html")
+    return json_antwoord(alles)
+
+
+async def ops_projecties(c: Poorten, request: web.Request) -> web.Response:
+    principal(c.tokens, request, lambda p: p.is_ops)
+    s = c.staat()  # hashes and positions in one synchronous step: they describe the same moment
+    return json_antwoord(
+        {"hashes": s.hashes(), "posities": c.posities(), "overgeslagen": s.overgeslagen_json()}
+    )
+
+
+@functools.cache
+def _bestand(naam: str) -> bytes:
+    return resources.files(__package__).joinpath(naam).read_bytes()
+
+
+async def dashboard(c: Poorten, request: web.Request) -> web.Response:
+    koppen = {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": DASHBOARD_CSP}
+    return web.Response(body=_bestand("dashboard.html"), headers=koppen)
+
+
+async def statisch(c: Poorten, request: web.Request) -> web.Response:
+    """A file of the dashboard (no personal data): may be cached, revalidated on every load."""
+    naam = request.path.removeprefix("/")
+    return web.Response(
+        body=_bestand(naam), headers={"Content-Type": _STATISCH[naam], "Cache-Control": "no-cache"}
+    )
+
+
+EINDPUNTEN = (
+    Eindpunt("/api/v1/riec/{riec}/inbox", riec_inbox),
+    Eindpunt("/api/v1/lft/{lft}/inbox", lft_inbox),
+    Eindpunt("/api/v1/riec/{riec}/casussen", riec_casussen),
+    Eindpunt("/api/v1/riec/{riec}/casussen/{casus_id}", riec_casus),
+    Eindpunt("/api/v1/riec/{riec}/weken", riec_weken),
+    Eindpunt("/api/v1/riec/{riec}/jaarverslag/{jaar}", riec_jaarverslag),
+    Eindpunt("/api/v1/jaarverslag/{jaar}", jaarverslag),
+    Eindpunt("/api/v1/ops/projecties", ops_projecties),
+    Eindpunt("/dashboard", dashboard),
+    *(Eindpunt(f"/{naam}", statisch) for naam in _STATISCH),
+)
+"""The API of the workers that fold the read models, and the dashboard that reads it."""
+
+
+def registreer(app: faust.App, c: Poorten) -> None:
+    """Add the API pages and the dashboard to the app (the projection role). Reads the dashboard's
+    files now, so that a missing one stops the worker at start rather than failing a request."""
+    for naam in ("dashboard.html", *_STATISCH):
+        _bestand(naam)
+    eindpunt.registreer(app, c, EINDPUNTEN)
 
 
 def registreer_metrics(app: faust.App, *, tokens: toegang.Tokens, registry: CollectorRegistry) -> None:
     """Add `/metrics` (every role): for an ops token, or open when no tokens are configured."""
 
-    @app.page("/metrics")
-    class Metrics(View):
-        async def get(self, request: Request) -> Response:
-            async def metrics(p: toegang.Principal) -> Response:
-                return self.bytes(generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    async def metrics(request: web.Request) -> web.Response:
+        if tokens:  # no tokens configured: the API is closed, /metrics open on ENGINE_WEB_BIND
+            principal(tokens, request, lambda p: p.is_ops)
+        return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-            if not tokens:  # no tokens configured: the API is closed, /metrics open on ENGINE_WEB_BIND
-                return await metrics(toegang.Principal("ops"))
-            return await _met_toegang(self, request, tokens, lambda p: p.is_ops, metrics)
-
-
-def registreer(
-    app: faust.App,
-    *,
-    staat: Callable[[], ProjectieStaat],
-    posities: Callable[[], dict[str, int]],
-    tokens: toegang.Tokens,
-    audit: AuditSchrijver,
-) -> None:
-    """Add the API pages and the dashboard to the app (workers that fold the read models).
-    `staat` returns the live projections."""
-
-    async def met_toegang(
-        view: View,
-        request: Request,
-        mag: Callable[[toegang.Principal], bool],
-        antwoord: Callable[[toegang.Principal], Awaitable[Response]],
-    ) -> Response:
-        return await _met_toegang(view, request, tokens, mag, antwoord)
-
-    async def registreer_lezing(
-        view: View, request: Request, p: toegang.Principal, start: datetime, **wat: Any
-    ) -> Response | None:
-        return await registreer_verwerking(audit, view, request, p, start, **wat)
-
-    async def inbox(view: View, request: Request, bestemming: str, p: toegang.Principal) -> Response:
-        start = datetime.now(UTC)
-        limit = max(1, min(getal(request.query.get("limit", "50"), "limit", cijfers=6), _MAX_LIMIT))
-        voor = request.query.get("voor")
-        if voor is not None:
-            voor = str(getal(voor, "voor (a cursor from a previous page)", cijfers=12))
-        filter_ = inbox_filter(request.query)
-        inbox = staat().inbox
-        versie = f"{inbox.versie(bestemming)}.{inbox.behandeld_versie}"
-        vraag = hashlib.sha256(str(sorted(request.query.items())).encode()).hexdigest()[:16]
-        etag = f'W/"{bestemming}-{versie}-{vraag}"'
-        if request.headers.get("If-None-Match") == etag:
-            return view.bytes(b"", status=304, headers={"ETag": etag})
-        pagina = inbox.gefilterde_pagina(bestemming, filter_, limit, voor)
-        behandeling = inbox.behandeling(bestemming, [i["signaal_id"] for i in pagina.items])
-        for item in pagina.items:
-            item["behandeling"] = behandeling.get(item["signaal_id"], [])
-        geweigerd = await registreer_lezing(
-            view,
-            request,
-            p,
-            start,
-            activiteit="inbox",
-            naam=f"inbox {bestemming} lezen",
-            signaal_ids=[i["signaal_id"] for i in pagina.items],
-            pseudoniemen=_pseudoniemen(pagina.items),
-        )
-        if geweigerd is not None:
-            return geweigerd
-        body = {
-            "items": pagina.items,
-            "volgende": pagina.volgende,
-            "totaal": pagina.totaal,
-            "tellingen": inbox.tellingen(bestemming),
-        }
-        return _json(view, body, headers={"ETag": etag})
-
-    def inbox_pagina(
-        soort: str, namen: tuple[str, ...], mag: Callable[[toegang.Principal, str], bool]
-    ) -> type[View]:
-        """The inbox view of one kind of destination (`riec` or `lft`), its names and access rule."""
-
-        class Inbox(View):
-            async def get(self, request: Request, **match: str) -> Response:
-                naam = match[soort]
-                if naam not in namen:
-                    return _fout(self, 404, f"unknown {soort.upper()}; one of: {', '.join(namen)}")
-                return await met_toegang(
-                    self,
-                    request,
-                    lambda p: mag(p, naam),
-                    lambda p: inbox(self, request, f"{soort}.{naam}", p),
-                )
-
-        return Inbox
-
-    app.page("/api/v1/riec/{riec}/inbox")(inbox_pagina("riec", RIECS, toegang.mag_riec_lezen))
-    app.page("/api/v1/lft/{lft}/inbox")(inbox_pagina("lft", LFTS, toegang.mag_lft_lezen))
-
-    @app.page("/api/v1/riec/{riec}/casussen")
-    class RiecCasussen(View):
-        async def get(self, request: Request, riec: str) -> Response:
-            riec = riec_van(riec)
-
-            async def lijst(p: toegang.Principal) -> Response:
-                start = datetime.now(UTC)
-                items = staat().casussen.lijst(riec)
-                geweigerd = await registreer_lezing(
-                    self,
-                    request,
-                    p,
-                    start,
-                    activiteit="casus",
-                    naam=f"casussen {riec} inzien",
-                    signaal_ids=[],
-                    pseudoniemen=[],
-                    casus_ids=[c["casus_id"] for c in items],
-                )
-                return geweigerd or _json(self, {"items": items, "totaal": len(items)})
-
-            return await met_toegang(self, request, lambda p: toegang.mag_riec_lezen(p, riec), lijst)
-
-    @app.page("/api/v1/riec/{riec}/casussen/{casus_id}")
-    class RiecCasus(View):
-        async def get(self, request: Request, riec: str, casus_id: str) -> Response:
-            riec, casus_id = riec_van(riec), casus_id_van(casus_id)
-
-            async def detail(p: toegang.Principal) -> Response:
-                start = datetime.now(UTC)
-                casus = staat().casussen.detail(riec, casus_id)
-                if casus is None:
-                    return _fout(self, 404, f"RIEC {riec} has no casus {casus_id!r}")
-                geweigerd = await registreer_lezing(
-                    self,
-                    request,
-                    p,
-                    start,
-                    activiteit="casus",
-                    naam=f"casus {casus_id} inzien",
-                    signaal_ids=casus["signaal_ids"],
-                    pseudoniemen=[],
-                    casus_ids=[casus_id],
-                )
-                return geweigerd or _json(self, casus)
-
-            return await met_toegang(self, request, lambda p: toegang.mag_riec_lezen(p, riec), detail)
-
-    @app.page("/api/v1/riec/{riec}/weken")
-    class RiecWeken(View):
-        # Counts per week, no signal, casus or person: not a read of personal data, not audited.
-        async def get(self, request: Request, riec: str) -> Response:
-            riec = riec_van(riec)
-
-            async def weken(p: toegang.Principal) -> Response:
-                return _json(self, {"per_week": staat().inbox.per_week(f"riec.{riec}")})
-
-            return await met_toegang(self, request, lambda p: toegang.mag_riec_lezen(p, riec), weken)
-
-    @app.page("/api/v1/riec/{riec}/jaarverslag/{jaar}")
-    class RiecJaarverslag(View):
-        async def get(self, request: Request, riec: str, jaar: str) -> Response:
-            riec, j = riec_van(riec), jaar_van(jaar)
-
-            async def tabellen(p: toegang.Principal) -> Response:
-                alles = staat().boek.tabellen(j)
-                unit = eenheid(riec)
-                body = {
-                    "jaar": j,
-                    "eenheid": unit,
-                    "tabel1": alles["tabel1"][unit],
-                    "tabel2": alles["tabel2"][unit],
-                }
-                return _json(self, body)
-
-            return await met_toegang(self, request, lambda p: toegang.mag_riec_jaarverslag(p, riec), tabellen)
-
-    @app.page("/api/v1/jaarverslag/{jaar}")
-    class Jaarverslag(View):
-        async def get(self, request: Request, jaar: str) -> Response:
-            j = jaar_van(jaar)
-            formaat = formaat_van(request.query.get("formaat", "json"))
-
-            async def tabellen(p: toegang.Principal) -> Response:
-                alles = staat().boek.tabellen(j)
-                if formaat == "csv":
-                    return self.bytes(
-                        csv_export(alles).encode(), headers={"Content-Type": "text/csv; charset=utf-8"}
-                    )
-                if formaat == "html":
-                    return self.html(html_export(alles))
-                return _json(self, alles)
-
-            return await met_toegang(self, request, toegang.mag_landelijk_jaarverslag, tabellen)
-
-    @app.page("/api/v1/ops/projecties")
-    class Projecties(View):
-        async def get(self, request: Request) -> Response:
-            async def hashes(p: toegang.Principal) -> Response:
-                # Both in one synchronous step, so they describe the same moment.
-                s = staat()
-                body = {"hashes": s.hashes(), "posities": posities(), "overgeslagen": s.overgeslagen_json()}
-                return _json(self, body)
-
-            return await met_toegang(self, request, lambda p: p.is_ops, hashes)
-
-    bestanden = resources.files(__package__)
-    dashboard = bestanden.joinpath("dashboard.html").read_bytes()
-
-    @app.page("/dashboard")
-    class Dashboard(View):
-        async def get(self, request: Request) -> Response:
-            koppen = {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": DASHBOARD_CSP}
-            return self.bytes(dashboard, headers=koppen)
-
-    for naam, soort in _STATISCH.items():
-        app.page(f"/{naam}")(_statisch(bestanden.joinpath(naam).read_bytes(), soort))
-
-
-def _statisch(inhoud: bytes, soort: str) -> type[View]:
-    """A file of the dashboard (no personal data): may be cached, revalidated on every load."""
-
-    class Statisch(View):
-        async def get(self, request: Request) -> Response:
-            return self.bytes(inhoud, headers={"Content-Type": soort, "Cache-Control": "no-cache"})
-
-    return Statisch
+    app.page("/metrics")(eindpunt.pagina("Metrics", metrics))

@@ -1,0 +1,50 @@
+"""The ports the dashboard API's endpoints work over: the read models, the tokens, the audit log, the
+command topic and the clock. `engine/app.py` builds the Kafka-backed ones; unit tests pass in-memory
+fakes. Nothing here imports Kafka, and no projection imports a handler: the handlers import us."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from engine.projections.audit import Verwerkingslog
+from engine.projections.staat import ProjectieStaat
+from engine.projections.toegang import Tokens
+
+
+class Audit(Protocol):
+    """Where the record of every read of personal data (and every command) goes."""
+
+    async def schrijf(self, log: Verwerkingslog) -> None:
+        """Called before a read is answered; raises when the record was not stored, and the read
+        must then not be answered."""
+
+
+class Opdrachten(Protocol):
+    """Where a command given on the dashboard goes: the RIEC's own command topic."""
+
+    async def schrijf(
+        self, *, riec: str, ce_id: str, ce_type: str, payload: bytes, auteur: str, key: str
+    ) -> datetime:
+        """Called after the command was audited; raises when the broker did not take it (then no
+        202). Returns the command's `ce_time`."""
+
+
+Klok = Callable[[], datetime]
+"""The time now (aware, UTC): when a read started and ended, for its audit record."""
+
+
+@dataclass(frozen=True, slots=True)
+class Poorten:
+    """What every endpoint may use, injected once when the pages are registered."""
+
+    staat: Callable[[], ProjectieStaat]
+    """The live read models (replaced when the projections are rebuilt, so asked for per request)."""
+    tokens: Tokens
+    audit: Audit
+    opdrachten: Opdrachten
+    klok: Klok
+    posities: Callable[[], dict[str, int]]
+    """How far the projections have read, `topic:partition` to offset (ops only)."""
