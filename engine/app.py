@@ -25,9 +25,9 @@ from mode import Service
 from prometheus_client import CollectorRegistry
 
 from engine.handlers import besluiten, clients, ingress, routeren, vastleggen, zoekindex
-from engine.handlers.audit import AuditSchrijver
+from engine.handlers.audit import AuditWriter
 from engine.handlers.declaratie import declare
-from engine.handlers.opdrachtgever import OpdrachtSchrijver
+from engine.handlers.opdrachtgever import CommandWriter
 from engine.handlers.projecties import Projecties
 from engine.handlers.stage import Source, Stage, StageHandler
 from engine.handlers.state import KafkaLog
@@ -35,7 +35,7 @@ from engine.ingress.acceptatie import Beleid
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.metrics import Metrics
 from engine.projections import analist, api, toegang, webserver
-from engine.projections.poorten import Poorten
+from engine.projections.ports import Ports
 from engine.projections.toegang import lees_tokens
 from engine.reference import gebiedsindeling
 from engine.rollen import Gezondheid, Rol
@@ -219,20 +219,20 @@ def _projecties(werker: Werker) -> tuple[Projecties, list[Any]]:
     """The projection role's read models with the API and the dashboard that serve them, over the
     Kafka-backed ports: the audit log and the RIECs' command topics."""
     projecties = Projecties(werker.settings.kafka, werker.metrics, opslag_pad(werker.settings))
-    audit = AuditSchrijver(werker.settings.kafka)
-    schrijver = OpdrachtSchrijver(werker.settings.kafka)
+    audit = AuditWriter(werker.settings.kafka)
+    schrijver = CommandWriter(werker.settings.kafka)
     if not werker.tokens:
         log.warning("ENGINE_TOKENS_FILE is not set: the API refuses every request; /metrics is open")
-    poorten = Poorten(
+    ports = Ports(
         staat=lambda: projecties.staat,
         tokens=werker.tokens,
         audit=audit,
         opdrachten=schrijver,
-        klok=lambda: datetime.now(UTC),
+        clock=lambda: datetime.now(UTC),
         posities=lambda: {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(projecties.posities.items())},
     )
-    api.registreer(werker.app, poorten)
-    analist.registreer(werker.app, poorten)
+    api.registreer(werker.app, ports)
+    analist.registreer(werker.app, ports)
     return projecties, [audit, schrijver]
 
 

@@ -10,7 +10,7 @@ from engine.settings import KafkaConnection
 from engine.topics import AUDIT
 
 
-class AuditSchrijver:
+class AuditWriter:
     def __init__(self, kafka: KafkaConnection) -> None:
         self.kafka = kafka
         self._producer: AIOKafkaProducer | None = None

@@ -17,7 +17,7 @@ from engine.topics import opdrachten_topic
 KANAAL_HEADER = "riec_kanaal"
 
 
-class OpdrachtSchrijver:
+class CommandWriter:
     def __init__(self, kafka: KafkaConnection) -> None:
         self.kafka = kafka
         self._producer: AIOKafkaProducer | None = None

@@ -17,10 +17,10 @@ from aiohttp import web
 
 from engine.events.opdrachten import OPDRACHT_DECODERS, KoppelSignaal, OpenCasus, WijsKoppelingAf
 from engine.ingress.bsn import maskeer_cijferreeksen
-from engine.projections import eindpunt, toegang
-from engine.projections.eindpunt import Eindpunt, Geweigerd, bekend, json_antwoord, principal, verantwoord
+from engine.projections import endpoints, toegang
+from engine.projections.endpoints import Endpoint, Refused, audited, json_response, known, principal
 from engine.projections.parameters import riec_van, signaal_id_van
-from engine.projections.poorten import Poorten
+from engine.projections.ports import Ports
 from engine.projections.staat import ProjectieStaat
 from engine.projections.webserver import OngeldigVerzoek
 from engine.reference import LFTS, RIECS
@@ -68,36 +68,36 @@ def _signalen(opdracht: msgspec.Struct) -> list[str]:
 
 
 async def _signaal(
-    c: Poorten, request: web.Request, p: toegang.Principal, bestemming: str, signaal_id: str, riec: str | None
+    c: Ports, request: web.Request, p: toegang.Principal, bestemming: str, signaal_id: str, riec: str | None
 ) -> web.Response:
     """One signal of a destination's inbox, with how it was handled and (a RIEC's) the casussen it
     is in."""
-    start = c.klok()
+    start = c.clock()
     s = c.staat()
     bericht = s.inbox.bericht(bestemming, signaal_id)
     if bericht is None:
-        raise Geweigerd(404, f"this signal is not in the inbox of {bestemming} (need-to-know)")
+        raise Refused(404, f"this signal is not in the inbox of {bestemming} (need-to-know)")
     bericht["behandeling"] = s.inbox.behandeling(bestemming, [signaal_id]).get(signaal_id, [])
     bericht["casussen"] = s.casussen.van_signaal(riec, signaal_id) if riec else []
     casus_ids = sorted(
         {k["casus_id"] for k in bericht["casussen"]}
         | {r["casus_id"] for r in bericht.get("redenen", ()) if r.get("casus_id")}
     )
-    await verantwoord(
+    await audited(
         c, request, p, start, activiteit="inbox", naam=f"signaal {signaal_id} inzien",
         signaal_ids=[signaal_id], pseudoniemen=_pseudoniemen(bericht), casus_ids=casus_ids,
     )  # fmt: skip
-    return json_antwoord(bericht)
+    return json_response(bericht)
 
 
-async def riec_signaal(c: Poorten, request: web.Request, riec: str, signaal_id: str) -> web.Response:
-    riec, signaal_id = bekend("riec", riec, RIECS), signaal_id_van(signaal_id)
+async def riec_signaal(c: Ports, request: web.Request, riec: str, signaal_id: str) -> web.Response:
+    riec, signaal_id = known("riec", riec, RIECS), signaal_id_van(signaal_id)
     p = principal(c.tokens, request, lambda p: toegang.mag_riec_lezen(p, riec))
     return await _signaal(c, request, p, riec_bestemming(riec), signaal_id, riec)
 
 
-async def lft_signaal(c: Poorten, request: web.Request, lft: str, signaal_id: str) -> web.Response:
-    lft, signaal_id = bekend("lft", lft, LFTS), signaal_id_van(signaal_id)
+async def lft_signaal(c: Ports, request: web.Request, lft: str, signaal_id: str) -> web.Response:
+    lft, signaal_id = known("lft", lft, LFTS), signaal_id_van(signaal_id)
     p = principal(c.tokens, request, lambda p: toegang.mag_lft_lezen(p, lft))
     return await _signaal(c, request, p, lft_bestemming(lft), signaal_id, None)
 
@@ -109,9 +109,7 @@ async def _lees_opdracht(request: web.Request, ce_type: str) -> msgspec.Struct:
     try:
         opdracht: msgspec.Struct = OPDRACHT_DECODERS[ce_type].decode(body)
     except (msgspec.ValidationError, msgspec.DecodeError) as e:
-        raise Geweigerd(
-            400, f"the body is not a {ce_type} payload: {maskeer_cijferreeksen(str(e))}"
-        ) from None
+        raise Refused(400, f"the body is not a {ce_type} payload: {maskeer_cijferreeksen(str(e))}") from None
     return opdracht
 
 
@@ -120,11 +118,11 @@ def _in_inbox(s: ProjectieStaat, riec: str, signalen: list[str]) -> None:
     id a client made up may hold anything, a BSN too)."""
     for signaal_id in signalen:
         if s.inbox.bericht(riec_bestemming(riec), signaal_id) is None:
-            raise Geweigerd(404, f"a signal of this command is not in the inbox of RIEC {riec}")
+            raise Refused(404, f"a signal of this command is not in the inbox of RIEC {riec}")
 
 
 async def _geef(
-    c: Poorten, request: web.Request, p: toegang.Principal, riec: str, ce_type: str, start: datetime
+    c: Ports, request: web.Request, p: toegang.Principal, riec: str, ce_type: str, start: datetime
 ) -> web.Response:
     """Audits the command, writes it to the RIEC's command topic, answers 202 with its outcome so far."""
     opdracht = await _lees_opdracht(request, ce_type)
@@ -133,7 +131,7 @@ async def _geef(
     payload = msgspec.json.encode(opdracht)
     ce_id = ce_id_van(riec, ce_type, _idempotentiesleutel(request) or payload)
     opdracht_id, casus_id = f"{riec}:{ce_id}", getattr(opdracht, "casus_id", "")
-    await verantwoord(
+    await audited(
         c, request, p, start, activiteit="opdracht", naam=f"opdracht {ce_type} {opdracht_id} geven",
         signaal_ids=signalen, casus_ids=[casus_id] if casus_id else [],
     )  # fmt: skip
@@ -142,38 +140,38 @@ async def _geef(
             riec=riec, ce_id=ce_id, ce_type=ce_type, payload=payload, auteur=p.naam, key=casus_id or ce_id
         )
     except Exception:
-        raise Geweigerd(503, "the command could not be written to the broker; try again (same id)") from None
+        raise Refused(503, "the command could not be written to the broker; try again (same id)") from None
     uitkomst = f"/api/v1/riec/{riec}/opdrachten/uitkomst/{ce_id}"
     body = {"opdracht_id": opdracht_id, "ce_id": ce_id, "ce_type": ce_type, "uitkomst": uitkomst}
     body |= s.uitkomsten.van(opdracht_id) or {"status": "wachtend"}
-    return json_antwoord(body, status=202, headers={"Location": uitkomst})
+    return json_response(body, status=202, headers={"Location": uitkomst})
 
 
-async def geef_opdracht(c: Poorten, request: web.Request, riec: str, actie: str) -> web.Response:
+async def geef_opdracht(c: Ports, request: web.Request, riec: str, actie: str) -> web.Response:
     riec = riec_van(riec)
     if actie not in ACTIES:
-        raise Geweigerd(404, f"unknown action; one of: {', '.join(ACTIES)}")
+        raise Refused(404, f"unknown action; one of: {', '.join(ACTIES)}")
     p = principal(c.tokens, request, lambda p: toegang.mag_riec_opdragen(p, riec))
-    return await _geef(c, request, p, riec, ACTIES[actie], c.klok())
+    return await _geef(c, request, p, riec, ACTIES[actie], c.clock())
 
 
-async def opdracht_uitkomst(c: Poorten, request: web.Request, riec: str, ce_id: str) -> web.Response:
+async def opdracht_uitkomst(c: Ports, request: web.Request, riec: str, ce_id: str) -> web.Response:
     """What became of a command: no personal data, not audited."""
     riec = riec_van(riec)
     principal(c.tokens, request, lambda p: toegang.mag_riec_lezen(p, riec))
     u = c.staat().uitkomsten.van(f"{riec}:{ce_id}")
-    return json_antwoord({"opdracht_id": f"{riec}:{ce_id}", **(u or {"status": "wachtend"})})
+    return json_response({"opdracht_id": f"{riec}:{ce_id}", **(u or {"status": "wachtend"})})
 
 
-EINDPUNTEN = (
-    Eindpunt("/api/v1/riec/{riec}/signalen/{signaal_id}", riec_signaal),
-    Eindpunt("/api/v1/lft/{lft}/signalen/{signaal_id}", lft_signaal),
-    Eindpunt("/api/v1/riec/{riec}/opdrachten/{actie}", geef_opdracht, methode="post"),
-    Eindpunt("/api/v1/riec/{riec}/opdrachten/uitkomst/{ce_id}", opdracht_uitkomst),
+ENDPOINTS = (
+    Endpoint("/api/v1/riec/{riec}/signalen/{signaal_id}", riec_signaal),
+    Endpoint("/api/v1/lft/{lft}/signalen/{signaal_id}", lft_signaal),
+    Endpoint("/api/v1/riec/{riec}/opdrachten/{actie}", geef_opdracht, methode="post"),
+    Endpoint("/api/v1/riec/{riec}/opdrachten/uitkomst/{ce_id}", opdracht_uitkomst),
 )
 """The signal detail views, the command views and the outcome view."""
 
 
-def registreer(app: faust.App, c: Poorten) -> None:
+def registreer(app: faust.App, c: Ports) -> None:
     """Add the analyst's endpoints to the app (the projection role)."""
-    eindpunt.registreer(app, c, EINDPUNTEN)
+    endpoints.registreer(app, c, ENDPOINTS)

@@ -3,8 +3,8 @@ with a cursor and an ETag, and an audit record for every read of personal data. 
 query parameter is checked strictly (ASCII digits, bounded lengths, known names) and answered 400
 with a reason when it does not fit.
 
-One function per endpoint over the injected ports (`engine.projections.poorten`), registered from
-the table `EINDPUNTEN` (`engine.projections.eindpunt`)."""
+One function per endpoint over the injected ports (`engine.projections.ports`), registered from
+the table `ENDPOINTS` (`engine.projections.endpoints`)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from engine.jaarverslag import eenheid
-from engine.projections import eindpunt, toegang
-from engine.projections.eindpunt import Eindpunt, bekend, json_antwoord, principal, verantwoord
+from engine.projections import endpoints, toegang
+from engine.projections.endpoints import Endpoint, audited, json_response, known, principal
 from engine.projections.export import csv_export, html_export
 from engine.projections.inbox import Inbox
 from engine.projections.opslag import Filter
@@ -32,7 +32,7 @@ from engine.projections.parameters import (
     jaar_van,
     riec_van,
 )
-from engine.projections.poorten import Poorten
+from engine.projections.ports import Ports
 from engine.reference import LFTS, RIECS
 from engine.routing import lft_bestemming, riec_bestemming
 
@@ -68,9 +68,9 @@ def _etag(request: web.Request, bestemming: str, inbox: Inbox) -> str:
     return f'W/"{bestemming}-{versie}-{vraag}"'
 
 
-async def _inbox(c: Poorten, request: web.Request, p: toegang.Principal, bestemming: str) -> web.Response:
+async def _inbox(c: Ports, request: web.Request, p: toegang.Principal, bestemming: str) -> web.Response:
     """A page of a destination's inbox, newest first, with how each signal was handled."""
-    start = c.klok()
+    start = c.clock()
     limit, voor, filter_ = _paginavraag(request.query)
     inbox = c.staat().inbox
     etag = _etag(request, bestemming, inbox)
@@ -82,66 +82,66 @@ async def _inbox(c: Poorten, request: web.Request, p: toegang.Principal, bestemm
     for item in pagina.items:
         item["behandeling"] = behandeling.get(item["signaal_id"], [])
     naam, pseudoniemen = f"inbox {bestemming} lezen", _pseudoniemen(pagina.items)
-    await verantwoord(
+    await audited(
         c, request, p, start, activiteit="inbox", naam=naam, signaal_ids=ids, pseudoniemen=pseudoniemen
     )
     body = {"items": pagina.items, "volgende": pagina.volgende, "totaal": pagina.totaal}
-    return json_antwoord({**body, "tellingen": inbox.tellingen(bestemming)}, headers={"ETag": etag})
+    return json_response({**body, "tellingen": inbox.tellingen(bestemming)}, headers={"ETag": etag})
 
 
-async def riec_inbox(c: Poorten, request: web.Request, riec: str) -> web.Response:
-    riec = bekend("riec", riec, RIECS)
+async def riec_inbox(c: Ports, request: web.Request, riec: str) -> web.Response:
+    riec = known("riec", riec, RIECS)
     p = principal(c.tokens, request, lambda p: toegang.mag_riec_lezen(p, riec))
     return await _inbox(c, request, p, riec_bestemming(riec))
 
 
-async def lft_inbox(c: Poorten, request: web.Request, lft: str) -> web.Response:
-    lft = bekend("lft", lft, LFTS)
+async def lft_inbox(c: Ports, request: web.Request, lft: str) -> web.Response:
+    lft = known("lft", lft, LFTS)
     p = principal(c.tokens, request, lambda p: toegang.mag_lft_lezen(p, lft))
     return await _inbox(c, request, p, lft_bestemming(lft))
 
 
-async def riec_casussen(c: Poorten, request: web.Request, riec: str) -> web.Response:
+async def riec_casussen(c: Ports, request: web.Request, riec: str) -> web.Response:
     riec = riec_van(riec)
     p = principal(c.tokens, request, lambda p: toegang.mag_riec_lezen(p, riec))
-    start = c.klok()
+    start = c.clock()
     items = c.staat().casussen.lijst(riec)
     ids = [i["casus_id"] for i in items]
-    await verantwoord(c, request, p, start, activiteit="casus", naam=f"casussen {riec} inzien", casus_ids=ids)
-    return json_antwoord({"items": items, "totaal": len(items)})
+    await audited(c, request, p, start, activiteit="casus", naam=f"casussen {riec} inzien", casus_ids=ids)
+    return json_response({"items": items, "totaal": len(items)})
 
 
-async def riec_casus(c: Poorten, request: web.Request, riec: str, casus_id: str) -> web.Response:
+async def riec_casus(c: Ports, request: web.Request, riec: str, casus_id: str) -> web.Response:
     riec, casus_id = riec_van(riec), casus_id_van(casus_id)
     p = principal(c.tokens, request, lambda p: toegang.mag_riec_lezen(p, riec))
-    start = c.klok()
+    start = c.clock()
     casus = c.staat().casussen.detail(riec, casus_id)
     if casus is None:
-        raise eindpunt.Geweigerd(404, f"RIEC {riec} has no casus {casus_id!r}")
-    await verantwoord(
+        raise endpoints.Refused(404, f"RIEC {riec} has no casus {casus_id!r}")
+    await audited(
         c, request, p, start, activiteit="casus", naam=f"casus {casus_id} inzien",
         signaal_ids=casus["signaal_ids"], casus_ids=[casus_id],
     )  # fmt: skip
-    return json_antwoord(casus)
+    return json_response(casus)
 
 
-async def riec_weken(c: Poorten, request: web.Request, riec: str) -> web.Response:
+async def riec_weken(c: Ports, request: web.Request, riec: str) -> web.Response:
     """Counts per week, no signal, casus or person: not a read of personal data, not audited."""
     riec = riec_van(riec)
     principal(c.tokens, request, lambda p: toegang.mag_riec_lezen(p, riec))
-    return json_antwoord({"per_week": c.staat().inbox.per_week(riec_bestemming(riec))})
+    return json_response({"per_week": c.staat().inbox.per_week(riec_bestemming(riec))})
 
 
-async def riec_jaarverslag(c: Poorten, request: web.Request, riec: str, jaar: str) -> web.Response:
+async def riec_jaarverslag(c: Ports, request: web.Request, riec: str, jaar: str) -> web.Response:
     riec, j = riec_van(riec), jaar_van(jaar)
     principal(c.tokens, request, lambda p: toegang.mag_riec_jaarverslag(p, riec))
     alles, unit = c.staat().boek.tabellen(j), eenheid(riec)
-    return json_antwoord(
+    return json_response(
         {"jaar": j, "eenheid": unit, "tabel1": alles["tabel1"][unit], "tabel2": alles["tabel2"][unit]}
     )
 
 
-async def jaarverslag(c: Poorten, request: web.Request, jaar: str) -> web.Response:
+async def jaarverslag(c: Ports, request: web.Request, jaar: str) -> web.Response:
     j, formaat = jaar_van(jaar), formaat_van(request.query.get("formaat", "json"))
     principal(c.tokens, request, toegang.mag_landelijk_jaarverslag)
     alles = c.staat().boek.tabellen(j)
@@ -151,13 +151,13 @@ async def jaarverslag(c: Poorten, request: web.Request, jaar: str) -> web.Respon
         )
     if formaat == "html":
         return web.Response(text=html_export(alles), content_type="text/html")
-    return json_antwoord(alles)
+    return json_response(alles)
 
 
-async def ops_projecties(c: Poorten, request: web.Request) -> web.Response:
+async def ops_projecties(c: Ports, request: web.Request) -> web.Response:
     principal(c.tokens, request, lambda p: p.is_ops)
     s = c.staat()  # hashes and positions in one synchronous step: they describe the same moment
-    return json_antwoord(
+    return json_response(
         {"hashes": s.hashes(), "posities": c.posities(), "overgeslagen": s.overgeslagen_json()}
     )
 
@@ -167,12 +167,12 @@ def _bestand(naam: str) -> bytes:
     return resources.files(__package__).joinpath(naam).read_bytes()
 
 
-async def dashboard(c: Poorten, request: web.Request) -> web.Response:
+async def dashboard(c: Ports, request: web.Request) -> web.Response:
     koppen = {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": DASHBOARD_CSP}
     return web.Response(body=_bestand("dashboard.html"), headers=koppen)
 
 
-async def statisch(c: Poorten, request: web.Request) -> web.Response:
+async def statisch(c: Ports, request: web.Request) -> web.Response:
     """A file of the dashboard (no personal data): may be cached, revalidated on every load."""
     naam = request.path.removeprefix("/")
     return web.Response(
@@ -180,27 +180,27 @@ async def statisch(c: Poorten, request: web.Request) -> web.Response:
     )
 
 
-EINDPUNTEN = (
-    Eindpunt("/api/v1/riec/{riec}/inbox", riec_inbox),
-    Eindpunt("/api/v1/lft/{lft}/inbox", lft_inbox),
-    Eindpunt("/api/v1/riec/{riec}/casussen", riec_casussen),
-    Eindpunt("/api/v1/riec/{riec}/casussen/{casus_id}", riec_casus),
-    Eindpunt("/api/v1/riec/{riec}/weken", riec_weken),
-    Eindpunt("/api/v1/riec/{riec}/jaarverslag/{jaar}", riec_jaarverslag),
-    Eindpunt("/api/v1/jaarverslag/{jaar}", jaarverslag),
-    Eindpunt("/api/v1/ops/projecties", ops_projecties),
-    Eindpunt("/dashboard", dashboard),
-    *(Eindpunt(f"/{naam}", statisch) for naam in _STATISCH),
+ENDPOINTS = (
+    Endpoint("/api/v1/riec/{riec}/inbox", riec_inbox),
+    Endpoint("/api/v1/lft/{lft}/inbox", lft_inbox),
+    Endpoint("/api/v1/riec/{riec}/casussen", riec_casussen),
+    Endpoint("/api/v1/riec/{riec}/casussen/{casus_id}", riec_casus),
+    Endpoint("/api/v1/riec/{riec}/weken", riec_weken),
+    Endpoint("/api/v1/riec/{riec}/jaarverslag/{jaar}", riec_jaarverslag),
+    Endpoint("/api/v1/jaarverslag/{jaar}", jaarverslag),
+    Endpoint("/api/v1/ops/projecties", ops_projecties),
+    Endpoint("/dashboard", dashboard),
+    *(Endpoint(f"/{naam}", statisch) for naam in _STATISCH),
 )
 """The API of the workers that fold the read models, and the dashboard that reads it."""
 
 
-def registreer(app: faust.App, c: Poorten) -> None:
+def registreer(app: faust.App, c: Ports) -> None:
     """Add the API pages and the dashboard to the app (the projection role). Reads the dashboard's
     files now, so that a missing one stops the worker at start rather than failing a request."""
     for naam in ("dashboard.html", *_STATISCH):
         _bestand(naam)
-    eindpunt.registreer(app, c, EINDPUNTEN)
+    endpoints.registreer(app, c, ENDPOINTS)
 
 
 def registreer_metrics(app: faust.App, *, tokens: toegang.Tokens, registry: CollectorRegistry) -> None:
@@ -211,4 +211,4 @@ def registreer_metrics(app: faust.App, *, tokens: toegang.Tokens, registry: Coll
             principal(tokens, request, lambda p: p.is_ops)
         return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    app.page("/metrics")(eindpunt.pagina("Metrics", metrics))
+    app.page("/metrics")(endpoints.view("Metrics", metrics))

@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from engine.projections import analist, api, webserver
 from engine.projections.audit import Verwerkingslog
-from engine.projections.poorten import Poorten
+from engine.projections.ports import Ports
 from engine.projections.staat import ProjectieStaat
 from engine.projections.toegang import Principal, Tokens, digest
 
@@ -75,7 +75,7 @@ class Opdrachten:
 
 
 @dataclass
-class Klok:
+class Clock:
     """A clock that moves one second each time it is read."""
 
     nu: datetime = T0
@@ -107,16 +107,16 @@ async def omgeving(staat: ProjectieStaat | None = None, tokens: Tokens = TOKENS)
     """Given these read models (empty by default) and these tokens: the worker's pages over fakes."""
     s = staat if staat is not None else ProjectieStaat()
     audit, opdrachten = Audit(), Opdrachten()
-    poorten = Poorten(
-        staat=lambda: s, tokens=tokens, audit=audit, opdrachten=opdrachten, klok=Klok(),
+    ports = Ports(
+        staat=lambda: s, tokens=tokens, audit=audit, opdrachten=opdrachten, clock=Clock(),
         posities=lambda: {"routes.riec.rotterdam:0": 3},
     )  # fmt: skip
-    app = faust.App("eindpunten-test", web=webserver.driver_url(), autodiscover=False, store="memory://")
+    app = faust.App("endpoints-test", web=webserver.driver_url(), autodiscover=False, store="memory://")
     registry = CollectorRegistry()
     Counter("eindpunten_test", "a metric the test can find", registry=registry).inc()
     api.registreer_metrics(app, tokens=tokens, registry=registry)
-    api.registreer(app, poorten)
-    analist.registreer(app, poorten)
+    api.registreer(app, ports)
+    analist.registreer(app, ports)
     client = TestClient(TestServer(app.web.web_app))
     await client.start_server()
     try:

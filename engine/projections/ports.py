@@ -32,12 +32,12 @@ class Opdrachten(Protocol):
         202). Returns the command's `ce_time`."""
 
 
-Klok = Callable[[], datetime]
+Clock = Callable[[], datetime]
 """The time now (aware, UTC): when a read started and ended, for its audit record."""
 
 
 @dataclass(frozen=True, slots=True)
-class Poorten:
+class Ports:
     """What every endpoint may use, injected once when the pages are registered."""
 
     staat: Callable[[], ProjectieStaat]
@@ -45,6 +45,6 @@ class Poorten:
     tokens: Tokens
     audit: Audit
     opdrachten: Opdrachten
-    klok: Klok
+    clock: Clock
     posities: Callable[[], dict[str, int]]
     """How far the projections have read, `topic:partition` to offset (ops only)."""

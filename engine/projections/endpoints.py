@@ -1,8 +1,8 @@
 """How an endpoint of the dashboard API is written: one async function per path and method that
-parses and authorises the request, asks a read model or a port (`Poorten`), and answers. A table of
-`Eindpunt` rows registers them on faust's web server as views.
+parses and authorises the request, asks a read model or a port (`Ports`), and answers. A table of
+`Endpoint` rows registers them on faust's web server as views.
 
-An endpoint refuses by raising: `Geweigerd` (401, 403, 404, 503: answered here with its JSON
+An endpoint refuses by raising: `Refused` (401, 403, 404, 503: answered here with its JSON
 reason) or, for a path or query parameter, `OngeldigVerzoek` (answered by the web server's
 middleware, `engine.projections.webserver`)."""
 
@@ -22,16 +22,16 @@ from faust.web import Request, View
 
 from engine.errors import EngineError
 from engine.projections.audit import leesregistratie
-from engine.projections.poorten import Poorten
+from engine.projections.ports import Ports
 from engine.projections.toegang import Principal, Tokens
 
 log = logging.getLogger(__name__)
 
 Functie = Callable[..., Awaitable[web.StreamResponse]]
-"""An endpoint: `(poorten, request, **path parameters) -> answer`."""
+"""An endpoint: `(ports, request, **path parameters) -> answer`."""
 
 
-class Geweigerd(EngineError):
+class Refused(EngineError):
     """A request the endpoint will not answer as asked: `status` with `{"fout": reden}`. The reason
     says what to do and never repeats what the client sent."""
 
@@ -41,7 +41,7 @@ class Geweigerd(EngineError):
         self.reden = reden
 
 
-def json_antwoord(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
     """A JSON answer (orjson: datetimes as RFC 3339)."""
     return web.Response(
         body=orjson.dumps(data), content_type="application/json", status=status, headers=headers
@@ -49,25 +49,25 @@ def json_antwoord(data: Any, status: int = 200, headers: Mapping[str, str] | Non
 
 
 def principal(tokens: Tokens, request: web.Request, mag: Callable[[Principal], bool]) -> Principal:
-    """The principal of the request's bearer token when `mag` allows it; else `Geweigerd` 401 (no
+    """The principal of the request's bearer token when `mag` allows it; else `Refused` 401 (no
     valid token) or 403 (need-to-know)."""
     p = tokens.principal(request.headers.get("Authorization"))
     if p is None:
-        raise Geweigerd(401, "a valid bearer token is required (Authorization: Bearer <token>)")
+        raise Refused(401, "a valid bearer token is required (Authorization: Bearer <token>)")
     if not mag(p):
-        raise Geweigerd(403, f"{p.naam} may not read this (need-to-know)")
+        raise Refused(403, f"{p.naam} may not read this (need-to-know)")
     return p
 
 
-def bekend(soort: str, naam: str, namen: tuple[str, ...]) -> str:
-    """`naam` when it is one of `namen` (the RIECs or the LFTs), else `Geweigerd` 404 listing them."""
+def known(soort: str, naam: str, namen: tuple[str, ...]) -> str:
+    """`naam` when it is one of `namen` (the RIECs or the LFTs), else `Refused` 404 listing them."""
     if naam not in namen:
-        raise Geweigerd(404, f"unknown {soort.upper()}; one of: {', '.join(namen)}")
+        raise Refused(404, f"unknown {soort.upper()}; one of: {', '.join(namen)}")
     return naam
 
 
-async def verantwoord(
-    c: Poorten,
+async def audited(
+    c: Ports,
     request: web.Request,
     p: Principal,
     start: datetime,
@@ -79,14 +79,14 @@ async def verantwoord(
     casus_ids: Sequence[str] = (),
 ) -> None:
     """Writes the audit record of a read (or a command) before it is answered: what `p` was shown
-    or did. When it cannot be written, `Geweigerd` 503: what cannot be accounted for is not done."""
+    or did. When it cannot be written, `Refused` 503: what cannot be accounted for is not done."""
     record = leesregistratie(
         actor=p.naam,
         activiteit=activiteit,
         naam=naam,
         pad=str(request.url.path),
         start=start,
-        eind=c.klok(),
+        eind=c.clock(),
         traceparent=request.headers.get("traceparent"),
         signaal_ids=list(signaal_ids),
         pseudoniemen=list(pseudoniemen),
@@ -96,11 +96,11 @@ async def verantwoord(
         await c.audit.schrijf(record)
     except Exception:
         log.exception("an audit record could not be written; the request is refused")
-        raise Geweigerd(503, "the request could not be recorded in the audit log; try again later") from None
+        raise Refused(503, "the request could not be recorded in the audit log; try again later") from None
 
 
 @dataclass(frozen=True, slots=True)
-class Eindpunt:
+class Endpoint:
     """One row of an endpoint table: a path (with `{parameters}`), its function, its method."""
 
     pad: str
@@ -108,7 +108,7 @@ class Eindpunt:
     methode: str = "get"
 
 
-def pagina(
+def view(
     naam: str, functie: Callable[..., Awaitable[web.StreamResponse]], methode: str = "get"
 ) -> type[View]:
     """A faust view named `naam` that answers `methode` (and HEAD with GET) with `functie(request,
@@ -117,13 +117,13 @@ def pagina(
     async def beantwoord(self: View, request: Request, **match: str) -> web.StreamResponse:
         try:
             return await functie(request, **match)
-        except Geweigerd as e:
-            return json_antwoord({"fout": e.reden}, e.status)
+        except Refused as e:
+            return json_response({"fout": e.reden}, e.status)
 
     return type(naam, (View,), {methode: beantwoord})
 
 
-def registreer(app: faust.App, c: Poorten, eindpunten: Iterable[Eindpunt]) -> None:
+def registreer(app: faust.App, c: Ports, endpoints: Iterable[Endpoint]) -> None:
     """Adds each endpoint of the table to the app, over the ports `c`."""
-    for e in eindpunten:
-        app.page(e.pad)(pagina(e.functie.__name__, functools.partial(e.functie, c), e.methode))
+    for e in endpoints:
+        app.page(e.pad)(view(e.functie.__name__, functools.partial(e.functie, c), e.methode))
