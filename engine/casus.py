@@ -108,16 +108,16 @@ def pas_toe(aggregaat: Aggregaat | None, g: Gebeurtenis) -> Aggregaat | None:
     return _volg(g, aggregaat)
 
 
-def _gezien(aggregaat: Aggregaat | None, g: Gebeurtenis) -> Aggregaat | None:
-    if aggregaat is None:
-        return None  # an event for an aggregate we never saw opened: nothing to fold onto
-    return replace(aggregaat, opdrachten=aggregaat.opdrachten | {g.opdracht_id})
+def _gezien(a: Aggregaat | None, g: Gebeurtenis) -> Aggregaat | None:
+    """`a` with the event's command recorded as applied; None (never opened) has nothing to fold onto."""
+    return None if a is None else replace(a, opdrachten=a.opdrachten | {g.opdracht_id})
 
 
 @singledispatch
-def _volg(g: Gebeurtenis, aggregaat: Aggregaat | None) -> Aggregaat | None:
-    """A command's event that changes no state of its own: the command is recorded as applied."""
-    return _gezien(aggregaat, g)
+def _volg(g: Gebeurtenis, a: Aggregaat | None) -> Aggregaat | None:
+    """One function per event type, each changing its aggregate kind only (an event of another kind
+    records its command and no more). This one: the events that change nothing else."""
+    return _gezien(a, g)
 
 
 @_volg.register
@@ -137,58 +137,49 @@ def _opgeleverd(g: OndermijningsbeeldOpgeleverd, _: Aggregaat | None) -> Aggrega
 
 # A link's outcome is no command: `opdrachten` stays as it is.
 @_volg.register
-def _bevestigd(g: KoppelingBevestigd, aggregaat: Aggregaat | None) -> Aggregaat | None:
-    if not isinstance(aggregaat, Casus):
-        return aggregaat
-    return replace(aggregaat, beslist=aggregaat.beslist | {(g.opdracht_id, g.signaal_id)})
+def _bevestigd(g: KoppelingBevestigd, a: Aggregaat | None) -> Aggregaat | None:
+    return replace(a, beslist=a.beslist | {(g.opdracht_id, g.signaal_id)}) if isinstance(a, Casus) else a
 
 
 @_volg.register
-def _niet_gekoppeld(
-    g: KoppelingGeweigerd | KoppelingVerlopen, aggregaat: Aggregaat | None
-) -> Aggregaat | None:
-    if not isinstance(aggregaat, Casus):
-        return aggregaat
-    signalen = aggregaat.signalen - {g.signaal_id}  # may be asked again, by another command
-    return replace(aggregaat, signalen=signalen, beslist=aggregaat.beslist | {(g.opdracht_id, g.signaal_id)})
-
-
-@_volg.register
-def _gekoppeld(g: SignaalGekoppeld, aggregaat: Aggregaat | None) -> Aggregaat | None:
-    if not isinstance(aggregaat, Casus):
-        return _gezien(aggregaat, g)
+def _niet_gekoppeld(g: KoppelingGeweigerd | KoppelingVerlopen, a: Aggregaat | None) -> Aggregaat | None:
+    if not isinstance(a, Casus):
+        return a
+    # Dropped: the same link may be asked again, by another command.
     return replace(
-        aggregaat,
-        signalen=aggregaat.signalen | {g.signaal_id},
-        opdrachten=aggregaat.opdrachten | {g.opdracht_id},
+        a, signalen=a.signalen - {g.signaal_id}, beslist=a.beslist | {(g.opdracht_id, g.signaal_id)}
     )
 
 
 @_volg.register
-def _geadviseerd(g: InterventieadviesGegeven, aggregaat: Aggregaat | None) -> Aggregaat | None:
-    if not isinstance(aggregaat, Casus):
-        return _gezien(aggregaat, g)
-    status: CasusStatus = "afgesloten" if aggregaat.status == "afgesloten" else "interventieadvies"
+def _gekoppeld(g: SignaalGekoppeld, a: Aggregaat | None) -> Aggregaat | None:
+    if not isinstance(a, Casus):
+        return _gezien(a, g)
+    return replace(a, signalen=a.signalen | {g.signaal_id}, opdrachten=a.opdrachten | {g.opdracht_id})
+
+
+@_volg.register
+def _geadviseerd(g: InterventieadviesGegeven, a: Aggregaat | None) -> Aggregaat | None:
+    if not isinstance(a, Casus):
+        return _gezien(a, g)
+    status: CasusStatus = "afgesloten" if a.status == "afgesloten" else "interventieadvies"
     return replace(
-        aggregaat,
-        status=status,
-        adviezen=aggregaat.adviezen | {g.advies_id},
-        opdrachten=aggregaat.opdrachten | {g.opdracht_id},
+        a, status=status, adviezen=a.adviezen | {g.advies_id}, opdrachten=a.opdrachten | {g.opdracht_id}
     )
 
 
 @_volg.register
-def _afgesloten(g: CasusAfgesloten, aggregaat: Aggregaat | None) -> Aggregaat | None:
-    if not isinstance(aggregaat, Casus):
-        return _gezien(aggregaat, g)
-    return replace(aggregaat, status="afgesloten", opdrachten=aggregaat.opdrachten | {g.opdracht_id})
+def _afgesloten(g: CasusAfgesloten, a: Aggregaat | None) -> Aggregaat | None:
+    if not isinstance(a, Casus):
+        return _gezien(a, g)
+    return replace(a, status="afgesloten", opdrachten=a.opdrachten | {g.opdracht_id})
 
 
 @_volg.register
-def _beeindigd(g: HandhavingsknelpuntBeeindigd, aggregaat: Aggregaat | None) -> Aggregaat | None:
-    if not isinstance(aggregaat, Knelpunt):
-        return _gezien(aggregaat, g)
-    return replace(aggregaat, actief=False, opdrachten=aggregaat.opdrachten | {g.opdracht_id})
+def _beeindigd(g: HandhavingsknelpuntBeeindigd, a: Aggregaat | None) -> Aggregaat | None:
+    if not isinstance(a, Knelpunt):
+        return _gezien(a, g)
+    return replace(a, actief=False, opdrachten=a.opdrachten | {g.opdracht_id})
 
 
 def _weiger_vreemd(aggregaat: Aggregaat, riec: str, wat: str, ident: str) -> None:
