@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -39,7 +39,7 @@ from engine.ingress.tijdvenster import (
     controleer_horizon,
     controleer_tijd,
 )
-from engine.reference import Gebiedsindeling, onbekende_partner
+from engine.reference import GEWEIGERDE_PARTNERS, Gebiedsindeling, onbekende_partner
 
 T = TypeVar("T")
 
@@ -51,7 +51,7 @@ PARTNER_TOPIC = re.compile(r"^partner\.([a-z0-9]+)\.signalen$")
 class Beleid:
     """Policy settings of the front door."""
 
-    geweigerde_partners: frozenset[str] = field(default_factory=lambda: frozenset({"toeslagen"}))
+    geweigerde_partners: frozenset[str] = GEWEIGERDE_PARTNERS
     """Partners that may not (yet) provide information: their signals are refused and kept."""
     extra_gemeenten: frozenset[str] = frozenset()
     """Gemeente codes (`gm1999`) admitted as partners beyond the CBS reference data: mergers."""
