@@ -121,6 +121,9 @@ OPDRACHT_TYPES: dict[str, type[Opdracht]] = {
 }
 """The contract's command `ce_type`s and the payload each carries."""
 
+OPDRACHT_CE_TYPES: dict[type[Opdracht], str] = {t: ce_type for ce_type, t in OPDRACHT_TYPES.items()}
+"""The `ce_type` a command of this payload type is published under."""
+
 OPDRACHT_DECODERS = {ce_type: msgspec.json.Decoder(t) for ce_type, t in OPDRACHT_TYPES.items()}
 
 
