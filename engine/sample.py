@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal, get_args
+from typing import Literal
 
 import msgspec
 from msgspec.structs import replace as replace_struct
@@ -20,7 +20,6 @@ from msgspec.structs import replace as replace_struct
 from engine.events.envelope import partner_source, riec_source
 from engine.events.opdrachten import (
     OPDRACHT_CE_TYPES,
-    AdviesSoort,
     GeefInterventieadvies,
     LeverOndermijningsbeeldOp,
     Opdracht,
@@ -40,6 +39,7 @@ from engine.events.signaal import (
     Voertuig,
 )
 from engine.ingress.bsn import elfproef
+from engine.jaarverslag import ADVIESSOORTEN
 from engine.reference import TOESLAGEN, Gebiedsindeling
 from engine.topics import opdrachten_topic, partner_topic
 
@@ -67,7 +67,6 @@ REGIONALE_THEMAS = (
     "arbeidsuitbuiting",
     "jonge-aanwas",
 )
-ADVIES_SOORTEN: list[AdviesSoort] = list(get_args(AdviesSoort))
 SBI = ("6831", "6810", "4941", "5610", "9604", "4511", "0113", "4120")
 OMSCHRIJVINGEN = (
     "Contante aankoop van een pand ver boven de WOZ-waarde.",
@@ -261,7 +260,7 @@ class SampleTraffic:
         )
 
     def _advies(self, riec: str, casus_id: str, tijd: datetime) -> Voorbeeld:
-        soorten = self.rng.sample(ADVIES_SOORTEN, k=self.rng.choice((1, 2)))
+        soorten = self.rng.sample(ADVIESSOORTEN, k=self.rng.choice((1, 2)))
         advies = GeefInterventieadvies(
             casus_id=casus_id,
             advies_id="A1",
