@@ -25,6 +25,18 @@ Thema = Annotated[
 Postcode = Annotated[
     str, Meta(pattern=r"^[1-9][0-9]{3} ?[A-Za-z]{2}$", max_length=7, description="Dutch postcode")
 ]
+
+
+def normaliseer_postcode(postcode: str) -> str:
+    """A postcode (PC6 or PC4) as the engine stores and compares it: no space, upper case (1234AB)."""
+    return postcode.replace(" ", "").upper()
+
+
+def normaliseer_kenteken(kenteken: str) -> str:
+    """A kenteken as the engine stores and compares it: no dashes, upper case (12KBX3)."""
+    return kenteken.replace("-", "").upper()
+
+
 Huisnummer = Annotated[
     str,
     Meta(
