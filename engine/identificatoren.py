@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine.events.signaal import Adres, Locatie, Rechtspersoon, Voertuig
+from engine.events.signaal import (
+    Adres,
+    Locatie,
+    Rechtspersoon,
+    Voertuig,
+    normaliseer_kenteken,
+    normaliseer_postcode,
+)
 from engine.events.signaal_ontvangen import PersoonPseudoniem, PseudoSubject, SignaalOntvangen
 
 
 def adres(postcode: str, huisnummer: str) -> str:
     """The identifier of an address; huisnummer toevoegingen normalised (12-a, 12 A → 12A)."""
     nummer = huisnummer.upper().replace(" ", "").replace("-", "")
-    return f"adres:{postcode.replace(' ', '').upper()}{nummer}"
+    return f"adres:{normaliseer_postcode(postcode)}{nummer}"
 
 
 def van_subject(subject: PseudoSubject) -> str:
@@ -24,7 +31,7 @@ def van_subject(subject: PseudoSubject) -> str:
         case Adres(postcode=postcode, huisnummer=huisnummer):
             return adres(postcode, huisnummer)
         case Voertuig(kenteken=kenteken):
-            return f"kenteken:{kenteken.replace('-', '').upper()}"
+            return f"kenteken:{normaliseer_kenteken(kenteken)}"
     raise TypeError(f"unknown subject type {type(subject).__name__}")
 
 

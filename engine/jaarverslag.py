@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, get_args
 from zoneinfo import ZoneInfo
 
 from engine.events.casus import (
@@ -36,23 +36,27 @@ from engine.events.casus import (
     OndermijningsbeeldOpgeleverd,
     SignaalGekoppeld,
 )
+from engine.events.opdrachten import AdviesSoort
 
-EENHEDEN: tuple[str, ...] = (
-    "amsterdam-amstelland",
-    "den-haag",
-    "limburg",
-    "midden-nederland",
-    "noord-holland",
-    "noord-nederland",
-    "brabant-zeeland",
-    "oost-nederland",
-    "rotterdam",
-)
-"""The nine reporting units, in the column order of the seed's Tabel 1."""
+EENHEDEN: dict[str, str] = {
+    "amsterdam-amstelland": "RIEC Amsterdam-Amstelland",
+    "den-haag": "RIEC Den Haag",
+    "limburg": "RIEC Limburg",
+    "midden-nederland": "RIEC Midden-Nederland",
+    "noord-holland": "RIEC Noord-Holland",
+    "noord-nederland": "RIEC Noord-Nederland",
+    "brabant-zeeland": "Taskforce-RIEC Brabant-Zeeland",
+    "oost-nederland": "RIEC Oost-Nederland",
+    "rotterdam": "RIEC Rotterdam",
+}
+"""The nine reporting units (`eenheid` of each RIEC), in the column order of the seed's Tabel 1,
+each with the name the Jaarverslag prints."""
+_TASKFORCE = ("zeeland-west-brabant", "oost-brabant")
+"""The RIECs that report together, as Taskforce-RIEC Brabant-Zeeland."""
 
 THEMAS = ("mensenhandel", "drugs", "witwassen", "vastgoed", "omg", "regionaal")
 PARTNERGROEPEN = ("gemeenten", "om", "politie", "belastingdienst", "overige")
-ADVIESSOORTEN = ("bestuurlijk", "bibob", "strafrechtelijk", "fiscaal", "overig")
+ADVIESSOORTEN: tuple[AdviesSoort, ...] = get_args(AdviesSoort)
 _NL = ZoneInfo("Europe/Amsterdam")
 _VIERHONDERD_JAAR = timedelta(days=146_097)
 """400 Gregorian years: the calendar, and the weekday-based DST rules of tzdata, repeat after it."""
@@ -60,7 +64,7 @@ _VIERHONDERD_JAAR = timedelta(days=146_097)
 
 def eenheid(riec: str) -> str:
     """The reporting unit of a RIEC."""
-    return "brabant-zeeland" if riec in ("zeeland-west-brabant", "oost-brabant") else riec
+    return "brabant-zeeland" if riec in _TASKFORCE else riec
 
 
 def jaar(tijd: datetime) -> int:

@@ -15,7 +15,7 @@ from engine.events.casus import (
     HandhavingsknelpuntBeeindigd,
     KnelpuntGebeurtenis,
 )
-from engine.events.signaal import Adres, Rechtspersoon
+from engine.events.signaal import Adres, Rechtspersoon, normaliseer_postcode
 from engine.events.signaal_ontvangen import PersoonPseudoniem, SignaalOntvangen
 
 
@@ -26,10 +26,6 @@ class KnelpuntMatch:
     hkp_id: str
     riec: str
     toelichting: str
-
-
-def _pc6(postcode: str) -> str:
-    return postcode.replace(" ", "").upper()
 
 
 class Knelpuntenregister:
@@ -50,14 +46,14 @@ class Knelpuntenregister:
                 for p in g.pseudoniemen:
                     self._per_persoon[p].add(g.hkp_id)
                 for pc in g.postcodes:
-                    self._per_postcode[_pc6(pc)].add(g.hkp_id)
+                    self._per_postcode[normaliseer_postcode(pc)].add(g.hkp_id)
             case HandhavingsknelpuntBeeindigd():
                 ended = self._hkps.pop(g.hkp_id, None)
                 if ended is not None:
                     for p in ended.pseudoniemen:
                         self._per_persoon[p].discard(g.hkp_id)
                     for pc in ended.postcodes:
-                        self._per_postcode[_pc6(pc)].discard(g.hkp_id)
+                        self._per_postcode[normaliseer_postcode(pc)].discard(g.hkp_id)
 
     def _geldig(self, hkp_id: str, dag: date) -> HandhavingsknelpuntAangewezen | None:
         hkp = self._hkps.get(hkp_id)
@@ -77,7 +73,7 @@ class Knelpuntenregister:
         if signaal.locatie is not None and signaal.locatie.postcode:
             postcodes.append(signaal.locatie.postcode)
         for pc in postcodes:
-            for key in (_pc6(pc), _pc6(pc)[:4]):
+            for key in (normaliseer_postcode(pc), normaliseer_postcode(pc)[:4]):
                 for hkp_id in self._per_postcode.get(key, ()):
                     gevonden.setdefault(hkp_id, f"postcode {key} in het gebied")
         sbi = [code for s in signaal.subjecten if isinstance(s, Rechtspersoon) for code in s.sbi]

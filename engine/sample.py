@@ -12,10 +12,35 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Literal
 
+import msgspec
+from msgspec.structs import replace as replace_struct
+
+from engine.events.envelope import partner_source, riec_source
+from engine.events.opdrachten import (
+    OPDRACHT_CE_TYPES,
+    GeefInterventieadvies,
+    LeverOndermijningsbeeldOp,
+    Opdracht,
+    OpenCasus,
+    RegistreerAfpakken,
+    SluitCasus,
+    WijsHandhavingsknelpuntAan,
+)
+from engine.events.signaal import (
+    SIGNAAL_TYPE,
+    Adres,
+    Locatie,
+    Persoon,
+    Rechtspersoon,
+    Signaal,
+    Subject,
+    Voertuig,
+)
 from engine.ingress.bsn import elfproef
-from engine.reference import Gebiedsindeling
+from engine.jaarverslag import ADVIESSOORTEN
+from engine.reference import TOESLAGEN, Gebiedsindeling
 from engine.topics import opdrachten_topic, partner_topic
 
 RIEC_WEIGHTS = {
@@ -42,7 +67,6 @@ REGIONALE_THEMAS = (
     "arbeidsuitbuiting",
     "jonge-aanwas",
 )
-ADVIES_SOORTEN = ["bestuurlijk", "bibob", "strafrechtelijk", "fiscaal", "overig"]
 SBI = ("6831", "6810", "4941", "5610", "9604", "4511", "0113", "4120")
 OMSCHRIJVINGEN = (
     "Contante aankoop van een pand ver boven de WOZ-waarde.",
@@ -56,6 +80,10 @@ OMSCHRIJVINGEN = (
 )
 
 
+Inhoud = Signaal | Opdracht
+"""A sample message's payload, as the contract types it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Voorbeeld:
     """One sample message: where it goes, its CloudEvents attributes and its value."""
@@ -63,15 +91,26 @@ class Voorbeeld:
     org: str
     ce_id: str
     ce_source: str
-    value: dict[str, Any] | bytes
-    ce_type: str = "nl.riec.signaal.v1"
+    value: bytes
+    """What is published: the JSON of `inhoud`, or bytes made to be refused."""
+    ce_type: str = SIGNAAL_TYPE
     ce_time: datetime | None = None
     fout: bool = False
     """A message made to be refused."""
+    inhoud: Inhoud | None = None
+    """The payload `value` was encoded from; None for bytes that are no JSON."""
+
+    @classmethod
+    def van(
+        cls, org: str, ce_id: str, ce_source: str, inhoud: Inhoud, ce_time: datetime | None = None
+    ) -> Voorbeeld:
+        """A message whose value is `inhoud` encoded; its ce_type that of the payload's type."""
+        ce_type = SIGNAAL_TYPE if isinstance(inhoud, Signaal) else OPDRACHT_CE_TYPES[type(inhoud)]
+        return cls(org, ce_id, ce_source, msgspec.json.encode(inhoud), ce_type, ce_time, inhoud=inhoud)
 
     @property
     def van_riec(self) -> bool:
-        return self.ce_source.startswith("urn:nl:riec:riec:")
+        return self.ce_source.startswith(riec_source(""))
 
     @property
     def topic(self) -> str:
@@ -99,6 +138,10 @@ def _bsn(rng: random.Random) -> str:
             return candidate
 
 
+def _kvk(rng: random.Random) -> str:
+    return str(rng.randrange(10_000_000, 99_999_999))
+
+
 class SampleTraffic:
     """Generates sample messages for the reference data's gemeenten and postcodes."""
 
@@ -113,47 +156,34 @@ class SampleTraffic:
         for pc4, code in sorted(gebied.pc4.items()):
             self.pc4_per_gemeente.setdefault(code, []).append(pc4)
         # Persons, companies and vehicles that casussen and HKPs are about; some signals name them.
-        self.bekenden: list[dict[str, Any]] = [self._bekende() for _ in range(60)]
+        self.bekenden: list[Subject] = [self._bekende() for _ in range(60)]
 
     def _postcode(self, gemeente: str) -> str:
         letters = "".join(self.rng.choice("ABCDEFGHJKLMNPRSTVWXZ") for _ in range(2))
         return self.rng.choice(self.pc4_per_gemeente[gemeente]) + letters
 
-    def _bekende(self) -> dict[str, Any]:
+    def _bekende(self) -> Subject:
         rng = self.rng
         match rng.randrange(3):
             case 0:
-                return {"type": "persoon", "bsn": _bsn(rng)}
+                return Persoon(bsn=_bsn(rng))
             case 1:
-                return {
-                    "type": "rechtspersoon",
-                    "kvk": str(rng.randrange(10_000_000, 99_999_999)),
-                    "sbi": ["6831"],
-                }
-        return {"type": "voertuig", "kenteken": f"{rng.randrange(10, 99)}-KBX-{rng.randrange(1, 9)}"}
+                return Rechtspersoon(kvk=_kvk(rng), sbi=["6831"])
+        return Voertuig(kenteken=f"{rng.randrange(10, 99)}-KBX-{rng.randrange(1, 9)}")
 
-    def _subjecten(self, gemeente: str) -> list[dict[str, Any]]:
+    def _subjecten(self, gemeente: str) -> list[Subject]:
         rng = self.rng
-        subjecten: list[dict[str, Any]] = []
+        subjecten: list[Subject] = []
         if rng.random() < 0.08:
             subjecten.append(rng.choice(self.bekenden))
         if rng.random() < 0.6:
-            subjecten.append({"type": "persoon", "bsn": _bsn(rng)})
+            subjecten.append(Persoon(bsn=_bsn(rng)))
         if rng.random() < 0.4:
-            kvk = str(rng.randrange(10_000_000, 99_999_999))
-            subjecten.append({"type": "rechtspersoon", "kvk": kvk, "sbi": [rng.choice(SBI)]})
+            subjecten.append(Rechtspersoon(kvk=_kvk(rng), sbi=[rng.choice(SBI)]))
         if rng.random() < 0.3:
-            subjecten.append(
-                {
-                    "type": "adres",
-                    "postcode": self._postcode(gemeente),
-                    "huisnummer": str(rng.randrange(1, 300)),
-                }
-            )
+            subjecten.append(Adres(postcode=self._postcode(gemeente), huisnummer=str(rng.randrange(1, 300))))
         if rng.random() < 0.2:
-            subjecten.append(
-                {"type": "voertuig", "kenteken": f"{rng.randrange(10, 99)}-XKB-{rng.randrange(1, 9)}"}
-            )
+            subjecten.append(Voertuig(kenteken=f"{rng.randrange(10, 99)}-XKB-{rng.randrange(1, 9)}"))
         return subjecten
 
     def _themas(self) -> list[str]:
@@ -163,6 +193,17 @@ class SampleTraffic:
             themas.append(f"regionaal:{self.rng.choice(REGIONALE_THEMAS)}" if thema == "regionaal" else thema)
         return list(dict.fromkeys(themas))
 
+    def _locatie(self, gemeente: str) -> Locatie | None:
+        rng = self.rng
+        plaats = rng.random()
+        if plaats < 0.55:
+            return Locatie(gemeente=gemeente)
+        if plaats < 0.85:
+            return Locatie(postcode=self._postcode(gemeente), huisnummer=str(rng.randrange(1, 300)))
+        if plaats < 0.88:
+            return Locatie(land=rng.choice(("BE", "DE")))
+        return None
+
     def signaal(self, vandaag: date) -> Voorbeeld:
         """One good signal: a region and partner by the 2021 weights, a place in that region."""
         rng = self.rng
@@ -170,49 +211,48 @@ class SampleTraffic:
         gemeente = rng.choice(self.gemeenten_per_riec[riec])
         groep = _kies(rng, PARTNER_WEIGHTS)
         org = {"gemeente": gemeente.lower(), "overige": rng.choice(OVERIGE)}.get(groep, groep)
-        body: dict[str, Any] = {
-            "soort": "bestuurlijk_signaal" if rng.random() < 0.03 else "signaal",
-            "themas": self._themas(),
-            "omschrijving": rng.choice(OMSCHRIJVINGEN),
-            "waargenomen_op": (vandaag - timedelta(days=rng.randrange(0, 365))).isoformat(),
-            "subjecten": self._subjecten(gemeente),
-        }
-        plaats = rng.random()
-        if plaats < 0.55:
-            body["locatie"] = {"gemeente": gemeente}
-        elif plaats < 0.85:
-            body["locatie"] = {"postcode": self._postcode(gemeente), "huisnummer": str(rng.randrange(1, 300))}
-        elif plaats < 0.88:
-            body["locatie"] = {"land": rng.choice(("BE", "DE"))}
+        soort: Literal["signaal", "bestuurlijk_signaal"] = (
+            "bestuurlijk_signaal" if rng.random() < 0.03 else "signaal"
+        )
+        themas, omschrijving = self._themas(), rng.choice(OMSCHRIJVINGEN)
+        waargenomen = vandaag - timedelta(days=rng.randrange(0, 365))
+        subjecten = self._subjecten(gemeente)
+        locatie = self._locatie(gemeente)
         gemeld = datetime.combine(vandaag, datetime.min.time(), UTC) - timedelta(
             seconds=rng.randrange(365 * 86400)
         )
-        body["waargenomen_op"] = min(date.fromisoformat(body["waargenomen_op"]), gemeld.date()).isoformat()
+        body = Signaal(
+            soort=soort,
+            themas=themas,
+            omschrijving=omschrijving,
+            waargenomen_op=min(waargenomen, gemeld.date()),
+            locatie=locatie,
+            subjecten=subjecten,
+        )
         ce_id = str(uuid.UUID(int=rng.getrandbits(128)))
-        return Voorbeeld(org, ce_id, f"urn:nl:riec:partner:{org}", body, ce_time=gemeld)
+        return Voorbeeld.van(org, ce_id, partner_source(org), body, ce_time=gemeld)
 
     def bad(self, vandaag: date) -> Voorbeeld:
         """A message the engine must refuse: one of the mistakes integrators make."""
         good = self.signaal(vandaag)
-        body = dict(good.value) if isinstance(good.value, dict) else {}
+        assert isinstance(good.inhoud, Signaal)
+        body = good.inhoud
         mistake = self.rng.randrange(5)
         if mistake == 0:
             return Voorbeeld(good.org, good.ce_id, good.ce_source, b"<signaal>geen json</signaal>")
         if mistake == 1:
-            return Voorbeeld(good.org, good.ce_id, "urn:nl:riec:partner:onbekend", body)
+            return Voorbeeld.van(good.org, good.ce_id, "urn:nl:riec:partner:onbekend", body)
         if mistake == 2:
-            body["subjecten"] = [{"type": "persoon", "bsn": "123456789"}]  # fails the elfproef
+            body = replace_struct(body, subjecten=[Persoon(bsn="123456789")])  # fails the elfproef
         elif mistake == 3:
-            body["themas"] = ["fraude"]
+            body = replace_struct(body, themas=["fraude"])
         else:
-            return Voorbeeld("toeslagen", good.ce_id, "urn:nl:riec:partner:toeslagen", body)
-        return Voorbeeld(good.org, good.ce_id, good.ce_source, body)
+            return Voorbeeld.van(TOESLAGEN, good.ce_id, partner_source(TOESLAGEN), body)
+        return Voorbeeld.van(good.org, good.ce_id, good.ce_source, body)
 
-    def _opdracht(
-        self, riec: str, soort: str, body: dict[str, Any], tijd: datetime | None = None
-    ) -> Voorbeeld:
+    def _opdracht(self, riec: str, opdracht: Opdracht, tijd: datetime | None = None) -> Voorbeeld:
         ce_id = str(uuid.UUID(int=self.rng.getrandbits(128)))
-        return Voorbeeld(riec, ce_id, f"urn:nl:riec:riec:{riec}", body, f"nl.riec.{soort}.v1", tijd)
+        return Voorbeeld.van(riec, ce_id, riec_source(riec), opdracht, tijd)
 
     def _tijd(self, vandaag: date, dagen_geleden: int) -> datetime:
         return datetime.combine(vandaag, datetime.min.time(), UTC) - timedelta(
@@ -220,15 +260,15 @@ class SampleTraffic:
         )
 
     def _advies(self, riec: str, casus_id: str, tijd: datetime) -> Voorbeeld:
-        soorten = self.rng.sample(ADVIES_SOORTEN, k=self.rng.choice((1, 2)))
-        body = {
-            "casus_id": casus_id,
-            "advies_id": "A1",
-            "soorten": soorten,
-            "uitvoerder": "gemeente",
-            "coordinator": f"RIEC {riec}",
-        }
-        return self._opdracht(riec, "casus.interventieadvies", body, tijd)
+        soorten = self.rng.sample(ADVIESSOORTEN, k=self.rng.choice((1, 2)))
+        advies = GeefInterventieadvies(
+            casus_id=casus_id,
+            advies_id="A1",
+            soorten=soorten,
+            uitvoerder="gemeente",
+            coordinator=f"RIEC {riec}",
+        )
+        return self._opdracht(riec, advies, tijd)
 
     def inbreng(self, signalen: list[Voorbeeld], vandaag: date, aantal: int = 40) -> Iterator[Voorbeeld]:
         """Casussen opened from signals partners brought in, after those signals, in their region.
@@ -240,8 +280,8 @@ class SampleTraffic:
         riec_van = {code: riec for riec, codes in self.gemeenten_per_riec.items() for code in codes}
         per_riec: dict[str, list[Voorbeeld]] = {}
         for s in signalen:
-            if not s.fout and isinstance(s.value, dict) and s.value.get("soort") == "signaal":
-                gemeente = s.value.get("locatie", {}).get("gemeente")
+            if not s.fout and isinstance(s.inhoud, Signaal) and s.inhoud.soort == "signaal":
+                gemeente = s.inhoud.locatie.gemeente if s.inhoud.locatie else None
                 if gemeente:
                     per_riec.setdefault(riec_van[gemeente], []).append(s)
         riecs = sorted(per_riec)
@@ -253,109 +293,82 @@ class SampleTraffic:
             later = max(s.ce_time for s in bron if s.ce_time) + timedelta(days=rng.randrange(1, 30))
             vandaag_begin = datetime.combine(vandaag, datetime.min.time(), UTC)
             opened = min(later, vandaag_begin)
-            yield self._opdracht(
-                riec,
-                "casus.openen",
-                {
-                    "casus_id": casus_id,
-                    "naam": f"Inbreng {i}",
-                    "bron": "inbreng",
-                    "themas": [],
-                    "signalen": [f"{s.org}:{s.ce_id}" for s in bron],
-                },
-                opened,
-            )
+            signaal_ids = [f"{s.org}:{s.ce_id}" for s in bron]
+            openen = OpenCasus(casus_id=casus_id, naam=f"Inbreng {i}", bron="inbreng", signalen=signaal_ids)
+            yield self._opdracht(riec, openen, opened)
             if rng.random() < 0.6:
                 # Never after today: the engine refuses a ce_time more than a day ahead.
                 yield self._advies(riec, casus_id, min(opened + timedelta(days=14), vandaag_begin))
 
     def opdrachten(self, vandaag: date) -> Iterator[Voorbeeld]:
         """What RIEC offices do before the signals: HKPs designated, casussen opened and worked on."""
-        rng = self.rng
-        van = (vandaag - timedelta(days=365)).isoformat()
+        yield from self._knelpunten(vandaag)
+        for riec in self.rng.sample(list(RIEC_WEIGHTS), k=4):
+            beeld = LeverOndermijningsbeeldOp(
+                beeld_id=f"OB-{_initialen(riec)}-{self.seed}", naam="Ondermijningsbeeld"
+            )
+            yield self._opdracht(riec, beeld, self._tijd(vandaag, self.rng.randrange(30, 300)))
+        riecs = self.rng.choices(list(RIEC_WEIGHTS), weights=list(RIEC_WEIGHTS.values()), k=40)
+        for i, riec in enumerate(riecs):
+            yield from self._casus(vandaag, i, riec)
+
+    def _knelpunten(self, vandaag: date) -> Iterator[Voorbeeld]:
+        """An area and (where a known person) a person per RIEC; Brabant's branch of the seed."""
+        van = vandaag - timedelta(days=365)
         for n, riec in enumerate(RIEC_WEIGHTS):
-            gemeente = rng.choice(self.gemeenten_per_riec[riec])
-            pc4s = self.pc4_per_gemeente[gemeente][:2]
-            yield self._opdracht(
-                riec,
-                "handhavingsknelpunt.aanwijzen",
-                {
-                    "hkp_id": f"HKP-{_initialen(riec)}-{self.seed}-gebied",
-                    "naam": f"Bedrijventerrein {gemeente}",
-                    "soort": "gebied",
-                    "postcodes": pc4s,
-                    "geldig_van": van,
-                },
-                self._tijd(vandaag, 365),
+            gemeente = self.rng.choice(self.gemeenten_per_riec[riec])
+            gebied = WijsHandhavingsknelpuntAan(
+                hkp_id=f"HKP-{_initialen(riec)}-{self.seed}-gebied",
+                naam=f"Bedrijventerrein {gemeente}",
+                soort="gebied",
+                postcodes=self.pc4_per_gemeente[gemeente][:2],
+                geldig_van=van,
             )
+            yield self._opdracht(riec, gebied, self._tijd(vandaag, 365))
             persoon = self.bekenden[n]
-            if persoon["type"] == "persoon":
-                yield self._opdracht(
-                    riec,
-                    "handhavingsknelpunt.aanwijzen",
-                    {
-                        "hkp_id": f"HKP-{_initialen(riec)}-{self.seed}-persoon",
-                        "naam": "Malafide verhuurder",
-                        "soort": "persoon",
-                        "subjecten": [persoon],
-                        "geldig_van": van,
-                    },
-                    self._tijd(vandaag, 360),
+            if isinstance(persoon, Persoon):
+                hkp_id = f"HKP-{_initialen(riec)}-{self.seed}-persoon"
+                persoonlijk = WijsHandhavingsknelpuntAan(
+                    hkp_id=hkp_id,
+                    naam="Malafide verhuurder",
+                    soort="persoon",
+                    subjecten=[persoon],
+                    geldig_van=van,
                 )
+                yield self._opdracht(riec, persoonlijk, self._tijd(vandaag, 360))
         for riec in ("zeeland-west-brabant", "oost-brabant"):  # the seed's example: malafide verhuurmakelaars
-            yield self._opdracht(
-                riec,
-                "handhavingsknelpunt.aanwijzen",
-                {
-                    "hkp_id": f"HKP-{_initialen(riec)}-{self.seed}-verhuur",
-                    "naam": "Malafide verhuurmakelaars",
-                    "soort": "branche",
-                    "sbi": ["6831"],
-                    "geldig_van": van,
-                },
-                self._tijd(vandaag, 350),
+            hkp_id = f"HKP-{_initialen(riec)}-{self.seed}-verhuur"
+            branche = WijsHandhavingsknelpuntAan(
+                hkp_id=hkp_id, naam="Malafide verhuurmakelaars", soort="branche", sbi=["6831"], geldig_van=van
             )
-        for riec in rng.sample(list(RIEC_WEIGHTS), k=4):
-            beeld = {"beeld_id": f"OB-{_initialen(riec)}-{self.seed}", "naam": "Ondermijningsbeeld"}
-            yield self._opdracht(
-                riec, "ondermijningsbeeld.opleveren", beeld, self._tijd(vandaag, rng.randrange(30, 300))
-            )
-        for i, riec in enumerate(rng.choices(list(RIEC_WEIGHTS), weights=list(RIEC_WEIGHTS.values()), k=40)):
-            casus_id = f"{_initialen(riec)}-{vandaag.year}-{self.seed}-{i:03d}"
-            geopend = rng.randrange(90, 365)
-            yield self._opdracht(
-                riec,
-                "casus.openen",
-                {
-                    "casus_id": casus_id,
-                    "naam": f"Casus {i}",
-                    "bron": rng.choice(("gebiedsscan", "ondermijningsbeeld")),
-                    "themas": self._themas(),
-                    "subjecten": [self.bekenden[20 + i]],
-                },
-                self._tijd(vandaag, geopend),
-            )
+            yield self._opdracht(riec, branche, self._tijd(vandaag, 350))
+
+    def _casus(self, vandaag: date, i: int, riec: str) -> Iterator[Voorbeeld]:
+        """A casus opened from a gebiedsscan or ondermijningsbeeld, some advised on, some closed."""
+        rng = self.rng
+        casus_id = f"{_initialen(riec)}-{vandaag.year}-{self.seed}-{i:03d}"
+        geopend = rng.randrange(90, 365)
+        openen = OpenCasus(
+            casus_id=casus_id,
+            naam=f"Casus {i}",
+            bron=rng.choice(("gebiedsscan", "ondermijningsbeeld")),
+            themas=self._themas(),
+            subjecten=[self.bekenden[20 + i]],
+        )
+        yield self._opdracht(riec, openen, self._tijd(vandaag, geopend))
+        if rng.random() < 0.5:
+            yield self._advies(riec, casus_id, self._tijd(vandaag, geopend - 30))
             if rng.random() < 0.5:
-                yield self._advies(riec, casus_id, self._tijd(vandaag, geopend - 30))
-                if rng.random() < 0.5:
-                    yield self._opdracht(
-                        riec,
-                        "casus.afpakken",
-                        {
-                            "casus_id": casus_id,
-                            "soort": rng.choice(("opgelegd", "geind", "beslag")),
-                            "domein": rng.choice(("fiscaal", "strafrechtelijk", "bestuurlijk")),
-                            "bedrag_eurocent": rng.randrange(100_000, 50_000_000),
-                        },
-                        self._tijd(vandaag, geopend - 60),
-                    )
-            if rng.random() < 0.2:
-                yield self._opdracht(
-                    riec,
-                    "casus.afsluiten",
-                    {"casus_id": casus_id, "reden": "Interventies uitgevoerd"},
-                    self._tijd(vandaag, geopend - 80),
+                afpakken = RegistreerAfpakken(
+                    casus_id=casus_id,
+                    soort=rng.choice(("opgelegd", "geind", "beslag")),
+                    domein=rng.choice(("fiscaal", "strafrechtelijk", "bestuurlijk")),
+                    bedrag_eurocent=rng.randrange(100_000, 50_000_000),
                 )
+                yield self._opdracht(riec, afpakken, self._tijd(vandaag, geopend - 60))
+        if rng.random() < 0.2:
+            sluiten = SluitCasus(casus_id=casus_id, reden="Interventies uitgevoerd")
+            yield self._opdracht(riec, sluiten, self._tijd(vandaag, geopend - 80))
 
     def stroom(self, count: int, vandaag: date | None = None) -> Iterator[Voorbeeld]:
         vandaag = vandaag or datetime.now(UTC).date()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from engine.errors import ConfigurationError
 from engine.ingress.pseudonimisering import MIN_KEY_BYTES
+from engine.reference import GEWEIGERDE_PARTNERS
 
 _GEMEENTE_CODE = re.compile(r"^gm[0-9]{4}$")
 
@@ -172,7 +173,7 @@ class Settings:
     partitions: int = 8
     partner_partitions: int = 1
     replication_factor: int = 1
-    geweigerde_partners: frozenset[str] = frozenset({"toeslagen"})
+    geweigerde_partners: frozenset[str] = GEWEIGERDE_PARTNERS
     extra_gemeenten: frozenset[str] = frozenset()
     """Gemeente codes admitted as partners beyond the CBS reference data (a merger's new code)."""
     topic_refresh_ms: int = 3000

@@ -12,17 +12,10 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from engine.events.signaal import VRIJE_TEKST, Sbi, Subject, Thema
+from engine.events.signaal import Sbi, Subject, Thema, vrije_tekst
 
 Id = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
-Tekst = Annotated[
-    str,
-    Meta(
-        max_length=1000,
-        extra_json_schema={VRIJE_TEKST: True},
-        description="Free text; a BSN in it is replaced by its pseudonym at ingress",
-    ),
-]
+Tekst = Annotated[str, vrije_tekst(1000)]
 SignaalId = Annotated[str, Meta(min_length=3, max_length=230, pattern=r"^[a-z0-9]+:[\x21-\x7e]+$")]
 Pc4OfPc6 = Annotated[str, Meta(pattern=r"^[1-9][0-9]{3}( ?[A-Za-z]{2})?$", max_length=7)]
 GeplandeDatum = Annotated[date, Meta(description="From 2000-01-01, at most ten years ahead")]
@@ -120,6 +113,9 @@ OPDRACHT_TYPES: dict[str, type[Opdracht]] = {
     "nl.riec.ondermijningsbeeld.opleveren.v1": LeverOndermijningsbeeldOp,
 }
 """The contract's command `ce_type`s and the payload each carries."""
+
+OPDRACHT_CE_TYPES: dict[type[Opdracht], str] = {t: ce_type for ce_type, t in OPDRACHT_TYPES.items()}
+"""The `ce_type` a command of this payload type is published under."""
 
 OPDRACHT_DECODERS = {ce_type: msgspec.json.Decoder(t) for ce_type, t in OPDRACHT_TYPES.items()}
 

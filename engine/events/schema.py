@@ -79,33 +79,41 @@ def _message(name: str, title: str, payload: str, headers: str, summary: str) ->
     }
 
 
-def asyncapi() -> dict[str, Any]:
-    """The AsyncAPI 3.1 document of the public contract (topics, messages, headers)."""
-    _, components = msgspec.json.schema_components(
-        [
-            Signaal,
-            GerouteerdSignaal,
-            CloudEventHeaders,
-            DlqHerkomst,
-            QuarantaineHerkomst,
-            *OPDRACHT_TYPES.values(),
-        ],
-        ref_template=_REF,
-    )
-    opdracht_messages = {
+_OPDRACHT_SUMMARY = (
+    "RIEC command {ce_type}. An optional header riec_auteur (1 to 100 printable ASCII characters) names "
+    "who gave it; the engine records it on the events the command becomes (the dashboard writes the "
+    "principal of the analyst's token, riec:<riec>)."
+)
+
+_ROUTE_CHANNELS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
+    "routesRiec": (
+        "routes.riec.{riec}",
+        "Signals routed to a RIEC, with reasons.",
+        {"riec": {"enum": list(RIECS)}},
+    ),
+    "routesLft": (
+        "routes.lft.{lft}",
+        "Signals routed to a Landelijke Fenomeentafel.",
+        {"lft": {"enum": list(LFTS)}},
+    ),
+    "routesLiecLoket": ("routes.liec.loket", "Bestuurlijke signalen for the LIEC loket.", None),
+    "routesLiecTriage": ("routes.liec.triage", "Signals no rule could route, for LIEC triage.", None),
+    "routesEuriec": ("routes.euriec", "Signals about a location abroad, for EURIEC.", None),
+}
+"""The route topics (contract: `routes.<bestemming>`): address, description, parameters."""
+
+
+def _opdracht_messages() -> dict[str, dict[str, Any]]:
+    return {
         t.__name__: _message(
-            t.__name__,
-            ce_type,
-            t.__name__,
-            "CloudEventHeaders",
-            f"RIEC command {ce_type}. An optional header riec_auteur (1 to 100 printable ASCII "
-            "characters) names who gave it; the engine records it on the events the command becomes "
-            "(the dashboard writes the principal of the analyst's token, riec:<riec>).",
+            t.__name__, ce_type, t.__name__, "CloudEventHeaders", _OPDRACHT_SUMMARY.format(ce_type=ce_type)
         )
         for ce_type, t in OPDRACHT_TYPES.items()
     }
+
+
+def _channels(opdrachten: list[str]) -> dict[str, Any]:
     orgs = ", ".join(NATIONALE_PARTNERS)
-    route_message = {"$ref": "#/components/messages/GerouteerdSignaal"}
     channels: dict[str, Any] = {
         "partnerSignalen": {
             "address": "partner.{org}.signalen",
@@ -119,25 +127,13 @@ def asyncapi() -> dict[str, Any]:
             },
             "messages": {"signaal": {"$ref": "#/components/messages/Signaal"}},
         },
-        "routesRiec": {
-            "address": "routes.riec.{riec}",
-            "description": "Signals routed to a RIEC, with reasons.",
-            "parameters": {"riec": {"enum": list(RIECS)}},
-            "messages": {"gerouteerd": route_message},
-        },
-        "routesLft": {
-            "address": "routes.lft.{lft}",
-            "description": "Signals routed to a Landelijke Fenomeentafel.",
-            "parameters": {"lft": {"enum": list(LFTS)}},
-            "messages": {"gerouteerd": route_message},
-        },
         "riecOpdrachten": {
             "address": "riec.{riec}.opdrachten",
             "description": "Written by RIEC office {riec} only: commands about its own casussen, "
             "handhavingsknelpunten and ondermijningsbeelden; ce_type names the command. May hold raw "
             "BSNs (subjecten): access-restricted.",
             "parameters": {"riec": {"enum": list(RIECS)}},
-            "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in opdracht_messages},
+            "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in opdrachten},
         },
         "dlqIngress": {
             "address": "dlq.ingress",
@@ -153,46 +149,74 @@ def asyncapi() -> dict[str, Any]:
             "messages": {"gequarantaineerd": {"$ref": "#/components/messages/Gequarantaineerd"}},
         },
     }
-    for channel, address, description in (
-        ("routesLiecLoket", "routes.liec.loket", "Bestuurlijke signalen for the LIEC loket."),
-        ("routesLiecTriage", "routes.liec.triage", "Signals no rule could route, for LIEC triage."),
-        ("routesEuriec", "routes.euriec", "Signals about a location abroad, for EURIEC."),
-    ):
-        channels[channel] = {
-            "address": address,
-            "description": description,
-            "messages": {"gerouteerd": route_message},
-        }
-    operations: dict[str, Any] = {
-        "publiceerSignaal": {
-            "action": "send",
-            "channel": {"$ref": "#/channels/partnerSignalen"},
-            "messages": [{"$ref": "#/channels/partnerSignalen/messages/signaal"}],
+    for channel, (address, description, parameters) in _ROUTE_CHANNELS.items():
+        channels[channel] = {"address": address, "description": description}
+        if parameters is not None:
+            channels[channel]["parameters"] = parameters
+        channels[channel]["messages"] = {"gerouteerd": {"$ref": "#/components/messages/GerouteerdSignaal"}}
+    return channels
+
+
+def _operation(action: str, channel: str, *messages: str) -> dict[str, Any]:
+    return {
+        "action": action,
+        "channel": {"$ref": f"#/channels/{channel}"},
+        "messages": [{"$ref": f"#/channels/{channel}/messages/{m}"} for m in messages],
+    }
+
+
+def _operations(opdrachten: list[str]) -> dict[str, Any]:
+    operations = {
+        "publiceerSignaal": _operation("send", "partnerSignalen", "signaal"),
+        "geefOpdracht": _operation("send", "riecOpdrachten", *opdrachten),
+        "leesGeweigerd": _operation("receive", "dlqIngress", "geweigerd"),
+        "leesGequarantaineerd": _operation("receive", "dlqEngine", "gequarantaineerd"),
+    }
+    for channel in _ROUTE_CHANNELS:
+        operations[f"ontvang{channel[0].upper()}{channel[1:]}"] = _operation("receive", channel, "gerouteerd")
+    return operations
+
+
+def _messages() -> dict[str, Any]:
+    return {
+        **_opdracht_messages(),
+        "Signaal": _message("Signaal", SIGNAAL_TYPE, "Signaal", "CloudEventHeaders", "A partner's signal."),
+        "GerouteerdSignaal": _message(
+            "GerouteerdSignaal",
+            ROUTE_TYPE,
+            "GerouteerdSignaal",
+            "CloudEventHeaders",
+            "A signal routed to one destination, with every reason; pseudonymised.",
+        ),
+        "Geweigerd": {
+            "name": "Geweigerd",
+            "title": "Refused message",
+            "summary": "The original message's bytes and headers, plus DlqHerkomst headers.",
+            "headers": {"$ref": "#/components/schemas/DlqHerkomst"},
         },
-        "geefOpdracht": {
-            "action": "send",
-            "channel": {"$ref": "#/channels/riecOpdrachten"},
-            "messages": [
-                {"$ref": f"#/channels/riecOpdrachten/messages/{name}"} for name in opdracht_messages
-            ],
-        },
-        "leesGeweigerd": {
-            "action": "receive",
-            "channel": {"$ref": "#/channels/dlqIngress"},
-            "messages": [{"$ref": "#/channels/dlqIngress/messages/geweigerd"}],
-        },
-        "leesGequarantaineerd": {
-            "action": "receive",
-            "channel": {"$ref": "#/channels/dlqEngine"},
-            "messages": [{"$ref": "#/channels/dlqEngine/messages/gequarantaineerd"}],
+        "Gequarantaineerd": {
+            "name": "Gequarantaineerd",
+            "title": "Quarantined record",
+            "summary": "The record's own bytes and headers, plus QuarantaineHerkomst headers.",
+            "headers": {"$ref": "#/components/schemas/QuarantaineHerkomst"},
         },
     }
-    for channel in ("routesRiec", "routesLft", "routesLiecLoket", "routesLiecTriage", "routesEuriec"):
-        operations[f"ontvang{channel[0].upper()}{channel[1:]}"] = {
-            "action": "receive",
-            "channel": {"$ref": f"#/channels/{channel}"},
-            "messages": [{"$ref": f"#/channels/{channel}/messages/gerouteerd"}],
-        }
+
+
+def asyncapi() -> dict[str, Any]:
+    """The AsyncAPI 3.1 document of the public contract (topics, messages, headers)."""
+    _, components = msgspec.json.schema_components(
+        [
+            Signaal,
+            GerouteerdSignaal,
+            CloudEventHeaders,
+            DlqHerkomst,
+            QuarantaineHerkomst,
+            *OPDRACHT_TYPES.values(),
+        ],
+        ref_template=_REF,
+    )
+    opdrachten = [t.__name__ for t in OPDRACHT_TYPES.values()]
     return {
         "asyncapi": "3.1.0",
         "info": {
@@ -203,36 +227,9 @@ def asyncapi() -> dict[str, Any]:
         },
         "defaultContentType": "application/json",
         "servers": {"local": {"host": "localhost:9092", "protocol": "kafka"}},
-        "channels": channels,
-        "operations": operations,
-        "components": {
-            "schemas": asyncapi_schema(components),
-            "messages": {
-                **opdracht_messages,
-                "Signaal": _message(
-                    "Signaal", SIGNAAL_TYPE, "Signaal", "CloudEventHeaders", "A partner's signal."
-                ),
-                "GerouteerdSignaal": _message(
-                    "GerouteerdSignaal",
-                    ROUTE_TYPE,
-                    "GerouteerdSignaal",
-                    "CloudEventHeaders",
-                    "A signal routed to one destination, with every reason; pseudonymised.",
-                ),
-                "Geweigerd": {
-                    "name": "Geweigerd",
-                    "title": "Refused message",
-                    "summary": "The original message's bytes and headers, plus DlqHerkomst headers.",
-                    "headers": {"$ref": "#/components/schemas/DlqHerkomst"},
-                },
-                "Gequarantaineerd": {
-                    "name": "Gequarantaineerd",
-                    "title": "Quarantined record",
-                    "summary": "The record's own bytes and headers, plus QuarantaineHerkomst headers.",
-                    "headers": {"$ref": "#/components/schemas/QuarantaineHerkomst"},
-                },
-            },
-        },
+        "channels": _channels(opdrachten),
+        "operations": _operations(opdrachten),
+        "components": {"schemas": asyncapi_schema(components), "messages": _messages()},
     }
 
 

@@ -18,6 +18,16 @@ VRIJE_TEKST = "x-riec-vrije-tekst"
 """Marks a free-text field in the schemas: a BSN typed into it is replaced by its pseudonym at
 ingress, where in any other field it is refused (`engine.ingress.poort`)."""
 
+
+def vrije_tekst(max_length: int) -> Meta:
+    """The constraints of a free-text field: its length, and the mark ingress replaces a BSN in by."""
+    return Meta(
+        max_length=max_length,
+        extra_json_schema={VRIJE_TEKST: True},
+        description="Free text; a BSN in it is replaced by its pseudonym at ingress",
+    )
+
+
 THEMA_PATTERN = r"^(mensenhandel|drugs|witwassen|vastgoed|omg|logistiek|regionaal:[a-z][a-z0-9-]{0,39})$"
 Thema = Annotated[
     str, Meta(pattern=THEMA_PATTERN, max_length=50, description="A national theme or regionaal:<naam>")
@@ -25,6 +35,18 @@ Thema = Annotated[
 Postcode = Annotated[
     str, Meta(pattern=r"^[1-9][0-9]{3} ?[A-Za-z]{2}$", max_length=7, description="Dutch postcode")
 ]
+
+
+def normaliseer_postcode(postcode: str) -> str:
+    """A postcode (PC6 or PC4) as the engine stores and compares it: no space, upper case (1234AB)."""
+    return postcode.replace(" ", "").upper()
+
+
+def normaliseer_kenteken(kenteken: str) -> str:
+    """A kenteken as the engine stores and compares it: no dashes, upper case (12KBX3)."""
+    return kenteken.replace("-", "").upper()
+
+
 Huisnummer = Annotated[
     str,
     Meta(
@@ -53,14 +75,7 @@ Kenteken = Annotated[
         description="Dutch kenteken in an RDW sidecode: 6 letters and digits, dashes optional",
     ),
 ]
-Omschrijving = Annotated[
-    str,
-    Meta(
-        max_length=10_000,
-        extra_json_schema={VRIJE_TEKST: True},
-        description="Free text; a BSN in it is replaced by its pseudonym at ingress",
-    ),
-]
+Omschrijving = Annotated[str, vrije_tekst(10_000)]
 
 
 class Locatie(msgspec.Struct, frozen=True, kw_only=True):

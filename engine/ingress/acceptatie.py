@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -28,6 +28,8 @@ from engine.events.signaal import (
     Signaal,
     Subject,
     Voertuig,
+    normaliseer_kenteken,
+    normaliseer_postcode,
 )
 from engine.events.signaal_ontvangen import PersoonPseudoniem, PseudoSubject, SignaalOntvangen
 from engine.ingress.bsn import elfproef, maskeer_cijferreeksen
@@ -39,7 +41,7 @@ from engine.ingress.tijdvenster import (
     controleer_horizon,
     controleer_tijd,
 )
-from engine.reference import Gebiedsindeling, onbekende_partner
+from engine.reference import GEWEIGERDE_PARTNERS, Gebiedsindeling, onbekende_partner
 
 T = TypeVar("T")
 
@@ -51,7 +53,7 @@ PARTNER_TOPIC = re.compile(r"^partner\.([a-z0-9]+)\.signalen$")
 class Beleid:
     """Policy settings of the front door."""
 
-    geweigerde_partners: frozenset[str] = field(default_factory=lambda: frozenset({"toeslagen"}))
+    geweigerde_partners: frozenset[str] = GEWEIGERDE_PARTNERS
     """Partners that may not (yet) provide information: their signals are refused and kept."""
     extra_gemeenten: frozenset[str] = frozenset()
     """Gemeente codes (`gm1999`) admitted as partners beyond the CBS reference data: mergers."""
@@ -120,10 +122,6 @@ def lees_payload(decoder: msgspec.json.Decoder[T], value: bytes | None, ce_type:
         raise Weigering("not_json", f"message value is not valid JSON: {e}") from None
 
 
-def _postcode(postcode: str) -> str:
-    return postcode.replace(" ", "").upper()
-
-
 def controleer_locatie(locatie: Locatie, gebied: Gebiedsindeling) -> Locatie:
     """Check a location against reference data and return it normalised (postcode as 1234AB)."""
     if locatie.land != "NL":
@@ -140,7 +138,7 @@ def controleer_locatie(locatie: Locatie, gebied: Gebiedsindeling) -> Locatie:
         )
     postcode = None
     if locatie.postcode is not None:
-        postcode = _postcode(locatie.postcode)
+        postcode = normaliseer_postcode(locatie.postcode)
         if gebied.gemeente_van_postcode(postcode) is None:
             raise Weigering("unknown_postcode", f"locatie.postcode: PC4 {postcode[:4]} does not exist")
     return msgspec.structs.replace(locatie, postcode=postcode)
@@ -156,7 +154,7 @@ def pseudonimiseer_subject(
                 raise Weigering("elfproef", f"subjecten[{index}].bsn fails the elfproef (not a valid BSN)")
             return PersoonPseudoniem(pseudoniem=pseudo.bsn(bsn))
         case Adres(postcode=postcode):
-            normalised = _postcode(postcode)
+            normalised = normaliseer_postcode(postcode)
             if gebied.gemeente_van_postcode(normalised) is None:
                 raise Weigering(
                     "unknown_postcode",
@@ -164,7 +162,7 @@ def pseudonimiseer_subject(
                 )
             return msgspec.structs.replace(subject, postcode=normalised)
         case Voertuig(kenteken=kenteken):
-            return Voertuig(kenteken=kenteken.replace("-", "").upper())
+            return Voertuig(kenteken=normaliseer_kenteken(kenteken))
         case _:
             return subject
 

@@ -24,7 +24,7 @@ from engine.events.opdrachten import (
     WijsHandhavingsknelpuntAan,
     aggregaat_sleutel,
 )
-from engine.events.signaal import MAX_MESSAGE_BYTES
+from engine.events.signaal import MAX_MESSAGE_BYTES, normaliseer_postcode
 from engine.events.signaal_ontvangen import PersoonPseudoniem, PseudoSubject
 from engine.ingress.acceptatie import Bericht, lees_envelope, lees_payload, pseudonimiseer_subject
 from engine.ingress.poort import bewaak
@@ -77,7 +77,7 @@ def _binnen_eigen_regio(hkp: WijsHandhavingsknelpuntAan, riec: str, gebied: Gebi
     """An area HKP covers only the designating RIEC's own gemeenten: its stuurgroep designates it,
     and an area elsewhere would route another region's signals to it (need-to-know)."""
     for i, pc in enumerate(hkp.postcodes):
-        gemeente = gebied.gemeente_van_postcode(pc.replace(" ", "").upper())
+        gemeente = gebied.gemeente_van_postcode(normaliseer_postcode(pc))
         if gemeente is not None and gemeente.riec != riec:
             raise Weigering(
                 "hkp_gebied_buiten_regio",
@@ -119,11 +119,11 @@ def accepteer_opdracht(
     if isinstance(opdracht, WijsHandhavingsknelpuntAan):
         _controleer_knelpunt(opdracht, subjecten)
         for i, pc in enumerate(opdracht.postcodes):
-            if gebied.gemeente_van_postcode(pc.replace(" ", "").upper()) is None:
+            if gebied.gemeente_van_postcode(normaliseer_postcode(pc)) is None:
                 raise Weigering("unknown_postcode", f"postcodes[{i}]: PC4 {pc[:4]} does not exist")
         _binnen_eigen_regio(opdracht, riec, gebied)
         opdracht = msgspec.structs.replace(
-            opdracht, postcodes=sorted({pc.replace(" ", "").upper() for pc in opdracht.postcodes})
+            opdracht, postcodes=sorted({normaliseer_postcode(pc) for pc in opdracht.postcodes})
         )
     ontvangen = OpdrachtOntvangen(
         opdracht_id=f"{riec}:{envelope.id}",

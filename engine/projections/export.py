@@ -11,18 +11,7 @@ from typing import Any
 from engine.jaarverslag import ADVIESSOORTEN, EENHEDEN, PARTNERGROEPEN, THEMAS
 
 KOLOMMEN = (*EENHEDEN, "totaal")
-KOPPEN = {
-    "amsterdam-amstelland": "RIEC Amsterdam-Amstelland",
-    "den-haag": "RIEC Den Haag",
-    "limburg": "RIEC Limburg",
-    "midden-nederland": "RIEC Midden-Nederland",
-    "noord-holland": "RIEC Noord-Holland",
-    "noord-nederland": "RIEC Noord-Nederland",
-    "brabant-zeeland": "Taskforce-RIEC Brabant-Zeeland",
-    "oost-nederland": "RIEC Oost-Nederland",
-    "rotterdam": "RIEC Rotterdam",
-    "totaal": "Totaal",
-}
+KOPPEN = {**EENHEDEN, "totaal": "Totaal"}
 _INGEBRACHT = {
     "gemeenten": "b Ingebracht door gemeenten",
     "om": "c Ingebracht door OM",

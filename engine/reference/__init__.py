@@ -29,11 +29,17 @@ RIECS: tuple[str, ...] = (
 LFTS: tuple[str, ...] = ("omg", "vastgoed", "logistiek")
 """The Landelijke Fenomeentafels of the LIEC."""
 
+TOESLAGEN = "toeslagen"
+"""Toeslagen is a convenantpartner that may not (yet) provide information (domain.md)."""
+
+GEWEIGERDE_PARTNERS: frozenset[str] = frozenset({TOESLAGEN})
+"""Partners whose signals are refused by default, and kept (ENGINE_REFUSED_PARTNERS sets others)."""
+
 NATIONALE_PARTNERS: tuple[str, ...] = (
     "politie",
     "om",
     "belastingdienst",
-    "toeslagen",
+    TOESLAGEN,
     "fiod",
     "douane",
     "nla",

@@ -11,6 +11,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from engine.jaarverslag import EENHEDEN
 from tests.fixtures import VALID_BSN, payload
 from tests.pipeline.casus_helpers import opdracht, routes, uniek
 from tests.pipeline.conftest import Worker
@@ -18,8 +19,7 @@ from tests.pipeline.kafka import publish, read_until
 
 pytestmark = pytest.mark.pipeline
 JAAR = 2019  # a year no other test writes in, so this one owns every cell of it
-UNITS = ["amsterdam-amstelland", "den-haag", "limburg", "midden-nederland", "noord-holland",
-         "noord-nederland", "brabant-zeeland", "oost-nederland", "rotterdam"]  # fmt: skip
+UNITS = list(EENHEDEN)
 
 
 def leeg() -> dict[str, Any]:

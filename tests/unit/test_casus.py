@@ -238,3 +238,44 @@ def test_a_candidate_link_is_rejected_by_the_casus_owner_only_and_changes_nothin
     assert refused(casus, vreemd) == "not_owner"
     gekoppeld = opdracht("casus.koppeling_afwijzen", casus_id="R-1", signaal_id="politie:a")
     assert refused(casus, gekoppeld) == "impossible_transition", "brought in: not a candidate"
+
+
+def test_every_command_type_of_the_contract_has_one_decision() -> None:
+    # Given the contract's command types, then each has its own decision in the table (a new
+    # command type without one would fail here, not as a KeyError on a worker).
+    from engine.casus import BESLUITEN
+    from engine.events.opdrachten import OPDRACHT_TYPES
+
+    assert set(BESLUITEN) == set(OPDRACHT_TYPES.values())
+    assert len(set(BESLUITEN.values())) == len(BESLUITEN)
+
+
+def test_events_of_an_aggregate_never_opened_fold_onto_nothing() -> None:
+    # Given every event a casus's life produces, when one is folded onto an aggregate never seen
+    # opened, then there is still none: only an opening event creates an aggregate.
+    meta = {"opdracht_id": "rotterdam:x", "riec": "rotterdam", "tijd": T, "vastgelegd_op": T}
+    casus = given(opdracht("casus.openen", **OPEN))
+    gebeurtenissen: list[Gebeurtenis] = [
+        *when(casus, opdracht("casus.signaal_koppelen", casus_id="R-1", signaal_id="om:b")),
+        *when(casus, opdracht("casus.koppeling_afwijzen", casus_id="R-1", signaal_id="om:k")),
+        *when(casus, opdracht("casus.interventieadvies", **ADVIES)),
+        *when(casus, opdracht("casus.afsluiten", casus_id="R-1", reden="x")),
+        KoppelingBevestigd(**meta, casus_id="R-1", signaal_id="om:b"),
+        KoppelingVerlopen(**meta, casus_id="R-1", signaal_id="om:b", reden="r"),
+        HandhavingsknelpuntBeeindigd(**meta, hkp_id="H-1"),
+    ]
+    assert [pas_toe(None, g) for g in gebeurtenissen] == [None] * len(gebeurtenissen)
+
+
+def test_a_link_outcome_leaves_an_hkp_as_it_was_and_a_casus_event_only_records_its_command() -> None:
+    # Given an HKP, when a casus's events reach it (a key shared by mistake), then it changes
+    # nothing but the commands it has seen; a link's outcome (no command) not even that.
+    meta = {"opdracht_id": "rotterdam:x", "riec": "rotterdam", "tijd": T, "vastgelegd_op": T}
+    aanwijzen = opdracht(
+        "handhavingsknelpunt.aanwijzen", hkp_id="H-1", naam="n", soort="groep", geldig_van="2026-01-01"
+    )
+    hkp = given(aanwijzen)
+    assert pas_toe(hkp, KoppelingBevestigd(**meta, casus_id="R-1", signaal_id="om:b")) == hkp
+    na = pas_toe(hkp, SignaalGekoppeld(**meta, casus_id="R-1", signaal_id="om:b"))
+    assert na is not None and hkp is not None
+    assert na.opdrachten == hkp.opdrachten | {"rotterdam:x"} and na.riec == hkp.riec

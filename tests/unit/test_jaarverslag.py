@@ -230,3 +230,15 @@ def test_a_rejected_candidate_link_counts_nowhere() -> None:
     b = boek(events, {"om:s": ["omg"]})
     assert b.tabellen(2036) == boek([], {}).tabellen(2036), "no year, no theme, no partner of its own"
     assert b.tabellen(2035) == boek(events[:1], {"om:s": ["omg"]}).tabellen(2035)
+
+
+def test_the_reporting_units_are_the_riecs_with_the_taskforce_counted_once() -> None:
+    # Given the ten RIECs that signals are routed to, then the annual tables have one column per
+    # reporting unit: nine, Zeeland-West-Brabant and Oost-Brabant together as brabant-zeeland.
+    from engine.jaarverslag import eenheid
+    from engine.projections.export import KOLOMMEN, KOPPEN
+    from engine.reference import RIECS
+
+    assert set(EENHEDEN) == {eenheid(r) for r in RIECS} and len(EENHEDEN) == 9
+    assert eenheid("oost-brabant") == eenheid("zeeland-west-brabant") == "brabant-zeeland"
+    assert set(KOPPEN) == set(KOLOMMEN) == {*EENHEDEN, "totaal"}

@@ -125,3 +125,14 @@ def test_all_rules_together_name_every_reason_once_per_destination() -> None:
     }
     limburg = next(r for r in route(s, gebiedsindeling(), hkps, casussen) if r.bestemming == "riec.limburg")
     assert limburg.redenen[0].casus_id == "L-9" and P not in limburg.redenen[0].toelichting
+
+
+def test_a_postcode_and_a_kenteken_match_however_they_were_written() -> None:
+    # Given an area HKP on a PC6 written with a space and a casus that knows a kenteken with dashes,
+    # when a signal writes them otherwise, then they still match: one normalisation for all.
+    register = Knelpuntenregister()
+    register.pas_toe(hkp("H-G", "gebied", postcodes=["1013 ab"]))
+    s = signaal(locatie=Locatie(postcode="1013AB", huisnummer="1"))
+    assert [m.hkp_id for m in register.matches(s)] == ["H-G"]
+    assert identificatoren.van_subject(Voertuig(kenteken="12-kbx-3")) == "kenteken:12KBX3"
+    assert identificatoren.adres("1013 ab", "1 a") == identificatoren.adres("1013AB", "1A")
