@@ -87,9 +87,8 @@ async def _send(messages: list[Voorbeeld], rate: float) -> None:
             await producer.start()
         started = time.monotonic()
         for i, m in enumerate(messages):
-            value = m.value if isinstance(m.value, bytes) else orjson.dumps(m.value)
             headers = _headers(m.ce_id, m.ce_source, m.ce_type, m.ce_time)
-            await producers[m.principal].send(m.topic, value, headers=headers)
+            await producers[m.principal].send(m.topic, m.value, headers=headers)
             if rate > 0:
                 await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.monotonic()))
         for producer in producers.values():
