@@ -75,6 +75,7 @@ class Belasting:
 
     def __init__(self, verbindingen: dict[str, KafkaConnection], per_seconde: float = 30) -> None:
         self.run = uuid.uuid4().hex[:8]
+        print(f"load run={self.run} (the seed of its random choices)")
         self.per_seconde = per_seconde
         self.verzonden = Verzonden()
         self._rng = random.Random(self.run)

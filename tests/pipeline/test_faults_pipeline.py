@@ -109,6 +109,7 @@ class Stroom:
 
     def __init__(self, n: int) -> None:
         self.run = uuid.uuid4().hex[:8]
+        print(f"stream run={self.run} (the seed of its random duplicates)")
         rng = random.Random(self.run)
         kvk = rng.randrange(20_000_000, 90_000_000)
         start = datetime(2026, 5, 1, tzinfo=UTC)
