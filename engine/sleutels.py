@@ -17,9 +17,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from engine.errors import EngineError
 
 NONCE = 12
-CONTROLE = "controle"
-"""The key store's check record: a key the engine wraps once, so that a worker can tell at start
-that it has the store and the right master key before it writes anything it could not read back."""
 
 
 class Sleutelfout(EngineError):
@@ -66,12 +63,6 @@ class Sleutelring:
                 f"key {sleutel_id!r} in the key store does not unwrap with this master key "
                 "(ENGINE_MASTER_KEY): the engine would write what it cannot read back"
             ) from None
-
-    def vernietig(self, sleutel_id: str) -> None:
-        self._sleutels.pop(sleutel_id, None)
-
-    def heeft(self, sleutel_id: str) -> bool:
-        return sleutel_id in self._sleutels
 
     def versleutel(self, sleutel_id: str, klaar: bytes, record_id: str = "") -> bytes:
         """Encrypt `klaar` under the data key `sleutel_id` (KeyError when it is not held)."""

@@ -12,7 +12,7 @@ recovery, and cosmicpython's fakes, are the models).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Generic, Protocol, TypeAlias, TypeVar
 
@@ -146,9 +146,3 @@ class PartitionState(Generic[S]):
 
     def __getitem__(self, partition: int) -> S:
         return self._states[partition]
-
-    def __contains__(self, partition: int) -> bool:
-        return partition in self._states
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._states)
