@@ -24,7 +24,7 @@ from faust.utils.terminal import SpinnerHandler
 from mode import Service
 from prometheus_client import CollectorRegistry
 
-from engine.handlers import besluiten, clients, ingress, routeren, vastleggen, zoekindex
+from engine.handlers import besluiten, clients, ingress, keystore, routeren, vastleggen, zoekindex
 from engine.handlers.audit import AuditWriter
 from engine.handlers.declaratie import declare
 from engine.handlers.opdrachtgever import CommandWriter
@@ -68,10 +68,18 @@ class Pijplijn(Service):
     """
 
     def __init__(
-        self, settings: Settings, services: list[Service], clients: list[Any], **kwargs: Any
+        self,
+        settings: Settings,
+        services: list[Service],
+        clients: list[Any],
+        *,
+        sealt: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.settings = settings
+        self.sealt = sealt
+        """Its stages seal signals: the key store must be there and fit the master key first."""
         self.services = services
         self.clients = clients
         """Kafka clients the services share, created on first use; stopped with the pipeline."""
@@ -86,6 +94,8 @@ class Pijplijn(Service):
         )
         if created:
             log.info("declared %d topics", len(created))
+        if self.sealt:
+            await keystore.check(self.settings.kafka, self.settings.hoofdsleutel())
         for service in self.services:
             await self.add_runtime_dependency(service)
         self.gereed = True
@@ -123,7 +133,7 @@ class Werker:
             self.projecties, lezers = _projecties(self)
             clients += lezers
         services: list[Service] = [*self.stages, *([self.projecties] if self.projecties else [])]
-        self.pijplijn = Pijplijn(self.settings, services, clients)
+        self.pijplijn = Pijplijn(self.settings, services, clients, sealt=rol.routeert)
         self.app.service(self.pijplijn)  # type: ignore[arg-type]  # faust accepts instances too
 
     def gezondheid(self) -> Gezondheid:
@@ -195,7 +205,12 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
     handlers: list[tuple[StageHandler, Source]] = [
         (
             vastleggen.Vastleggen(
-                log_reader=logs, routeren=router, metrics=metrics, termijn=termijn, horizon=horizon
+                log_reader=logs,
+                routeren=router,
+                metrics=metrics,
+                termijn=termijn,
+                horizon=horizon,
+                hoofdsleutel=settings.hoofdsleutel(),
             ),
             vastleggen.SOURCE,
         ),

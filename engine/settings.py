@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 from engine.errors import ConfigurationError
 from engine.ingress.pseudonimisering import MIN_KEY_BYTES
 from engine.reference import GEWEIGERDE_PARTNERS
@@ -151,6 +154,27 @@ def _lees_pseudonym_key(env: Mapping[str, str]) -> bytes:
     return pseudonym_key(key, "ENGINE_PSEUDONYM_KEY")
 
 
+def _lees_master_key(env: Mapping[str, str]) -> bytes | None:
+    """ENGINE_MASTER_KEY or the key in ENGINE_MASTER_KEY_FILE: 32 random bytes, hex or base64."""
+    key, pad = env.get("ENGINE_MASTER_KEY", ""), env.get("ENGINE_MASTER_KEY_FILE", "")
+    if key and pad:
+        raise ConfigurationError("set ENGINE_MASTER_KEY or ENGINE_MASTER_KEY_FILE, not both")
+    bron = "ENGINE_MASTER_KEY"
+    if pad:
+        bron = f"the key in ENGINE_MASTER_KEY_FILE {pad}"
+        try:
+            key = Path(pad).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigurationError(f"{bron} cannot be read: {type(e).__name__}") from None
+    if not key:
+        return None
+    pseudonym_key(key, bron)  # the same checks: hex or base64 of random-looking bytes
+    ruw = _willekeurige_bytes(key)
+    if ruw is None or len(ruw) != 32:
+        raise ConfigurationError(f"{bron} must be exactly 32 bytes (AES-256), as 64 hex digits or base64")
+    return ruw
+
+
 APP_ID = "riec-engine"
 
 
@@ -196,6 +220,21 @@ class Settings:
     """How long signal ids are remembered to recognise a signal sent again; an older ce_time is refused."""
     data_dir: Path = field(default_factory=lambda: _data_dir(APP_ID))
     tokens_file: Path | None = None
+    vergeet_binnen_ms: int = 24 * 3600 * 1000
+    """How soon what compaction forgets (a destroyed key, a withdrawn route) leaves the brokers'
+    disks: the max.compaction.lag.ms and segment.ms of those topics."""
+    master_key: bytes | None = field(default=None, repr=False)
+    """ENGINE_MASTER_KEY(_FILE): wraps the data keys of the key store (docs/vergeten.md). Unset, it
+    is derived from the pseudonym key (`hoofdsleutel`): one secret fewer to keep, at the price of
+    one secret to rotate for both."""
+
+    def hoofdsleutel(self) -> bytes:
+        """The 32-byte master key of the key store: as configured, or derived from the pseudonym
+        key with HKDF-SHA256 (a key of its own for its own purpose, RFC 5869)."""
+        if self.master_key is not None:
+            return self.master_key
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"riec-engine master key v1")
+        return hkdf.derive(self.pseudonym_key)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -233,4 +272,6 @@ class Settings:
             dedup_horizon_days=_int(env, "ENGINE_DEDUP_HORIZON_DAYS", d["dedup_horizon_days"]),
             data_dir=Path(env["ENGINE_DATA_DIR"]) if "ENGINE_DATA_DIR" in env else _data_dir(app_id),
             tokens_file=Path(tokens) if tokens else None,
+            vergeet_binnen_ms=_int(env, "ENGINE_FORGET_WITHIN_MS", d["vergeet_binnen_ms"]),
+            master_key=_lees_master_key(env),
         )

@@ -38,7 +38,7 @@ class Sleutelring:
     def __init__(self, hoofdsleutel: bytes) -> None:
         if len(hoofdsleutel) != 32:
             raise ValueError("the master key must be 32 bytes (AES-256)")
-        self._hoofd = hoofdsleutel
+        self.hoofdsleutel = hoofdsleutel
         self._sleutels: dict[str, bytes] = {}
 
     def __len__(self) -> int:
@@ -48,7 +48,14 @@ class Sleutelring:
         """A new data key for `sleutel_id`, held here; returns its wrapped form for the key store."""
         sleutel = AESGCM.generate_key(bit_length=256)
         self._sleutels[sleutel_id] = sleutel
-        return _versleutel(self._hoofd, sleutel, sleutel_id.encode())
+        return _versleutel(self.hoofdsleutel, sleutel, sleutel_id.encode())
+
+    def verzegel(self, sleutel_id: str, klaar: bytes, record_id: str = "") -> tuple[bytes, bytes]:
+        """Encrypt `klaar` under a new data key for `sleutel_id`, not held here (the writer of a
+        record never reads it back): returns the wrapped key for the key store and the ciphertext."""
+        sleutel = AESGCM.generate_key(bit_length=256)
+        verpakt = _versleutel(self.hoofdsleutel, sleutel, sleutel_id.encode())
+        return verpakt, _versleutel(sleutel, klaar, f"{sleutel_id}|{record_id}".encode())
 
     def herstel(self, sleutel_id: str, verpakt: bytes | None) -> None:
         """Fold one record of the key store: a wrapped key, or a tombstone (the key destroyed).
@@ -57,7 +64,7 @@ class Sleutelring:
             self._sleutels.pop(sleutel_id, None)
             return
         try:
-            self._sleutels[sleutel_id] = _ontsleutel(self._hoofd, verpakt, sleutel_id.encode())
+            self._sleutels[sleutel_id] = _ontsleutel(self.hoofdsleutel, verpakt, sleutel_id.encode())
         except InvalidTag:
             raise Sleutelfout(
                 f"key {sleutel_id!r} in the key store does not unwrap with this master key "

@@ -38,6 +38,11 @@ ZOEKINDEX = "engine.zoekindex"
 """Keyed by identifier: open-casus index changes and the routing slips of signals."""
 CASUSINDEX = "engine.casusindex"
 """The open-casus index's changelog (compacted), co-partitioned with engine.zoekindex."""
+SLEUTELS = "engine.sleutels"
+"""The key store (compacted, keyed by key id): each signal's data key, wrapped under the master
+key, on the partition number of its signal; a tombstone destroys it (docs/vergeten.md). Its first
+record on partition 0 is `CONTROLE`: the check that the master key fits."""
+CONTROLE = "controle"
 AUDIT = "engine.audit"
 """LDV records of every read of personal data through the API (kept five years)."""
 
@@ -133,6 +138,11 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     specs.append(TopicSpec(KNELPUNTEN, 1, {"retention.ms": "-1"}))
     specs.append(TopicSpec(ZOEKINDEX, settings.partitions, week))
     specs.append(TopicSpec(CASUSINDEX, settings.partitions, {"cleanup.policy": "compact"}))
+    # A destroyed key must leave the brokers' disks: the segment holding it rolls and is compacted
+    # within `vergeet_binnen_ms` (KIP-354), and the tombstone itself goes a day later.
+    binnen = str(settings.vergeet_binnen_ms)
+    sleutels = {"cleanup.policy": "compact", "max.compaction.lag.ms": binnen, "segment.ms": binnen}
+    specs.append(TopicSpec(SLEUTELS, settings.partitions, sleutels))
     specs.append(TopicSpec(AUDIT, 1, {"retention.ms": str(5 * 366 * _DAY_MS)}))
     specs += [TopicSpec(topic_van(b), 1, {"retention.ms": str(365 * _DAY_MS)}) for b in route_bestemmingen()]
     return [TopicSpec(s.name, s.partitions, {**isr, **s.config}) for s in specs]

@@ -40,11 +40,14 @@ class SignaalOntvangen(
     """When ingress accepted it."""
     soort: Literal["signaal", "bestuurlijk_signaal"]
     themas: list[str]
-    omschrijving: str
-    """The partner's text, with anything that passes the elfproef replaced by its pseudonym."""
     waargenomen_op: date
+    omschrijving: str = ""
+    """The partner's text, with anything that passes the elfproef replaced by its pseudonym."""
     locatie: Locatie | None = None
     subjecten: list[PseudoSubject] = []
+    versleuteld: str = ""
+    """On the signal log: `omschrijving`, `locatie` and `subjecten` (then empty), encrypted under
+    the signal's data key (`engine.verzegeling`); empty on the hops before it."""
 
 
 class KoppelingGevraagd(

@@ -97,7 +97,8 @@ async def restore(
 class PartitionState(Generic[S]):
     """One state `S` per input partition, restored from the same partition number of `log_topic`.
 
-    `new` makes an empty state, `fold(state, record)` applies one record of the log to it, and
+    `new` makes an empty state, `fold(state, record)` applies one record of the log (or of a
+    `read_first` topic, told apart by `record.topic`) to it, and
     `size(state)` says how much a restored partition holds (logged). A stage handler calls
     `prepare` and `drop` from its own `prepare` and `on_revoked`, and reads a partition's
     state with `state[partition]`.
@@ -113,9 +114,12 @@ class PartitionState(Generic[S]):
         fold: Callable[[S, Record], None],
         size: Callable[[S], int],
         metrics: Metrics | None = None,
+        read_first: tuple[str, ...] = (),
     ) -> None:
         self.stage = stage
         self.log_topic = log_topic
+        self.read_first = read_first
+        """Topics whose same partition is folded before the log's: the key store before a sealed log."""
         self.reader = reader
         self.new = new
         self.fold = fold
@@ -129,13 +133,14 @@ class PartitionState(Generic[S]):
             if tp.partition in self._states:
                 continue
             state = self.new()
-            await restore(
-                self.reader,
-                TopicPartition(self.log_topic, tp.partition),
-                partial(self.fold, state),
-                stage=self.stage,
-                metrics=self.metrics,
-            )
+            for topic in (*self.read_first, self.log_topic):
+                await restore(
+                    self.reader,
+                    TopicPartition(topic, tp.partition),
+                    partial(self.fold, state),
+                    stage=self.stage,
+                    metrics=self.metrics,
+                )
             self._states[tp.partition] = state
             log.info("%s: partition %d holds %d", self.stage, tp.partition, self.size(state))
 

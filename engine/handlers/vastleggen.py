@@ -22,6 +22,7 @@ from typing import TypeAlias
 import msgspec
 from aiokafka import ConsumerRecord, TopicPartition
 
+from engine import verzegeling
 from engine.events.matching import ZOEKINDEX_ENCODER, IdentificatorToegevoegd
 from engine.events.signaal_ontvangen import (
     SIGNAAL_LOG_DECODER,
@@ -39,7 +40,8 @@ from engine.ingress.tijdvenster import ONTDUBBEL_HORIZON
 from engine.koppelingen import TERMIJN, Signaalpartitie
 from engine.metrics import Metrics
 from engine.reference import partnergroep
-from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SIGNAAL_LOG, ZOEKINDEX
+from engine.sleutels import Sleutelring
+from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SIGNAAL_LOG, SLEUTELS, ZOEKINDEX
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +56,6 @@ def _gedateerd(r: SignaalLogRecord, record: Record) -> SignaalLogRecord:
     if isinstance(r, KoppelingGevraagd) and r.gevraagd_op is None:
         return msgspec.structs.replace(r, gevraagd_op=datetime.fromtimestamp(record.timestamp / 1000, UTC))
     return r
-
-
-def _herstel(partitie: Signaalpartitie, record: Record) -> None:
-    """Fold one record of the signal log (restoring the partition's state)."""
-    partitie.pas_toe(_gedateerd(SIGNAAL_LOG_DECODER.decode(record.value), record))
 
 
 def _toevoegingen(koppeling: KoppelingGevraagd, ids: list[str]) -> Iterator[Output]:
@@ -100,11 +97,16 @@ class Vastleggen:
         log_reader: LogReader,
         routeren: Routeren,
         metrics: Metrics,
+        hoofdsleutel: bytes,
         termijn: timedelta = TERMIJN,
         horizon: timedelta = ONTDUBBEL_HORIZON,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.routeren = routeren
+        self.ring = Sleutelring(hoofdsleutel)
+        """Seals each new signal under a new data key; holds no key (the writer never reads back)."""
+        self._herstelringen: dict[int, Sleutelring] = {}
+        """The keys of the partitions being restored, to read their signals; dropped after."""
         self.metrics = metrics
         self.termijn = termijn
         self.horizon = horizon
@@ -112,9 +114,10 @@ class Vastleggen:
         self._partities = PartitionState(
             stage=self.name,
             log_topic=SIGNAAL_LOG,
+            read_first=(SLEUTELS,),
             reader=log_reader,
             new=self._nieuwe_partitie,
-            fold=_herstel,
+            fold=self._herstel,
             size=lambda p: len(p.signalen),
             metrics=metrics,
         )
@@ -128,8 +131,23 @@ class Vastleggen:
         partitie.vergeet(self.clock())  # the fold skips what is beyond the horizon
         return partitie
 
+    def _herstel(self, partitie: Signaalpartitie, record: Record) -> None:
+        """Fold one record of the key store, then of the signal log (restoring the partition)."""
+        ring = self._herstelringen.setdefault(record.partition, Sleutelring(self.ring.hoofdsleutel))
+        if record.topic == SLEUTELS:
+            ring.herstel(record.key.decode(), record.value)
+            return
+        r = _gedateerd(SIGNAAL_LOG_DECODER.decode(record.value), record)
+        if isinstance(r, SignaalOntvangen):
+            # A forgotten signal (its key destroyed) keeps its id, so a copy of it is still refused.
+            r = verzegeling.open_(r, ring) or msgspec.structs.replace(r, versleuteld="")
+        partitie.pas_toe(r)
+
     async def prepare(self, partitions: set[TopicPartition]) -> None:
-        await self._partities.prepare(partitions)
+        try:
+            await self._partities.prepare(partitions)
+        finally:
+            self._herstelringen.clear()
 
     async def on_revoked(self, partitions: set[TopicPartition]) -> None:
         self._partities.drop(partitions)
@@ -162,7 +180,13 @@ class Vastleggen:
             return
         partitie.pas_toe(signaal)
         self.metrics.accepted.labels(groep).inc()
-        yield Output(SIGNAAL_LOG, record.key, record.value, partition=record.partition)
+        verpakt, gesloten = verzegeling.verzegel(signaal, self.ring)
+        sleutel = verzegeling.sleutel_id(signaal.signaal_id).encode()
+        # The key before the record it opens, in the same transaction: no reader meets one without the other.
+        yield Output(SLEUTELS, sleutel, verpakt, partition=record.partition)
+        yield Output(
+            SIGNAAL_LOG, record.key, SIGNAAL_LOG_ENCODER.encode(gesloten), partition=record.partition
+        )
         routering = self.routeren.routeer(signaal, partitie.signalen[signaal.signaal_id])
         yield from routering.berichten
         yield from _gerouteerd(partitie, routering.gerouteerd, record, self.clock())

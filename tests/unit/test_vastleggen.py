@@ -27,10 +27,11 @@ from engine.handlers.vastleggen import Vastleggen
 from engine.metrics import Metrics
 from engine.reference import gebiedsindeling
 from engine.settings import KafkaConnection
-from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SIGNAAL_LOG
+from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SIGNAAL_LOG, SLEUTELS, ZOEKINDEX
 from tests.unit.fakes import LogInMemory
 
 NU = datetime(2026, 3, 1, 12, tzinfo=UTC)
+HOOFD = bytes(range(32))
 
 
 async def vastleggen(log: LogInMemory | None = None) -> tuple[Vastleggen, Routeren]:
@@ -39,7 +40,9 @@ async def vastleggen(log: LogInMemory | None = None) -> tuple[Vastleggen, Router
     this test does not)."""
     metrics = Metrics(CollectorRegistry())
     router = Routeren(gebied=gebiedsindeling(), kafka=KafkaConnection(), metrics=metrics, clock=lambda: NU)
-    v = Vastleggen(log_reader=log or LogInMemory(), routeren=router, metrics=metrics, clock=lambda: NU)
+    v = Vastleggen(
+        log_reader=log or LogInMemory(), routeren=router, metrics=metrics, clock=lambda: NU, hoofdsleutel=HOOFD
+    )
     await v.prepare({TopicPartition(KANDIDATEN, 0)})
     return v, router
 
@@ -111,7 +114,7 @@ async def test_after_a_restart_restored_from_its_own_log_a_signal_seen_before_is
     log = LogInMemory()
     v, router = await vastleggen(log)
     router.index.voeg_toe("kenteken:AB123C", "DH-2026-1", "den-haag")
-    log.write(u for u in v.process(record(signaal("AB-123-C"))) if u.topic == SIGNAAL_LOG)
+    log.write(u for u in v.process(record(signaal("AB-123-C"))) if u.topic in (SIGNAAL_LOG, SLEUTELS))
 
     opnieuw, _ = await vastleggen(log)
 
@@ -129,3 +132,46 @@ async def test_a_record_on_the_log_the_fold_cannot_take_is_skipped_and_counted()
     v, _ = await vastleggen(log)
     assert list(v.process(record(signaal("AB-123-C"))))
     assert v.metrics.restore_skipped.labels("vastleggen", "DecodeError")._value.get() == 1
+
+
+async def test_the_log_holds_a_signals_personal_fields_only_sealed_under_its_own_key() -> None:
+    """Given a signal with a kenteken and free text, when vastleggen logs it, then the signal log's
+    record holds neither (only what the tables count: partner, themes, dates), and the signal's
+    data key goes to the key store, wrapped, on the same partition, in the same transaction."""
+    v, _ = await vastleggen()
+
+    uit = list(v.process(record(signaal("AB-123-C"))))
+
+    [sleutel] = [u for u in uit if u.topic == SLEUTELS]
+    assert sleutel.key == b"signaal:kmar:s-1" and sleutel.partition == 0
+    gelogd = next(u.value for u in uit if u.topic == SIGNAAL_LOG and u.value)
+    assert b"AB-123-C" not in gelogd and b"AB123C" not in gelogd and b'"omschrijving":"x"' not in gelogd
+    g = SIGNAAL_LOG_DECODER.decode(gelogd)
+    assert isinstance(g, SignaalOntvangen) and g.themas == ["drugs"] and g.subjecten == [] and g.versleuteld
+    assert b"AB123C" not in sleutel.value
+
+
+async def restored_after(key_destroyed: bool) -> list[Output]:
+    """The outputs of a link by the RIEC the signal was routed to, decided by a new owner restored
+    from the log (and the key store, with the signal's key destroyed or not)."""
+    log = LogInMemory()
+    v, router = await vastleggen(log)
+    router.index.voeg_toe("kenteken:AB123C", "DH-2026-1", "den-haag")
+    log.write(u for u in v.process(record(signaal("AB-123-C"))) if u.topic in (SIGNAAL_LOG, SLEUTELS))
+    if key_destroyed:
+        log.append(SLEUTELS, b"signaal:kmar:s-1", None)
+    opnieuw, _ = await vastleggen(log)
+    assert list(opnieuw.process(record(signaal("AB-123-C"), offset=1))) == [], "still a duplicate"
+    gevraagd = KoppelingGevraagd(signaal_id="kmar:s-1", casus_id="DH-2", riec="den-haag", gevraagd_op=NU)
+    return list(opnieuw.process(record(gevraagd, offset=2)))
+
+
+async def test_a_restored_owner_opens_the_sealed_signals_and_a_forgotten_one_keeps_only_its_id() -> None:
+    """Given a logged signal, when a new owner restores the partition, then a confirmed link adds the
+    signal's identifiers to the index; with its key destroyed (erased or expired), the link is
+    still confirmed (its routing is not personal) but no identifier of it comes back."""
+    gelezen = await restored_after(key_destroyed=False)
+    vergeten = await restored_after(key_destroyed=True)
+
+    assert [u.key for u in gelezen if u.topic == ZOEKINDEX] == [b"kenteken:AB123C"]
+    assert [u.topic for u in vergeten] == [OPDRACHTEN_KANDIDATEN]
