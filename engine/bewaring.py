@@ -2,11 +2,13 @@
 settings may shorten or lengthen a period per rule (ENGINE_RETENTION_<RULE>_DAYS), and changing it
 in production is a four-eyes act (`engine.vieroogen`, `bewaartermijn_wijzigen`).
 
-Nothing expires yet: the schedule that writes the expiry events is the next part of issue 15.
+The executor (`engine.handlers.vergeten`) applies the signal rules on a schedule; the rules of
+topics (`dlq`, `doorgang`, `audit`) are their retention.ms (`engine.topics`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -54,7 +56,7 @@ BEWAARREGELS: tuple[Bewaarregel, ...] = (
 )  # fmt: skip
 
 
-def termijnen(afwijkend: dict[str, int] | None = None) -> dict[Regel, timedelta]:
+def termijnen(afwijkend: Mapping[str, float] | None = None) -> dict[Regel, timedelta]:
     """Every rule's period, with the days given in `afwijkend` (from the settings) instead."""
     afwijkend = afwijkend or {}
     onbekend = set(afwijkend) - {r.regel for r in BEWAARREGELS}

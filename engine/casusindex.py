@@ -101,6 +101,13 @@ class CasusIndex:
                 del self._per_id[identificator]
         return gewijzigd
 
+    def wis(self, identificator: str) -> bool:
+        """Drop an erased subject's identifier from every casus; False when it was not there."""
+        casussen = self._per_id.pop(identificator, None)
+        for casus_id in casussen or {}:
+            self._per_casus.get(casus_id, set()).discard(identificator)
+        return casussen is not None
+
     def zoek(self, identificator: str) -> list[CasusMatch]:
         """Every open casus with this identifier, by casus id."""
         return list(self.kandidaten(identificator))

@@ -119,6 +119,11 @@ class Signaalpartitie:
                 else:
                     self.wachtend.pop(k.signaal_id, None)
 
+    def vergeet_signaal(self, signaal_id: str) -> None:
+        """A forgotten signal keeps its id (a copy of it is still refused) but no identifier."""
+        if signaal_id in self.signalen:
+            self.signalen[signaal_id] = []
+
     def vergeet(self, nu: datetime) -> None:
         """Forget the signals beyond the de-duplication horizon (ingress refuses them, and any
         duplicate of them), with a week's margin for a backlog between ingress and here. Called

@@ -10,11 +10,13 @@ import re
 import socket
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from engine.bewaring import BEWAARREGELS, Regel, termijnen
 from engine.errors import ConfigurationError
 from engine.ingress.pseudonimisering import MIN_KEY_BYTES
 from engine.reference import GEWEIGERDE_PARTNERS
@@ -154,6 +156,23 @@ def _lees_pseudonym_key(env: Mapping[str, str]) -> bytes:
     return pseudonym_key(key, "ENGINE_PSEUDONYM_KEY")
 
 
+def _bewaartermijnen(env: Mapping[str, str]) -> dict[str, float]:
+    """Every ENGINE_RETENTION_<RULE>_DAYS set, by rule; a rule not in the table is refused."""
+    uit: dict[str, float] = {}
+    for regel in (r.regel for r in BEWAARREGELS):
+        naam = f"ENGINE_RETENTION_{regel.upper()}_DAYS"
+        raw = env.get(naam)
+        if raw:
+            try:
+                dagen = float(raw)
+            except ValueError:
+                raise ConfigurationError(f"{naam} must be a number of days, got {raw!r}") from None
+            if not 0 < dagen < 100 * 366:
+                raise ConfigurationError(f"{naam} must be more than 0 and under 100 years, got {raw!r}")
+            uit[regel] = dagen
+    return uit
+
+
 def _lees_master_key(env: Mapping[str, str]) -> bytes | None:
     """ENGINE_MASTER_KEY or the key in ENGINE_MASTER_KEY_FILE: 32 random bytes, hex or base64."""
     key, pad = env.get("ENGINE_MASTER_KEY", ""), env.get("ENGINE_MASTER_KEY_FILE", "")
@@ -220,6 +239,11 @@ class Settings:
     """How long signal ids are remembered to recognise a signal sent again; an older ce_time is refused."""
     data_dir: Path = field(default_factory=lambda: _data_dir(APP_ID))
     tokens_file: Path | None = None
+    bewaartermijnen: Mapping[str, float] = field(default_factory=dict)
+    """ENGINE_RETENTION_<RULE>_DAYS: a retention period other than the default of `engine.bewaring`
+    (days, fractions allowed). Changing one in production is a four-eyes act (README)."""
+    bewaar_interval_s: int = 3600
+    """How often the executor looks for signals whose retention period ran out."""
     vergeet_binnen_ms: int = 24 * 3600 * 1000
     """How soon what compaction forgets (a destroyed key, a withdrawn route) leaves the brokers'
     disks: the max.compaction.lag.ms and segment.ms of those topics."""
@@ -227,6 +251,10 @@ class Settings:
     """ENGINE_MASTER_KEY(_FILE): wraps the data keys of the key store (docs/vergeten.md). Unset, it
     is derived from the pseudonym key (`hoofdsleutel`): one secret fewer to keep, at the price of
     one secret to rotate for both."""
+
+    def termijnen(self) -> dict[Regel, timedelta]:
+        """Every retention rule's period (`engine.bewaring`), with the settings' own."""
+        return termijnen(self.bewaartermijnen)
 
     def hoofdsleutel(self) -> bytes:
         """The 32-byte master key of the key store: as configured, or derived from the pseudonym
@@ -272,6 +300,8 @@ class Settings:
             dedup_horizon_days=_int(env, "ENGINE_DEDUP_HORIZON_DAYS", d["dedup_horizon_days"]),
             data_dir=Path(env["ENGINE_DATA_DIR"]) if "ENGINE_DATA_DIR" in env else _data_dir(app_id),
             tokens_file=Path(tokens) if tokens else None,
+            bewaartermijnen=_bewaartermijnen(env),
+            bewaar_interval_s=_int(env, "ENGINE_RETENTION_INTERVAL_S", d["bewaar_interval_s"]),
             vergeet_binnen_ms=_int(env, "ENGINE_FORGET_WITHIN_MS", d["vergeet_binnen_ms"]),
             master_key=_lees_master_key(env),
         )

@@ -43,6 +43,10 @@ SLEUTELS = "engine.sleutels"
 key, on the partition number of its signal; a tombstone destroys it (docs/vergeten.md). Its first
 record on partition 0 is `CONTROLE`: the check that the master key fits."""
 CONTROLE = "controle"
+VERGETEN = "engine.vergeten"
+"""What was forgotten, by an approved erasure or a retention period: ids, rules and times only."""
+VERZOEKEN = "engine.verzoeken"
+"""The four-eyes requests' events (`engine.vieroogen`), one partition, kept."""
 AUDIT = "engine.audit"
 """LDV records of every read of personal data through the API (kept five years)."""
 
@@ -119,20 +123,21 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     """The topics a worker declares at start (missing ones are created, existing ones kept)."""
     # A write is acknowledged by two replicas when there are three (one on a single node).
     isr = {"min.insync.replicas": str(max(1, min(2, settings.replication_factor - 1)))}
+    termijn = {regel: str(int(t.total_seconds() * 1000)) for regel, t in settings.termijnen().items()}
+    week = {"retention.ms": termijn["doorgang"]}  # passing through: read within seconds (bewaring)
     # Partner topics and the DLQ hold raw BSNs: bounded retention, access-restricted (README).
-    partner = {"retention.ms": str(14 * _DAY_MS), "max.message.bytes": str(PARTNER_MAX_BYTES)}
+    partner = {**week, "max.message.bytes": str(PARTNER_MAX_BYTES)}
     orgs = [*gebied.partner_orgs, *sorted(settings.extra_gemeenten)]
     specs = [TopicSpec(partner_topic(org), settings.partner_partitions, partner) for org in orgs]
-    dlq = {"retention.ms": str(30 * _DAY_MS), "max.message.bytes": str(DLQ_MAX_BYTES)}
+    dlq = {"retention.ms": termijn["dlq"], "max.message.bytes": str(DLQ_MAX_BYTES)}
     specs.append(TopicSpec(DLQ, 1, dlq))
     # Quarantined records keep their original bytes, raw BSNs too when they came from a front door:
     # access-restricted and bounded like dlq.ingress.
     specs.append(TopicSpec(DLQ_ENGINE, 1, dlq))
-    specs.append(TopicSpec(KANDIDATEN, settings.partitions, {"retention.ms": str(7 * _DAY_MS)}))
+    specs.append(TopicSpec(KANDIDATEN, settings.partitions, week))
     specs.append(TopicSpec(SIGNAAL_LOG, settings.partitions, {"retention.ms": "-1"}))
     # Commands may name persons (raw BSN) too: access-restricted like partner topics.
-    specs += [TopicSpec(opdrachten_topic(r), 1, {"retention.ms": str(30 * _DAY_MS)}) for r in RIECS]
-    week = {"retention.ms": str(7 * _DAY_MS)}
+    specs += [TopicSpec(opdrachten_topic(r), 1, week) for r in RIECS]
     specs.append(TopicSpec(OPDRACHTEN_KANDIDATEN, settings.partitions, week))
     specs.append(TopicSpec(GEBEURTENISSEN, settings.partitions, {"retention.ms": "-1"}))
     specs.append(TopicSpec(KNELPUNTEN, 1, {"retention.ms": "-1"}))
@@ -143,6 +148,8 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     binnen = str(settings.vergeet_binnen_ms)
     sleutels = {"cleanup.policy": "compact", "max.compaction.lag.ms": binnen, "segment.ms": binnen}
     specs.append(TopicSpec(SLEUTELS, settings.partitions, sleutels))
-    specs.append(TopicSpec(AUDIT, 1, {"retention.ms": str(5 * 366 * _DAY_MS)}))
+    specs.append(TopicSpec(AUDIT, 1, {"retention.ms": termijn["audit"]}))
+    specs.append(TopicSpec(VERGETEN, 1, {"retention.ms": "-1"}))
+    specs.append(TopicSpec(VERZOEKEN, 1, {"retention.ms": "-1"}))
     specs += [TopicSpec(topic_van(b), 1, {"retention.ms": str(365 * _DAY_MS)}) for b in route_bestemmingen()]
     return [TopicSpec(s.name, s.partitions, {**isr, **s.config}) for s in specs]

@@ -74,6 +74,8 @@ class VerzoekVerlopen(
 
 
 Verzoekgebeurtenis = VerzoekIngediend | VerzoekGoedgekeurd | VerzoekAfgewezen | VerzoekVerlopen
+VERZOEK_ENCODER = msgspec.json.Encoder()
+VERZOEK_DECODER = msgspec.json.Decoder(Verzoekgebeurtenis)
 
 
 class DienIn(msgspec.Struct, frozen=True, kw_only=True):

@@ -34,6 +34,12 @@ class CasusGesloten(msgspec.Struct, frozen=True, kw_only=True, tag="gesloten", t
     casus_id: str
 
 
+class IdentificatorGewist(msgspec.Struct, frozen=True, kw_only=True, tag="gewist", tag_field="type"):
+    """An erased subject's identifier leaves every casus of the index (`engine.vergeten`)."""
+
+    identificator: str
+
+
 class Routebriefje(msgspec.Struct, frozen=True, kw_only=True, tag="routebriefje", tag_field="type"):
     """A signal on its way through the index partitions of its identifiers, collecting matches."""
 
@@ -46,7 +52,7 @@ class Routebriefje(msgspec.Struct, frozen=True, kw_only=True, tag="routebriefje"
     """True when a cap left out casussen that share an identifier (the routes say so)."""
 
 
-ZoekindexRecord = IdentificatorToegevoegd | CasusGesloten | Routebriefje
+ZoekindexRecord = IdentificatorToegevoegd | CasusGesloten | IdentificatorGewist | Routebriefje
 
 ZOEKINDEX_ENCODER = msgspec.json.Encoder()
 ZOEKINDEX_DECODER = msgspec.json.Decoder(ZoekindexRecord)

@@ -102,7 +102,19 @@ class KoppelingBeslist(
     """For geweigerd and verlopen: what the RIEC can do about it; never personal data."""
 
 
-SignaalLogRecord = SignaalOntvangen | KoppelingGevraagd | SignaalGerouteerd | KoppelingBeslist
+class SignaalVergeten(
+    msgspec.Struct, frozen=True, kw_only=True, tag="nl.riec.engine.signaal_vergeten.v1", tag_field="type"
+):
+    """The signal's key was destroyed (erased or expired): vastleggen drops its identifiers, so a
+    link confirmed later adds none of them to the open-casus index. Sent to its candidates
+    partition by the executor (`engine.handlers.vergeten`); not logged: a restore finds the key gone."""
+
+    signaal_id: str
+
+
+SignaalLogRecord = (
+    SignaalOntvangen | KoppelingGevraagd | SignaalGerouteerd | KoppelingBeslist | SignaalVergeten
+)
 """What `engine.signalen` and `engine.signalen.kandidaten` hold, keyed by signaal_id."""
 
 SIGNAAL_LOG_ENCODER = msgspec.json.Encoder()

@@ -32,6 +32,7 @@ from engine.events.signaal_ontvangen import (
     SignaalGerouteerd,
     SignaalLogRecord,
     SignaalOntvangen,
+    SignaalVergeten,
 )
 from engine.handlers.routeren import Routeren
 from engine.handlers.stage import Output, Source
@@ -170,6 +171,8 @@ class Vastleggen:
                     yield from _besluit(partitie, besluit)
             case SignaalGerouteerd() if kandidaat.signaal_id not in partitie.riecs:
                 yield from _gerouteerd(partitie, kandidaat, record, nu)
+            case SignaalVergeten():
+                partitie.vergeet_signaal(kandidaat.signaal_id)
 
     def _signaal(
         self, partitie: Signaalpartitie, signaal: SignaalOntvangen, record: Record

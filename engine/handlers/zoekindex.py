@@ -23,6 +23,7 @@ from engine.events.matching import (
     ZOEKINDEX_DECODER,
     ZOEKINDEX_ENCODER,
     CasusGesloten,
+    IdentificatorGewist,
     IdentificatorToegevoegd,
 )
 from engine.handlers.routeren import Routeren
@@ -75,6 +76,9 @@ class Zoekindex:
         match bericht:
             case IdentificatorToegevoegd(identificator=ident, casus_id=casus_id, riec=riec):
                 if index.voeg_toe(ident, casus_id, riec):
+                    yield _changelog(index, ident, record.partition)
+            case IdentificatorGewist(identificator=ident):
+                if index.wis(ident):
                     yield _changelog(index, ident, record.partition)
             case CasusGesloten(casus_id=casus_id):
                 for ident in index.sluit(casus_id):

@@ -41,7 +41,11 @@ async def vastleggen(log: LogInMemory | None = None) -> tuple[Vastleggen, Router
     metrics = Metrics(CollectorRegistry())
     router = Routeren(gebied=gebiedsindeling(), kafka=KafkaConnection(), metrics=metrics, clock=lambda: NU)
     v = Vastleggen(
-        log_reader=log or LogInMemory(), routeren=router, metrics=metrics, clock=lambda: NU, hoofdsleutel=HOOFD
+        log_reader=log or LogInMemory(),
+        routeren=router,
+        metrics=metrics,
+        clock=lambda: NU,
+        hoofdsleutel=HOOFD,
     )
     await v.prepare({TopicPartition(KANDIDATEN, 0)})
     return v, router

@@ -1,0 +1,218 @@
+"""The executor of forgetting: carries out approved erasures (`engine.vieroogen`) and the retention
+periods (`engine.bewaring`) on a schedule, by reading the logs with the keys there are
+(`lees_overzicht`) and writing, in one transaction, everything that forgets the signals reached:
+
+- a tombstone for each signal's data key (`engine.sleutels`): every copy of its sealed fields, on
+  the signal log, in backups, on replicas, can no longer be opened;
+- a withdrawal on each route topic it reached, which compaction keeps in place of the routed message
+  and which tells the RIEC's own system to delete its copy;
+- `SignaalVergeten` to vastleggen (its identifiers leave the stage's state), and for an erasure
+  `IdentificatorGewist` to zoekindex (the subject leaves the open-casus index);
+- `OnderwerpGewist` or `GegevensVerlopen` on `engine.vergeten`: what was forgotten, ids only.
+
+A service, not a stage: finding the signals means reading whole logs, which a stage's synchronous
+`process` cannot. One worker acts at a time: the one its consumer group gives `engine.verzoeken`'s
+only partition. Its transactional id fences a predecessor that stalled; every effect is idempotent
+(a tombstone, a withdrawal keyed by signal id), so a batch read again after a crash repeats
+nothing harmful and loses nothing (its offsets commit in the same transaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeAlias
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from mode import Service
+
+from engine import verzegeling, vieroogen
+from engine.bewaring import Regel
+from engine.events.casus import GEBEURTENIS_DECODER, CasusAfgesloten, KoppelingBevestigd
+from engine.events.matching import ZOEKINDEX_ENCODER, IdentificatorGewist
+from engine.events.signaal_ontvangen import (
+    SIGNAAL_LOG_DECODER,
+    SIGNAAL_LOG_ENCODER,
+    SignaalGerouteerd,
+    SignaalOntvangen,
+    SignaalVergeten,
+)
+from engine.handlers import clients
+from engine.handlers.output import Output
+from engine.handlers.routeren import Intrekkingsreden, intrekkingen
+from engine.handlers.stage import partition_for
+from engine.handlers.state import KafkaLog
+from engine.settings import KafkaConnection, Settings
+from engine.sleutels import Sleutelring
+from engine.topics import GEBEURTENISSEN, KANDIDATEN, SIGNAAL_LOG, SLEUTELS, VERGETEN, VERZOEKEN, ZOEKINDEX
+from engine.vergeten import (
+    VERGETEN_ENCODER,
+    GegevensVerlopen,
+    OnderwerpGewist,
+    Overzicht,
+    Signaalspoor,
+    over,
+    verlopen,
+)
+
+log = logging.getLogger(__name__)
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+
+
+async def _lees(kafka: KafkaConnection, topic: str, fold: Callable[[Record], None]) -> None:
+    reader = KafkaLog(kafka)
+    for tp in await clients.partitions_of(kafka, (topic,)):
+        async for record in reader.read(tp):
+            fold(record)
+
+
+async def lees_overzicht(
+    kafka: KafkaConnection, hoofdsleutel: bytes, bewaar: Callable[[SignaalOntvangen], bool]
+) -> Overzicht:
+    """Every signal the log holds, opened with the key store's keys, with its routes and casussen.
+
+    Only the signals `bewaar` accepts keep their opened fields (an erasure's, an inzage's); of the
+    rest the overview keeps ids, partitions and times, so that reading a million signals for the
+    retention schedule does not hold a million texts."""
+    ring = Sleutelring(hoofdsleutel)
+    overzicht = Overzicht()
+
+    def sleutel(r: Record) -> None:
+        ring.herstel(r.key.decode(), r.value)
+
+    def signaal(r: Record) -> None:
+        g = SIGNAAL_LOG_DECODER.decode(r.value)
+        if isinstance(g, SignaalOntvangen):
+            open_ = verzegeling.open_(g, ring)
+            spoor = Signaalspoor(g.signaal_id, r.partition, g.ontvangen_op, leesbaar=open_ is not None)
+            spoor.signaal = open_ if open_ is not None and bewaar(open_) else None
+            overzicht.signalen[g.signaal_id] = spoor
+        elif isinstance(g, SignaalGerouteerd) and g.signaal_id in overzicht.signalen:
+            overzicht.signalen[g.signaal_id].bestemmingen = list(g.bestemmingen)
+
+    def gebeurtenis(r: Record) -> None:
+        g = GEBEURTENIS_DECODER.decode(r.value)
+        if isinstance(g, KoppelingBevestigd) and g.signaal_id in overzicht.signalen:
+            overzicht.signalen[g.signaal_id].casussen[g.casus_id] = g.riec
+        elif isinstance(g, CasusAfgesloten):
+            overzicht.gesloten[g.casus_id] = g.tijd
+
+    await _lees(kafka, SLEUTELS, sleutel)
+    await _lees(kafka, SIGNAAL_LOG, signaal)
+    await _lees(kafka, GEBEURTENISSEN, gebeurtenis)
+    return overzicht
+
+
+def vergeet(
+    sporen: list[Signaalspoor], reden: Intrekkingsreden, nu: datetime, **waarom: str
+) -> Iterator[Output]:
+    """What forgets these signals (module doc); `waarom` names the request or the rule."""
+    for s in sporen:
+        sleutel = verzegeling.sleutel_id(s.signaal_id).encode()
+        yield Output(SLEUTELS, sleutel, None, partition=s.partitie)
+        yield from intrekkingen(s.signaal_id, s.bestemmingen, reden, nu, **waarom)
+        vergeten = SIGNAAL_LOG_ENCODER.encode(SignaalVergeten(signaal_id=s.signaal_id))
+        yield Output(KANDIDATEN, s.signaal_id.encode(), vergeten, partition=s.partitie)
+
+
+def wissen(overzicht: Overzicht, verzoek_id: str, identificator: str, nu: datetime) -> list[Output]:
+    """Everything an approved erasure of one subject writes."""
+    sporen = over(overzicht, identificator)
+    gewist = OnderwerpGewist(verzoek_id=verzoek_id, signalen=[s.signaal_id for s in sporen], op=nu)
+    index = ZOEKINDEX_ENCODER.encode(IdentificatorGewist(identificator=identificator))
+    return [
+        *vergeet(sporen, "gewist", nu, verzoek_id=verzoek_id),
+        Output(ZOEKINDEX, identificator.encode(), index),
+        Output(VERGETEN, verzoek_id.encode(), VERGETEN_ENCODER.encode(gewist)),
+    ]
+
+
+def verloop(overzicht: Overzicht, termijnen: dict[Regel, timedelta], nu: datetime) -> list[Output]:
+    """Everything the retention periods that ran out write."""
+    uit: list[Output] = []
+    for regel, ids in verlopen(overzicht, termijnen, nu).items():
+        uit += vergeet([overzicht.signalen[i] for i in ids], "verlopen", nu, bewaarregel=regel)
+        record = GegevensVerlopen(regel=regel, signalen=ids, op=nu)
+        uit.append(Output(VERGETEN, regel.encode(), VERGETEN_ENCODER.encode(record)))
+    return uit
+
+
+class Vergeten(Service):
+    """Reads approved requests and runs the retention schedule (module doc)."""
+
+    def __init__(self, settings: Settings, termijnen: dict[Regel, timedelta], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.termijnen = termijnen
+        self.group_id = f"{settings.app_id}-vergeten"
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._volgende_ronde = datetime.min.replace(tzinfo=UTC)
+
+    async def on_start(self) -> None:
+        kafka = self.settings.kafka
+        self._producer = clients.producer(
+            kafka, transactional_id=self.group_id, enable_idempotence=True, acks="all",
+            partitioner=partition_for,
+        )  # fmt: skip
+        await self._producer.start()
+        self._consumer = clients.consumer(
+            kafka, VERZOEKEN, group_id=self.group_id, enable_auto_commit=False,
+            auto_offset_reset="earliest", isolation_level="read_committed", session_timeout_ms=10_000,
+        )  # fmt: skip
+        await self._consumer.start()
+
+    async def on_stop(self) -> None:
+        for client in (self._consumer, self._producer):
+            if client is not None:
+                await client.stop()
+
+    @Service.task
+    async def _werk(self) -> None:
+        assert self._consumer is not None
+        while not self.should_stop:
+            batch = await self._consumer.getmany(timeout_ms=500, max_records=100)
+            for tp, records in batch.items():
+                for record in records:
+                    await self._verzoek(tp, record)
+            if self._consumer.assignment() and self.clock() >= self._volgende_ronde:
+                await self._bewaarronde()
+
+    async def _verzoek(self, tp: TopicPartition, record: Record) -> None:
+        """An approved erasure takes effect, in the transaction that commits its record."""
+        uit: list[Output] = []
+        g = vieroogen.VERZOEK_DECODER.decode(record.value) if record.value else None
+        if isinstance(g, vieroogen.VerzoekGoedgekeurd) and g.handeling == "wissen":
+            identificator = g.onderwerp
+            overzicht = await lees_overzicht(
+                self.settings.kafka, self.settings.hoofdsleutel(), lambda s: True
+            )
+            uit = wissen(overzicht, g.verzoek_id, identificator, self.clock())
+            log.info("erasure %s: %d records written", g.verzoek_id, len(uit))
+        await self._schrijf(uit, {tp: record.offset + 1})
+
+    async def _bewaarronde(self) -> None:
+        """Forget what ran out; at most every ENGINE_RETENTION_INTERVAL_S."""
+        nu = self.clock()
+        self._volgende_ronde = nu + timedelta(seconds=self.settings.bewaar_interval_s)
+        overzicht = await lees_overzicht(self.settings.kafka, self.settings.hoofdsleutel(), lambda s: False)
+        uit = verloop(overzicht, self.termijnen, nu)
+        if uit:
+            log.info("retention: %d records written", len(uit))
+            await self._schrijf(uit, {})
+
+    async def _schrijf(self, uit: list[Output], offsets: dict[TopicPartition, int]) -> None:
+        assert self._producer is not None
+        async with self._producer.transaction():
+            futures = [
+                await self._producer.send(
+                    u.topic, u.value, key=u.key, headers=list(u.headers), partition=u.partition
+                )
+                for u in uit
+            ]
+            await asyncio.gather(*futures)
+            if offsets:
+                await self._producer.send_offsets_to_transaction(offsets, self.group_id)

@@ -1,0 +1,128 @@
+"""Inzage (AVG art. 15): for one subject, every signal about it, where each was routed, the casussen
+it is linked to, and every read of those signals and casussen from the audit log; as JSON and as
+a page a person can read. Built from what the executor's reader opened (`engine.vergeten.Overzicht`)
+and the audit records; no Kafka here.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from engine.events.signaal import Locatie
+from engine.events.signaal_ontvangen import PseudoSubject
+from engine.projections.audit import Verwerkingslog
+from engine.vergeten import Overzicht, over
+
+
+class Signaalinzage(msgspec.Struct, frozen=True, kw_only=True):
+    signaal_id: str
+    bron: str
+    soort: str
+    gemeld_op: datetime
+    ontvangen_op: datetime
+    themas: list[str]
+    omschrijving: str
+    locatie: Locatie | None
+    subjecten: list[PseudoSubject]
+    routes: list[str]
+    """Every destination the signal was routed to (`routes.<bestemming>`)."""
+    casussen: dict[str, str]
+    """casus_id → RIEC of every casus it is linked to."""
+
+
+class Lezing(msgspec.Struct, frozen=True, kw_only=True):
+    """One read of the subject's signals or casussen, as the audit log holds it."""
+
+    door: str
+    op: datetime
+    wat: str
+    signaal_ids: list[str]
+    casus_ids: list[str]
+
+
+class Inzage(msgspec.Struct, frozen=True, kw_only=True):
+    onderwerp: str
+    """The subject's identifier as the engine holds it (a BSN as its pseudonym)."""
+    opgesteld_op: datetime
+    opgesteld_door: str
+    signalen: list[Signaalinzage]
+    lezingen: list[Lezing]
+
+
+def _lijst(attributen: dict[str, str | list[str]], naam: str) -> list[str]:
+    waarde = attributen.get(naam, [])
+    return [waarde] if isinstance(waarde, str) else list(waarde)
+
+
+def stel_op(
+    overzicht: Overzicht, identificator: str, audit: list[Verwerkingslog], door: str, nu: datetime
+) -> Inzage:
+    """The export for one subject: its signals, their routes and casussen, and their reads."""
+    signalen = [
+        Signaalinzage(
+            signaal_id=s.signaal_id,
+            bron=s.signaal.bron,
+            soort=s.signaal.soort,
+            gemeld_op=s.signaal.gemeld_op,
+            ontvangen_op=s.ontvangen_op,
+            themas=s.signaal.themas,
+            omschrijving=s.signaal.omschrijving,
+            locatie=s.signaal.locatie,
+            subjecten=s.signaal.subjecten,
+            routes=sorted(s.bestemmingen),
+            casussen=dict(s.casussen),
+        )
+        for s in over(overzicht, identificator)
+        if s.signaal is not None
+    ]
+    ids = {s.signaal_id for s in signalen}
+    casussen = {c for s in signalen for c in s.casussen}
+    lezingen = []
+    for r in audit:
+        gelezen = set(_lijst(r.attributes, "dpl.riec.signaal_ids")) & ids
+        casus = set(_lijst(r.attributes, "dpl.riec.casus_ids")) & casussen
+        if gelezen or casus:
+            lezingen.append(
+                Lezing(
+                    door=str(r.attributes.get("dpl.riec.actor", "")),
+                    op=r.start_time,
+                    wat=str(r.attributes.get("dpl.riec.resource", r.name)),
+                    signaal_ids=sorted(gelezen),
+                    casus_ids=sorted(casus),
+                )
+            )
+    return Inzage(
+        onderwerp=identificator, opgesteld_op=nu, opgesteld_door=door, signalen=signalen,
+        lezingen=sorted(lezingen, key=lambda lz: (lz.op, lz.door)),
+    )  # fmt: skip
+
+
+def _cel(waarde: Any) -> str:
+    if isinstance(waarde, list | dict):
+        waarde = msgspec.json.encode(waarde).decode()
+    return f"<td>{html.escape(str(waarde))}</td>"
+
+
+def als_html(inzage: Inzage) -> str:
+    """The export as a page a person reads: every value escaped, no script, no outside resource."""
+    rijen = "".join(
+        "<tr>" + "".join(_cel(v) for v in msgspec.to_builtins(s).values()) + "</tr>" for s in inzage.signalen
+    )
+    koppen = "".join(f"<th>{html.escape(k)}</th>" for k in Signaalinzage.__struct_fields__)
+    lezingen = "".join(
+        "<tr>" + "".join(_cel(v) for v in msgspec.to_builtins(lz).values()) + "</tr>"
+        for lz in inzage.lezingen
+    )
+    lkoppen = "".join(f"<th>{html.escape(k)}</th>" for k in Lezing.__struct_fields__)
+    return (
+        '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Inzage</title></head><body>'
+        f"<h1>Inzage: {html.escape(inzage.onderwerp)}</h1>"
+        f"<p>Opgesteld op {inzage.opgesteld_op.isoformat()} door {html.escape(inzage.opgesteld_door)}.</p>"
+        f"<h2>Signalen ({len(inzage.signalen)})</h2><table><tr>{koppen}</tr>{rijen}</table>"
+        f"<h2>Inzage door anderen ({len(inzage.lezingen)})</h2><table><tr>{lkoppen}</tr>{lezingen}</table>"
+        "</body></html>"
+    )

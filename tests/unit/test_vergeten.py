@@ -1,0 +1,109 @@
+"""Which signals an erasure of one subject reaches, and which ones a retention period lets go."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from engine.bewaring import termijnen
+from engine.events.signaal import Voertuig
+from engine.events.signaal_ontvangen import PersoonPseudoniem
+from engine.inzage import als_html, stel_op
+from engine.projections.audit import Verwerkingslog, leesregistratie
+from engine.vergeten import Overzicht, Signaalspoor, noemt, over, verlopen
+from tests.fixtures import ontvangen
+
+NU = datetime(2030, 1, 1, tzinfo=UTC)
+PSEUDO = "a" * 64
+
+
+def test_a_subject_is_named_by_its_identifier_or_in_the_free_text() -> None:
+    als_subject = ontvangen(subjecten=[PersoonPseudoniem(pseudoniem=PSEUDO)])
+    in_tekst = ontvangen(subjecten=[], omschrijving=f"gezien met [persoon:{PSEUDO}] bij de loods")
+    kenteken_in_tekst = ontvangen(subjecten=[], omschrijving="een auto, kenteken ab-123-c, reed weg")
+    ander = ontvangen(subjecten=[Voertuig(kenteken="XY-999-Z")], omschrijving="niets")
+
+    assert noemt(als_subject, f"persoon:{PSEUDO}") and noemt(in_tekst, f"persoon:{PSEUDO}")
+    assert noemt(kenteken_in_tekst, "kenteken:AB123C")
+    assert not noemt(ander, f"persoon:{PSEUDO}") and not noemt(ander, "kenteken:AB123C")
+
+
+def spoor(signaal_id: str, ontvangen_op: datetime, **kwargs: object) -> Signaalspoor:
+    s = Signaalspoor(signaal_id, 0, ontvangen_op, signaal=ontvangen(signaal_id, subjecten=[]))
+    for naam, waarde in kwargs.items():
+        setattr(s, naam, waarde)
+    return s
+
+
+def test_an_erasure_reaches_only_readable_signals_about_the_subject() -> None:
+    overzicht = Overzicht()
+    subject = ontvangen("gm0363:1", subjecten=[PersoonPseudoniem(pseudoniem=PSEUDO)])
+    overzicht.signalen["gm0363:1"] = Signaalspoor("gm0363:1", 3, NU, signaal=subject)
+    overzicht.signalen["gm0363:2"] = spoor("gm0363:2", NU)
+    overzicht.signalen["gm0363:3"] = Signaalspoor("gm0363:3", 1, NU, leesbaar=False)
+
+    assert [s.signaal_id for s in over(overzicht, f"persoon:{PSEUDO}")] == ["gm0363:1"]
+
+
+def test_retention_lets_a_signal_go_after_two_years_alone_or_five_after_its_last_casus_closed() -> None:
+    """Given signals alone, in an open casus, and in casussen closed long ago or recently, when the
+    schedule looks on 2030-01-01 with the default periods, then only the ones whose time came go."""
+    oud = NU - timedelta(days=3 * 365)
+    overzicht = Overzicht(
+        gesloten={"C-oud": NU - timedelta(days=6 * 365), "C-recent": NU - timedelta(days=365)}
+    )
+    overzicht.signalen = {
+        "a:alleen-oud": spoor("a:alleen-oud", oud),
+        "a:alleen-nieuw": spoor("a:alleen-nieuw", NU - timedelta(days=30)),
+        "a:open-casus": spoor("a:open-casus", oud, casussen={"C-open": "rotterdam"}),
+        "a:casus-oud": spoor("a:casus-oud", oud, casussen={"C-oud": "rotterdam"}),
+        "a:oud-en-recent": spoor("a:oud-en-recent", oud, casussen={"C-oud": "r", "C-recent": "r"}),
+        "a:al-vergeten": spoor("a:al-vergeten", oud, leesbaar=False),
+    }
+
+    assert verlopen(overzicht, termijnen(), NU) == {
+        "signaal_zonder_casus": ["a:alleen-oud"],
+        "signaal_in_casus": ["a:casus-oud"],
+    }
+    assert verlopen(overzicht, termijnen({"signaal_zonder_casus": 10}), NU)["signaal_zonder_casus"] == [
+        "a:alleen-nieuw",
+        "a:alleen-oud",
+    ]
+
+
+def test_an_inzage_lists_the_subjects_signals_routes_casussen_and_the_reads_of_them() -> None:
+    """Given two signals about the subject (one linked to a casus) and one about another, and audit
+    records of reads, when an inzage is drawn up, then it holds exactly the subject's signals with
+    their routes and casus, and exactly the reads that showed them; its page escapes every value."""
+    overzicht = Overzicht()
+    eigen = ontvangen("gm0363:1", subjecten=[PersoonPseudoniem(pseudoniem=PSEUDO)], omschrijving="<b>x</b>")
+    in_tekst = ontvangen("gm0363:2", subjecten=[], omschrijving=f"met [persoon:{PSEUDO}]")
+    overzicht.signalen["gm0363:1"] = Signaalspoor(
+        "gm0363:1", 0, NU, signaal=eigen, bestemmingen=["riec.rotterdam"], casussen={"RT-1": "rotterdam"}
+    )
+    overzicht.signalen["gm0363:2"] = Signaalspoor("gm0363:2", 1, NU, signaal=in_tekst)
+    overzicht.signalen["gm0363:3"] = spoor("gm0363:3", NU)
+    lezingen = [
+        lezing("riec:rotterdam", ["gm0363:1", "gm0363:3"], []),
+        lezing("riec:den-haag", ["gm0363:3"], []),
+        lezing("riec:rotterdam", [], ["RT-1"]),
+    ]
+
+    inzage = stel_op(overzicht, f"persoon:{PSEUDO}", lezingen, "liec:cor", NU)
+
+    assert [s.signaal_id for s in inzage.signalen] == ["gm0363:1", "gm0363:2"]
+    assert inzage.signalen[0].routes == ["riec.rotterdam"] and inzage.signalen[0].casussen == {
+        "RT-1": "rotterdam"
+    }
+    assert [(lz.door, lz.signaal_ids, lz.casus_ids) for lz in inzage.lezingen] == [
+        ("riec:rotterdam", ["gm0363:1"], []),
+        ("riec:rotterdam", [], ["RT-1"]),
+    ]
+    pagina = als_html(inzage)
+    assert "<b>x</b>" not in pagina and "&lt;b&gt;x&lt;/b&gt;" in pagina and "<script" not in pagina
+
+
+def lezing(door: str, signaal_ids: list[str], casus_ids: list[str]) -> Verwerkingslog:
+    return leesregistratie(
+        actor=door, activiteit="inbox", naam="inbox", pad="/api/v1/x", start=NU, eind=NU,
+        traceparent=None, signaal_ids=signaal_ids, pseudoniemen=[], casus_ids=casus_ids,
+    )  # fmt: skip
