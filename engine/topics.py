@@ -96,9 +96,16 @@ def afwijkingen(spec: TopicSpec, partitions: int, config: dict[str, str]) -> lis
         found.append(f"{spec.name} has {partitions} partitions, declared at least {spec.partitions}")
     wanted = {"cleanup.policy": "delete", **spec.config}
     for key, value in sorted(wanted.items()):
-        if config.get(key) != value:
+        if not _gelijk(key, config.get(key), value):
             found.append(f"{spec.name} has {key}={config.get(key)}, declared {value}")
     return found
+
+
+def _gelijk(key: str, found: str | None, declared: str) -> bool:
+    """A list-valued config (cleanup.policy `compact,delete`) is the same in any order and spacing."""
+    if key == "cleanup.policy" and found is not None:
+        return {p.strip() for p in found.split(",")} == {p.strip() for p in declared.split(",")}
+    return found == declared
 
 
 def route_bestemmingen() -> list[str]:
@@ -134,5 +141,8 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     specs.append(TopicSpec(ZOEKINDEX, settings.partitions, week))
     specs.append(TopicSpec(CASUSINDEX, settings.partitions, {"cleanup.policy": "compact"}))
     specs.append(TopicSpec(AUDIT, 1, {"retention.ms": str(5 * 366 * _DAY_MS)}))
-    specs += [TopicSpec(topic_van(b), 1, {"retention.ms": str(365 * _DAY_MS)}) for b in route_bestemmingen()]
+    # Compacted by signal id as well as time-bounded: a withdrawal (`RouteIngetrokken`, same key)
+    # makes compaction drop the routed message, so a consumer that starts late sees only the withdrawal.
+    routes = {"cleanup.policy": "compact,delete", "retention.ms": str(365 * _DAY_MS)}
+    specs += [TopicSpec(topic_van(b), 1, routes) for b in route_bestemmingen()]
     return [TopicSpec(s.name, s.partitions, {**isr, **s.config}) for s in specs]
