@@ -105,9 +105,16 @@ def afwijkingen(spec: TopicSpec, partitions: int, config: dict[str, str]) -> lis
         found.append(f"{spec.name} has {partitions} partitions, declared at least {spec.partitions}")
     wanted = {"cleanup.policy": "delete", **spec.config}
     for key, value in sorted(wanted.items()):
-        if config.get(key) != value:
+        if not _gelijk(key, config.get(key), value):
             found.append(f"{spec.name} has {key}={config.get(key)}, declared {value}")
     return found
+
+
+def _gelijk(key: str, found: str | None, declared: str) -> bool:
+    """A list-valued config (cleanup.policy `compact,delete`) is the same in any order and spacing."""
+    if key == "cleanup.policy" and found is not None:
+        return {p.strip() for p in found.split(",")} == {p.strip() for p in declared.split(",")}
+    return found == declared
 
 
 def route_bestemmingen() -> list[str]:
@@ -142,14 +149,18 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     specs.append(TopicSpec(GEBEURTENISSEN, settings.partitions, {"retention.ms": "-1"}))
     specs.append(TopicSpec(KNELPUNTEN, 1, {"retention.ms": "-1"}))
     specs.append(TopicSpec(ZOEKINDEX, settings.partitions, week))
-    specs.append(TopicSpec(CASUSINDEX, settings.partitions, {"cleanup.policy": "compact"}))
-    # A destroyed key must leave the brokers' disks: the segment holding it rolls and is compacted
-    # within `vergeet_binnen_ms` (KIP-354), and the tombstone itself goes a day later.
+    # What forgetting writes must leave the brokers' disks in `vergeet_binnen_ms`: the segment
+    # holding a destroyed key, a routed message or an erased identifier rolls and is compacted that
+    # long after (KIP-354), and a tombstone (its key may be an identifier) goes as soon after.
     binnen = str(settings.vergeet_binnen_ms)
-    sleutels = {"cleanup.policy": "compact", "max.compaction.lag.ms": binnen, "segment.ms": binnen}
-    specs.append(TopicSpec(SLEUTELS, settings.partitions, sleutels))
+    vergeet = {"max.compaction.lag.ms": binnen, "segment.ms": binnen, "delete.retention.ms": binnen}
+    specs.append(TopicSpec(CASUSINDEX, settings.partitions, {"cleanup.policy": "compact", **vergeet}))
+    specs.append(TopicSpec(SLEUTELS, settings.partitions, {"cleanup.policy": "compact", **vergeet}))
     specs.append(TopicSpec(AUDIT, 1, {"retention.ms": termijn["audit"]}))
     specs.append(TopicSpec(VERGETEN, 1, {"retention.ms": "-1"}))
     specs.append(TopicSpec(VERZOEKEN, 1, {"retention.ms": "-1"}))
-    specs += [TopicSpec(topic_van(b), 1, {"retention.ms": str(365 * _DAY_MS)}) for b in route_bestemmingen()]
+    # Compacted by signal id as well as time-bounded: a withdrawal (`RouteIngetrokken`, same key)
+    # makes compaction drop the routed message, so a consumer that starts late sees only the withdrawal.
+    routes = {"cleanup.policy": "compact,delete", "retention.ms": str(365 * _DAY_MS), **vergeet}
+    specs += [TopicSpec(topic_van(b), 1, routes) for b in route_bestemmingen()]
     return [TopicSpec(s.name, s.partitions, {**isr, **s.config}) for s in specs]

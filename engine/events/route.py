@@ -1,9 +1,10 @@
-"""The routed message on `routes.*`: a signal with the reasons it reached this destination."""
+"""The records on `routes.*`: a signal with the reasons it reached this destination, and its
+withdrawal (erased or expired)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -85,5 +86,29 @@ class GerouteerdSignaal(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+ROUTE_INGETROKKEN_TYPE = "nl.riec.route_ingetrokken.v1"
+
+Intrekkingsreden = Literal["gewist", "verlopen"]
+"""`gewist`: the signal was erased on request (a subject's erasure, approved by four eyes);
+`verlopen`: its retention period ended (`engine.bewaring`)."""
+
+
+class RouteIngetrokken(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A routed signal withdrawn from one destination: its receiver deletes its copy of the signal
+    with this id, wherever it stored it. Keyed by the signal id like the routed message, so that
+    compaction of the route topic keeps this record and drops the message. Ids and codes only:
+    never personal data."""
+
+    signaal_id: str
+    bestemming: str
+    reden: Intrekkingsreden
+    ingetrokken_op: datetime
+    verzoek_id: str | None = None
+    """The approved erasure request (`engine.vieroogen`), for `gewist`."""
+    bewaarregel: Annotated[str, msgspec.Meta(pattern="^[a-z_]{1,40}$")] | None = None
+    """The retention rule whose period ended (`engine.bewaring`), for `verlopen`."""
+
+
 ROUTE_ENCODER = msgspec.json.Encoder()
 ROUTE_DECODER = msgspec.json.Decoder(GerouteerdSignaal)
+INTREKKING_DECODER = msgspec.json.Decoder(RouteIngetrokken)

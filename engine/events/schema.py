@@ -18,7 +18,7 @@ import orjson
 from engine.events.envelope import CloudEventHeaders
 from engine.events.headers import DlqHerkomst, QuarantaineHerkomst
 from engine.events.opdrachten import OPDRACHT_TYPES
-from engine.events.route import ROUTE_TYPE, GerouteerdSignaal
+from engine.events.route import ROUTE_INGETROKKEN_TYPE, ROUTE_TYPE, GerouteerdSignaal, RouteIngetrokken
 from engine.events.signaal import SIGNAAL_TYPE, Signaal
 from engine.events.signaal_ontvangen import SIGNAAL_ONTVANGEN_TYPE, SignaalOntvangen
 from engine.reference import LFTS, NATIONALE_PARTNERS, RIECS
@@ -30,6 +30,7 @@ SCHEMAS: dict[str, type[msgspec.Struct]] = {
     SIGNAAL_TYPE: Signaal,
     **OPDRACHT_TYPES,
     ROUTE_TYPE: GerouteerdSignaal,
+    ROUTE_INGETROKKEN_TYPE: RouteIngetrokken,
     SIGNAAL_ONTVANGEN_TYPE: SignaalOntvangen,
     "cloudevents-headers": CloudEventHeaders,
     "dlq-headers": DlqHerkomst,
@@ -103,6 +104,12 @@ _ROUTE_CHANNELS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
 """The route topics (contract: `routes.<bestemming>`): address, description, parameters."""
 
 
+_ROUTE_COMPACTED = (
+    " Keyed by signal id and compacted (kept 365 days): a withdrawal (RouteIngetrokken) replaces the "
+    "routed message of its signal."
+)
+
+
 def _opdracht_messages() -> dict[str, dict[str, Any]]:
     return {
         t.__name__: _message(
@@ -150,10 +157,13 @@ def _channels(opdrachten: list[str]) -> dict[str, Any]:
         },
     }
     for channel, (address, description, parameters) in _ROUTE_CHANNELS.items():
-        channels[channel] = {"address": address, "description": description}
+        channels[channel] = {"address": address, "description": description + _ROUTE_COMPACTED}
         if parameters is not None:
             channels[channel]["parameters"] = parameters
-        channels[channel]["messages"] = {"gerouteerd": {"$ref": "#/components/messages/GerouteerdSignaal"}}
+        channels[channel]["messages"] = {
+            "gerouteerd": {"$ref": "#/components/messages/GerouteerdSignaal"},
+            "ingetrokken": {"$ref": "#/components/messages/RouteIngetrokken"},
+        }
     return channels
 
 
@@ -173,7 +183,9 @@ def _operations(opdrachten: list[str]) -> dict[str, Any]:
         "leesGequarantaineerd": _operation("receive", "dlqEngine", "gequarantaineerd"),
     }
     for channel in _ROUTE_CHANNELS:
-        operations[f"ontvang{channel[0].upper()}{channel[1:]}"] = _operation("receive", channel, "gerouteerd")
+        operations[f"ontvang{channel[0].upper()}{channel[1:]}"] = _operation(
+            "receive", channel, "gerouteerd", "ingetrokken"
+        )
     return operations
 
 
@@ -187,6 +199,16 @@ def _messages() -> dict[str, Any]:
             "GerouteerdSignaal",
             "CloudEventHeaders",
             "A signal routed to one destination, with every reason; pseudonymised.",
+        ),
+        "RouteIngetrokken": _message(
+            "RouteIngetrokken",
+            ROUTE_INGETROKKEN_TYPE,
+            "RouteIngetrokken",
+            "CloudEventHeaders",
+            "A routed signal withdrawn (reden gewist: erased on request; verlopen: its retention ended). "
+            "Keyed by the signal id, like the routed message; the topic is compacted by key, so a "
+            "consumer that starts late sees only the withdrawal. On receipt, delete your copy of the "
+            "signal with this signaal_id, wherever you stored it. Ids and codes only.",
         ),
         "Geweigerd": {
             "name": "Geweigerd",
@@ -209,6 +231,7 @@ def asyncapi() -> dict[str, Any]:
         [
             Signaal,
             GerouteerdSignaal,
+            RouteIngetrokken,
             CloudEventHeaders,
             DlqHerkomst,
             QuarantaineHerkomst,

@@ -20,7 +20,15 @@ from engine.casusindex import MAX_MATCHES_PER_SIGNAAL, CasusIndex, kies, zoek_al
 from engine.events.envelope import CloudEventHeaders
 from engine.events.headers import kafka_headers
 from engine.events.matching import Routebriefje
-from engine.events.route import ROUTE_ENCODER, ROUTE_SOURCE, ROUTE_TYPE, GerouteerdSignaal
+from engine.events.route import (
+    ROUTE_ENCODER,
+    ROUTE_INGETROKKEN_TYPE,
+    ROUTE_SOURCE,
+    ROUTE_TYPE,
+    GerouteerdSignaal,
+    Intrekkingsreden,
+    RouteIngetrokken,
+)
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, SignaalGerouteerd, SignaalOntvangen
 from engine.handlers.stage import Output
 from engine.handlers.tables import Record, Tables, restore_index, restore_knelpunt
@@ -99,16 +107,7 @@ class Routeren:
         berichten: list[Output] = []
         for r in routes:
             bericht = GerouteerdSignaal.van(signaal, r.bestemming, list(r.redenen), besloten_op=nu)
-            headers = kafka_headers(
-                CloudEventHeaders(
-                    specversion="1.0",
-                    id=f"{signaal.signaal_id}/{r.bestemming}",
-                    source=ROUTE_SOURCE,
-                    type=ROUTE_TYPE,
-                    time=nu,
-                    datacontenttype="application/json",
-                )
-            )
+            headers = _headers(f"{signaal.signaal_id}/{r.bestemming}", ROUTE_TYPE, nu)
             berichten.append(Output(topic_van(r.bestemming), key, ROUTE_ENCODER.encode(bericht), headers))
             self.metrics.routed.labels(r.bestemming).inc()
         # Vastleggen lets a RIEC link only what reached it.
@@ -117,3 +116,49 @@ class Routeren:
         )
         self.metrics.routing_latency.observe(max(0.0, (nu - signaal.aangeboden_op).total_seconds()))
         return Routering(berichten, bestemd)
+
+
+def intrekkingen(
+    signaal_id: str,
+    bestemmingen: list[str],
+    reden: Intrekkingsreden,
+    nu: datetime,
+    *,
+    verzoek_id: str | None = None,
+    bewaarregel: str | None = None,
+) -> list[Output]:
+    """The withdrawal of a routed signal from each of `bestemmingen` (where it was routed: vastleggen's
+    `SignaalGerouteerd`), to write in the transaction that erases or expires it.
+
+    Keyed by the signal id like the routed message, so that compaction of the route topic drops the
+    message and keeps the withdrawal; its ce_id is fixed per signal and destination, so a receiver
+    can recognise one written twice. Pure: the caller writes the outputs.
+    """
+    key = signaal_id.encode()
+    uit: list[Output] = []
+    for bestemming in dict.fromkeys(bestemmingen):
+        intrekking = RouteIngetrokken(
+            signaal_id=signaal_id,
+            bestemming=bestemming,
+            reden=reden,
+            ingetrokken_op=nu,
+            verzoek_id=verzoek_id,
+            bewaarregel=bewaarregel,
+        )
+        headers = _headers(f"{signaal_id}/{bestemming}/ingetrokken", ROUTE_INGETROKKEN_TYPE, nu)
+        uit.append(Output(topic_van(bestemming), key, ROUTE_ENCODER.encode(intrekking), headers))
+    return uit
+
+
+def _headers(ce_id: str, ce_type: str, nu: datetime) -> list[tuple[str, bytes]]:
+    """The CloudEvents headers of a record the engine writes on a route topic."""
+    return kafka_headers(
+        CloudEventHeaders(
+            specversion="1.0",
+            id=ce_id,
+            source=ROUTE_SOURCE,
+            type=ce_type,
+            time=nu,
+            datacontenttype="application/json",
+        )
+    )

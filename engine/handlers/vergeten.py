@@ -32,6 +32,7 @@ from engine import verzegeling, vieroogen
 from engine.bewaring import Regel
 from engine.events.casus import GEBEURTENIS_DECODER, CasusAfgesloten, KoppelingBevestigd
 from engine.events.matching import ZOEKINDEX_ENCODER, IdentificatorGewist
+from engine.events.route import Intrekkingsreden
 from engine.events.signaal_ontvangen import (
     SIGNAAL_LOG_DECODER,
     SIGNAAL_LOG_ENCODER,
@@ -41,7 +42,7 @@ from engine.events.signaal_ontvangen import (
 )
 from engine.handlers import clients
 from engine.handlers.output import Output
-from engine.handlers.routeren import Intrekkingsreden, intrekkingen
+from engine.handlers.routeren import intrekkingen
 from engine.handlers.stage import partition_for
 from engine.handlers.state import KafkaLog
 from engine.settings import KafkaConnection, Settings

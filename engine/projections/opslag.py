@@ -4,9 +4,11 @@ messages of the inboxes, each signal's themes) lives in a SQLite file instead of
 It is a cache of the logs, never a source: a worker starts it empty and fills it by the same fold
 from offset 0 that rebuilds every projection, so the projections still equal a replay. Hence no
 durability: no fsync, no rollback journal on disk, and the file is removed when the worker stops
-(or, after a crash, when it starts again). One connection, used only from the worker's event loop;
-what it writes is visible to its own reads at once, `vastleggen` (after each batch) only lets
-SQLite write its pages out, so that memory stays bounded by its page cache.
+(or, after a crash, when it starts again). A withdrawn message (`RouteIngetrokken`) is deleted with
+`secure_delete` on, so that SQLite overwrites its bytes in the file instead of leaving them in free
+pages: the file must not hold what the logs no longer do. One connection, used only from the
+worker's event loop; what it writes is visible to its own reads at once, `vastleggen` (after each
+batch) only lets SQLite write its pages out, so that memory stays bounded by its page cache.
 """
 
 from __future__ import annotations
@@ -67,7 +69,12 @@ class Opslag:
             pad.parent.mkdir(parents=True, exist_ok=True)
             _verwijder(pad)
         self._db = sqlite3.connect("" if pad is None else str(pad))
-        for pragma in ("journal_mode = MEMORY", "synchronous = OFF", f"cache_size = -{PAGINA_CACHE_KIB}"):
+        for pragma in (
+            "journal_mode = MEMORY",
+            "synchronous = OFF",
+            f"cache_size = -{PAGINA_CACHE_KIB}",
+            "secure_delete = ON",
+        ):
             self._db.execute(f"PRAGMA {pragma}")
         self._db.executescript(_SCHEMA)
         self._bestemmingen: dict[str, int] = {}
@@ -111,10 +118,13 @@ class Opslag:
         )
         return [bytes(r[0]) for r in rijen]
 
-    def gefilterd(self, bestemming: str, filter_: Filter, limit: int, voor: int | None) -> Gefilterd:
+    def gefilterd(
+        self, bestemming: str, filter_: Filter, limit: int, voor: int | None, *, tel: bool = True
+    ) -> Gefilterd:
         """Up to `limit` messages matching `filter_`, newest first, numbered below `voor`; the number
         of the oldest one returned when more match below it (the next page's cursor); and how many
-        match in all."""
+        match in all (0 unless `tel`: the unfiltered inbox counts in memory). Numbers may have gaps
+        (withdrawn messages): a page is filled from the messages there are."""
         self._schrijf()
         b = self._bestemmingen.get(bestemming)
         if b is None:
@@ -122,10 +132,12 @@ class Opslag:
         waar, params = _voorwaarden(filter_, bestemming)
         basis = b << _NR_BITS
         bereik = "sleutel >= ? AND sleutel < ?"
-        totaal = self._db.execute(
-            f"SELECT COUNT(*) FROM bericht WHERE {bereik}{waar}", (basis, basis + (1 << _NR_BITS), *params)
-        ).fetchone()[0]
-        eind = basis + (1 << _NR_BITS) if voor is None else basis + max(0, voor)
+        totaal = 0
+        if tel:
+            alle = (basis, basis + (1 << _NR_BITS), *params)
+            telling = self._db.execute(f"SELECT COUNT(*) FROM bericht WHERE {bereik}{waar}", alle)
+            totaal = telling.fetchone()[0]
+        eind = basis + (1 << _NR_BITS) if voor is None else basis + max(0, min(voor, 1 << _NR_BITS))
         rijen = self._db.execute(
             f"SELECT sleutel, inhoud FROM bericht WHERE {bereik}{waar} ORDER BY sleutel DESC LIMIT ?",
             (basis, eind, *params, limit + 1),
@@ -145,6 +157,21 @@ class Opslag:
             (signaal_id, b << _NR_BITS, (b + 1) << _NR_BITS),
         ).fetchone()
         return None if rij is None else bytes(rij[0])
+
+    def verwijder(self, bestemming: str, signaal_id: str) -> list[bytes]:
+        """Delete every message of a destination about one signal (withdrawn); returns what was
+        deleted, for the counts to be taken back. With `secure_delete` its bytes are overwritten in
+        the file when the transaction is written out (`vastleggen`)."""
+        self._schrijf()
+        b = self._bestemmingen.get(bestemming)
+        if b is None:
+            return []
+        bereik = (signaal_id, b << _NR_BITS, (b + 1) << _NR_BITS)
+        waar = "WHERE signaal_id = ? AND sleutel >= ? AND sleutel < ?"
+        rijen = self._db.execute(f"SELECT inhoud FROM bericht {waar} ORDER BY sleutel", bereik).fetchall()
+        if rijen:
+            self._db.execute(f"DELETE FROM bericht {waar}", bereik)
+        return [bytes(r[0]) for r in rijen]
 
     # ---------------------------------------------------------------- handled signals
 
@@ -169,8 +196,17 @@ class Opslag:
         return uit
 
     def aantal_behandeld(self, riec: str) -> int:
-        """How many signals of a RIEC's inbox were handled (each once)."""
-        rij = self._db.execute("SELECT COUNT(DISTINCT signaal_id) FROM behandeld WHERE riec = ?", (riec,))
+        """How many signals of a RIEC's inbox were handled (each once). Only signals the inbox holds:
+        a mark comes from the casus log, which a withdrawal of the signal's route leaves as it is."""
+        self._schrijf()
+        b = self._bestemmingen.get(f"riec.{riec}")
+        if b is None:
+            return 0
+        rij = self._db.execute(
+            "SELECT COUNT(DISTINCT signaal_id) FROM behandeld h WHERE riec = ? AND EXISTS (SELECT 1 FROM "
+            "bericht WHERE bericht.signaal_id = h.signaal_id AND sleutel >= ? AND sleutel < ?)",
+            (riec, b << _NR_BITS, (b + 1) << _NR_BITS),
+        )
         return int(rij.fetchone()[0])
 
     def alle_behandeld(self) -> list[list[str]]:

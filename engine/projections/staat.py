@@ -117,7 +117,8 @@ class ProjectieStaat:
             if isinstance(record, SignaalOntvangen):
                 self.boek.signaal(record.signaal_id, record.themas)
         elif topic.startswith("routes."):
-            self.inbox.pas_toe(topic.removeprefix("routes."), value)
+            # A routed message or its withdrawal (ce_type): the topic names the destination.
+            self.inbox.pas_toe(topic.removeprefix("routes."), value, headers)
 
     def canoniek(self) -> dict[str, Any]:
         """Every projection as plain data (the inbox's every message decoded: for tests)."""

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER
-from engine.projections.inbox import Inbox, paginagrenzen
+from engine.projections.inbox import Inbox
 from engine.projections.opslag import Opslag
 from engine.projections.staat import ProjectieStaat
 from engine.topics import SIGNAAL_LOG
@@ -57,20 +57,6 @@ def test_every_page_is_the_page_the_list_of_all_messages_gave(
         # Then it is the old page, with the same cursor, total and ETag version
         assert (pagina.items, pagina.volgende, pagina.totaal) == oude_pagina(items, limit, voor)
         assert inbox.versie(bestemming) == len(items)
-
-
-@given(
-    st.integers(min_value=0, max_value=500),
-    st.integers(min_value=1, max_value=200),
-    st.none() | st.integers(0, 600),
-)
-def test_page_bounds_follow_the_cursor_and_stay_within_the_messages(
-    totaal: int, limit: int, voor: int | None
-) -> None:
-    begin, eind = paginagrenzen(totaal, limit, None if voor is None else str(voor))
-    assert 0 <= begin <= eind <= totaal
-    assert eind - begin == min(limit, eind)
-    assert eind == (totaal if voor is None else min(voor, totaal))
 
 
 def test_the_hash_streamed_message_by_message_is_the_hash_of_the_whole_canonical_json() -> None:

@@ -46,3 +46,14 @@ def test_min_isr_follows_the_replication_factor() -> None:
     for rf, isr in [(1, "1"), (2, "1"), (3, "2"), (5, "2")]:
         settings = Settings(pseudonym_key=b"k" * 32, replication_factor=rf)
         assert {s.config["min.insync.replicas"] for s in engine_topics(settings, gebiedsindeling())} == {isr}
+
+
+def test_route_topics_are_compacted_and_a_route_topic_left_at_delete_is_named() -> None:
+    # Given a route topic as declared: compacted by signal id and time-bounded
+    route = _spec("routes.riec.limburg")
+    assert route.config["cleanup.policy"] == "compact,delete"
+    # Then the broker's list in either order is as declared
+    assert afwijkingen(route, 1, {**route.config, "cleanup.policy": "delete,compact"}) == []
+    # And one created before withdrawals (delete only) stops the worker until ops alter it
+    found = afwijkingen(route, 1, {**route.config, "cleanup.policy": "delete"})
+    assert found == ["routes.riec.limburg has cleanup.policy=delete, declared compact,delete"]
