@@ -141,6 +141,8 @@ write_config() {
   local replication=$((nodes < 3 ? nodes : 3))
   local min_isr=$((replication > 2 ? 2 : 1))  # a write survives one node down at 3, as in production
   config=$(cat "$here/server.properties.in" "$listeners")
+  # KAFKA_EXTRA_PROPERTIES: more key=value lines, e.g. the tests' fast retention and cleaner checks.
+  if [ -n "${KAFKA_EXTRA_PROPERTIES:-}" ]; then config="$config"$'\n'"$KAFKA_EXTRA_PROPERTIES"; fi
   config=${config//@NODE_ID@/$i}
   config=${config//@VOTERS@/$voters}
   config=${config//@REPLICATION@/$replication}
