@@ -40,6 +40,11 @@ CASUSINDEX = "engine.casusindex"
 """The open-casus index's changelog (compacted), co-partitioned with engine.zoekindex."""
 AUDIT = "engine.audit"
 """LDV records of every read of personal data through the API (kept five years)."""
+VERZOEKOPDRACHTEN = "engine.verzoekopdrachten"
+"""Four-eyes commands from the API (file, approve, turn down a request), keyed by request id."""
+VERZOEKEN = "engine.verzoeken"
+"""The four-eyes requests' events (`engine.vieroogen`), kept forever: what was asked, by whom, who
+approved, turned down or was refused; the erasure and the other acts read the approvals here."""
 
 _DAY_MS = 24 * 3600 * 1000
 _MIB = 1024 * 1024
@@ -134,5 +139,10 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     specs.append(TopicSpec(ZOEKINDEX, settings.partitions, week))
     specs.append(TopicSpec(CASUSINDEX, settings.partitions, {"cleanup.policy": "compact"}))
     specs.append(TopicSpec(AUDIT, 1, {"retention.ms": str(5 * 366 * _DAY_MS)}))
+    # A request's subject is a pseudonym or identifier at most (the API pseudonymises a BSN).
+    specs += [
+        TopicSpec(VERZOEKOPDRACHTEN, 1, {"retention.ms": str(30 * _DAY_MS)}),
+        TopicSpec(VERZOEKEN, 1, {"retention.ms": "-1"}),
+    ]
     specs += [TopicSpec(topic_van(b), 1, {"retention.ms": str(365 * _DAY_MS)}) for b in route_bestemmingen()]
     return [TopicSpec(s.name, s.partitions, {**isr, **s.config}) for s in specs]
