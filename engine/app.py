@@ -24,7 +24,7 @@ from faust.utils.terminal import SpinnerHandler
 from mode import Service
 from prometheus_client import CollectorRegistry
 
-from engine.handlers import besluiten, clients, ingress, routeren, vastleggen, zoekindex
+from engine.handlers import besluiten, clients, ingress, routeren, vastleggen, verzoeken, zoekindex
 from engine.handlers.audit import AuditWriter
 from engine.handlers.declaratie import declare
 from engine.handlers.opdrachtgever import CommandWriter
@@ -204,6 +204,7 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
             besluiten.SOURCE,
         ),
         (zoekindex.Zoekindex(log_reader=logs, routeren=slips, metrics=metrics), zoekindex.SOURCE),
+        (verzoeken.Verzoekbeslisser(log_reader=logs, metrics=metrics), verzoeken.SOURCE),
     ]
     intern = [Stage(h, source, settings=settings, metrics=metrics) for h, source in handlers]
     return [*_voordeuren(settings, metrics, horizon), *intern], routers
