@@ -35,6 +35,7 @@ from engine.ingress.acceptatie import Beleid
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.metrics import Metrics
 from engine.projections import analist, api, toegang, webserver
+from engine.projections import verzoeken as vieroogen_api
 from engine.projections.ports import Ports
 from engine.projections.toegang import lees_tokens
 from engine.reference import gebiedsindeling
@@ -222,6 +223,7 @@ def _projecties(werker: Werker) -> tuple[Projecties, list[Any]]:
     projecties = Projecties(werker.settings.kafka, werker.metrics, opslag_pad(werker.settings))
     audit = AuditWriter(werker.settings.kafka)
     schrijver = CommandWriter(werker.settings.kafka)
+    verzoekschrijver = verzoeken.VerzoekopdrachtWriter(werker.settings.kafka)
     if not werker.tokens:
         log.warning("ENGINE_TOKENS_FILE is not set: the API refuses every request; /metrics is open")
     ports = Ports(
@@ -231,10 +233,13 @@ def _projecties(werker: Werker) -> tuple[Projecties, list[Any]]:
         opdrachten=schrijver,
         clock=lambda: datetime.now(UTC),
         posities=lambda: {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(projecties.posities.items())},
+        verzoekopdrachten=verzoekschrijver,
+        pseudo=Pseudonimiseerder(werker.settings.pseudonym_key),
     )
     api.registreer(werker.app, ports)
     analist.registreer(werker.app, ports)
-    return projecties, [audit, schrijver]
+    vieroogen_api.registreer(werker.app, ports)
+    return projecties, [audit, schrijver, verzoekschrijver]
 
 
 def _worker_commando(werker: Werker) -> None:
