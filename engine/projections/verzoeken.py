@@ -161,9 +161,8 @@ async def dien_in(c: Ports, request: web.Request) -> web.Response:
         raise Refused(400, f"unknown handeling; one of: {', '.join(HANDELINGEN)}")
     handeling: Handeling = i.handeling  # type: ignore[assignment]  # checked just above
     if rol(p.naam) not in MAG_AANVRAGEN[handeling]:
-        raise Refused(
-            403, f"{p.naam} may not ask to {handeling}: only {', '.join(sorted(MAG_AANVRAGEN[handeling]))}"
-        )
+        rollen = ", ".join(sorted(MAG_AANVRAGEN[handeling]))
+        raise Refused(403, f"{p.naam} may not ask to {handeling}: only a named principal of {rollen}")
     _verzoek_id_van(i.verzoek_id)
     o = DienIn(
         verzoek_id=i.verzoek_id, handeling=handeling, onderwerp=_onderwerp(c, handeling, i.onderwerp),
