@@ -64,6 +64,7 @@ class Pijplijn(Service):
     partner topics → front door → vastleggen (log, match, route) → routes.*
     RIEC command topics → front door → besluiten → engine.gebeurtenissen (+ index, links, register)
     index changes → zoekindex → engine.casusindex (every routing worker reads it whole)
+    four-eyes commands (from the API) → verzoeken → engine.verzoeken
 
     and/or the projections. Every role declares (idempotent), so any can start first.
     """
