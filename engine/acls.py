@@ -113,6 +113,8 @@ def _engine(app_id: str) -> list[Acl]:
         # The dashboard API writes a RIEC's commands on behalf of the RIEC whose bearer token asks
         # (engine.projections.analist): its own topic only, the author in the header riec_auteur.
         *(_schrijf(f"riec.{r}.opdrachten") for r in RIECS),
+        # engine.* includes the four-eyes topics: both roles are this principal (the API writes
+        # engine.verzoekopdrachten, the stage reads it and writes engine.verzoeken); no person may.
         *(Acl("TOPIC", p, "PREFIXED", ("READ", "WRITE", *beheer)) for p in ("engine.", "routes.", "dlq.")),
         # faust's own topics (its assignor's leader topic) are named after the app.
         Acl("TOPIC", app_id, "PREFIXED", ("READ", "WRITE", *beheer)),

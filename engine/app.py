@@ -24,7 +24,7 @@ from faust.utils.terminal import SpinnerHandler
 from mode import Service
 from prometheus_client import CollectorRegistry
 
-from engine.handlers import besluiten, clients, ingress, keystore, routeren, vastleggen, zoekindex
+from engine.handlers import besluiten, clients, ingress, keystore, routeren, vastleggen, verzoeken, zoekindex
 from engine.handlers.audit import AuditWriter
 from engine.handlers.declaratie import declare
 from engine.handlers.opdrachtgever import CommandWriter
@@ -35,6 +35,7 @@ from engine.ingress.acceptatie import Beleid
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.metrics import Metrics
 from engine.projections import analist, api, toegang, webserver
+from engine.projections import verzoeken as vieroogen_api
 from engine.projections.ports import Ports
 from engine.projections.toegang import lees_tokens
 from engine.reference import gebiedsindeling
@@ -63,6 +64,7 @@ class Pijplijn(Service):
     partner topics → front door → vastleggen (log, match, route) → routes.*
     RIEC command topics → front door → besluiten → engine.gebeurtenissen (+ index, links, register)
     index changes → zoekindex → engine.casusindex (every routing worker reads it whole)
+    four-eyes commands (from the API) → verzoeken → engine.verzoeken
 
     and/or the projections. Every role declares (idempotent), so any can start first.
     """
@@ -219,6 +221,7 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
             besluiten.SOURCE,
         ),
         (zoekindex.Zoekindex(log_reader=logs, routeren=slips, metrics=metrics), zoekindex.SOURCE),
+        (verzoeken.Verzoekbeslisser(log_reader=logs, metrics=metrics), verzoeken.SOURCE),
     ]
     intern = [Stage(h, source, settings=settings, metrics=metrics) for h, source in handlers]
     return [*_voordeuren(settings, metrics, horizon), *intern], routers
@@ -236,6 +239,7 @@ def _projecties(werker: Werker) -> tuple[Projecties, list[Any]]:
     projecties = Projecties(werker.settings.kafka, werker.metrics, opslag_pad(werker.settings))
     audit = AuditWriter(werker.settings.kafka)
     schrijver = CommandWriter(werker.settings.kafka)
+    verzoekschrijver = verzoeken.VerzoekopdrachtWriter(werker.settings.kafka)
     if not werker.tokens:
         log.warning("ENGINE_TOKENS_FILE is not set: the API refuses every request; /metrics is open")
     ports = Ports(
@@ -245,10 +249,13 @@ def _projecties(werker: Werker) -> tuple[Projecties, list[Any]]:
         opdrachten=schrijver,
         clock=lambda: datetime.now(UTC),
         posities=lambda: {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(projecties.posities.items())},
+        verzoekopdrachten=verzoekschrijver,
+        pseudo=Pseudonimiseerder(werker.settings.pseudonym_key),
     )
     api.registreer(werker.app, ports)
     analist.registreer(werker.app, ports)
-    return projecties, [audit, schrijver]
+    vieroogen_api.registreer(werker.app, ports)
+    return projecties, [audit, schrijver, verzoekschrijver]
 
 
 def _worker_commando(werker: Werker) -> None:

@@ -45,10 +45,13 @@ record on partition 0 is `CONTROLE`: the check that the master key fits."""
 CONTROLE = "controle"
 VERGETEN = "engine.vergeten"
 """What was forgotten, by an approved erasure or a retention period: ids, rules and times only."""
-VERZOEKEN = "engine.verzoeken"
-"""The four-eyes requests' events (`engine.vieroogen`), one partition, kept."""
 AUDIT = "engine.audit"
 """LDV records of every read of personal data through the API (kept five years)."""
+VERZOEKOPDRACHTEN = "engine.verzoekopdrachten"
+"""Four-eyes commands from the API (file, approve, turn down a request), keyed by request id."""
+VERZOEKEN = "engine.verzoeken"
+"""The four-eyes requests' events (`engine.vieroogen`), kept forever: what was asked, by whom, who
+approved, turned down or was refused; the erasure and the other acts read the approvals here."""
 
 _DAY_MS = 24 * 3600 * 1000
 _MIB = 1024 * 1024
@@ -158,6 +161,9 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     specs.append(TopicSpec(SLEUTELS, settings.partitions, {"cleanup.policy": "compact", **vergeet}))
     specs.append(TopicSpec(AUDIT, 1, {"retention.ms": termijn["audit"]}))
     specs.append(TopicSpec(VERGETEN, 1, {"retention.ms": "-1"}))
+    # A request's subject (a pseudonym or identifier at most: the API pseudonymises a BSN) is on
+    # the command topic for `doorgang`; on the requests' log it is sealed (`verzoeken` stage).
+    specs.append(TopicSpec(VERZOEKOPDRACHTEN, 1, week))
     specs.append(TopicSpec(VERZOEKEN, 1, {"retention.ms": "-1"}))
     # Compacted by signal id as well as time-bounded: a withdrawal (`RouteIngetrokken`, same key)
     # makes compaction drop the routed message, so a consumer that starts late sees only the withdrawal.

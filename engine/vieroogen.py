@@ -78,7 +78,25 @@ VERZOEK_ENCODER = msgspec.json.Encoder()
 VERZOEK_DECODER = msgspec.json.Decoder(Verzoekgebeurtenis)
 
 
-class DienIn(msgspec.Struct, frozen=True, kw_only=True):
+Opdrachtsoort = Literal["dien_in", "keur_goed", "wijs_af"]
+
+
+class OpdrachtGeweigerd(
+    _Verzoekgebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.verzoekopdracht_geweigerd.v1"
+):
+    """A command on a request that was refused (`Weigering`): on the log, so that the API shows
+    why, and so that every attempt (a self-approval too) is on record. Changes no request."""
+
+    opdracht: Opdrachtsoort
+    code: str
+    reden: str
+
+
+Verzoekregel = Verzoekgebeurtenis | OpdrachtGeweigerd
+"""A record of `engine.verzoeken`."""
+
+
+class DienIn(msgspec.Struct, frozen=True, kw_only=True, tag="dien_in", tag_field="soort"):
     verzoek_id: str
     handeling: Handeling
     onderwerp: str
@@ -86,16 +104,40 @@ class DienIn(msgspec.Struct, frozen=True, kw_only=True):
     geldig: timedelta = GELDIGHEID
 
 
-class KeurGoed(msgspec.Struct, frozen=True, kw_only=True):
+class KeurGoed(msgspec.Struct, frozen=True, kw_only=True, tag="keur_goed", tag_field="soort"):
     verzoek_id: str
 
 
-class WijsAf(msgspec.Struct, frozen=True, kw_only=True):
+class WijsAf(msgspec.Struct, frozen=True, kw_only=True, tag="wijs_af", tag_field="soort"):
     verzoek_id: str
     reden: str
 
 
 Verzoekopdracht = DienIn | KeurGoed | WijsAf
+
+
+def soort(o: Verzoekopdracht) -> Opdrachtsoort:
+    """The kind of a command, as its tag on the wire and in `OpdrachtGeweigerd`."""
+    match o:
+        case DienIn():
+            return "dien_in"
+        case KeurGoed():
+            return "keur_goed"
+    return "wijs_af"
+
+
+class Opdrachtbericht(msgspec.Struct, frozen=True, kw_only=True):
+    """A record of `engine.verzoekopdrachten`: a command and the principal the API authenticated."""
+
+    door: str
+    opdracht: Verzoekopdracht
+
+
+OPDRACHT_ENCODER = msgspec.json.Encoder()
+OPDRACHT_DECODER = msgspec.json.Decoder(Opdrachtbericht)
+VERZOEK_ENCODER = msgspec.json.Encoder()
+VERZOEK_DECODER = msgspec.json.Decoder(Verzoekregel)
+"""Reads every record of `engine.verzoeken`; an act's executor matches `VerzoekGoedgekeurd`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +206,7 @@ def verlopen(verzoek: Verzoek, nu: datetime, door: str = "engine") -> list[Verzo
     return []
 
 
-def pas_toe(verzoek: Verzoek | None, g: Verzoekgebeurtenis) -> Verzoek | None:
+def pas_toe(verzoek: Verzoek | None, g: Verzoekregel) -> Verzoek | None:
     """The request after an event: a pure fold, live and when restoring from the log."""
     match g:
         case VerzoekIngediend():

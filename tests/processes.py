@@ -31,6 +31,7 @@ from engine.settings import KafkaConnection
 ROOT = Path(__file__).resolve().parents[1]
 APP_ID = "riec-engine-test"
 PRINCIPALS = [*(f"riec:{r}" for r in RIECS), *(f"lft:{lft}" for lft in LFTS), "liec", "ops"]
+PRINCIPALS += ["ops:anna", "ops:bert", "liec:cor"]  # named persons: who files and approves four-eyes requests
 
 
 @dataclass(frozen=True)

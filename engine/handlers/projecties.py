@@ -26,12 +26,13 @@ from engine.projections.opslag import Opslag
 from engine.projections.staat import Overgeslagen, ProjectieStaat, bron
 from engine.routing import topic_van
 from engine.settings import KafkaConnection
-from engine.topics import DLQ, GEBEURTENISSEN, SIGNAAL_LOG, route_bestemmingen
+from engine.topics import DLQ, GEBEURTENISSEN, SIGNAAL_LOG, VERZOEKEN, route_bestemmingen
 
 log = logging.getLogger(__name__)
 
-BRONNEN = (GEBEURTENISSEN, SIGNAAL_LOG, DLQ, *(topic_van(b) for b in route_bestemmingen()))
-"""dlq.ingress for the refused RIEC commands' outcomes (`engine.projections.uitkomsten`: headers only)."""
+BRONNEN = (GEBEURTENISSEN, SIGNAAL_LOG, DLQ, VERZOEKEN, *(topic_van(b) for b in route_bestemmingen()))
+"""dlq.ingress for the refused RIEC commands' outcomes (`engine.projections.uitkomsten`: headers only);
+engine.verzoeken for the four-eyes requests (`engine.projections.verzoekstatus`)."""
 Posities = dict[TopicPartition, int]
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 

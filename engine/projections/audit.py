@@ -15,6 +15,7 @@ VERWERKINGSACTIVITEITEN = {
     "inbox": "urn:nl:riec:verwerkingsactiviteit:signalen-inzien",
     "casus": "urn:nl:riec:verwerkingsactiviteit:casus-inzien",
     "opdracht": "urn:nl:riec:verwerkingsactiviteit:casus-behandelen",
+    "vieroogen": "urn:nl:riec:verwerkingsactiviteit:vier-ogen",
 }
 """Processing activities (register of the AVG art. 30) a dashboard read belongs to."""
 DOEL = "Integrale aanpak ondermijning: RIEC-LIEC-convenant, Wet gegevensverwerking samenwerkingsverbanden"

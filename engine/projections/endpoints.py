@@ -113,17 +113,30 @@ def view(
 ) -> type[View]:
     """A faust view named `naam` that answers `methode` (and HEAD with GET) with `functie(request,
     **path parameters)`; any other method gets faust's 405."""
+    return _view(naam, {methode: functie})
 
-    async def beantwoord(self: View, request: Request, **match: str) -> web.StreamResponse:
-        try:
-            return await functie(request, **match)
-        except Refused as e:
-            return json_response({"fout": e.reden}, e.status)
 
-    return type(naam, (View,), {methode: beantwoord})
+def _view(naam: str, functies: Mapping[str, Callable[..., Awaitable[web.StreamResponse]]]) -> type[View]:
+    """A faust view named `naam` that answers each method with its function."""
+
+    def methode(functie: Callable[..., Awaitable[web.StreamResponse]]) -> Functie:
+        async def beantwoord(self: View, request: Request, **match: str) -> web.StreamResponse:
+            try:
+                return await functie(request, **match)
+            except Refused as e:
+                return json_response({"fout": e.reden}, e.status)
+
+        return beantwoord
+
+    return type(naam, (View,), {m: methode(f) for m, f in functies.items()})
 
 
 def registreer(app: faust.App, c: Ports, endpoints: Iterable[Endpoint]) -> None:
-    """Adds each endpoint of the table to the app, over the ports `c`."""
+    """Adds each endpoint of the table to the app, over the ports `c`; rows of one path (a GET and
+    a POST) become one view."""
+    per_pad: dict[str, dict[str, Functie]] = {}
     for e in endpoints:
-        app.page(e.pad)(view(e.functie.__name__, functools.partial(e.functie, c), e.methode))
+        per_pad.setdefault(e.pad, {})[e.methode] = functools.partial(e.functie, c)
+    for pad, functies in per_pad.items():
+        naam = "_".join(f.func.__name__ for f in functies.values())  # type: ignore[attr-defined]
+        app.page(pad)(_view(naam, functies))

@@ -5,10 +5,11 @@ fakes. Nothing here imports Kafka, and no projection imports a handler: the hand
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.projections.audit import Verwerkingslog
 from engine.projections.staat import ProjectieStaat
 from engine.projections.toegang import Tokens
@@ -32,6 +33,13 @@ class Opdrachten(Protocol):
         202). Returns the command's `ce_time`."""
 
 
+class Verzoekopdrachten(Protocol):
+    """Where a four-eyes command goes: engine.verzoekopdrachten (`engine.vieroogen.Opdrachtbericht`)."""
+
+    async def schrijf(self, *, verzoek_id: str, value: bytes) -> None:
+        """Called after the command was audited; raises when the broker did not take it (then no 202)."""
+
+
 Clock = Callable[[], datetime]
 """The time now (aware, UTC): when a read started and ended, for its audit record."""
 
@@ -48,3 +56,7 @@ class Ports:
     clock: Clock
     posities: Callable[[], dict[str, int]]
     """How far the projections have read, `topic:partition` to offset (ops only)."""
+    verzoekopdrachten: Verzoekopdrachten | None = None
+    """The four-eyes command topic; None: the four-eyes commands answer 503."""
+    pseudo: Pseudonimiseerder | None = field(default=None, repr=False)
+    """Turns the BSN of an erasure request into its pseudonym at the door."""

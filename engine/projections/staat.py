@@ -27,7 +27,8 @@ from engine.projections.casussen import Casussen
 from engine.projections.inbox import Inbox
 from engine.projections.opslag import Opslag
 from engine.projections.uitkomsten import Uitkomsten
-from engine.topics import DLQ, GEBEURTENISSEN, SIGNAAL_LOG
+from engine.projections.verzoekstatus import Verzoekstatus
+from engine.topics import DLQ, GEBEURTENISSEN, SIGNAAL_LOG, VERZOEKEN
 
 MAX_OVERGESLAGEN = 100
 """Skipped records listed with their coordinates: the first by coordinates (all are counted)."""
@@ -49,6 +50,8 @@ def bron(topic: str) -> str:
         return "gebeurtenissen"
     if topic == DLQ:
         return "dlq"
+    if topic == VERZOEKEN:
+        return "verzoeken"
     return "signalen" if topic == SIGNAAL_LOG else "routes"
 
 
@@ -62,6 +65,7 @@ class ProjectieStaat:
         self.boek = Jaarverslagboek(self.opslag)
         self.casussen = Casussen(self.boek)
         self.uitkomsten = Uitkomsten()
+        self.verzoeken = Verzoekstatus()
         self._jaren: set[int] = set()
         self.overgeslagen: list[Overgeslagen] = []
         self.aantal_overgeslagen = 0
@@ -116,6 +120,8 @@ class ProjectieStaat:
             record = SIGNAAL_LOG_DECODER.decode(value)
             if isinstance(record, SignaalOntvangen):
                 self.boek.signaal(record.signaal_id, record.themas)
+        elif topic == VERZOEKEN:
+            self.verzoeken.pas_toe(value)
         elif topic.startswith("routes."):
             # A routed message or its withdrawal (ce_type): the topic names the destination.
             self.inbox.pas_toe(topic.removeprefix("routes."), value, headers)
@@ -130,6 +136,7 @@ class ProjectieStaat:
             "jaarverslag": {str(j): self.boek.tabellen(j) for j in sorted(self._jaren)},
             "overgeslagen": self.overgeslagen_json(),
             "behandeld": self.opslag.alle_behandeld(),
+            "verzoeken": self.verzoeken.canoniek(),
         }
 
     def overgeslagen_json(self) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Who may read what (need-to-know): bearer tokens from ENGINE_TOKENS_FILE (held as digests) mapped
-to principals `riec:<riec>`, `lft:<lft>`, `liec` or `ops`, and the rules of contract.md per resource."""
+to principals `riec:<riec>`, `lft:<lft>`, `liec` or `ops` (or a named person of these two,
+`liec:<wie>`, `ops:<wie>`), and the rules of contract.md per resource."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from engine.reference import LFTS, RIECS
 @dataclass(frozen=True, slots=True)
 class Principal:
     naam: str
-    """As in the tokens file: `riec:rotterdam`, `lft:omg`, `liec` or `ops`."""
+    """As in the tokens file: `riec:rotterdam`, `lft:omg`, `liec`, `ops`, `liec:<wie>` or `ops:<wie>`."""
 
     def is_riec(self, riec: str) -> bool:
         return self.naam == f"riec:{riec}"
@@ -28,16 +29,32 @@ class Principal:
 
     @property
     def is_liec(self) -> bool:
-        return self.naam == "liec"
+        """The LIEC, shared (`liec`) or a named person of it (`liec:<wie>`): the same rights."""
+        return self.naam.split(":", 1)[0] == "liec"
 
     @property
     def is_ops(self) -> bool:
-        return self.naam == "ops"
+        """Ops, shared (`ops`) or a named person of it (`ops:<wie>`): the same rights."""
+        return self.naam.split(":", 1)[0] == "ops"
+
+    @property
+    def is_benoemd(self) -> bool:
+        """A named person of the LIEC or ops: who may file and approve a four-eyes request, where a
+        shared `liec` or `ops` token cannot tell two people apart (`engine.vieroogen`)."""
+        return BENOEMD.fullmatch(self.naam) is not None
 
 
 GELDIGE_PRINCIPALS = frozenset(
     {*(f"riec:{r}" for r in RIECS), *(f"lft:{lft}" for lft in LFTS), "liec", "ops"}
 )
+"""The shared principals; the tokens file may name persons of the LIEC and ops too (`BENOEMD`)."""
+BENOEMD = re.compile(r"(liec|ops):[a-z][a-z0-9._-]{1,39}")
+"""A named person of the LIEC or ops, `ops:jansen`: lower-case, 2 to 40 characters after the role."""
+
+
+def geldige_principal(naam: str) -> bool:
+    """Whether the tokens file may name `naam`."""
+    return naam in GELDIGE_PRINCIPALS or BENOEMD.fullmatch(naam) is not None
 
 
 DIGEST_PREFIX = "sha256:"
@@ -87,8 +104,11 @@ def lees_tokens(pad: Path | None) -> Tokens:
         ) from None
     digests: dict[bytes, Principal] = {}
     for token, naam in ruw.items():
-        if naam not in GELDIGE_PRINCIPALS:
-            raise ConfigurationError(f"ENGINE_TOKENS_FILE names an unknown principal {naam!r}")
+        if not geldige_principal(naam):
+            raise ConfigurationError(
+                f"ENGINE_TOKENS_FILE names an unknown principal {naam!r}: riec:<riec>, lft:<lft>, liec, "
+                "ops, or a named person liec:<wie> or ops:<wie> (wie: a-z first, then a-z 0-9 . _ -, 2-40)"
+            )
         if token.startswith(DIGEST_PREFIX):
             if not _DIGEST.fullmatch(token):
                 raise ConfigurationError(

@@ -285,5 +285,5 @@ def test_replay_from_offset_0_equals_live(worker: Worker) -> None:
     result = worker.replay()
     assert result.returncode == 0, result.stdout + result.stderr
     # inbox, casussen, jaarverslag, the records the folds skipped (overgeslagen), the inbox's handled
-    # marks (behandeld), + the verdict
-    assert result.stdout.count("equal") == 6 and "replay equals live" in result.stdout
+    # marks (behandeld), the four-eyes requests (verzoeken), + the verdict
+    assert result.stdout.count("equal") == 7 and "replay equals live" in result.stdout

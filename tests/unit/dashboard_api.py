@@ -17,14 +17,16 @@ from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry, Counter
 
-from engine.projections import analist, api, webserver
+from engine.ingress.pseudonimisering import Pseudonimiseerder
+from engine.projections import analist, api, verzoeken, webserver
 from engine.projections.audit import Verwerkingslog
 from engine.projections.ports import Ports
 from engine.projections.staat import ProjectieStaat
 from engine.projections.toegang import Principal, Tokens, digest
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-PRINCIPALS = ("riec:rotterdam", "riec:limburg", "lft:omg", "liec", "ops")
+PRINCIPALS = ("riec:rotterdam", "riec:limburg", "lft:omg", "liec", "ops", "ops:anna", "ops:bert", "liec:cor")
+PSEUDONIEMSLEUTEL = b"k" * 32
 
 
 def token(principal: str) -> str:
@@ -75,6 +77,19 @@ class Opdrachten:
 
 
 @dataclass
+class Verzoekopdrachten:
+    """engine.verzoekopdrachten in memory: the records written (key, decoded value), or an error."""
+
+    geschreven: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    kapot: bool = False
+
+    async def schrijf(self, *, verzoek_id: str, value: bytes) -> None:
+        if self.kapot:
+            raise OSError("the broker did not take the command")
+        self.geschreven.append((verzoek_id, orjson.loads(value)))
+
+
+@dataclass
 class Clock:
     """A clock that moves one second each time it is read."""
 
@@ -93,6 +108,7 @@ class Omgeving:
     audit: Audit
     opdrachten: Opdrachten
     client: TestClient[web.Request, web.Application]
+    verzoekopdrachten: Verzoekopdrachten = field(default_factory=Verzoekopdrachten)
 
     async def get(self, pad: str, principal: str | None = None, **headers: str) -> ClientResponse:
         return await self.client.get(pad, headers=als(principal, **headers))
@@ -106,10 +122,11 @@ class Omgeving:
 async def omgeving(staat: ProjectieStaat | None = None, tokens: Tokens = TOKENS) -> AsyncIterator[Omgeving]:
     """Given these read models (empty by default) and these tokens: the worker's pages over fakes."""
     s = staat if staat is not None else ProjectieStaat()
-    audit, opdrachten = Audit(), Opdrachten()
+    audit, opdrachten, verzoekopdrachten = Audit(), Opdrachten(), Verzoekopdrachten()
     ports = Ports(
         staat=lambda: s, tokens=tokens, audit=audit, opdrachten=opdrachten, clock=Clock(),
-        posities=lambda: {"routes.riec.rotterdam:0": 3},
+        posities=lambda: {"routes.riec.rotterdam:0": 3}, verzoekopdrachten=verzoekopdrachten,
+        pseudo=Pseudonimiseerder(PSEUDONIEMSLEUTEL),
     )  # fmt: skip
     app = faust.App("endpoints-test", web=webserver.driver_url(), autodiscover=False, store="memory://")
     registry = CollectorRegistry()
@@ -117,10 +134,11 @@ async def omgeving(staat: ProjectieStaat | None = None, tokens: Tokens = TOKENS)
     api.registreer_metrics(app, tokens=tokens, registry=registry)
     api.registreer(app, ports)
     analist.registreer(app, ports)
+    verzoeken.registreer(app, ports)
     client = TestClient(TestServer(app.web.web_app))
     await client.start_server()
     try:
-        yield Omgeving(s, audit, opdrachten, client)
+        yield Omgeving(s, audit, opdrachten, client, verzoekopdrachten)
     finally:
         await client.close()
         s.sluit()

@@ -4,6 +4,7 @@ import pytest
 
 from engine.acls import acls, mag, principal
 from engine.reference import LFTS, RIECS
+from engine.topics import VERZOEKEN, VERZOEKOPDRACHTEN
 
 
 def test_a_partner_may_only_write_its_own_topic() -> None:
@@ -88,3 +89,15 @@ def test_the_engine_writes_riec_commands_for_its_dashboard_and_no_partner_topic(
     assert all(mag(engine, "TOPIC", f"riec.{r}.opdrachten", "WRITE") for r in RIECS)
     assert not mag(engine, "TOPIC", "partner.gm0363.signalen", "WRITE")
     assert not mag(engine, "TOPIC", "riec.rotterdam.anders", "WRITE")
+
+
+def test_only_the_engine_writes_and_reads_the_four_eyes_topics() -> None:
+    """Both roles of a worker are the engine's principal: the projection role writes the commands
+    and reads the events, the routing role reads the commands and writes the events. A person files
+    and approves through the API only, never on the broker, so the API's checks cannot be bypassed."""
+    engine = principal("engine")
+    others = [principal(n) for n in ("partner:politie", "riec:limburg", "lft:omg", "liec", "ops")]
+    for topic in (VERZOEKOPDRACHTEN, VERZOEKEN):
+        for operatie in ("READ", "WRITE"):
+            assert mag(engine, "TOPIC", topic, operatie)
+            assert not any(mag(p, "TOPIC", topic, operatie) for p in others), (topic, operatie)

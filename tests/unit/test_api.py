@@ -192,7 +192,14 @@ async def test_ops_reads_the_projections_hashes_and_positions() -> None:
         r = await o.get("/api/v1/ops/projecties", "ops")
         body = await r.json()
         assert r.status == 200 and body["posities"] == {"routes.riec.rotterdam:0": 3}
-        assert set(body["hashes"]) == {"inbox", "casussen", "jaarverslag", "overgeslagen", "behandeld"}
+        assert set(body["hashes"]) == {
+            "inbox",
+            "casussen",
+            "jaarverslag",
+            "overgeslagen",
+            "behandeld",
+            "verzoeken",
+        }
         assert body["overgeslagen"] == {"aantal": 0, "records": []}
 
 

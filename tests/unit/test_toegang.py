@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import ConfigurationError
-from engine.projections.toegang import Principal, lees_tokens
+from engine.projections.toegang import Principal, lees_tokens, mag_landelijk_jaarverslag, mag_lft_lezen
 
 TOKEN = "local-4mZ0m6Tq9cQm1T5cH1n0b7uJ9kVq2wXe"
 ANDER = "local-Yb3uR0yq8dJ6sW2tK9pL1mN4vC7xZ5aE"
@@ -46,6 +46,11 @@ def test_the_worker_keeps_no_plain_token(tmp_path: Path) -> None:
         ({"sha256:" + "a" * 63: "ops"}, "digest of ops"),
         ({"kort": "ops"}, "shorter than 20"),
         ({TOKEN: "riec:nergens"}, "unknown principal"),
+        ({TOKEN: "ops:J"}, "unknown principal"),
+        ({TOKEN: "ops:" + "a" * 41}, "unknown principal"),
+        ({TOKEN: "ops:1jansen"}, "unknown principal"),
+        ({TOKEN: "riec:rotterdam:jansen"}, "unknown principal"),
+        ({TOKEN: "lft:omg:jansen"}, "unknown principal"),
         ({TOKEN: "ops", "sha256:" + hashlib.sha256(TOKEN.encode()).hexdigest(): "liec"}, "twice"),
     ],
 )
@@ -55,3 +60,19 @@ def test_a_bad_tokens_file_stops_the_worker_without_showing_a_token(
     with pytest.raises(ConfigurationError, match=fout) as refused:
         lees_tokens(schrijf(tmp_path, inhoud))
     assert TOKEN not in str(refused.value) and "kort" not in str(refused.value)
+
+
+def test_named_persons_of_ops_and_the_liec_have_their_roles_rights(tmp_path: Path) -> None:
+    tokens = lees_tokens(schrijf(tmp_path, {TOKEN: "ops:jansen", ANDER: "liec:de.vries-2"}))
+    ops, liec = tokens.principal(f"Bearer {TOKEN}"), tokens.principal(f"Bearer {ANDER}")
+    assert ops == Principal("ops:jansen") and liec == Principal("liec:de.vries-2")
+    assert ops.is_ops and not ops.is_liec and ops.is_benoemd
+    assert liec.is_liec and not liec.is_ops and liec.is_benoemd
+    assert mag_landelijk_jaarverslag(liec) and mag_lft_lezen(liec, "omg")
+
+
+def test_shared_and_other_principals_are_not_named_persons() -> None:
+    for naam in ("ops", "liec", "riec:rotterdam", "lft:omg"):
+        assert not Principal(naam).is_benoemd, naam
+    assert Principal("ops").is_ops and Principal("liec").is_liec
+    assert not Principal("riec:rotterdam").is_ops and not Principal("lft:omg").is_liec

@@ -1,0 +1,75 @@
+"""Four eyes through the real API and broker: given a person of ops who files an erasure of a
+person (by BSN), when she approves it herself, then the engine refuses (four_eyes) and approves
+nothing; when a second person approves, then engine.verzoeken holds VerzoekGoedgekeurd naming the
+person by pseudonym, and the raw BSN is on no topic of the broker."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any
+
+import orjson
+import pytest
+
+from engine.ingress.pseudonimisering import Pseudonimiseerder
+from engine.topics import VERZOEKEN
+from engine.vieroogen import VERZOEK_DECODER, OpdrachtGeweigerd, VerzoekGoedgekeurd, VerzoekIngediend
+from tests.pipeline.casus_helpers import bsn
+from tests.pipeline.conftest import Worker
+from tests.pipeline.kafka import read_all, read_until, topics
+
+pytestmark = pytest.mark.pipeline
+PAD = "/api/v1/ops/verzoeken"
+
+
+def post(worker: Worker, path: str, principal: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {worker.tokens[principal]}", "Content-Type": "application/json"}
+    request = urllib.request.Request(f"{worker.url}{path}", orjson.dumps(body), headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, orjson.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, orjson.loads(e.read())
+
+
+async def test_an_erasure_takes_a_second_person_and_its_bsn_reaches_no_topic(
+    worker: Worker, broker: str
+) -> None:
+    persoon, verzoek_id = bsn(), f"wis-{uuid.uuid4()}"
+    pseudoniem = Pseudonimiseerder(worker.key.encode()).bsn(persoon)
+    indiening = {"verzoek_id": verzoek_id, "handeling": "wissen", "reden": "AVG art. 17, verzoek betrokkene",
+                 "onderwerp": {"type": "persoon", "bsn": persoon}}  # fmt: skip
+    assert post(worker, PAD, "ops", indiening)[0] == 403, "a shared ops token files nothing"
+    status, body = post(worker, PAD, "ops:anna", indiening)
+    assert status == 202 and body["verzoek"] == f"{PAD}/{verzoek_id}"
+    pad = f"{PAD}/{verzoek_id}"
+    v = await worker.json_zodra(pad, "ops", lambda v: v["status"] == "open")
+    assert v["aanvrager"] == "ops:anna" and v["heeft_onderwerp"] is True
+
+    # When she approves her own request: refused, shown on the request, nothing approved.
+    assert post(worker, f"{pad}/goedkeuring", "ops:anna", {})[0] == 202
+    v = await worker.json_zodra(pad, "ops", lambda v: bool(v.get("weigeringen")))
+    assert [(w["code"], w["door"]) for w in v["weigeringen"]] == [("four_eyes", "ops:anna")]
+    assert v["status"] == "open"
+
+    # When a second person approves it: approved, on the log the executor reads.
+    assert post(worker, f"{pad}/goedkeuring", "liec:cor", {})[0] == 202
+    v = await worker.json_zodra(pad, "liec", lambda v: v["status"] == "goedgekeurd")
+    assert v["status"] == "goedgekeurd" and v["beoordelaar"] == "liec:cor"
+    records = await read_until(
+        broker, [VERZOEKEN], lambda rs: len(rs) >= 3, match=lambda r: r.key == verzoek_id.encode()
+    )
+    gebeurtenissen = [VERZOEK_DECODER.decode(r.value) for r in records]
+    assert [type(g) for g in gebeurtenissen] == [VerzoekIngediend, OpdrachtGeweigerd, VerzoekGoedgekeurd]
+    goedgekeurd = gebeurtenissen[2]
+    assert isinstance(goedgekeurd, VerzoekGoedgekeurd) and goedgekeurd.door == "liec:cor"
+    assert goedgekeurd.onderwerp == f"persoon:{pseudoniem}" and goedgekeurd.handeling == "wissen"
+
+    # Then the raw BSN is on no topic (the API pseudonymised it), nor in any API answer.
+    alles = await read_all(broker, await topics(broker))
+    assert not [(r.topic, r.offset) for r in alles if persoon.encode() in (r.value or b"") + (r.key or b"")]
+    for antwoord in (worker.request(pad, "ops")[2], worker.request(PAD, "ops")[2]):
+        assert persoon.encode() not in antwoord and pseudoniem.encode() not in antwoord
+    assert persoon not in worker.log.read_text(errors="replace")
