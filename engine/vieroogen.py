@@ -74,8 +74,6 @@ class VerzoekVerlopen(
 
 
 Verzoekgebeurtenis = VerzoekIngediend | VerzoekGoedgekeurd | VerzoekAfgewezen | VerzoekVerlopen
-VERZOEK_ENCODER = msgspec.json.Encoder()
-VERZOEK_DECODER = msgspec.json.Decoder(Verzoekgebeurtenis)
 
 
 Opdrachtsoort = Literal["dien_in", "keur_goed", "wijs_af"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any
 
 import faust
 import msgspec
@@ -54,10 +53,6 @@ def _idempotentiesleutel(request: web.Request) -> bytes | None:
     return sleutel.encode()
 
 
-def _pseudoniemen(bericht: dict[str, Any]) -> list[str]:
-    return [s["pseudoniem"] for s in bericht.get("subjecten", ()) if s.get("type") == "persoon"]
-
-
 def _signalen(opdracht: msgspec.Struct) -> list[str]:
     match opdracht:
         case KoppelSignaal() | WijsKoppelingAf():
@@ -85,7 +80,7 @@ async def _signaal(
     )
     await audited(
         c, request, p, start, activiteit="inbox", naam=f"signaal {signaal_id} inzien",
-        signaal_ids=[signaal_id], pseudoniemen=_pseudoniemen(bericht), casus_ids=casus_ids,
+        signaal_ids=[signaal_id], casus_ids=casus_ids,
     )  # fmt: skip
     return json_response(bericht)
 

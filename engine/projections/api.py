@@ -12,7 +12,6 @@ import functools
 import hashlib
 from collections.abc import Mapping
 from importlib import resources
-from typing import Any
 
 import faust
 from aiohttp import web
@@ -48,10 +47,6 @@ DASHBOARD_CSP = (
 """The dashboard's own script and style files, its API calls, nothing inline and nothing else."""
 
 
-def _pseudoniemen(items: list[dict[str, Any]]) -> list[str]:
-    return [s["pseudoniem"] for i in items for s in i.get("subjecten", ()) if s.get("type") == "persoon"]
-
-
 def _paginavraag(query: Mapping[str, str]) -> tuple[int, str | None, Filter]:
     """The inbox page asked for: `limit` (1 to 200), the cursor `voor`, the filters."""
     limit = max(1, min(getal(query.get("limit", "50"), "limit", cijfers=6), _MAX_LIMIT))
@@ -81,10 +76,7 @@ async def _inbox(c: Ports, request: web.Request, p: toegang.Principal, bestemmin
     behandeling = inbox.behandeling(bestemming, ids)
     for item in pagina.items:
         item["behandeling"] = behandeling.get(item["signaal_id"], [])
-    naam, pseudoniemen = f"inbox {bestemming} lezen", _pseudoniemen(pagina.items)
-    await audited(
-        c, request, p, start, activiteit="inbox", naam=naam, signaal_ids=ids, pseudoniemen=pseudoniemen
-    )
+    await audited(c, request, p, start, activiteit="inbox", naam=f"inbox {bestemming} lezen", signaal_ids=ids)
     body = {"items": pagina.items, "volgende": pagina.volgende, "totaal": pagina.totaal}
     return json_response({**body, "tellingen": inbox.tellingen(bestemming)}, headers={"ETag": etag})
 

@@ -1,6 +1,6 @@
 """Accounting for every read of personal data: one record per read in the form of the Dutch
 standard Logboek Dataverwerkingen (LDV): trace and span ids, status, name, start and end time,
-resource, and `dpl.*` attributes. It holds pseudonyms and ids, never a raw identifier."""
+resource, and `dpl.*` attributes. It holds ids only: no identifier, no pseudonym."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ VERWERKINGSACTIVITEITEN = {
 }
 """Processing activities (register of the AVG art. 30) a dashboard read belongs to."""
 DOEL = "Integrale aanpak ondermijning: RIEC-LIEC-convenant, Wet gegevensverwerking samenwerkingsverbanden"
-SUBJECT_ID_TYPE = "urn:nl:riec:pseudoniem:hmac-sha256-bsn"
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 
 
@@ -58,12 +57,13 @@ def leesregistratie(
     eind: datetime,
     traceparent: str | None,
     signaal_ids: list[str],
-    pseudoniemen: list[str],
     casus_ids: list[str] | None = None,
     status: Literal["Unset", "Ok", "Error"] = "Ok",
 ) -> Verwerkingslog:
-    """The log line of one read by `actor` of the resource at `pad`: the signals, persons
-    (pseudonyms) and casussen it showed."""
+    """The log line of one read by `actor` of the resource at `pad`: the signals and casussen it
+    showed. Ids only, no pseudonym (`dpl.core.data_subject_id` is left out): the log is kept five
+    years, and an erased subject must leave no pseudonym in it; an inzage finds the reads of a
+    subject through the ids of its signals and casussen (`engine.inzage`)."""
     trace_id, parent = trace_context(traceparent)
     attributes: dict[str, str | list[str]] = {
         "dpl.core.processing_activity_id": VERWERKINGSACTIVITEITEN[activiteit],
@@ -74,9 +74,6 @@ def leesregistratie(
     }
     if casus_ids:
         attributes["dpl.riec.casus_ids"] = casus_ids
-    if pseudoniemen:
-        attributes["dpl.core.data_subject_id"] = sorted(set(pseudoniemen))
-        attributes["dpl.core.data_subject_id_type"] = SUBJECT_ID_TYPE
     return Verwerkingslog(
         trace_id=trace_id,
         span_id=secrets.token_hex(8),

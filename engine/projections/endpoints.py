@@ -75,7 +75,6 @@ async def audited(
     activiteit: str,
     naam: str,
     signaal_ids: Sequence[str] = (),
-    pseudoniemen: Sequence[str] = (),
     casus_ids: Sequence[str] = (),
 ) -> None:
     """Writes the audit record of a read (or a command) before it is answered: what `p` was shown
@@ -89,7 +88,6 @@ async def audited(
         eind=c.clock(),
         traceparent=request.headers.get("traceparent"),
         signaal_ids=list(signaal_ids),
-        pseudoniemen=list(pseudoniemen),
         casus_ids=list(casus_ids),
     )
     try:

@@ -105,5 +105,5 @@ def test_an_inzage_lists_the_subjects_signals_routes_casussen_and_the_reads_of_t
 def lezing(door: str, signaal_ids: list[str], casus_ids: list[str]) -> Verwerkingslog:
     return leesregistratie(
         actor=door, activiteit="inbox", naam="inbox", pad="/api/v1/x", start=NU, eind=NU,
-        traceparent=None, signaal_ids=signaal_ids, pseudoniemen=[], casus_ids=casus_ids,
+        traceparent=None, signaal_ids=signaal_ids, casus_ids=casus_ids,
     )  # fmt: skip
