@@ -31,6 +31,7 @@ from engine.handlers.opdrachtgever import CommandWriter
 from engine.handlers.projecties import Projecties
 from engine.handlers.stage import Source, Stage, StageHandler
 from engine.handlers.state import KafkaLog
+from engine.handlers.vergeten import Vergeten
 from engine.ingress.acceptatie import Beleid
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.metrics import Metrics
@@ -135,6 +136,8 @@ class Werker:
             self.projecties, lezers = _projecties(self)
             clients += lezers
         services: list[Service] = [*self.stages, *([self.projecties] if self.projecties else [])]
+        if rol.routeert:  # the executor of erasures and retention (one worker acts at a time)
+            services.append(Vergeten(self.settings, self.settings.termijnen()))
         self.pijplijn = Pijplijn(self.settings, services, clients, sealt=rol.routeert)
         self.app.service(self.pijplijn)  # type: ignore[arg-type]  # faust accepts instances too
 
@@ -221,7 +224,12 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
             besluiten.SOURCE,
         ),
         (zoekindex.Zoekindex(log_reader=logs, routeren=slips, metrics=metrics), zoekindex.SOURCE),
-        (verzoeken.Verzoekbeslisser(log_reader=logs, metrics=metrics), verzoeken.SOURCE),
+        (
+            verzoeken.Verzoekbeslisser(
+                log_reader=logs, metrics=metrics, hoofdsleutel=settings.hoofdsleutel()
+            ),
+            verzoeken.SOURCE,
+        ),
     ]
     intern = [Stage(h, source, settings=settings, metrics=metrics) for h, source in handlers]
     return [*_voordeuren(settings, metrics, horizon), *intern], routers

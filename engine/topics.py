@@ -134,12 +134,15 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     # A write is acknowledged by two replicas when there are three (one on a single node).
     isr = {"min.insync.replicas": str(max(1, min(2, settings.replication_factor - 1)))}
     termijn = {regel: str(int(t.total_seconds() * 1000)) for regel, t in settings.termijnen().items()}
-    week = {"retention.ms": termijn["doorgang"]}  # passing through: read within seconds (bewaring)
+    # A segment is deleted whole once its newest record is past retention: segments of at most
+    # `vergeet_binnen_ms` keep what ran out from waiting for a week-long segment to fill.
+    rol = {"segment.ms": str(min(settings.vergeet_binnen_ms, int(termijn["doorgang"])))}
+    week = {"retention.ms": termijn["doorgang"], **rol}  # passing through: read within seconds
     # Partner topics and the DLQ hold raw BSNs: bounded retention, access-restricted (README).
     partner = {**week, "max.message.bytes": str(PARTNER_MAX_BYTES)}
     orgs = [*gebied.partner_orgs, *sorted(settings.extra_gemeenten)]
     specs = [TopicSpec(partner_topic(org), settings.partner_partitions, partner) for org in orgs]
-    dlq = {"retention.ms": termijn["dlq"], "max.message.bytes": str(DLQ_MAX_BYTES)}
+    dlq = {"retention.ms": termijn["dlq"], "max.message.bytes": str(DLQ_MAX_BYTES), **rol}
     specs.append(TopicSpec(DLQ, 1, dlq))
     # Quarantined records keep their original bytes, raw BSNs too when they came from a front door:
     # access-restricted and bounded like dlq.ingress.

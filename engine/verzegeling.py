@@ -60,3 +60,26 @@ def open_(signaal: SignaalOntvangen, ring: Sleutelring) -> SignaalOntvangen | No
         subjecten=inhoud.subjecten,
         versleuteld="",
     )
+
+
+VERZEGELD = "verzegeld:"
+"""The prefix of a sealed text field (a four-eyes request's subject)."""
+
+
+def verzoek_sleutel_id(verzoek_id: str) -> str:
+    """The id of a four-eyes request's data key: its subject is sealed under it."""
+    return f"verzoek:{verzoek_id}"
+
+
+def verzegel_tekst(ring: Sleutelring, sleutel_id: str, tekst: str) -> tuple[bytes, str]:
+    """A text field sealed under a new data key: (the wrapped key, the field's new value)."""
+    verpakt, blob = ring.verzegel(sleutel_id, tekst.encode(), sleutel_id)
+    return verpakt, VERZEGELD + base64.b64encode(blob).decode()
+
+
+def open_tekst(ring: Sleutelring, sleutel_id: str, waarde: str) -> str | None:
+    """A sealed text field opened; None when its key was destroyed. Unsealed text is returned as is."""
+    if not waarde.startswith(VERZEGELD):
+        return waarde
+    klaar = ring.ontsleutel(sleutel_id, base64.b64decode(waarde.removeprefix(VERZEGELD)), sleutel_id)
+    return None if klaar is None else klaar.decode()

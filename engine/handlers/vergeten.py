@@ -47,19 +47,31 @@ from engine.handlers.stage import partition_for
 from engine.handlers.state import KafkaLog
 from engine.settings import KafkaConnection, Settings
 from engine.sleutels import Sleutelring
-from engine.topics import GEBEURTENISSEN, KANDIDATEN, SIGNAAL_LOG, SLEUTELS, VERGETEN, VERZOEKEN, ZOEKINDEX
+from engine.topics import (
+    CASUSINDEX,
+    GEBEURTENISSEN,
+    KANDIDATEN,
+    SIGNAAL_LOG,
+    SLEUTELS,
+    VERGETEN,
+    VERZOEKEN,
+    ZOEKINDEX,
+)
 from engine.vergeten import (
     VERGETEN_ENCODER,
     GegevensVerlopen,
     OnderwerpGewist,
     Overzicht,
     Signaalspoor,
+    noemt,
     over,
     verlopen,
 )
 
 log = logging.getLogger(__name__)
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
+DUWTJE = b"vergeten:duwtje"
+"""The key of a tombstone that only makes a quiet partition roll its segment (`_plan_duwtjes`)."""
 
 
 async def _lees(kafka: KafkaConnection, topic: str, fold: Callable[[Record], None]) -> None:
@@ -69,19 +81,22 @@ async def _lees(kafka: KafkaConnection, topic: str, fold: Callable[[Record], Non
             fold(record)
 
 
+async def lees_sleutels(kafka: KafkaConnection, hoofdsleutel: bytes) -> Sleutelring:
+    """Every data key the key store holds (a destroyed one is not there)."""
+    ring = Sleutelring(hoofdsleutel)
+    await _lees(kafka, SLEUTELS, lambda r: ring.herstel(r.key.decode(), r.value))
+    return ring
+
+
 async def lees_overzicht(
-    kafka: KafkaConnection, hoofdsleutel: bytes, bewaar: Callable[[SignaalOntvangen], bool]
+    kafka: KafkaConnection, ring: Sleutelring, bewaar: Callable[[SignaalOntvangen], bool]
 ) -> Overzicht:
-    """Every signal the log holds, opened with the key store's keys, with its routes and casussen.
+    """Every signal the log holds, opened with the keys of `ring`, with its routes and casussen.
 
     Only the signals `bewaar` accepts keep their opened fields (an erasure's, an inzage's); of the
     rest the overview keeps ids, partitions and times, so that reading a million signals for the
     retention schedule does not hold a million texts."""
-    ring = Sleutelring(hoofdsleutel)
     overzicht = Overzicht()
-
-    def sleutel(r: Record) -> None:
-        ring.herstel(r.key.decode(), r.value)
 
     def signaal(r: Record) -> None:
         g = SIGNAAL_LOG_DECODER.decode(r.value)
@@ -100,10 +115,15 @@ async def lees_overzicht(
         elif isinstance(g, CasusAfgesloten):
             overzicht.gesloten[g.casus_id] = g.tijd
 
-    await _lees(kafka, SLEUTELS, sleutel)
     await _lees(kafka, SIGNAAL_LOG, signaal)
     await _lees(kafka, GEBEURTENISSEN, gebeurtenis)
     return overzicht
+
+
+async def over_onderwerp(kafka: KafkaConnection, hoofdsleutel: bytes, identificator: str) -> Overzicht:
+    """The overview with the signals about one subject opened (an erasure's, an inzage's)."""
+    ring = await lees_sleutels(kafka, hoofdsleutel)
+    return await lees_overzicht(kafka, ring, lambda s: noemt(s, identificator))
 
 
 def vergeet(
@@ -123,10 +143,13 @@ def wissen(overzicht: Overzicht, verzoek_id: str, identificator: str, nu: dateti
     sporen = over(overzicht, identificator)
     gewist = OnderwerpGewist(verzoek_id=verzoek_id, signalen=[s.signaal_id for s in sporen], op=nu)
     index = ZOEKINDEX_ENCODER.encode(IdentificatorGewist(identificator=identificator))
+    verzoeksleutel = verzegeling.verzoek_sleutel_id(verzoek_id).encode()
     return [
         *vergeet(sporen, "gewist", nu, verzoek_id=verzoek_id),
         Output(ZOEKINDEX, identificator.encode(), index),
         Output(VERGETEN, verzoek_id.encode(), VERGETEN_ENCODER.encode(gewist)),
+        # Last, the request's own key: the subject it named is then unreadable on its log too.
+        Output(SLEUTELS, verzoeksleutel, None, partition=0),
     ]
 
 
@@ -152,6 +175,8 @@ class Vergeten(Service):
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._volgende_ronde = datetime.min.replace(tzinfo=UTC)
+        self._duwtjes: list[tuple[datetime, Output]] = []
+        """Writes due later on partitions where something was forgotten (`_plan_duwtjes`)."""
 
     async def on_start(self) -> None:
         kafka = self.settings.kafka
@@ -181,32 +206,72 @@ class Vergeten(Service):
                     await self._verzoek(tp, record)
             if self._consumer.assignment() and self.clock() >= self._volgende_ronde:
                 await self._bewaarronde()
+            await self._duw()
 
     async def _verzoek(self, tp: TopicPartition, record: Record) -> None:
         """An approved erasure takes effect, in the transaction that commits its record."""
         uit: list[Output] = []
         g = vieroogen.VERZOEK_DECODER.decode(record.value) if record.value else None
         if isinstance(g, vieroogen.VerzoekGoedgekeurd) and g.handeling == "wissen":
-            identificator = g.onderwerp
-            overzicht = await lees_overzicht(
-                self.settings.kafka, self.settings.hoofdsleutel(), lambda s: True
-            )
-            uit = wissen(overzicht, g.verzoek_id, identificator, self.clock())
-            log.info("erasure %s: %d records written", g.verzoek_id, len(uit))
+            kafka, hoofdsleutel = self.settings.kafka, self.settings.hoofdsleutel()
+            ring = await lees_sleutels(kafka, hoofdsleutel)
+            sleutel = verzegeling.verzoek_sleutel_id(g.verzoek_id)
+            identificator = verzegeling.open_tekst(ring, sleutel, g.onderwerp)
+            if identificator is None:  # its key destroyed: this erasure took effect before
+                log.info("erasure %s took effect already", g.verzoek_id)
+            else:
+                overzicht = await lees_overzicht(kafka, ring, lambda s: noemt(s, identificator))
+                uit = wissen(overzicht, g.verzoek_id, identificator, self.clock())
+                log.info("erasure %s: %d records written", g.verzoek_id, len(uit))
         await self._schrijf(uit, {tp: record.offset + 1})
 
     async def _bewaarronde(self) -> None:
         """Forget what ran out; at most every ENGINE_RETENTION_INTERVAL_S."""
         nu = self.clock()
         self._volgende_ronde = nu + timedelta(seconds=self.settings.bewaar_interval_s)
-        overzicht = await lees_overzicht(self.settings.kafka, self.settings.hoofdsleutel(), lambda s: False)
+        kafka = self.settings.kafka
+        ring = await lees_sleutels(kafka, self.settings.hoofdsleutel())
+        overzicht = await lees_overzicht(kafka, ring, lambda s: False)
         uit = verloop(overzicht, self.termijnen, nu)
         if uit:
             log.info("retention: %d records written", len(uit))
             await self._schrijf(uit, {})
 
-    async def _schrijf(self, uit: list[Output], offsets: dict[TopicPartition, int]) -> None:
+    def _plan_duwtjes(self, uit: list[Output]) -> None:
+        """Compaction removes a record only once a newer one with its key is outside the active
+        segment, and a segment rolls only when a record is appended after `segment.ms` (here
+        `vergeet_binnen_ms`): on a quiet partition what was forgotten would wait for traffic. So
+        each partition written here gets a write `vergeet_binnen_ms` later, and again after twice
+        that (a tombstone is itself removed only at a later cleaning, `delete.retention.ms` after
+        the first): the withdrawal again on a route topic (a receiver recognises it by its ce_id),
+        a tombstone of a key no one uses on the key store and the open-casus index."""
+        binnen = timedelta(milliseconds=self.settings.vergeet_binnen_ms * 1.1)
+        nu, geplaatst = self.clock(), set()
+        for u in uit:
+            if u.topic == ZOEKINDEX and u.key is not None:  # its tombstone lands on engine.casusindex
+                p = partition_for(u.key, list(range(self.settings.partitions)), [])
+                u = Output(CASUSINDEX, DUWTJE, None, partition=p)
+            elif u.topic == SLEUTELS:
+                u = Output(SLEUTELS, DUWTJE, None, partition=u.partition)
+            elif not u.topic.startswith("routes."):
+                continue
+            if (u.topic, u.partition) not in geplaatst:
+                geplaatst.add((u.topic, u.partition))
+                self._duwtjes += [(nu + binnen, u), (nu + 2 * binnen, u)]
+
+    async def _duw(self) -> None:
+        nu = self.clock()
+        klaar = [u for t, u in self._duwtjes if t <= nu]
+        if klaar:
+            self._duwtjes = [(t, u) for t, u in self._duwtjes if t > nu]
+            await self._schrijf(klaar, {}, plan=False)
+
+    async def _schrijf(
+        self, uit: list[Output], offsets: dict[TopicPartition, int], plan: bool = True
+    ) -> None:
         assert self._producer is not None
+        if plan:
+            self._plan_duwtjes(uit)
         async with self._producer.transaction():
             futures = [
                 await self._producer.send(

@@ -22,22 +22,26 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TypeAlias
 
+import msgspec
 from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.producer import AIOKafkaProducer
 
+from engine import verzegeling
 from engine.errors import Weigering
 from engine.handlers import clients
 from engine.handlers.stage import Output, Source
 from engine.handlers.state import LogReader, PartitionState
 from engine.metrics import Metrics
 from engine.settings import KafkaConnection
-from engine.topics import VERZOEKEN, VERZOEKOPDRACHTEN
+from engine.sleutels import Sleutelring
+from engine.topics import SLEUTELS, VERZOEKEN, VERZOEKOPDRACHTEN
 from engine.vieroogen import (
     OPDRACHT_DECODER,
     VERZOEK_DECODER,
     VERZOEK_ENCODER,
     OpdrachtGeweigerd,
     Verzoek,
+    VerzoekIngediend,
     Verzoekregel,
     beslis,
     pas_toe,
@@ -70,9 +74,11 @@ class Verzoekbeslisser:
         *,
         log_reader: LogReader,
         metrics: Metrics,
+        hoofdsleutel: bytes,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.metrics = metrics
+        self.ring = Sleutelring(hoofdsleutel)
         self.clock = clock
         self._verzoeken = PartitionState[Verzoeken](
             stage=self.name,
@@ -114,8 +120,20 @@ class Verzoekbeslisser:
                     code=w.code, reden=w.reden,
                 )
             ]  # fmt: skip
+        yield from self._verzegel(gebeurtenissen)
         yield from _schrijf(verzoeken, gebeurtenissen, record.partition)
         yield from self._verloop(verzoeken, nu, record.partition)
+
+    def _verzegel(self, gebeurtenissen: list[Verzoekregel]) -> Iterator[Output]:
+        """A new request's subject (for an erasure: a pseudonym or identifier) is sealed under a key
+        of its own before it is logged, and its key goes to the key store in the same transaction:
+        the executor opens it, and destroys the key once the erasure took effect."""
+        for i, g in enumerate(gebeurtenissen):
+            if isinstance(g, VerzoekIngediend):
+                sleutel_id = verzegeling.verzoek_sleutel_id(g.verzoek_id)
+                verpakt, onderwerp = verzegeling.verzegel_tekst(self.ring, sleutel_id, g.onderwerp)
+                gebeurtenissen[i] = msgspec.structs.replace(g, onderwerp=onderwerp)
+                yield Output(SLEUTELS, sleutel_id.encode(), verpakt, partition=0)
 
     def _verloop(self, verzoeken: Verzoeken, nu: datetime, partition: int) -> Iterator[Output]:
         """Expire every open request whose time has come (a handful are open at any time)."""

@@ -8,12 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
+from engine import verzegeling
 from engine.handlers.verzoeken import Verzoekbeslisser
 from engine.metrics import Metrics
-from engine.topics import VERZOEKEN, VERZOEKOPDRACHTEN
+from engine.sleutels import Sleutelring
+from engine.topics import SLEUTELS, VERZOEKEN, VERZOEKOPDRACHTEN
 from engine.vieroogen import (
     OPDRACHT_ENCODER,
     VERZOEK_DECODER,
@@ -31,6 +34,7 @@ from engine.vieroogen import (
 from tests.unit.fakes import LogInMemory
 
 NU = datetime(2026, 12, 1, 6, tzinfo=UTC)
+HOOFD = bytes(range(32))
 ONDERWERP = "persoon:" + "a" * 64
 WISSEN = DienIn(verzoek_id="wis-1", handeling="wissen", onderwerp=ONDERWERP, reden="AVG art. 17")
 
@@ -53,7 +57,15 @@ class Omgeving:
         """The API wrote this command; the stage decides it, and its outputs are committed."""
         value = OPDRACHT_ENCODER.encode(Opdrachtbericht(door=door, opdracht=opdracht))
         r = self.log.append(VERZOEKOPDRACHTEN, opdracht.verzoek_id.encode(), value)
-        return [VERZOEK_DECODER.decode(u.value) for u in self.log.write(self.stage.process(r))]
+        uit = self.log.write(self.stage.process(r))
+        return [VERZOEK_DECODER.decode(u.value) for u in uit if u.topic == VERZOEKEN]
+
+    def open(self, g: VerzoekGoedgekeurd) -> str | None:
+        """The request's subject, opened with the keys the stage wrote (as the executor does)."""
+        ring = Sleutelring(HOOFD)
+        for r in self.log.records(SLEUTELS):
+            ring.herstel(r.key.decode(), r.value)
+        return verzegeling.open_tekst(ring, verzegeling.verzoek_sleutel_id(g.verzoek_id), g.onderwerp)
 
     def verzoeken(self) -> list[Verzoekregel]:
         return [VERZOEK_DECODER.decode(r.value) for r in self.log.records(VERZOEKEN)]
@@ -62,7 +74,9 @@ class Omgeving:
 async def omgeving(log: LogInMemory | None = None, klok: Klok | None = None) -> Omgeving:
     """The stage with partition 0 restored from `log` (empty by default)."""
     log, klok = log or LogInMemory(), klok or Klok()
-    stage = Verzoekbeslisser(log_reader=log, metrics=Metrics(CollectorRegistry()), clock=klok)
+    stage = Verzoekbeslisser(
+        log_reader=log, metrics=Metrics(CollectorRegistry()), clock=klok, hoofdsleutel=HOOFD
+    )
     await stage.prepare({TopicPartition(VERZOEKOPDRACHTEN, 0)})
     return Omgeving(log, klok, stage)
 
@@ -73,10 +87,12 @@ async def test_a_request_approved_by_a_second_principal_is_approved_with_its_act
     assert isinstance(ingediend, VerzoekIngediend) and ingediend.door == "ops:a"
     assert ingediend.verloopt_op == NU + timedelta(hours=72)
     [goedgekeurd] = o.geef("ops:b", KeurGoed(verzoek_id="wis-1"))
-    assert goedgekeurd == VerzoekGoedgekeurd(
-        verzoek_id="wis-1", door="ops:b", op=NU, handeling="wissen", onderwerp=ONDERWERP
+    assert msgspec.structs.replace(goedgekeurd, onderwerp="") == VerzoekGoedgekeurd(
+        verzoek_id="wis-1", door="ops:b", op=NU, handeling="wissen", onderwerp=""
     )
+    assert o.open(goedgekeurd) == ONDERWERP, "the subject is sealed on the log, under the request's key"
     assert all(r.key == b"wis-1" and r.partition == 0 for r in o.log.records(VERZOEKEN))
+    assert not any(ONDERWERP.encode() in r.value for r in o.log.records(VERZOEKEN) if r.value)
 
 
 async def test_the_requester_approving_itself_is_refused_and_nothing_is_approved() -> None:
@@ -134,4 +150,4 @@ async def test_a_stage_restored_from_the_log_decides_as_the_live_one() -> None:
     assert isinstance(a, OpdrachtGeweigerd) and a.code == "four_eyes"
     assert isinstance(b, OpdrachtGeweigerd) and (b.code, b.reden) == (a.code, a.reden)
     [c] = hersteld.geef("ops:b", KeurGoed(verzoek_id="wis-1"))
-    assert isinstance(c, VerzoekGoedgekeurd) and c.onderwerp == ONDERWERP
+    assert isinstance(c, VerzoekGoedgekeurd) and hersteld.open(c) == ONDERWERP
