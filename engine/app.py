@@ -24,7 +24,17 @@ from faust.utils.terminal import SpinnerHandler
 from mode import Service
 from prometheus_client import CollectorRegistry
 
-from engine.handlers import besluiten, clients, ingress, keystore, routeren, vastleggen, verzoeken, zoekindex
+from engine.handlers import (
+    besluiten,
+    clients,
+    ingress,
+    keystore,
+    routeren,
+    vastleggen,
+    vergeten,
+    verzoeken,
+    zoekindex,
+)
 from engine.handlers.audit import AuditWriter
 from engine.handlers.declaratie import declare
 from engine.handlers.opdrachtgever import CommandWriter
@@ -35,7 +45,7 @@ from engine.handlers.vergeten import Vergeten
 from engine.ingress.acceptatie import Beleid
 from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.metrics import Metrics
-from engine.projections import analist, api, toegang, webserver
+from engine.projections import analist, api, inzageloket, toegang, webserver
 from engine.projections import verzoeken as vieroogen_api
 from engine.projections.ports import Ports
 from engine.projections.toegang import lees_tokens
@@ -259,10 +269,14 @@ def _projecties(werker: Werker) -> tuple[Projecties, list[Any]]:
         posities=lambda: {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(projecties.posities.items())},
         verzoekopdrachten=verzoekschrijver,
         pseudo=Pseudonimiseerder(werker.settings.pseudonym_key),
+        inzage=lambda ident, door: vergeten.inzage(
+            werker.settings.kafka, werker.settings.hoofdsleutel(), ident, door
+        ),
     )
     api.registreer(werker.app, ports)
     analist.registreer(werker.app, ports)
     vieroogen_api.registreer(werker.app, ports)
+    inzageloket.registreer(werker.app, ports)
     return projecties, [audit, schrijver, verzoekschrijver]
 
 

@@ -136,13 +136,13 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     termijn = {regel: str(int(t.total_seconds() * 1000)) for regel, t in settings.termijnen().items()}
     # A segment is deleted whole once its newest record is past retention: segments of at most
     # `vergeet_binnen_ms` keep what ran out from waiting for a week-long segment to fill.
-    rol = {"segment.ms": str(min(settings.vergeet_binnen_ms, int(termijn["doorgang"])))}
-    week = {"retention.ms": termijn["doorgang"], **rol}  # passing through: read within seconds
+    segmenten = {"segment.ms": str(min(settings.vergeet_binnen_ms, int(termijn["doorgang"])))}
+    week = {"retention.ms": termijn["doorgang"], **segmenten}  # passing through: read within seconds
     # Partner topics and the DLQ hold raw BSNs: bounded retention, access-restricted (README).
     partner = {**week, "max.message.bytes": str(PARTNER_MAX_BYTES)}
     orgs = [*gebied.partner_orgs, *sorted(settings.extra_gemeenten)]
     specs = [TopicSpec(partner_topic(org), settings.partner_partitions, partner) for org in orgs]
-    dlq = {"retention.ms": termijn["dlq"], "max.message.bytes": str(DLQ_MAX_BYTES), **rol}
+    dlq = {"retention.ms": termijn["dlq"], "max.message.bytes": str(DLQ_MAX_BYTES), **segmenten}
     specs.append(TopicSpec(DLQ, 1, dlq))
     # Quarantined records keep their original bytes, raw BSNs too when they came from a front door:
     # access-restricted and bounded like dlq.ingress.

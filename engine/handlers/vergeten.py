@@ -45,9 +45,12 @@ from engine.handlers.output import Output
 from engine.handlers.routeren import intrekkingen
 from engine.handlers.stage import partition_for
 from engine.handlers.state import KafkaLog
+from engine.inzage import Inzage, stel_op
+from engine.projections.audit import AUDIT_DECODER, Verwerkingslog
 from engine.settings import KafkaConnection, Settings
 from engine.sleutels import Sleutelring
 from engine.topics import (
+    AUDIT,
     CASUSINDEX,
     GEBEURTENISSEN,
     KANDIDATEN,
@@ -282,3 +285,23 @@ class Vergeten(Service):
             await asyncio.gather(*futures)
             if offsets:
                 await self._producer.send_offsets_to_transaction(offsets, self.group_id)
+
+
+async def inzage(kafka: KafkaConnection, hoofdsleutel: bytes, identificator: str, door: str) -> Inzage:
+    """The inzage export of one subject (`engine.inzage`): its signals opened from the logs, and the
+    audit records of reads that showed one of them or one of their casussen."""
+    overzicht = await over_onderwerp(kafka, hoofdsleutel, identificator)
+    signalen = {s.signaal_id for s in over(overzicht, identificator)}
+    casussen = {c for i in signalen for c in overzicht.signalen[i].casussen}
+    lezingen: list[Verwerkingslog] = []
+
+    def lezing(r: Record) -> None:
+        v = AUDIT_DECODER.decode(r.value)
+        a = v.attributes
+        if signalen & set(a.get("dpl.riec.signaal_ids", ())) or casussen & set(
+            a.get("dpl.riec.casus_ids", ())
+        ):
+            lezingen.append(v)
+
+    await _lees(kafka, AUDIT, lezing)
+    return stel_op(overzicht, identificator, lezingen, door, datetime.now(UTC))

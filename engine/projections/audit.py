@@ -16,6 +16,7 @@ VERWERKINGSACTIVITEITEN = {
     "casus": "urn:nl:riec:verwerkingsactiviteit:casus-inzien",
     "opdracht": "urn:nl:riec:verwerkingsactiviteit:casus-behandelen",
     "vieroogen": "urn:nl:riec:verwerkingsactiviteit:vier-ogen",
+    "inzage": "urn:nl:riec:verwerkingsactiviteit:inzage-betrokkene",
 }
 """Processing activities (register of the AVG art. 30) a dashboard read belongs to."""
 DOEL = "Integrale aanpak ondermijning: RIEC-LIEC-convenant, Wet gegevensverwerking samenwerkingsverbanden"
@@ -37,6 +38,7 @@ class Verwerkingslog(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tr
 
 
 AUDIT_ENCODER = msgspec.json.Encoder()
+AUDIT_DECODER = msgspec.json.Decoder(Verwerkingslog)
 
 
 def trace_context(traceparent: str | None) -> tuple[str, str | None]:

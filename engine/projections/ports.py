@@ -4,12 +4,13 @@ fakes. Nothing here imports Kafka, and no projection imports a handler: the hand
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from engine.ingress.pseudonimisering import Pseudonimiseerder
+from engine.inzage import Inzage
 from engine.projections.audit import Verwerkingslog
 from engine.projections.staat import ProjectieStaat
 from engine.projections.toegang import Tokens
@@ -59,4 +60,6 @@ class Ports:
     verzoekopdrachten: Verzoekopdrachten | None = None
     """The four-eyes command topic; None: the four-eyes commands answer 503."""
     pseudo: Pseudonimiseerder | None = field(default=None, repr=False)
+    inzage: Callable[[str, str], Awaitable[Inzage]] | None = None
+    """The inzage export of a subject's identifier, drawn up for a principal; None: 503."""
     """Turns the BSN of an erasure request into its pseudonym at the door."""

@@ -93,7 +93,7 @@ def _geen_bsn(reden: str) -> str:
     return reden
 
 
-async def _lees(request: web.Request, soort_: type[T]) -> T:
+async def lees(request: web.Request, soort_: type[T]) -> T:
     """The request's body as `soort_`, else 400 (digit runs masked: a BSN may be in the body)."""
     try:
         return msgspec.json.decode(await request.read(), type=soort_)
@@ -101,7 +101,7 @@ async def _lees(request: web.Request, soort_: type[T]) -> T:
         raise Refused(400, f"the body does not fit: {maskeer_cijferreeksen(str(e))}") from None
 
 
-def _onderwerp(c: Ports, handeling: Handeling, ruw: msgspec.Raw) -> str:
+def onderwerp_van(c: Ports, handeling: Handeling, ruw: msgspec.Raw) -> str:
     """The engine's identifier of an erasure's subject (a BSN pseudonymised, else normalised), or
     the plain subject of another act; 400 when it does not fit."""
     try:
@@ -126,7 +126,7 @@ def _onderwerp(c: Ports, handeling: Handeling, ruw: msgspec.Raw) -> str:
         raise Refused(400, f"onderwerp refused ({w.code}): {w.reden.replace('subjecten[0].', '')}") from None
 
 
-def _benoemd(c: Ports, request: web.Request) -> toegang.Principal:
+def benoemd(c: Ports, request: web.Request) -> toegang.Principal:
     """A named person of ops or the LIEC: 401 without a token, 403 for anyone else."""
     p = principal(c.tokens, request, lambda p: p.is_ops or p.is_liec)
     if not p.is_benoemd:
@@ -155,8 +155,8 @@ async def _geef(
 
 
 async def dien_in(c: Ports, request: web.Request) -> web.Response:
-    p, start = _benoemd(c, request), c.clock()
-    i = await _lees(request, Indiening)
+    p, start = benoemd(c, request), c.clock()
+    i = await lees(request, Indiening)
     if i.handeling not in HANDELINGEN:
         raise Refused(400, f"unknown handeling; one of: {', '.join(HANDELINGEN)}")
     handeling: Handeling = i.handeling  # type: ignore[assignment]  # checked just above
@@ -165,7 +165,7 @@ async def dien_in(c: Ports, request: web.Request) -> web.Response:
         raise Refused(403, f"{p.naam} may not ask to {handeling}: only a named principal of {rollen}")
     _verzoek_id_van(i.verzoek_id)
     o = DienIn(
-        verzoek_id=i.verzoek_id, handeling=handeling, onderwerp=_onderwerp(c, handeling, i.onderwerp),
+        verzoek_id=i.verzoek_id, handeling=handeling, onderwerp=onderwerp_van(c, handeling, i.onderwerp),
         reden=_geen_bsn(i.reden), geldig=timedelta(hours=i.geldig_uren),
     )  # fmt: skip
     return await _geef(c, request, p, start, o)
@@ -173,14 +173,14 @@ async def dien_in(c: Ports, request: web.Request) -> web.Response:
 
 async def keur_goed(c: Ports, request: web.Request, verzoek_id: str) -> web.Response:
     verzoek_id = _verzoek_id_van(verzoek_id)
-    p, start = _benoemd(c, request), c.clock()
+    p, start = benoemd(c, request), c.clock()
     return await _geef(c, request, p, start, KeurGoed(verzoek_id=verzoek_id))
 
 
 async def wijs_af(c: Ports, request: web.Request, verzoek_id: str) -> web.Response:
     verzoek_id = _verzoek_id_van(verzoek_id)
-    p, start = _benoemd(c, request), c.clock()
-    a = await _lees(request, Afwijzing)
+    p, start = benoemd(c, request), c.clock()
+    a = await lees(request, Afwijzing)
     return await _geef(c, request, p, start, WijsAf(verzoek_id=verzoek_id, reden=_geen_bsn(a.reden)))
 
 

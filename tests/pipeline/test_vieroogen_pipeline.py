@@ -1,7 +1,7 @@
 """Four eyes through the real API and broker: given a person of ops who files an erasure of a
 person (by BSN), when she approves it herself, then the engine refuses (four_eyes) and approves
-nothing; when a second person approves, then engine.verzoeken holds VerzoekGoedgekeurd naming the
-person by pseudonym, and the raw BSN is on no topic of the broker."""
+nothing; when a second person approves, then engine.verzoeken holds VerzoekGoedgekeurd with the
+person's pseudonym sealed, and the raw BSN is on no topic of the broker."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from engine.ingress.pseudonimisering import Pseudonimiseerder
+from engine.verzegeling import VERZEGELD
 from engine.topics import VERZOEKEN
 from engine.vieroogen import VERZOEK_DECODER, OpdrachtGeweigerd, VerzoekGoedgekeurd, VerzoekIngediend
 from tests.pipeline.casus_helpers import bsn
@@ -65,7 +66,8 @@ async def test_an_erasure_takes_a_second_person_and_its_bsn_reaches_no_topic(
     assert [type(g) for g in gebeurtenissen] == [VerzoekIngediend, OpdrachtGeweigerd, VerzoekGoedgekeurd]
     goedgekeurd = gebeurtenissen[2]
     assert isinstance(goedgekeurd, VerzoekGoedgekeurd) and goedgekeurd.door == "liec:cor"
-    assert goedgekeurd.onderwerp == f"persoon:{pseudoniem}" and goedgekeurd.handeling == "wissen"
+    assert goedgekeurd.handeling == "wissen" and goedgekeurd.onderwerp.startswith(VERZEGELD)
+    assert pseudoniem not in goedgekeurd.onderwerp, "sealed under the request's own key"
 
     # Then the raw BSN is on no topic (the API pseudonymised it), nor in any API answer.
     alles = await read_all(broker, await topics(broker))
