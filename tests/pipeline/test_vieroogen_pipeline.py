@@ -14,8 +14,8 @@ import orjson
 import pytest
 
 from engine.ingress.pseudonimisering import Pseudonimiseerder
-from engine.verzegeling import VERZEGELD
 from engine.topics import VERZOEKEN
+from engine.verzegeling import VERZEGELD
 from engine.vieroogen import VERZOEK_DECODER, OpdrachtGeweigerd, VerzoekGoedgekeurd, VerzoekIngediend
 from tests.pipeline.casus_helpers import bsn
 from tests.pipeline.conftest import Worker
