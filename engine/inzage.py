@@ -45,8 +45,9 @@ class Lezing(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Inzage(msgspec.Struct, frozen=True, kw_only=True):
-    onderwerp: str
-    """The subject's identifier as the engine holds it (a BSN as its pseudonym)."""
+    soort: str
+    """What kind of subject was asked about (persoon, kvk, kenteken, adres); not the identifier
+    itself: the asker knows it, and an answer after an erasure must not hold it."""
     opgesteld_op: datetime
     opgesteld_door: str
     signalen: list[Signaalinzage]
@@ -96,7 +97,7 @@ def stel_op(
                 )
             )
     return Inzage(
-        onderwerp=identificator, opgesteld_op=nu, opgesteld_door=door, signalen=signalen,
+        soort=identificator.split(":", 1)[0], opgesteld_op=nu, opgesteld_door=door, signalen=signalen,
         lezingen=sorted(lezingen, key=lambda lz: (lz.op, lz.door)),
     )  # fmt: skip
 
@@ -120,7 +121,7 @@ def als_html(inzage: Inzage) -> str:
     lkoppen = "".join(f"<th>{html.escape(k)}</th>" for k in Lezing.__struct_fields__)
     return (
         '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Inzage</title></head><body>'
-        f"<h1>Inzage: {html.escape(inzage.onderwerp)}</h1>"
+        f"<h1>Inzage ({html.escape(inzage.soort)})</h1>"
         f"<p>Opgesteld op {inzage.opgesteld_op.isoformat()} door {html.escape(inzage.opgesteld_door)}.</p>"
         f"<h2>Signalen ({len(inzage.signalen)})</h2><table><tr>{koppen}</tr>{rijen}</table>"
         f"<h2>Inzage door anderen ({len(inzage.lezingen)})</h2><table><tr>{lkoppen}</tr>{lezingen}</table>"

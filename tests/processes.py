@@ -58,7 +58,13 @@ class LocalKafka:
             env["KAFKA_FRESH"] = "1"
         # Retention and compaction checked every second, not every 5 minutes and 15 seconds: the
         # forgetting tests wait for the broker to delete what ran out (test_vergeten_pipeline).
-        env["KAFKA_EXTRA_PROPERTIES"] = "log.retention.check.interval.ms=1000\nlog.cleaner.backoff.ms=1000"
+        env["KAFKA_EXTRA_PROPERTIES"] = "\n".join(
+            (
+                "log.retention.check.interval.ms=1000",
+                "log.cleaner.backoff.ms=1000",
+                "log.segment.delete.delay.ms=1000",
+            )
+        )
         if node is not None:
             env["KAFKA_NODE"] = str(node)
         subprocess.run([str(ROOT / "deploy/local/kafka.sh"), command], check=True, env=env)

@@ -244,10 +244,13 @@ class Vergeten(Service):
         """Compaction removes a record only once a newer one with its key is outside the active
         segment, and a segment rolls only when a record is appended after `segment.ms` (here
         `vergeet_binnen_ms`): on a quiet partition what was forgotten would wait for traffic. So
-        each partition written here gets a write `vergeet_binnen_ms` later, and again after twice
-        that (a tombstone is itself removed only at a later cleaning, `delete.retention.ms` after
-        the first): the withdrawal again on a route topic (a receiver recognises it by its ce_id),
-        a tombstone of a key no one uses on the key store and the open-casus index."""
+        each partition written here gets a write every `vergeet_binnen_ms` four times: the first
+        lets the cleaner drop what a tombstone or withdrawal replaced; a tombstone itself (on the
+        open-casus index its key is the erased identifier) goes only at a cleaning
+        `delete.retention.ms` after that one, which the later writes bring about (a log is cleaned
+        only when it has a rolled, uncleaned segment; seen with Kafka 3.9: two writes were not
+        enough). The write is the withdrawal again on a route topic (a receiver recognises it by its
+        ce_id), a tombstone of a key no one uses on the key store and the open-casus index."""
         binnen = timedelta(milliseconds=self.settings.vergeet_binnen_ms * 1.1)
         nu, geplaatst = self.clock(), set()
         for u in uit:
@@ -260,7 +263,7 @@ class Vergeten(Service):
                 continue
             if (u.topic, u.partition) not in geplaatst:
                 geplaatst.add((u.topic, u.partition))
-                self._duwtjes += [(nu + binnen, u), (nu + 2 * binnen, u)]
+                self._duwtjes += [(nu + k * binnen, u) for k in range(1, 5)]
 
     async def _duw(self) -> None:
         nu = self.clock()

@@ -1,0 +1,274 @@
+"""Forgetting, on a broker of its own with small segments and fast retention (issue 15's Done when).
+
+Given signals about a person X (one names her BSN, one has it in its free text), about a kenteken Y
+and about a kenteken Z, all routed, three of them linked to a casus, read through the API:
+- an inzage of Y holds exactly Y's signal, its routes, its casus and the reads of them;
+- an erasure of X filed and approved by the same person does nothing;
+- approved by a second person, X's signals are forgotten: once compaction and retention ran, X's
+  BSN, pseudonym and free text are in no file of the broker, on no topic, in no file of the worker,
+  in no API answer and not in the worker's log, while a replay still equals the live read models and
+  the annual tables are what they were;
+- Z's signal, linked to no casus, runs out of its retention period and is gone the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from engine.ingress.pseudonimisering import Pseudonimiseerder
+from engine.settings import KafkaConnection
+from engine.topics import VERGETEN
+from engine.vergeten import VERGETEN_DECODER, GegevensVerlopen, OnderwerpGewist
+from tests.fixtures import payload
+from tests.pipeline import kafka as test_kafka
+from tests.pipeline.casus_helpers import bsn, kenteken, opdracht, uniek
+from tests.pipeline.conftest import BROKER_PORT, WEB_PORT
+from tests.pipeline.kafka import publish, read_all, read_until, topics
+from tests.processes import ROOT, LocalKafka, Worker, start_worker
+
+pytestmark = pytest.mark.pipeline
+KAFKA = LocalKafka(ROOT / ".local/kafka-test-vergeten", BROKER_PORT + 10)
+DAG_S = 24 * 3600
+RIEC = "noord-nederland"
+"""GM0014 (Groningen) is routed there."""
+
+
+@pytest.fixture(scope="module")
+def kafka() -> Iterator[KafkaConnection]:
+    KAFKA.run("start", fresh=True)
+    yield KAFKA.beheerder()
+    KAFKA.run("stop")
+
+
+@pytest.fixture(scope="module")
+def worker(kafka: KafkaConnection, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    """A worker whose retention periods and compaction lags are seconds, not days."""
+    w = start_worker(
+        tmp_path_factory.mktemp("vergeten"),
+        uuid.uuid4().hex + uuid.uuid4().hex,
+        kafka=KAFKA,
+        web_port=WEB_PORT + 10,
+        worker_id="vergeten-worker",
+        env={
+            "ENGINE_RETENTION_DOORGANG_DAYS": str(40 / DAG_S),
+            "ENGINE_RETENTION_DLQ_DAYS": str(20 / DAG_S),
+            "ENGINE_RETENTION_SIGNAAL_ZONDER_CASUS_DAYS": str(60 / DAG_S),
+            "ENGINE_RETENTION_INTERVAL_S": "2",
+            "ENGINE_FORGET_WITHIN_MS": "3000",
+        },
+    )
+    yield w
+    w.stop()
+
+
+def post(worker: Worker, path: str, principal: str, body: Any) -> tuple[int, bytes]:
+    headers = {"Authorization": f"Bearer {worker.tokens[principal]}", "Content-Type": "application/json"}
+    request = urllib.request.Request(f"{worker.url}{path}", orjson.dumps(body), headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def bestanden(map_: Path) -> Iterator[tuple[Path, bytes]]:
+    """Every file's bytes but Kafka's offset and time indexes: those hold offsets, positions and
+    timestamps only, in files preallocated to 10 MB each (reading them took a minute)."""
+    for pad in sorted(map_.rglob("*")):
+        if pad.is_file() and pad.suffix not in (".index", ".timeindex"):
+            try:
+                yield pad, pad.read_bytes()
+            except FileNotFoundError:  # deleted by the broker meanwhile
+                continue
+
+
+def gevonden(verboden: list[bytes], inhoud: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """Where any of the forbidden byte strings occurs."""
+    return [(waar, v) for waar, data in inhoud for v in verboden if v in data]
+
+
+async def sporen(kafka: KafkaConnection, worker: Worker, verboden: list[bytes]) -> list[tuple[str, bytes]]:
+    """Every place a forbidden string is still readable: the broker's files (every segment, index,
+    checkpoint), every record of every topic (key, value, headers), the worker's files (the read
+    models' store) and its log."""
+    inhoud = [(f"broker:{p.relative_to(KAFKA.state)}", b) for p, b in bestanden(KAFKA.state / "data")]
+    for r in await read_all(kafka, await topics(kafka), settle=1.0):
+        kop = b"".join(k.encode() + v for k, v in r.headers)
+        inhoud.append((f"{r.topic}[{r.partition}]@{r.offset}", (r.key or b"") + (r.value or b"") + kop))
+    data = Path(worker.env["ENGINE_DATA_DIR"])
+    inhoud += [(f"worker:{p.name}", b) for p, b in bestanden(data)]
+    inhoud.append(("worker log", worker.log.read_bytes()))
+    return gevonden(verboden, inhoud)
+
+
+async def routes_van(kafka: KafkaConnection, signaal_id: str) -> set[str]:
+    routed = await read_until(
+        kafka, [t for t in await topics(kafka) if t.startswith("routes.")], lambda f: len(f) >= 1,
+        match=lambda r: r.key == signaal_id.encode(), linger=2.0,
+    )  # fmt: skip
+    return {r.topic.removeprefix("routes.") for r in routed}
+
+
+async def vergeten(kafka: KafkaConnection, soort: type, timeout: float) -> list[Any]:
+    records = await read_until(
+        kafka, [VERGETEN], lambda f: len(f) >= 1, timeout=timeout,
+        match=lambda r: isinstance(VERGETEN_DECODER.decode(r.value), soort),
+    )  # fmt: skip
+    return [VERGETEN_DECODER.decode(r.value) for r in records]
+
+
+async def lees_casus(worker: Worker, casus: str) -> list[str]:
+    """The casus detail as its RIEC reads it (audited when it is there): the ids of its signals."""
+    status, _, body = await asyncio.to_thread(
+        worker.request, f"/api/v1/riec/{RIEC}/casussen/{casus}", f"riec:{RIEC}"
+    )
+    return list(orjson.loads(body)["signaal_ids"]) if status == 200 else []
+
+
+async def signalen(producer: AIOKafkaProducer, x: str, y: str, z: str) -> dict[str, tuple[str, bytes]]:
+    """Publishes the four signals; returns name → (signal id, its distinctive free text)."""
+    uit = {}
+    bodies = {
+        "A1": ([{"type": "persoon", "bsn": x}], ""),
+        "A2": ([], f" gezien met bsn {x}"),
+        "B": ([{"type": "voertuig", "kenteken": y}], ""),
+        "C": ([{"type": "voertuig", "kenteken": z}], ""),
+    }
+    for naam, (subjecten, extra) in bodies.items():
+        ce_id, tekst = uniek("sig"), f"tekst-{naam}-{uuid.uuid4().hex}"
+        body = payload(locatie={"gemeente": "GM0014"}, subjecten=subjecten, omschrijving=tekst + extra)
+        await publish(producer, "politie", body, ce_id=ce_id)
+        uit[naam] = (f"politie:{ce_id}", tekst.encode())
+    return uit
+
+
+async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_complete(
+    kafka: KafkaConnection, worker: Worker
+) -> None:
+    x, y, z = bsn(), kenteken(), kenteken()
+    px = Pseudonimiseerder(worker.key.encode()).bsn(x)
+    producer = test_kafka.producer(kafka)
+    await producer.start()
+    try:
+        s = await signalen(producer, x, y, z)
+        verboden_x = [x.encode(), px.encode(), s["A1"][1], s["A2"][1]]
+        verboden_z = [z.encode(), z.replace("-", "").encode(), s["C"][1]]
+        alles = {*verboden_x, *verboden_z}
+        # The search finds every one of them before they are forgotten (else it proves nothing).
+        assert {v for _, v in await sporen(kafka, worker, [*alles])} == alles
+        for naam, (signaal_id, _) in s.items():
+            assert await routes_van(kafka, signaal_id), f"{naam} was routed"
+        casus = uniek("NN")
+        koppel = [s["A1"][0], s["A2"][0], s["B"][0]]
+        await opdracht(
+            producer,
+            RIEC,
+            "casus.openen",
+            {"casus_id": casus, "naam": "n", "bron": "inbreng", "signalen": koppel},
+        )
+        await read_until(  # opened, and the three links confirmed
+            kafka, ["engine.gebeurtenissen"], lambda f: len(f) >= 4, timeout=30,
+            match=lambda r: r.key == f"casus:{casus}".encode(),
+        )  # fmt: skip
+    finally:
+        await producer.stop()
+    # Reads that the audit log records (ids only); every read is kept: the inzage must list them.
+    gelezen = [await lees_casus(worker, casus)]
+    while len(gelezen[-1]) < 3:
+        await asyncio.sleep(0.3)
+        gelezen.append(await lees_casus(worker, casus))
+    for naam in ("A1", "B"):
+        assert worker.request(f"/api/v1/riec/{RIEC}/signalen/{s[naam][0]}", f"riec:{RIEC}")[0] == 200
+        gelezen.append([s[naam][0]])
+    jaar = datetime.now(UTC).year
+    jaarverslag = worker.get(f"/api/v1/jaarverslag/{jaar}", "liec")
+
+    # (3) An inzage of Y: exactly its signal, where it went, its casus, and the reads of them.
+    status, body = post(
+        worker, "/api/v1/ops/inzage", "liec:cor", {"onderwerp": {"type": "voertuig", "kenteken": y}}
+    )
+    assert status == 200, body
+    inzage = orjson.loads(body)
+    assert [i["signaal_id"] for i in inzage["signalen"]] == [s["B"][0]]
+    [b] = inzage["signalen"]
+    assert set(b["routes"]) == await routes_van(kafka, s["B"][0]) and b["casussen"] == {casus: RIEC}
+    assert s["B"][1].decode() in b["omschrijving"] and b["subjecten"] == [{"type": "voertuig", "kenteken": y}]
+    # Each read of the casus showed it (and B once linked); each signal read showed its casus.
+    verwacht = [(f"riec:{RIEC}", [i for i in ids if i == s["B"][0]], [casus]) for ids in gelezen]
+    assert [(lz["door"], lz["signaal_ids"], lz["casus_ids"]) for lz in inzage["lezingen"]] == verwacht
+    status, pagina = post(
+        worker,
+        "/api/v1/ops/inzage?formaat=html",
+        "liec:cor",
+        {"onderwerp": {"type": "voertuig", "kenteken": y}},
+    )
+    assert status == 200 and s["B"][0].encode() in pagina and b"<script" not in pagina
+    status, body = post(
+        worker, "/api/v1/ops/inzage", "ops:anna", {"onderwerp": {"type": "persoon", "bsn": x}}
+    )
+    assert sorted(i["signaal_id"] for i in orjson.loads(body)["signalen"]) == sorted([s["A1"][0], s["A2"][0]])
+
+    # (4) Filed and approved by the same person: refused, and nothing is erased.
+    wis = {"verzoek_id": f"wis-{uuid.uuid4().hex[:12]}", "handeling": "wissen", "reden": "AVG art. 17",
+           "onderwerp": {"type": "persoon", "bsn": x}}  # fmt: skip
+    pad = f"/api/v1/ops/verzoeken/{wis['verzoek_id']}"
+    assert post(worker, "/api/v1/ops/verzoeken", "ops:anna", wis)[0] == 202
+    assert await worker.json_zodra(pad, "ops:anna", lambda v: v["status"] == "open")
+    assert post(worker, f"{pad}/goedkeuring", "ops:anna", {})[0] == 202
+    assert await worker.json_zodra(pad, "ops:anna", lambda v: bool(v.get("weigeringen")))
+    await asyncio.sleep(5)  # the executor polls every half second: it had time to act, if it would
+    assert await vergeten(kafka, OnderwerpGewist, timeout=2) == []
+    assert worker.request(f"/api/v1/riec/{RIEC}/signalen/{s['A1'][0]}", f"riec:{RIEC}")[0] == 200
+
+    # (1) Approved by a second person: X's signals are forgotten.
+    assert post(worker, f"{pad}/goedkeuring", "liec:cor", {})[0] == 202
+    [gewist] = await vergeten(kafka, OnderwerpGewist, timeout=60)
+    assert gewist.signalen == sorted([s["A1"][0], s["A2"][0]])
+    assert await worker.json_zodra(
+        f"/api/v1/riec/{RIEC}/inbox", f"riec:{RIEC}", lambda i: s["A1"][0] not in str(i)
+    )
+    assert worker.request(f"/api/v1/riec/{RIEC}/signalen/{s['A1'][0]}", f"riec:{RIEC}")[0] == 404
+    status, body = post(
+        worker, "/api/v1/ops/inzage", "ops:anna", {"onderwerp": {"type": "persoon", "bsn": x}}
+    )
+    assert status == 200 and orjson.loads(body)["signalen"] == []
+
+    # (2) Z's signal, in no casus, runs out of its 60 seconds.
+    [verlopen] = [v for v in await vergeten(kafka, GegevensVerlopen, timeout=90) if s["C"][0] in v.signalen]
+    assert verlopen.regel == "signaal_zonder_casus" and s["B"][0] not in verlopen.signalen, "B is in a casus"
+
+    # Once retention and compaction ran, nothing readable is left anywhere.
+    deadline, over = time.monotonic() + 180, await sporen(kafka, worker, verboden_x + verboden_z)
+    while over and time.monotonic() < deadline:
+        await asyncio.sleep(5)
+        over = await sporen(kafka, worker, verboden_x + verboden_z)
+    assert over == [], f"still readable after {180 - (deadline - time.monotonic()):.0f} s: {over[:10]}"
+    antwoorden = [
+        worker.request(f"/api/v1/riec/{RIEC}/inbox", f"riec:{RIEC}")[2],
+        worker.request(f"/api/v1/riec/{RIEC}/casussen/{casus}", f"riec:{RIEC}")[2],
+        worker.request("/api/v1/ops/verzoeken", "ops")[2],
+        worker.request(pad, "ops")[2],
+        post(worker, "/api/v1/ops/inzage", "ops:anna", {"onderwerp": {"type": "persoon", "bsn": x}})[1],
+        post(
+            worker,
+            "/api/v1/ops/inzage?formaat=html",
+            "ops:anna",
+            {"onderwerp": {"type": "persoon", "bsn": x}},
+        )[1],
+    ]
+    assert gevonden(verboden_x + verboden_z, [(str(i), a) for i, a in enumerate(antwoorden)]) == []
+    assert worker.get(f"/api/v1/jaarverslag/{jaar}", "liec") == jaarverslag, "aggregates, not personal data"
+    replay = worker.replay()
+    assert replay.returncode == 0, replay.stdout + replay.stderr
