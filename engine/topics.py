@@ -143,6 +143,12 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     specs.append(TopicSpec(AUDIT, 1, {"retention.ms": str(5 * 366 * _DAY_MS)}))
     # Compacted by signal id as well as time-bounded: a withdrawal (`RouteIngetrokken`, same key)
     # makes compaction drop the routed message, so a consumer that starts late sees only the withdrawal.
-    routes = {"cleanup.policy": "compact,delete", "retention.ms": str(365 * _DAY_MS)}
+    # The compaction lag bounds how long an erased message stays on the brokers' disks (it also rolls
+    # a quiet topic's active segment, which is never compacted): a week, within the AVG's month.
+    routes = {
+        "cleanup.policy": "compact,delete",
+        "retention.ms": str(365 * _DAY_MS),
+        "max.compaction.lag.ms": str(7 * _DAY_MS),
+    }
     specs += [TopicSpec(topic_van(b), 1, routes) for b in route_bestemmingen()]
     return [TopicSpec(s.name, s.partitions, {**isr, **s.config}) for s in specs]
