@@ -60,10 +60,10 @@ _TEGEL_VAN = {regel: tegel for tegel, regels in TEGELS.items() for regel in rege
 
 class Inbox:
     """Keeps in memory only what is small and asked for often: per destination how many messages
-    it has (the paging cursor and the ETag) and how many per week (the chart). The messages
-    themselves, as the bytes they arrived as, are in the store (`Opslag`) and are decoded only when a
-    page is read: all of them in memory took about 800 MB per worker at 1M identifiers (and decoded
-    dicts made the fold spend its time in allocation and the garbage collector)."""
+    it has, the number of its next one, its ETag's version and how many per week (the chart). The
+    messages themselves, as the bytes they arrived as, are in the store (`Opslag`) and are decoded
+    only when a page is read: all of them in memory took about 800 MB per worker at 1M identifiers
+    (and decoded dicts made the fold spend its time in allocation and the garbage collector)."""
 
     def __init__(self, opslag: Opslag | None = None) -> None:
         self._opslag = opslag if opslag is not None else Opslag()

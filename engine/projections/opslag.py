@@ -106,18 +106,6 @@ class Opslag:
         if len(self._berichten) >= _RIJEN_PER_SCHRIJFBEURT:
             self._schrijf()
 
-    def berichten(self, bestemming: str, begin: int, eind: int) -> list[bytes]:
-        """Messages `begin` up to (not including) `eind`, newest first."""
-        self._schrijf()
-        b = self._bestemmingen.get(bestemming)
-        if b is None:
-            return []
-        rijen = self._db.execute(
-            "SELECT inhoud FROM bericht WHERE sleutel >= ? AND sleutel < ? ORDER BY sleutel DESC",
-            ((b << _NR_BITS) + begin, (b << _NR_BITS) + max(begin, eind)),
-        )
-        return [bytes(r[0]) for r in rijen]
-
     def gefilterd(
         self, bestemming: str, filter_: Filter, limit: int, voor: int | None, *, tel: bool = True
     ) -> Gefilterd:

@@ -89,7 +89,7 @@ def test_a_workers_store_starts_empty_and_is_removed_when_it_stops(tmp_path: Pat
     # When the worker starts again
     tweede = Opslag(pad)
     # Then it starts from nothing (the fold from offset 0 fills it), and its file goes when it stops
-    assert tweede.berichten("riec.limburg", 0, 10) == []
+    assert list(tweede.alle_berichten("riec.limburg")) == []
     tweede.sluit()
     assert not pad.exists()
     eerste.sluit()

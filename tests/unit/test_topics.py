@@ -52,6 +52,7 @@ def test_route_topics_are_compacted_and_a_route_topic_left_at_delete_is_named() 
     # Given a route topic as declared: compacted by signal id and time-bounded
     route = _spec("routes.riec.limburg")
     assert route.config["cleanup.policy"] == "compact,delete"
+    assert route.config["max.compaction.lag.ms"] == str(24 * 3600 * 1000), "ENGINE_FORGET_WITHIN_MS"
     # Then the broker's list in either order is as declared
     assert afwijkingen(route, 1, {**route.config, "cleanup.policy": "delete,compact"}) == []
     # And one created before withdrawals (delete only) stops the worker until ops alter it
