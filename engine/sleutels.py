@@ -44,6 +44,10 @@ class Sleutelring:
     def __len__(self) -> int:
         return len(self._sleutels)
 
+    def __contains__(self, sleutel_id: object) -> bool:
+        """Whether the key is held: what it sealed can be opened (the retention schedule asks)."""
+        return sleutel_id in self._sleutels
+
     def nieuw(self, sleutel_id: str) -> bytes:
         """A new data key for `sleutel_id`, held here; returns its wrapped form for the key store."""
         sleutel = AESGCM.generate_key(bit_length=256)

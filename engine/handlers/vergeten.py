@@ -92,22 +92,20 @@ async def lees_sleutels(kafka: KafkaConnection, hoofdsleutel: bytes) -> Sleutelr
 
 
 async def lees_overzicht(
-    kafka: KafkaConnection, ring: Sleutelring, bewaar: Callable[[SignaalOntvangen], bool]
+    kafka: KafkaConnection, ring: Sleutelring, bewaar: Callable[[SignaalOntvangen], bool] | None
 ) -> Overzicht:
     """Every signal the log holds, opened with the keys of `ring`, with its routes and casussen.
 
     Only the signals `bewaar` accepts keep their opened fields (an erasure's, an inzage's); of the
     rest the overview keeps ids, partitions and times, so that reading a million signals for the
-    retention schedule does not hold a million texts."""
+    retention schedule does not hold a million texts. Without `bewaar` (the schedule) nothing is
+    opened: a signal is readable when its key is there."""
     overzicht = Overzicht()
 
     def signaal(r: Record) -> None:
         g = SIGNAAL_LOG_DECODER.decode(r.value)
         if isinstance(g, SignaalOntvangen):
-            open_ = verzegeling.open_(g, ring)
-            spoor = Signaalspoor(g.signaal_id, r.partition, g.ontvangen_op, leesbaar=open_ is not None)
-            spoor.signaal = open_ if open_ is not None and bewaar(open_) else None
-            overzicht.signalen[g.signaal_id] = spoor
+            overzicht.signalen[g.signaal_id] = _spoor(g, r.partition, ring, bewaar)
         elif isinstance(g, SignaalGerouteerd) and g.signaal_id in overzicht.signalen:
             overzicht.signalen[g.signaal_id].bestemmingen = list(g.bestemmingen)
 
@@ -121,6 +119,18 @@ async def lees_overzicht(
     await _lees(kafka, SIGNAAL_LOG, signaal)
     await _lees(kafka, GEBEURTENISSEN, gebeurtenis)
     return overzicht
+
+
+def _spoor(
+    g: SignaalOntvangen, partitie: int, ring: Sleutelring, bewaar: Callable[[SignaalOntvangen], bool] | None
+) -> Signaalspoor:
+    if bewaar is None:  # the schedule: readable when its key is there, nothing opened
+        leesbaar = not g.versleuteld or verzegeling.sleutel_id(g.signaal_id) in ring
+        return Signaalspoor(g.signaal_id, partitie, g.ontvangen_op, leesbaar)
+    open_ = verzegeling.open_(g, ring)
+    spoor = Signaalspoor(g.signaal_id, partitie, g.ontvangen_op, leesbaar=open_ is not None)
+    spoor.signaal = open_ if open_ is not None and bewaar(open_) else None
+    return spoor
 
 
 async def over_onderwerp(kafka: KafkaConnection, hoofdsleutel: bytes, identificator: str) -> Overzicht:
@@ -234,7 +244,7 @@ class Vergeten(Service):
         self._volgende_ronde = nu + timedelta(seconds=self.settings.bewaar_interval_s)
         kafka = self.settings.kafka
         ring = await lees_sleutels(kafka, self.settings.hoofdsleutel())
-        overzicht = await lees_overzicht(kafka, ring, lambda s: False)
+        overzicht = await lees_overzicht(kafka, ring, None)
         uit = verloop(overzicht, self.termijnen, nu)
         if uit:
             log.info("retention: %d records written", len(uit))

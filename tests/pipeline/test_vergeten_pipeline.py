@@ -272,3 +272,41 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
     assert worker.get(f"/api/v1/jaarverslag/{jaar}", "liec") == jaarverslag, "aggregates, not personal data"
     replay = worker.replay()
     assert replay.returncode == 0, replay.stdout + replay.stderr
+
+
+def weigert_te_starten(w: Worker, timeout: float = 90) -> str:
+    """Waits for a worker that must not start to exit; its log."""
+    try:
+        w.process.wait(timeout=timeout)
+    finally:
+        w.stop()
+    return w.log.read_text(errors="replace")
+
+
+async def test_a_worker_refuses_to_start_with_another_master_key_or_without_its_key_store(
+    kafka: KafkaConnection, worker: Worker, tmp_path: Path
+) -> None:
+    """Given the signal log and key store the test above left, when a worker starts with another
+    master key, or after the key store topic was lost, then it stops before it writes anything."""
+    env = {**{k: v for k, v in worker.env.items() if k.startswith("ENGINE_RETENTION")}}
+    ander = start_worker(
+        tmp_path / "ander", worker.key, kafka=KAFKA, web_port=WEB_PORT + 11, worker_id="ander-worker",
+        env={**env, "ENGINE_MASTER_KEY": uuid.uuid4().hex + uuid.uuid4().hex}, wait=False,
+    )  # fmt: skip
+    log = weigert_te_starten(ander)
+    assert ander.process.returncode != 0 and "does not unwrap with this master key" in log
+
+    worker.stop()
+    beheer = test_kafka.admin(kafka)
+    await beheer.start()
+    try:
+        await beheer.delete_topics(["engine.sleutels"])
+    finally:
+        await beheer.close()
+    await asyncio.sleep(3)
+    zonder = start_worker(
+        tmp_path / "zonder", worker.key, kafka=KAFKA, web_port=WEB_PORT + 12, worker_id="zonder-worker",
+        env=env, wait=False,
+    )  # fmt: skip
+    log = weigert_te_starten(zonder)
+    assert zonder.process.returncode != 0 and "the keys of the signals logged are lost" in log

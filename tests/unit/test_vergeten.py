@@ -7,9 +7,20 @@ from datetime import UTC, datetime, timedelta
 from engine.bewaring import termijnen
 from engine.events.signaal import Voertuig
 from engine.events.signaal_ontvangen import PersoonPseudoniem
+from engine.handlers.vergeten import verloop, wissen
 from engine.inzage import als_html, stel_op
 from engine.projections.audit import Verwerkingslog, leesregistratie
-from engine.vergeten import Overzicht, Signaalspoor, noemt, over, verlopen
+from engine.topics import KANDIDATEN, SLEUTELS, VERGETEN, ZOEKINDEX
+from engine.vergeten import (
+    VERGETEN_DECODER,
+    GegevensVerlopen,
+    OnderwerpGewist,
+    Overzicht,
+    Signaalspoor,
+    noemt,
+    over,
+    verlopen,
+)
 from tests.fixtures import ontvangen
 
 NU = datetime(2030, 1, 1, tzinfo=UTC)
@@ -107,3 +118,50 @@ def lezing(door: str, signaal_ids: list[str], casus_ids: list[str]) -> Verwerkin
         actor=door, activiteit="inbox", naam="inbox", pad="/api/v1/x", start=NU, eind=NU,
         traceparent=None, signaal_ids=signaal_ids, casus_ids=casus_ids,
     )  # fmt: skip
+
+
+def test_an_erasure_destroys_keys_withdraws_routes_and_names_the_subject_only_to_the_index() -> None:
+    """Given a signal about the subject routed to two destinations, on partition 3, when its
+    erasure is carried out, then in one transaction: its key is destroyed where it lives, it is
+    withdrawn from both destinations, vastleggen and the index are told, the erasure is recorded
+    with ids only, and the request's own key goes last."""
+    overzicht = Overzicht()
+    eigen = ontvangen("gm0363:1", subjecten=[PersoonPseudoniem(pseudoniem=PSEUDO)])
+    overzicht.signalen["gm0363:1"] = Signaalspoor(
+        "gm0363:1", 3, NU, signaal=eigen, bestemmingen=["riec.rotterdam", "lft.vastgoed"]
+    )
+    overzicht.signalen["gm0363:2"] = spoor("gm0363:2", NU, bestemmingen=["riec.rotterdam"])
+
+    uit = wissen(overzicht, "wis-1", f"persoon:{PSEUDO}", NU)
+
+    assert [(u.topic, u.key, u.value is None, u.partition) for u in uit] == [
+        (SLEUTELS, b"signaal:gm0363:1", True, 3),
+        ("routes.riec.rotterdam", b"gm0363:1", False, None),
+        ("routes.lft.vastgoed", b"gm0363:1", False, None),
+        (KANDIDATEN, b"gm0363:1", False, 3),
+        (ZOEKINDEX, f"persoon:{PSEUDO}".encode(), False, None),
+        (VERGETEN, b"wis-1", False, None),
+        (SLEUTELS, b"verzoek:wis-1", True, 0),
+    ]
+    assert [u.topic for u in uit if PSEUDO.encode() in (u.key or b"") + (u.value or b"")] == [ZOEKINDEX]
+    gewist = VERGETEN_DECODER.decode(uit[5].value or b"")
+    assert isinstance(gewist, OnderwerpGewist) and gewist.signalen == ["gm0363:1"]
+
+
+def test_expiry_forgets_what_ran_out_and_records_it_by_rule() -> None:
+    overzicht = Overzicht()
+    overzicht.signalen["a:oud"] = spoor(
+        "a:oud", NU - timedelta(days=800), bestemmingen=["riec.zeeland-west-brabant"]
+    )
+    overzicht.signalen["a:nieuw"] = spoor("a:nieuw", NU)
+
+    uit = verloop(overzicht, termijnen(), NU)
+
+    assert [(u.topic, u.key) for u in uit] == [
+        (SLEUTELS, b"signaal:a:oud"),
+        ("routes.riec.zeeland-west-brabant", b"a:oud"),
+        (KANDIDATEN, b"a:oud"),
+        (VERGETEN, b"signaal_zonder_casus"),
+    ]
+    verlopen_ = VERGETEN_DECODER.decode(uit[-1].value or b"")
+    assert isinstance(verlopen_, GegevensVerlopen) and verlopen_.signalen == ["a:oud"]
