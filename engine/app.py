@@ -30,8 +30,8 @@ from engine.handlers import (
     ingress,
     keystore,
     routeren,
+    sporen,
     vastleggen,
-    vergeten,
     verzoeken,
     zoekindex,
 )
@@ -269,7 +269,7 @@ def _projecties(werker: Werker) -> tuple[Projecties, list[Any]]:
         posities=lambda: {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(projecties.posities.items())},
         verzoekopdrachten=verzoekschrijver,
         pseudo=Pseudonimiseerder(werker.settings.pseudonym_key),
-        inzage=lambda ident, door: vergeten.inzage(
+        inzage=lambda ident, door: sporen.inzage(
             werker.settings.kafka, werker.settings.hoofdsleutel(), ident, door
         ),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import get_args
 
 import msgspec
 
@@ -111,6 +112,45 @@ class GegevensVerlopen(
     op: datetime
 
 
-Vergeten = OnderwerpGewist | GegevensVerlopen
+class SleutelVernietigd(
+    msgspec.Struct, frozen=True, kw_only=True, tag="nl.riec.engine.sleutel_vernietigd.v1", tag_field="type"
+):
+    """An approved request destroyed one data key (`signaal:<id>`): that signal is forgotten."""
+
+    verzoek_id: str
+    sleutel_id: str
+    gevonden: bool
+    """False when no readable signal had that key (already forgotten, or never there)."""
+    op: datetime
+
+
+class BewaartermijnGewijzigd(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    tag="nl.riec.engine.bewaartermijn_gewijzigd.v1",
+    tag_field="type",
+):
+    """An approved request changed a retention period; the executor folds these at start."""
+
+    verzoek_id: str
+    regel: Regel
+    dagen: float
+    op: datetime
+
+
+def termijnwijziging(onderwerp: str) -> tuple[Regel, float] | None:
+    """`<regel>=<dagen>` of a request to change a retention period; None when it is not one."""
+    regel, _, dagen = onderwerp.partition("=")
+    if regel not in get_args(Regel):
+        return None
+    try:
+        waarde = float(dagen)
+    except ValueError:
+        return None
+    return (regel, waarde) if 0 < waarde < 100 * 366 else None  # type: ignore[return-value]  # checked above
+
+
+Vergeten = OnderwerpGewist | GegevensVerlopen | SleutelVernietigd | BewaartermijnGewijzigd
 VERGETEN_ENCODER = msgspec.json.Encoder()
 VERGETEN_DECODER = msgspec.json.Decoder(Vergeten)

@@ -30,44 +30,37 @@ from mode import Service
 
 from engine import verzegeling, vieroogen
 from engine.bewaring import Regel
-from engine.events.casus import GEBEURTENIS_DECODER, CasusAfgesloten, KoppelingBevestigd
 from engine.events.matching import ZOEKINDEX_ENCODER, IdentificatorGewist
 from engine.events.route import Intrekkingsreden
 from engine.events.signaal_ontvangen import (
-    SIGNAAL_LOG_DECODER,
     SIGNAAL_LOG_ENCODER,
-    SignaalGerouteerd,
-    SignaalOntvangen,
     SignaalVergeten,
 )
-from engine.handlers import clients
+from engine.handlers import clients, sporen
 from engine.handlers.output import Output
 from engine.handlers.routeren import intrekkingen
 from engine.handlers.stage import partition_for
-from engine.handlers.state import KafkaLog
-from engine.inzage import Inzage, stel_op
-from engine.projections.audit import AUDIT_DECODER, Verwerkingslog
-from engine.settings import KafkaConnection, Settings
-from engine.sleutels import Sleutelring
+from engine.settings import Settings
 from engine.topics import (
-    AUDIT,
     CASUSINDEX,
-    GEBEURTENISSEN,
     KANDIDATEN,
-    SIGNAAL_LOG,
     SLEUTELS,
     VERGETEN,
     VERZOEKEN,
     ZOEKINDEX,
 )
 from engine.vergeten import (
+    VERGETEN_DECODER,
     VERGETEN_ENCODER,
+    BewaartermijnGewijzigd,
     GegevensVerlopen,
     OnderwerpGewist,
     Overzicht,
     Signaalspoor,
+    SleutelVernietigd,
     noemt,
     over,
+    termijnwijziging,
     verlopen,
 )
 
@@ -75,68 +68,6 @@ log = logging.getLogger(__name__)
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 DUWTJE = b"vergeten:duwtje"
 """The key of a tombstone that only makes a quiet partition roll its segment (`_plan_duwtjes`)."""
-
-
-async def _lees(kafka: KafkaConnection, topic: str, fold: Callable[[Record], None]) -> None:
-    reader = KafkaLog(kafka)
-    for tp in await clients.partitions_of(kafka, (topic,)):
-        async for record in reader.read(tp):
-            fold(record)
-
-
-async def lees_sleutels(kafka: KafkaConnection, hoofdsleutel: bytes) -> Sleutelring:
-    """Every data key the key store holds (a destroyed one is not there)."""
-    ring = Sleutelring(hoofdsleutel)
-    await _lees(kafka, SLEUTELS, lambda r: ring.herstel(r.key.decode(), r.value))
-    return ring
-
-
-async def lees_overzicht(
-    kafka: KafkaConnection, ring: Sleutelring, bewaar: Callable[[SignaalOntvangen], bool] | None
-) -> Overzicht:
-    """Every signal the log holds, opened with the keys of `ring`, with its routes and casussen.
-
-    Only the signals `bewaar` accepts keep their opened fields (an erasure's, an inzage's); of the
-    rest the overview keeps ids, partitions and times, so that reading a million signals for the
-    retention schedule does not hold a million texts. Without `bewaar` (the schedule) nothing is
-    opened: a signal is readable when its key is there."""
-    overzicht = Overzicht()
-
-    def signaal(r: Record) -> None:
-        g = SIGNAAL_LOG_DECODER.decode(r.value)
-        if isinstance(g, SignaalOntvangen):
-            overzicht.signalen[g.signaal_id] = _spoor(g, r.partition, ring, bewaar)
-        elif isinstance(g, SignaalGerouteerd) and g.signaal_id in overzicht.signalen:
-            overzicht.signalen[g.signaal_id].bestemmingen = list(g.bestemmingen)
-
-    def gebeurtenis(r: Record) -> None:
-        g = GEBEURTENIS_DECODER.decode(r.value)
-        if isinstance(g, KoppelingBevestigd) and g.signaal_id in overzicht.signalen:
-            overzicht.signalen[g.signaal_id].casussen[g.casus_id] = g.riec
-        elif isinstance(g, CasusAfgesloten):
-            overzicht.gesloten[g.casus_id] = g.tijd
-
-    await _lees(kafka, SIGNAAL_LOG, signaal)
-    await _lees(kafka, GEBEURTENISSEN, gebeurtenis)
-    return overzicht
-
-
-def _spoor(
-    g: SignaalOntvangen, partitie: int, ring: Sleutelring, bewaar: Callable[[SignaalOntvangen], bool] | None
-) -> Signaalspoor:
-    if bewaar is None:  # the schedule: readable when its key is there, nothing opened
-        leesbaar = not g.versleuteld or verzegeling.sleutel_id(g.signaal_id) in ring
-        return Signaalspoor(g.signaal_id, partitie, g.ontvangen_op, leesbaar)
-    open_ = verzegeling.open_(g, ring)
-    spoor = Signaalspoor(g.signaal_id, partitie, g.ontvangen_op, leesbaar=open_ is not None)
-    spoor.signaal = open_ if open_ is not None and bewaar(open_) else None
-    return spoor
-
-
-async def over_onderwerp(kafka: KafkaConnection, hoofdsleutel: bytes, identificator: str) -> Overzicht:
-    """The overview with the signals about one subject opened (an erasure's, an inzage's)."""
-    ring = await lees_sleutels(kafka, hoofdsleutel)
-    return await lees_overzicht(kafka, ring, lambda s: noemt(s, identificator))
 
 
 def vergeet(
@@ -166,6 +97,16 @@ def wissen(overzicht: Overzicht, verzoek_id: str, identificator: str, nu: dateti
     ]
 
 
+def vernietig(overzicht: Overzicht, verzoek_id: str, sleutel_id: str, nu: datetime) -> list[Output]:
+    """An approved destruction of one signal's key: the signal is forgotten as by an erasure."""
+    signaal_id = sleutel_id.removeprefix("signaal:")
+    spoor = overzicht.signalen.get(signaal_id)
+    gevonden = sleutel_id.startswith("signaal:") and spoor is not None and spoor.leesbaar
+    record = SleutelVernietigd(verzoek_id=verzoek_id, sleutel_id=sleutel_id, gevonden=gevonden, op=nu)
+    uit = list(vergeet([spoor], "gewist", nu, verzoek_id=verzoek_id)) if gevonden and spoor else []
+    return [*uit, Output(VERGETEN, verzoek_id.encode(), VERGETEN_ENCODER.encode(record))]
+
+
 def verloop(overzicht: Overzicht, termijnen: dict[Regel, timedelta], nu: datetime) -> list[Output]:
     """Everything the retention periods that ran out write."""
     uit: list[Output] = []
@@ -193,6 +134,7 @@ class Vergeten(Service):
 
     async def on_start(self) -> None:
         kafka = self.settings.kafka
+        await sporen.lees(kafka, VERGETEN, self._herstel_termijn)
         self._producer = clients.producer(
             kafka, transactional_id=self.group_id, enable_idempotence=True, acks="all",
             partitioner=partition_for,
@@ -203,6 +145,13 @@ class Vergeten(Service):
             auto_offset_reset="earliest", isolation_level="read_committed", session_timeout_ms=10_000,
         )  # fmt: skip
         await self._consumer.start()
+
+    def _herstel_termijn(self, r: Record) -> None:
+        """An approved change of a retention period (`BewaartermijnGewijzigd`) outlives a restart:
+        it is folded from the executor's own log over the settings' periods."""
+        g = VERGETEN_DECODER.decode(r.value)
+        if isinstance(g, BewaartermijnGewijzigd):
+            self.termijnen[g.regel] = timedelta(days=g.dagen)
 
     async def on_stop(self) -> None:
         for client in (self._consumer, self._producer):
@@ -222,29 +171,40 @@ class Vergeten(Service):
             await self._duw()
 
     async def _verzoek(self, tp: TopicPartition, record: Record) -> None:
-        """An approved erasure takes effect, in the transaction that commits its record."""
+        """An approved request takes effect, in the transaction that commits its record."""
         uit: list[Output] = []
         g = vieroogen.VERZOEK_DECODER.decode(record.value) if record.value else None
-        if isinstance(g, vieroogen.VerzoekGoedgekeurd) and g.handeling == "wissen":
-            kafka, hoofdsleutel = self.settings.kafka, self.settings.hoofdsleutel()
-            ring = await lees_sleutels(kafka, hoofdsleutel)
-            sleutel = verzegeling.verzoek_sleutel_id(g.verzoek_id)
-            identificator = verzegeling.open_tekst(ring, sleutel, g.onderwerp)
-            if identificator is None:  # its key destroyed: this erasure took effect before
-                log.info("erasure %s took effect already", g.verzoek_id)
-            else:
-                overzicht = await lees_overzicht(kafka, ring, lambda s: noemt(s, identificator))
-                uit = wissen(overzicht, g.verzoek_id, identificator, self.clock())
-                log.info("erasure %s: %d records written", g.verzoek_id, len(uit))
+        if isinstance(g, vieroogen.VerzoekGoedgekeurd):
+            uit = await self._voer_uit(g)
+            log.info("request %s (%s): %d records written", g.verzoek_id, g.handeling, len(uit))
         await self._schrijf(uit, {tp: record.offset + 1})
+
+    async def _voer_uit(self, g: vieroogen.VerzoekGoedgekeurd) -> list[Output]:
+        kafka, nu = self.settings.kafka, self.clock()
+        ring = await sporen.lees_sleutels(kafka, self.settings.hoofdsleutel())
+        onderwerp = verzegeling.open_tekst(ring, verzegeling.verzoek_sleutel_id(g.verzoek_id), g.onderwerp)
+        if onderwerp is None:  # its key destroyed: this erasure took effect before
+            return []
+        if g.handeling == "wissen":
+            overzicht = await sporen.lees_overzicht(kafka, ring, lambda s: noemt(s, onderwerp))
+            return wissen(overzicht, g.verzoek_id, onderwerp, nu)
+        if g.handeling == "sleutel_vernietigen":
+            return vernietig(await sporen.lees_overzicht(kafka, ring, None), g.verzoek_id, onderwerp, nu)
+        if g.handeling == "bewaartermijn_wijzigen" and (wijziging := termijnwijziging(onderwerp)):
+            regel, dagen = wijziging
+            self.termijnen[regel] = timedelta(days=dagen)
+            record = BewaartermijnGewijzigd(verzoek_id=g.verzoek_id, regel=regel, dagen=dagen, op=nu)
+            return [Output(VERGETEN, regel.encode(), VERGETEN_ENCODER.encode(record))]
+        log.warning("request %s (%s) is approved: carry it out by hand", g.verzoek_id, g.handeling)
+        return []
 
     async def _bewaarronde(self) -> None:
         """Forget what ran out; at most every ENGINE_RETENTION_INTERVAL_S."""
         nu = self.clock()
         self._volgende_ronde = nu + timedelta(seconds=self.settings.bewaar_interval_s)
         kafka = self.settings.kafka
-        ring = await lees_sleutels(kafka, self.settings.hoofdsleutel())
-        overzicht = await lees_overzicht(kafka, ring, None)
+        ring = await sporen.lees_sleutels(kafka, self.settings.hoofdsleutel())
+        overzicht = await sporen.lees_overzicht(kafka, ring, None)
         uit = verloop(overzicht, self.termijnen, nu)
         if uit:
             log.info("retention: %d records written", len(uit))
@@ -298,23 +258,3 @@ class Vergeten(Service):
             await asyncio.gather(*futures)
             if offsets:
                 await self._producer.send_offsets_to_transaction(offsets, self.group_id)
-
-
-async def inzage(kafka: KafkaConnection, hoofdsleutel: bytes, identificator: str, door: str) -> Inzage:
-    """The inzage export of one subject (`engine.inzage`): its signals opened from the logs, and the
-    audit records of reads that showed one of them or one of their casussen."""
-    overzicht = await over_onderwerp(kafka, hoofdsleutel, identificator)
-    signalen = {s.signaal_id for s in over(overzicht, identificator)}
-    casussen = {c for i in signalen for c in overzicht.signalen[i].casussen}
-    lezingen: list[Verwerkingslog] = []
-
-    def lezing(r: Record) -> None:
-        v = AUDIT_DECODER.decode(r.value)
-        a = v.attributes
-        if signalen & set(a.get("dpl.riec.signaal_ids", ())) or casussen & set(
-            a.get("dpl.riec.casus_ids", ())
-        ):
-            lezingen.append(v)
-
-    await _lees(kafka, AUDIT, lezing)
-    return stel_op(overzicht, identificator, lezingen, door, datetime.now(UTC))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from engine.bewaring import termijnen
 from engine.events.signaal import Voertuig
 from engine.events.signaal_ontvangen import PersoonPseudoniem
-from engine.handlers.vergeten import verloop, wissen
+from engine.handlers.vergeten import verloop, vernietig, wissen
 from engine.inzage import als_html, stel_op
 from engine.projections.audit import Verwerkingslog, leesregistratie
 from engine.topics import KANDIDATEN, SLEUTELS, VERGETEN, ZOEKINDEX
@@ -17,8 +17,10 @@ from engine.vergeten import (
     OnderwerpGewist,
     Overzicht,
     Signaalspoor,
+    SleutelVernietigd,
     noemt,
     over,
+    termijnwijziging,
     verlopen,
 )
 from tests.fixtures import ontvangen
@@ -165,3 +167,24 @@ def test_expiry_forgets_what_ran_out_and_records_it_by_rule() -> None:
     ]
     verlopen_ = VERGETEN_DECODER.decode(uit[-1].value or b"")
     assert isinstance(verlopen_, GegevensVerlopen) and verlopen_.signalen == ["a:oud"]
+
+
+def test_destroying_one_signals_key_forgets_that_signal_and_records_whether_it_was_there() -> None:
+    overzicht = Overzicht()
+    overzicht.signalen["a:1"] = spoor("a:1", NU, bestemmingen=["riec.limburg"])
+
+    uit = vernietig(overzicht, "sv-1", "signaal:a:1", NU)
+    niets = vernietig(overzicht, "sv-2", "signaal:a:onbekend", NU)
+
+    assert [(u.topic, u.key) for u in uit] == [
+        (SLEUTELS, b"signaal:a:1"), ("routes.riec.limburg", b"a:1"), (KANDIDATEN, b"a:1"), (VERGETEN, b"sv-1")
+    ]  # fmt: skip
+    [record] = [VERGETEN_DECODER.decode(u.value or b"") for u in niets]
+    assert isinstance(record, SleutelVernietigd) and record.gevonden is False
+
+
+def test_a_change_of_retention_names_a_rule_of_the_table_and_a_sane_number_of_days() -> None:
+    assert termijnwijziging("signaal_zonder_casus=365") == ("signaal_zonder_casus", 365.0)
+    assert termijnwijziging("dlq=14.5") == ("dlq", 14.5)
+    for fout in ("onbekend=3", "dlq=", "dlq=-1", "dlq=0", "dlq=1e9", "dlq", "dlq=nan"):
+        assert termijnwijziging(fout) is None, fout

@@ -1,0 +1,111 @@
+"""Reading the logs with the keys there are: the key store whole, and every signal the signal log
+holds (opened when asked), with where it was routed and the casussen it is linked to. What the
+executor of forgetting (`engine.handlers.vergeten`) and inzage (`engine.inzage`) work from.
+
+Reading whole logs is slow for a million signals (about the replay's speed) and holds ids and times
+of each; fine for a rare act and an hourly schedule, not for a stage's batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeAlias
+
+from aiokafka import ConsumerRecord
+
+from engine import verzegeling
+from engine.events.casus import GEBEURTENIS_DECODER, CasusAfgesloten, KoppelingBevestigd
+from engine.events.signaal_ontvangen import SIGNAAL_LOG_DECODER, SignaalGerouteerd, SignaalOntvangen
+from engine.handlers import clients
+from engine.handlers.state import KafkaLog
+from engine.inzage import Inzage, stel_op
+from engine.projections.audit import AUDIT_DECODER, Verwerkingslog
+from engine.settings import KafkaConnection
+from engine.sleutels import Sleutelring
+from engine.topics import AUDIT, GEBEURTENISSEN, SIGNAAL_LOG, SLEUTELS
+from engine.vergeten import Overzicht, Signaalspoor, noemt, over
+
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+
+
+async def lees(kafka: KafkaConnection, topic: str, fold: Callable[[Record], None]) -> None:
+    reader = KafkaLog(kafka)
+    for tp in await clients.partitions_of(kafka, (topic,)):
+        async for record in reader.read(tp):
+            fold(record)
+
+
+async def lees_sleutels(kafka: KafkaConnection, hoofdsleutel: bytes) -> Sleutelring:
+    """Every data key the key store holds (a destroyed one is not there)."""
+    ring = Sleutelring(hoofdsleutel)
+    await lees(kafka, SLEUTELS, lambda r: ring.herstel(r.key.decode(), r.value))
+    return ring
+
+
+async def lees_overzicht(
+    kafka: KafkaConnection, ring: Sleutelring, bewaar: Callable[[SignaalOntvangen], bool] | None
+) -> Overzicht:
+    """Every signal the log holds, opened with the keys of `ring`, with its routes and casussen.
+
+    Only the signals `bewaar` accepts keep their opened fields (an erasure's, an inzage's); of the
+    rest the overview keeps ids, partitions and times, so that reading a million signals for the
+    retention schedule does not hold a million texts. Without `bewaar` (the schedule) nothing is
+    opened: a signal is readable when its key is there."""
+    overzicht = Overzicht()
+
+    def signaal(r: Record) -> None:
+        g = SIGNAAL_LOG_DECODER.decode(r.value)
+        if isinstance(g, SignaalOntvangen):
+            overzicht.signalen[g.signaal_id] = _spoor(g, r.partition, ring, bewaar)
+        elif isinstance(g, SignaalGerouteerd) and g.signaal_id in overzicht.signalen:
+            overzicht.signalen[g.signaal_id].bestemmingen = list(g.bestemmingen)
+
+    def gebeurtenis(r: Record) -> None:
+        g = GEBEURTENIS_DECODER.decode(r.value)
+        if isinstance(g, KoppelingBevestigd) and g.signaal_id in overzicht.signalen:
+            overzicht.signalen[g.signaal_id].casussen[g.casus_id] = g.riec
+        elif isinstance(g, CasusAfgesloten):
+            overzicht.gesloten[g.casus_id] = g.tijd
+
+    await lees(kafka, SIGNAAL_LOG, signaal)
+    await lees(kafka, GEBEURTENISSEN, gebeurtenis)
+    return overzicht
+
+
+def _spoor(
+    g: SignaalOntvangen, partitie: int, ring: Sleutelring, bewaar: Callable[[SignaalOntvangen], bool] | None
+) -> Signaalspoor:
+    if bewaar is None:  # the schedule: readable when its key is there, nothing opened
+        leesbaar = not g.versleuteld or verzegeling.sleutel_id(g.signaal_id) in ring
+        return Signaalspoor(g.signaal_id, partitie, g.ontvangen_op, leesbaar)
+    open_ = verzegeling.open_(g, ring)
+    spoor = Signaalspoor(g.signaal_id, partitie, g.ontvangen_op, leesbaar=open_ is not None)
+    spoor.signaal = open_ if open_ is not None and bewaar(open_) else None
+    return spoor
+
+
+async def over_onderwerp(kafka: KafkaConnection, hoofdsleutel: bytes, identificator: str) -> Overzicht:
+    """The overview with the signals about one subject opened (an erasure's, an inzage's)."""
+    ring = await lees_sleutels(kafka, hoofdsleutel)
+    return await lees_overzicht(kafka, ring, lambda s: noemt(s, identificator))
+
+
+async def inzage(kafka: KafkaConnection, hoofdsleutel: bytes, identificator: str, door: str) -> Inzage:
+    """The inzage export of one subject (`engine.inzage`): its signals opened from the logs, and the
+    audit records of reads that showed one of them or one of their casussen."""
+    overzicht = await over_onderwerp(kafka, hoofdsleutel, identificator)
+    signalen = {s.signaal_id for s in over(overzicht, identificator)}
+    casussen = {c for i in signalen for c in overzicht.signalen[i].casussen}
+    lezingen: list[Verwerkingslog] = []
+
+    def lezing(r: Record) -> None:
+        v = AUDIT_DECODER.decode(r.value)
+        a = v.attributes
+        if signalen & set(a.get("dpl.riec.signaal_ids", ())) or casussen & set(
+            a.get("dpl.riec.casus_ids", ())
+        ):
+            lezingen.append(v)
+
+    await lees(kafka, AUDIT, lezing)
+    return stel_op(overzicht, identificator, lezingen, door, datetime.now(UTC))
