@@ -171,6 +171,20 @@ class Worker:
                 return data
             await asyncio.sleep(0.3)
 
+    def post(
+        self, path: str, principal: str, body: Any, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        """POST `body` as JSON as `principal`; returns status and body (an error's too)."""
+        hs = {"Authorization": f"Bearer {self.tokens[principal]}", "Content-Type": "application/json"}
+        request = urllib.request.Request(
+            f"{self.url}{path}", orjson.dumps(body), {**hs, **(headers or {})}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
     def request(
         self, path: str, principal: str | None, headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], bytes]:

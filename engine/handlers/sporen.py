@@ -18,7 +18,7 @@ from engine import verzegeling
 from engine.events.casus import GEBEURTENIS_DECODER, CasusAfgesloten, KoppelingBevestigd
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_DECODER, SignaalGerouteerd, SignaalOntvangen
 from engine.handlers import clients
-from engine.handlers.state import KafkaLog
+from engine.handlers.state import KafkaLog, restore
 from engine.inzage import Inzage, stel_op
 from engine.projections.audit import AUDIT_DECODER, Verwerkingslog
 from engine.settings import KafkaConnection
@@ -30,10 +30,12 @@ Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
 async def lees(kafka: KafkaConnection, topic: str, fold: Callable[[Record], None]) -> None:
+    """Fold every committed record of every partition of `topic`; a record the fold cannot take
+    is skipped, logged by its coordinates and counted, as when a stage restores its state: one
+    poison record on a log must not stop an erasure, an inzage or the retention schedule."""
     reader = KafkaLog(kafka)
     for tp in await clients.partitions_of(kafka, (topic,)):
-        async for record in reader.read(tp):
-            fold(record)
+        await restore(reader, tp, fold, stage="vergeten")
 
 
 async def lees_sleutels(kafka: KafkaConnection, hoofdsleutel: bytes) -> Sleutelring:

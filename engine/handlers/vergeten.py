@@ -30,6 +30,7 @@ from mode import Service
 
 from engine import verzegeling, vieroogen
 from engine.bewaring import Regel
+from engine.errors import foutsoort
 from engine.events.matching import ZOEKINDEX_ENCODER, IdentificatorGewist
 from engine.events.route import Intrekkingsreden
 from engine.events.signaal_ontvangen import (
@@ -66,6 +67,7 @@ from engine.vergeten import (
 
 log = logging.getLogger(__name__)
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
+_WACHT_S = 5
 DUWTJE = b"vergeten:duwtje"
 """The key of a tombstone that only makes a quiet partition roll its segment (`_plan_duwtjes`)."""
 
@@ -162,13 +164,23 @@ class Vergeten(Service):
     async def _werk(self) -> None:
         assert self._consumer is not None
         while not self.should_stop:
-            batch = await self._consumer.getmany(timeout_ms=500, max_records=100)
-            for tp, records in batch.items():
-                for record in records:
-                    await self._verzoek(tp, record)
-            if self._consumer.assignment() and self.clock() >= self._volgende_ronde:
-                await self._bewaarronde()
-            await self._duw()
+            try:
+                await self._ronde(self._consumer)
+            except Exception as fout:  # the broker, or a bug: never the worker's end
+                # The class only: a message may echo a record. Read again from the last commit.
+                log.warning("vergeten: a round failed (%s); again in %d s", foutsoort(fout), _WACHT_S)
+                await asyncio.sleep(_WACHT_S)
+                for tp in self._consumer.assignment():
+                    self._consumer.seek(tp, (await self._consumer.committed(tp)) or 0)
+
+    async def _ronde(self, consumer: AIOKafkaConsumer) -> None:
+        batch = await consumer.getmany(timeout_ms=500, max_records=100)
+        for tp, records in batch.items():
+            for record in records:
+                await self._verzoek(tp, record)
+        if consumer.assignment() and self.clock() >= self._volgende_ronde:
+            await self._bewaarronde()
+        await self._duw()
 
     async def _verzoek(self, tp: TopicPartition, record: Record) -> None:
         """An approved request takes effect, in the transaction that commits its record."""

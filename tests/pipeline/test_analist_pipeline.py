@@ -5,8 +5,6 @@ another RIEC is refused."""
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from typing import Any
 
 import orjson
@@ -24,15 +22,8 @@ pytestmark = pytest.mark.pipeline
 def post(
     worker: Worker, path: str, principal: str, body: dict[str, Any], sleutel: str | None = None
 ) -> tuple[int, dict[str, Any]]:
-    headers = {"Authorization": f"Bearer {worker.tokens[principal]}", "Content-Type": "application/json"}
-    if sleutel is not None:
-        headers["Idempotency-Key"] = sleutel
-    request = urllib.request.Request(f"{worker.url}{path}", orjson.dumps(body), headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as r:
-            return r.status, orjson.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, orjson.loads(e.read())
+    status, antwoord = worker.post(path, principal, body, {"Idempotency-Key": sleutel} if sleutel else None)
+    return status, orjson.loads(antwoord)
 
 
 def get(worker: Worker, path: str, principal: str = "riec:rotterdam") -> tuple[int, dict[str, Any]]:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -71,16 +69,6 @@ def worker(kafka: KafkaConnection, tmp_path_factory: pytest.TempPathFactory) -> 
     )
     yield w
     w.stop()
-
-
-def post(worker: Worker, path: str, principal: str, body: Any) -> tuple[int, bytes]:
-    headers = {"Authorization": f"Bearer {worker.tokens[principal]}", "Content-Type": "application/json"}
-    request = urllib.request.Request(f"{worker.url}{path}", orjson.dumps(body), headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 def bestanden(map_: Path) -> Iterator[tuple[Path, bytes]]:
@@ -196,8 +184,8 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
     jaarverslag = worker.get(f"/api/v1/jaarverslag/{jaar}", "liec")
 
     # (3) An inzage of Y: exactly its signal, where it went, its casus, and the reads of them.
-    status, body = post(
-        worker, "/api/v1/ops/inzage", "liec:cor", {"onderwerp": {"type": "voertuig", "kenteken": y}}
+    status, body = worker.post(
+        "/api/v1/ops/inzage", "liec:cor", {"onderwerp": {"type": "voertuig", "kenteken": y}}
     )
     assert status == 200, body
     inzage = orjson.loads(body)
@@ -208,41 +196,36 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
     # Each read of the casus showed it (and B once linked); each signal read showed its casus.
     verwacht = [(f"riec:{RIEC}", [i for i in ids if i == s["B"][0]], [casus]) for ids in gelezen]
     assert [(lz["door"], lz["signaal_ids"], lz["casus_ids"]) for lz in inzage["lezingen"]] == verwacht
-    status, pagina = post(
-        worker,
+    status, pagina = worker.post(
         "/api/v1/ops/inzage?formaat=html",
         "liec:cor",
         {"onderwerp": {"type": "voertuig", "kenteken": y}},
     )
     assert status == 200 and s["B"][0].encode() in pagina and b"<script" not in pagina
-    status, body = post(
-        worker, "/api/v1/ops/inzage", "ops:anna", {"onderwerp": {"type": "persoon", "bsn": x}}
-    )
+    status, body = worker.post("/api/v1/ops/inzage", "ops:anna", {"onderwerp": {"type": "persoon", "bsn": x}})
     assert sorted(i["signaal_id"] for i in orjson.loads(body)["signalen"]) == sorted([s["A1"][0], s["A2"][0]])
 
     # (4) Filed and approved by the same person: refused, and nothing is erased.
     wis = {"verzoek_id": f"wis-{uuid.uuid4().hex[:12]}", "handeling": "wissen", "reden": "AVG art. 17",
            "onderwerp": {"type": "persoon", "bsn": x}}  # fmt: skip
     pad = f"/api/v1/ops/verzoeken/{wis['verzoek_id']}"
-    assert post(worker, "/api/v1/ops/verzoeken", "ops:anna", wis)[0] == 202
+    assert worker.post("/api/v1/ops/verzoeken", "ops:anna", wis)[0] == 202
     assert await worker.json_zodra(pad, "ops:anna", lambda v: v["status"] == "open")
-    assert post(worker, f"{pad}/goedkeuring", "ops:anna", {})[0] == 202
+    assert worker.post(f"{pad}/goedkeuring", "ops:anna", {})[0] == 202
     assert await worker.json_zodra(pad, "ops:anna", lambda v: bool(v.get("weigeringen")))
     await asyncio.sleep(5)  # the executor polls every half second: it had time to act, if it would
     assert await vergeten(kafka, OnderwerpGewist, timeout=2) == []
     assert worker.request(f"/api/v1/riec/{RIEC}/signalen/{s['A1'][0]}", f"riec:{RIEC}")[0] == 200
 
     # (1) Approved by a second person: X's signals are forgotten.
-    assert post(worker, f"{pad}/goedkeuring", "liec:cor", {})[0] == 202
+    assert worker.post(f"{pad}/goedkeuring", "liec:cor", {})[0] == 202
     [gewist] = await vergeten(kafka, OnderwerpGewist, timeout=60)
     assert gewist.signalen == sorted([s["A1"][0], s["A2"][0]])
     assert await worker.json_zodra(
         f"/api/v1/riec/{RIEC}/inbox", f"riec:{RIEC}", lambda i: s["A1"][0] not in str(i)
     )
     assert worker.request(f"/api/v1/riec/{RIEC}/signalen/{s['A1'][0]}", f"riec:{RIEC}")[0] == 404
-    status, body = post(
-        worker, "/api/v1/ops/inzage", "ops:anna", {"onderwerp": {"type": "persoon", "bsn": x}}
-    )
+    status, body = worker.post("/api/v1/ops/inzage", "ops:anna", {"onderwerp": {"type": "persoon", "bsn": x}})
     assert status == 200 and orjson.loads(body)["signalen"] == []
 
     # (2) Z's signal, in no casus, runs out of its 60 seconds.
@@ -260,9 +243,8 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
         worker.request(f"/api/v1/riec/{RIEC}/casussen/{casus}", f"riec:{RIEC}")[2],
         worker.request("/api/v1/ops/verzoeken", "ops")[2],
         worker.request(pad, "ops")[2],
-        post(worker, "/api/v1/ops/inzage", "ops:anna", {"onderwerp": {"type": "persoon", "bsn": x}})[1],
-        post(
-            worker,
+        worker.post("/api/v1/ops/inzage", "ops:anna", {"onderwerp": {"type": "persoon", "bsn": x}})[1],
+        worker.post(
             "/api/v1/ops/inzage?formaat=html",
             "ops:anna",
             {"onderwerp": {"type": "persoon", "bsn": x}},

@@ -5,8 +5,6 @@ person's pseudonym sealed, and the raw BSN is on no topic of the broker."""
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 import uuid
 from typing import Any
 
@@ -26,13 +24,8 @@ PAD = "/api/v1/ops/verzoeken"
 
 
 def post(worker: Worker, path: str, principal: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    headers = {"Authorization": f"Bearer {worker.tokens[principal]}", "Content-Type": "application/json"}
-    request = urllib.request.Request(f"{worker.url}{path}", orjson.dumps(body), headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as r:
-            return r.status, orjson.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, orjson.loads(e.read())
+    status, antwoord = worker.post(path, principal, body)
+    return status, orjson.loads(antwoord)
 
 
 async def test_an_erasure_takes_a_second_person_and_its_bsn_reaches_no_topic(
