@@ -270,7 +270,9 @@ async def test_a_worker_refuses_to_start_with_another_master_key_or_without_its_
 ) -> None:
     """Given the signal log and key store the test above left, when a worker starts with another
     master key, or after the key store topic was lost, then it stops before it writes anything."""
-    env = {**{k: v for k, v in worker.env.items() if k.startswith("ENGINE_RETENTION")}}
+    env = {k: v for k, v in worker.env.items() if k.startswith(("ENGINE_RETENTION", "ENGINE_FORGET"))}
+    for naam in ("ander", "zonder"):
+        (tmp_path / naam).mkdir()
     ander = start_worker(
         tmp_path / "ander", worker.key, kafka=KAFKA, web_port=WEB_PORT + 11, worker_id="ander-worker",
         env={**env, "ENGINE_MASTER_KEY": uuid.uuid4().hex + uuid.uuid4().hex}, wait=False,
