@@ -14,7 +14,6 @@ import msgspec
 
 from engine.events.signaal import Locatie
 from engine.events.signaal_ontvangen import PseudoSubject
-from engine.projections.audit import Verwerkingslog
 from engine.vergeten import Overzicht, over
 
 
@@ -35,7 +34,8 @@ class Signaalinzage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Lezing(msgspec.Struct, frozen=True, kw_only=True):
-    """One read of the subject's signals or casussen, as the audit log holds it."""
+    """One read of signals or casussen, as the audit log holds it
+    (`engine.projections.audit.als_lezing`)."""
 
     door: str
     op: datetime
@@ -54,15 +54,9 @@ class Inzage(msgspec.Struct, frozen=True, kw_only=True):
     lezingen: list[Lezing]
 
 
-def _lijst(attributen: dict[str, str | list[str]], naam: str) -> list[str]:
-    waarde = attributen.get(naam, [])
-    return [waarde] if isinstance(waarde, str) else list(waarde)
-
-
-def stel_op(
-    overzicht: Overzicht, identificator: str, audit: list[Verwerkingslog], door: str, nu: datetime
-) -> Inzage:
-    """The export for one subject: its signals, their routes and casussen, and their reads."""
+def stel_op(overzicht: Overzicht, identificator: str, audit: list[Lezing], door: str, nu: datetime) -> Inzage:
+    """The export for one subject: its signals, their routes and casussen, and the reads (from the
+    audit log) that showed one of them, each with the ids of the subject's it showed."""
     signalen = [
         Signaalinzage(
             signaal_id=s.signaal_id,
@@ -82,20 +76,13 @@ def stel_op(
     ]
     ids = {s.signaal_id for s in signalen}
     casussen = {c for s in signalen for c in s.casussen}
-    lezingen = []
-    for r in audit:
-        gelezen = set(_lijst(r.attributes, "dpl.riec.signaal_ids")) & ids
-        casus = set(_lijst(r.attributes, "dpl.riec.casus_ids")) & casussen
-        if gelezen or casus:
-            lezingen.append(
-                Lezing(
-                    door=str(r.attributes.get("dpl.riec.actor", "")),
-                    op=r.start_time,
-                    wat=str(r.attributes.get("dpl.riec.resource", r.name)),
-                    signaal_ids=sorted(gelezen),
-                    casus_ids=sorted(casus),
-                )
-            )
+    lezingen = [
+        msgspec.structs.replace(
+            lz, signaal_ids=sorted(set(lz.signaal_ids) & ids), casus_ids=sorted(set(lz.casus_ids) & casussen)
+        )
+        for lz in audit
+        if set(lz.signaal_ids) & ids or set(lz.casus_ids) & casussen
+    ]
     return Inzage(
         soort=identificator.split(":", 1)[0], opgesteld_op=nu, opgesteld_door=door, signalen=signalen,
         lezingen=sorted(lezingen, key=lambda lz: (lz.op, lz.door)),

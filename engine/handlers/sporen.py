@@ -19,8 +19,8 @@ from engine.events.casus import GEBEURTENIS_DECODER, CasusAfgesloten, KoppelingB
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_DECODER, SignaalGerouteerd, SignaalOntvangen
 from engine.handlers import clients
 from engine.handlers.state import KafkaLog, restore
-from engine.inzage import Inzage, stel_op
-from engine.projections.audit import AUDIT_DECODER, Verwerkingslog
+from engine.inzage import Inzage, Lezing, stel_op
+from engine.projections.audit import AUDIT_DECODER, als_lezing
 from engine.settings import KafkaConnection
 from engine.sleutels import Sleutelring
 from engine.topics import AUDIT, GEBEURTENISSEN, SIGNAAL_LOG, SLEUTELS
@@ -99,15 +99,12 @@ async def inzage(kafka: KafkaConnection, hoofdsleutel: bytes, identificator: str
     overzicht = await over_onderwerp(kafka, hoofdsleutel, identificator)
     signalen = {s.signaal_id for s in over(overzicht, identificator)}
     casussen = {c for i in signalen for c in overzicht.signalen[i].casussen}
-    lezingen: list[Verwerkingslog] = []
+    lezingen: list[Lezing] = []
 
     def lezing(r: Record) -> None:
-        v = AUDIT_DECODER.decode(r.value)
-        a = v.attributes
-        if signalen & set(a.get("dpl.riec.signaal_ids", ())) or casussen & set(
-            a.get("dpl.riec.casus_ids", ())
-        ):
-            lezingen.append(v)
+        lz = als_lezing(AUDIT_DECODER.decode(r.value))
+        if signalen & set(lz.signaal_ids) or casussen & set(lz.casus_ids):
+            lezingen.append(lz)
 
     await lees(kafka, AUDIT, lezing)
     return stel_op(overzicht, identificator, lezingen, door, datetime.now(UTC))

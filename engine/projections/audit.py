@@ -11,6 +11,8 @@ from typing import Literal
 
 import msgspec
 
+from engine.inzage import Lezing
+
 VERWERKINGSACTIVITEITEN = {
     "inbox": "urn:nl:riec:verwerkingsactiviteit:signalen-inzien",
     "casus": "urn:nl:riec:verwerkingsactiviteit:casus-inzien",
@@ -47,6 +49,22 @@ def trace_context(traceparent: str | None) -> tuple[str, str | None]:
     if match is None:
         return secrets.token_hex(16), None
     return match.group(1), match.group(2)
+
+
+def _lijst(attributen: dict[str, str | list[str]], naam: str) -> list[str]:
+    waarde = attributen.get(naam, [])
+    return [waarde] if isinstance(waarde, str) else list(waarde)
+
+
+def als_lezing(v: Verwerkingslog) -> Lezing:
+    """An audit record as a read an inzage lists: who, when, what, which signals and casussen."""
+    return Lezing(
+        door=str(v.attributes.get("dpl.riec.actor", "")),
+        op=v.start_time,
+        wat=str(v.attributes.get("dpl.riec.resource", v.name)),
+        signaal_ids=_lijst(v.attributes, "dpl.riec.signaal_ids"),
+        casus_ids=_lijst(v.attributes, "dpl.riec.casus_ids"),
+    )
 
 
 def leesregistratie(

@@ -8,8 +8,8 @@ from engine.bewaring import termijnen
 from engine.events.signaal import Voertuig
 from engine.events.signaal_ontvangen import PersoonPseudoniem
 from engine.handlers.vergeten import verloop, vernietig, wissen
-from engine.inzage import als_html, stel_op
-from engine.projections.audit import Verwerkingslog, leesregistratie
+from engine.inzage import Lezing, als_html, stel_op
+from engine.projections.audit import als_lezing, leesregistratie
 from engine.topics import KANDIDATEN, SLEUTELS, VERGETEN, ZOEKINDEX
 from engine.vergeten import (
     VERGETEN_DECODER,
@@ -115,11 +115,12 @@ def test_an_inzage_lists_the_subjects_signals_routes_casussen_and_the_reads_of_t
     assert "<b>x</b>" not in pagina and "&lt;b&gt;x&lt;/b&gt;" in pagina and "<script" not in pagina
 
 
-def lezing(door: str, signaal_ids: list[str], casus_ids: list[str]) -> Verwerkingslog:
-    return leesregistratie(
+def lezing(door: str, signaal_ids: list[str], casus_ids: list[str]) -> Lezing:
+    record = leesregistratie(
         actor=door, activiteit="inbox", naam="inbox", pad="/api/v1/x", start=NU, eind=NU,
         traceparent=None, signaal_ids=signaal_ids, casus_ids=casus_ids,
     )  # fmt: skip
+    return als_lezing(record)
 
 
 def test_an_erasure_destroys_keys_withdraws_routes_and_names_the_subject_only_to_the_index() -> None:
