@@ -99,9 +99,13 @@ async def topics() -> None:
     await declare(settings.kafka, [*specs, *(TopicSpec(t, 1) for t in RAW_TOPICS)])
 
 
+KEY = secrets.token_hex(32)
+"""The pseudonym key of this run's workers (and so their master key, which the replay needs)."""
+
+
 def engine_workers() -> dict[str, subprocess.Popen[bytes]]:
     """The engine's workers, one process per role (BENCH_ROLLEN), all with the same key."""
-    key = secrets.token_hex(32)
+    key = KEY
     workers = {}
     for i, rol in enumerate(ROLLEN):
         env = {**os.environ, **onboarding.env(engine_principal()), "ENGINE_PSEUDONYM_KEY": key,
@@ -132,7 +136,7 @@ async def replay() -> tuple[float, float]:
     events = await meting.lees_alles(kafka(), tot)
     raw_s = time.monotonic() - started
     started = time.monotonic()
-    await bouw(kafka(), tot)
+    await bouw(kafka(), tot, Settings(pseudonym_key=KEY.encode(), kafka=kafka()).hoofdsleutel())
     replay_s = time.monotonic() - started
     return events / replay_s, events / raw_s
 

@@ -230,7 +230,12 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
             vastleggen.SOURCE,
         ),
         (
-            besluiten.Besluiten(log_reader=logs, zoekindex_partities=settings.partitions, metrics=metrics),
+            besluiten.Besluiten(
+                log_reader=logs,
+                zoekindex_partities=settings.partitions,
+                metrics=metrics,
+                hoofdsleutel=settings.hoofdsleutel(),
+            ),
             besluiten.SOURCE,
         ),
         (zoekindex.Zoekindex(log_reader=logs, routeren=slips, metrics=metrics), zoekindex.SOURCE),
@@ -254,7 +259,9 @@ def opslag_pad(settings: Settings) -> Path:
 def _projecties(werker: Werker) -> tuple[Projecties, list[Any]]:
     """The projection role's read models with the API and the dashboard that serve them, over the
     Kafka-backed ports: the audit log and the RIECs' command topics."""
-    projecties = Projecties(werker.settings.kafka, werker.metrics, opslag_pad(werker.settings))
+    projecties = Projecties(
+        werker.settings.kafka, werker.metrics, opslag_pad(werker.settings), werker.settings.hoofdsleutel()
+    )
     audit = AuditWriter(werker.settings.kafka)
     schrijver = CommandWriter(werker.settings.kafka)
     verzoekschrijver = verzoeken.VerzoekopdrachtWriter(werker.settings.kafka)

@@ -21,6 +21,7 @@ import msgspec
 from engine.errors import Weigering
 from engine.events.casus import (
     AfpakkenGeregistreerd,
+    AggregaatVergeten,
     CasusAfgesloten,
     CasusGeopend,
     Gebeurtenis,
@@ -180,6 +181,15 @@ def _beeindigd(g: HandhavingsknelpuntBeeindigd, a: Aggregaat | None) -> Aggregaa
     if not isinstance(a, Knelpunt):
         return _gezien(a, g)
     return replace(a, actief=False, opdrachten=a.opdrachten | {g.opdracht_id})
+
+
+@_volg.register
+def _vergeten(g: AggregaatVergeten, a: Aggregaat | None) -> Aggregaat | None:
+    """A forgotten HKP routes no more (the register drops it); a casus or beeld goes on, its name
+    and subjects unreadable."""
+    if isinstance(a, Knelpunt):
+        return replace(a, actief=False, opdrachten=a.opdrachten | {g.opdracht_id})
+    return _gezien(a, g)
 
 
 def _weiger_vreemd(aggregaat: Aggregaat, riec: str, wat: str, ident: str) -> None:

@@ -14,7 +14,7 @@ import msgspec
 
 from engine.events.signaal import Locatie
 from engine.events.signaal_ontvangen import PseudoSubject
-from engine.vergeten import Overzicht, over
+from engine.vergeten import Overzicht, genoemd_in, over
 
 
 class Signaalinzage(msgspec.Struct, frozen=True, kw_only=True):
@@ -31,6 +31,16 @@ class Signaalinzage(msgspec.Struct, frozen=True, kw_only=True):
     """Every destination the signal was routed to (`routes.<bestemming>`)."""
     casussen: dict[str, str]
     """casus_id → RIEC of every casus it is linked to."""
+
+
+class Genoemd(msgspec.Struct, frozen=True, kw_only=True):
+    """A casus, HKP or ondermijningsbeeld that names the subject itself (among its subjects or in
+    its name), not only through a linked signal."""
+
+    aggregaat: str
+    """`casus:<id>`, `hkp:<id>` or `beeld:<id>`."""
+    riec: str
+    naam: str
 
 
 class Lezing(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,12 +61,14 @@ class Inzage(msgspec.Struct, frozen=True, kw_only=True):
     opgesteld_op: datetime
     opgesteld_door: str
     signalen: list[Signaalinzage]
+    genoemd_in: list[Genoemd]
     lezingen: list[Lezing]
 
 
 def stel_op(overzicht: Overzicht, identificator: str, audit: list[Lezing], door: str, nu: datetime) -> Inzage:
-    """The export for one subject: its signals, their routes and casussen, and the reads (from the
-    audit log) that showed one of them, each with the ids of the subject's it showed."""
+    """The export for one subject: its signals, their routes and casussen, the casussen, HKPs and
+    beelden that name it, and the reads (from the audit log) that showed one of those signals or
+    casussen, each with the ids of the subject's it showed."""
     signalen = [
         Signaalinzage(
             signaal_id=s.signaal_id,
@@ -74,8 +86,12 @@ def stel_op(overzicht: Overzicht, identificator: str, audit: list[Lezing], door:
         for s in over(overzicht, identificator)
         if s.signaal is not None
     ]
+    genoemd = [
+        Genoemd(aggregaat=a.aggregaat, riec=a.riec, naam=a.naam) for a in genoemd_in(overzicht, identificator)
+    ]
     ids = {s.signaal_id for s in signalen}
     casussen = {c for s in signalen for c in s.casussen}
+    casussen |= {g.aggregaat.removeprefix("casus:") for g in genoemd if g.aggregaat.startswith("casus:")}
     lezingen = [
         msgspec.structs.replace(
             lz, signaal_ids=sorted(set(lz.signaal_ids) & ids), casus_ids=sorted(set(lz.casus_ids) & casussen)
@@ -85,7 +101,7 @@ def stel_op(overzicht: Overzicht, identificator: str, audit: list[Lezing], door:
     ]
     return Inzage(
         soort=identificator.split(":", 1)[0], opgesteld_op=nu, opgesteld_door=door, signalen=signalen,
-        lezingen=sorted(lezingen, key=lambda lz: (lz.op, lz.door)),
+        genoemd_in=genoemd, lezingen=sorted(lezingen, key=lambda lz: (lz.op, lz.door)),
     )  # fmt: skip
 
 
@@ -106,11 +122,17 @@ def als_html(inzage: Inzage) -> str:
         for lz in inzage.lezingen
     )
     lkoppen = "".join(f"<th>{html.escape(k)}</th>" for k in Lezing.__struct_fields__)
+    genoemd = "".join(
+        "<tr>" + "".join(_cel(v) for v in msgspec.to_builtins(g).values()) + "</tr>"
+        for g in inzage.genoemd_in
+    )
+    gkoppen = "".join(f"<th>{html.escape(k)}</th>" for k in Genoemd.__struct_fields__)
     return (
         '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Inzage</title></head><body>'
         f"<h1>Inzage ({html.escape(inzage.soort)})</h1>"
         f"<p>Opgesteld op {inzage.opgesteld_op.isoformat()} door {html.escape(inzage.opgesteld_door)}.</p>"
         f"<h2>Signalen ({len(inzage.signalen)})</h2><table><tr>{koppen}</tr>{rijen}</table>"
+        f"<h2>Genoemd in ({len(inzage.genoemd_in)})</h2><table><tr>{gkoppen}</tr>{genoemd}</table>"
         f"<h2>Inzage door anderen ({len(inzage.lezingen)})</h2><table><tr>{lkoppen}</tr>{lezingen}</table>"
         "</body></html>"
     )

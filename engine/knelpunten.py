@@ -48,12 +48,21 @@ class Knelpuntenregister:
                 for pc in g.postcodes:
                     self._per_postcode[normaliseer_postcode(pc)].add(g.hkp_id)
             case HandhavingsknelpuntBeeindigd():
-                ended = self._hkps.pop(g.hkp_id, None)
-                if ended is not None:
-                    for p in ended.pseudoniemen:
-                        self._per_persoon[p].discard(g.hkp_id)
-                    for pc in ended.postcodes:
-                        self._per_postcode[normaliseer_postcode(pc)].discard(g.hkp_id)
+                self.vergeet(g.hkp_id)
+
+    def vergeet(self, hkp_id: str) -> None:
+        """The HKP leaves the register: ended, or forgotten (its name and pseudonyms erased)."""
+        ended = self._hkps.pop(hkp_id, None)
+        if ended is None:
+            return
+        for index, sleutels in (
+            (self._per_persoon, ended.pseudoniemen),
+            (self._per_postcode, [normaliseer_postcode(pc) for pc in ended.postcodes]),
+        ):
+            for k in sleutels:
+                index[k].discard(hkp_id)
+                if not index[k]:
+                    del index[k]  # no pseudonym of a forgotten HKP stays behind as a key
 
     def _geldig(self, hkp_id: str, dag: date) -> HandhavingsknelpuntAangewezen | None:
         hkp = self._hkps.get(hkp_id)

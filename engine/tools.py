@@ -34,7 +34,7 @@ from engine.projections.toegang import DIGEST_PREFIX, GELDIGE_PRINCIPALS, digest
 from engine.reference import RIECS, gebiedsindeling
 from engine.routing import topic_van
 from engine.sample import SampleTraffic, Voorbeeld
-from engine.settings import KafkaConnection
+from engine.settings import KafkaConnection, Settings
 from engine.topics import DLQ, opdrachten_topic, partner_topic, route_bestemmingen
 
 DEFAULT_ADMIN_CONFIG = onboarding.ROOT / ".local/kafka/admin.json"
@@ -51,6 +51,17 @@ def _engine() -> KafkaConnection:
 
 def _admin_config() -> Path:
     return Path(os.environ.get("KAFKA_ADMIN_CONFIG", DEFAULT_ADMIN_CONFIG))
+
+
+def _hoofdsleutel() -> bytes:
+    """The master key of the key store, as the workers have it (ENGINE_MASTER_KEY(_FILE), else
+    derived from ENGINE_PSEUDONYM_KEY(_FILE)); when none is set, that of the local broker's engine."""
+    env = dict(os.environ)
+    lokaal = _admin_config().parent / "pseudonym.key"
+    namen = {f"ENGINE_{k}_KEY{f}" for k in ("MASTER", "PSEUDONYM") for f in ("", "_FILE")}
+    if not namen & set(env) and lokaal.is_file():
+        env["ENGINE_PSEUDONYM_KEY_FILE"] = str(lokaal)
+    return Settings.from_env(env).hoofdsleutel()
 
 
 def _als(principals: set[str]) -> dict[str, KafkaConnection]:
@@ -276,7 +287,7 @@ def replay(url: str, token: str) -> None:
         for k, v in live["posities"].items()
     }
     started = time.monotonic()
-    rebuilt = asyncio.run(bouw(_engine(), tot)).hashes()
+    rebuilt = asyncio.run(bouw(_engine(), tot, _hoofdsleutel())).hashes()
     click.echo(f"replayed {sum(tot.values())} records from offset 0 in {time.monotonic() - started:.1f} s")
     verschil = False
     for naam, live_hash in live["hashes"].items():

@@ -33,7 +33,8 @@ OPDRACHTEN_KANDIDATEN = "engine.opdrachten.kandidaten"
 GEBEURTENISSEN = "engine.gebeurtenissen"
 """The casus, HKP and ondermijningsbeeld log of record, keyed by aggregate, kept forever."""
 KNELPUNTEN = "engine.knelpunten"
-"""The HKP events again, on one partition, for the register every worker holds."""
+"""The HKP events again, unsealed, on one partition, for the register every worker holds; compacted
+by hkp_id, so an HKP forgotten (`AggregaatVergeten`, same key) leaves no name or pseudonym here."""
 ZOEKINDEX = "engine.zoekindex"
 """Keyed by identifier: open-casus index changes and the routing slips of signals."""
 CASUSINDEX = "engine.casusindex"
@@ -42,6 +43,10 @@ SLEUTELS = "engine.sleutels"
 """The key store (compacted, keyed by key id): each signal's data key, wrapped under the master
 key, on the partition number of its signal; a tombstone destroys it (docs/vergeten.md). Its first
 record on partition 0 is `CONTROLE`: the check that the master key fits."""
+SLEUTELS_CASUS = "engine.sleutels.casus"
+"""The key store of the aggregates (compacted): each casus's, HKP's and ondermijningsbeeld's data
+key (`casus:<id>`, `hkp:<id>`, `beeld:<id>`) on the partition of its events; kept apart from the
+signals' keys so that a projection worker need not hold a key per signal. Begins with `CONTROLE`."""
 CONTROLE = "controle"
 VERGETEN = "engine.vergeten"
 """What was forgotten, by an approved erasure or a retention period: ids, rules and times only."""
@@ -153,7 +158,6 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     specs += [TopicSpec(opdrachten_topic(r), 1, week) for r in RIECS]
     specs.append(TopicSpec(OPDRACHTEN_KANDIDATEN, settings.partitions, week))
     specs.append(TopicSpec(GEBEURTENISSEN, settings.partitions, {"retention.ms": "-1"}))
-    specs.append(TopicSpec(KNELPUNTEN, 1, {"retention.ms": "-1"}))
     specs.append(TopicSpec(ZOEKINDEX, settings.partitions, week))
     # What forgetting writes must leave the brokers' disks in `vergeet_binnen_ms`: the segment
     # holding a destroyed key, a routed message or an erased identifier rolls and is compacted that
@@ -162,6 +166,8 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     vergeet = {"max.compaction.lag.ms": binnen, "segment.ms": binnen, "delete.retention.ms": binnen}
     specs.append(TopicSpec(CASUSINDEX, settings.partitions, {"cleanup.policy": "compact", **vergeet}))
     specs.append(TopicSpec(SLEUTELS, settings.partitions, {"cleanup.policy": "compact", **vergeet}))
+    specs.append(TopicSpec(SLEUTELS_CASUS, settings.partitions, {"cleanup.policy": "compact", **vergeet}))
+    specs.append(TopicSpec(KNELPUNTEN, 1, {"cleanup.policy": "compact", **vergeet}))
     specs.append(TopicSpec(AUDIT, 1, {"retention.ms": termijn["audit"]}))
     specs.append(TopicSpec(VERGETEN, 1, {"retention.ms": "-1"}))
     # A request's subject (a pseudonym or identifier at most: the API pseudonymises a BSN) is on

@@ -39,12 +39,26 @@ class Signaalspoor:
 
 
 @dataclass(slots=True)
+class Aggregaatspoor:
+    """A casus, HKP or beeld: whether its data key is still there, and, opened when the reader was
+    asked to (an erasure's, an inzage's), its name and the identifiers of the subjects it names."""
+
+    aggregaat: str
+    """`casus:<id>`, `hkp:<id>` or `beeld:<id>`: its key's id, and the key of its events."""
+    riec: str
+    leesbaar: bool = True
+    naam: str = ""
+    identificatoren: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class Overzicht:
     """The signals the logs hold, opened with the keys there are, and the casussen they are in."""
 
     signalen: dict[str, Signaalspoor] = field(default_factory=dict)
     gesloten: dict[str, datetime] = field(default_factory=dict)
     """casus_id → when it closed."""
+    aggregaten: dict[str, Aggregaatspoor] = field(default_factory=dict)
 
     def leesbaar(self) -> list[Signaalspoor]:
         return [s for s in self.signalen.values() if s.leesbaar]
@@ -64,6 +78,21 @@ def noemt(signaal: SignaalOntvangen, identificator: str) -> bool:
     if identificator in van_signaal(signaal):
         return True
     return _waarde(identificator) in _SCHEIDING.sub("", signaal.omschrijving).upper()
+
+
+def noemt_aggregaat(a: Aggregaatspoor, identificator: str) -> bool:
+    """Whether a casus, HKP or beeld names the subject: among its subjects, or in its name."""
+    if identificator in a.identificatoren:
+        return True
+    return _waarde(identificator) in _SCHEIDING.sub("", a.naam).upper()
+
+
+def genoemd_in(overzicht: Overzicht, identificator: str) -> list[Aggregaatspoor]:
+    """Every readable casus, HKP and beeld that names the subject, by key."""
+    return sorted(
+        (a for a in overzicht.aggregaten.values() if a.leesbaar and noemt_aggregaat(a, identificator)),
+        key=lambda a: a.aggregaat,
+    )
 
 
 def over(overzicht: Overzicht, identificator: str) -> list[Signaalspoor]:
@@ -92,24 +121,40 @@ def verlopen(overzicht: Overzicht, termijnen: dict[Regel, timedelta], nu: dateti
     return {regel: sorted(ids) for regel, ids in uit.items() if ids}
 
 
+def verlopen_casussen(overzicht: Overzicht, termijn: timedelta, nu: datetime) -> list[str]:
+    """The readable casussen (`casus:<id>`) closed for longer than the `casus` rule's period: their
+    names and subjects are forgotten; their counts stay."""
+    return sorted(
+        f"casus:{casus_id}"
+        for casus_id, gesloten in overzicht.gesloten.items()
+        if nu - gesloten >= termijn
+        and (a := overzicht.aggregaten.get(f"casus:{casus_id}")) is not None
+        and a.leesbaar
+    )
+
+
 class OnderwerpGewist(
     msgspec.Struct, frozen=True, kw_only=True, tag="nl.riec.engine.onderwerp_gewist.v1", tag_field="type"
 ):
-    """An approved erasure took effect: the signals it reached (ids only, never the subject)."""
+    """An approved erasure took effect: the signals and the casussen, HKPs and beelden naming the
+    subject it reached (ids only, never the subject)."""
 
     verzoek_id: str
     signalen: list[str]
     op: datetime
+    aggregaten: list[str] = []
 
 
 class GegevensVerlopen(
     msgspec.Struct, frozen=True, kw_only=True, tag="nl.riec.engine.gegevens_verlopen.v1", tag_field="type"
 ):
-    """Signals whose retention period ran out under `regel` were forgotten."""
+    """Signals (or, under the `casus` rule, casussen) whose retention period ran out under `regel`
+    were forgotten."""
 
     regel: Regel
     signalen: list[str]
     op: datetime
+    aggregaten: list[str] = []
 
 
 class SleutelVernietigd(

@@ -46,6 +46,10 @@ class _Gebeurtenis(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     auteur: str = ""
     """Who gave the command (`OpdrachtOntvangen.auteur`); empty for a link's outcome, which the
     engine decides."""
+    versleuteld: str = ""
+    """The event's personal fields (a name, subjects, a free-text reason), sealed under its
+    aggregate's data key (`engine.verzegeling.PERSOONLIJK`); those fields are then left empty.
+    Empty on an event without personal fields, and on one logged before sealing."""
 
 
 class CasusGeopend(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.casus_geopend.v1"):
@@ -155,6 +159,28 @@ class OndermijningsbeeldOpgeleverd(
     naam: str
 
 
+class AggregaatVergeten(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.aggregaat_vergeten.v1"):
+    """The aggregate's data key was destroyed (an erasure of a subject it names, or its retention
+    period): its name, subjects and reasons are unreadable in every copy of its events. An HKP
+    forgotten stops routing, as if ended. `opdracht_id` is `vergeten:<request id or rule>`."""
+
+    aggregaat: str
+    """`casus:<id>`, `hkp:<id>` or `beeld:<id>`."""
+    grond: Literal["gewist", "verlopen"]
+
+
+class VergeetAggregaat(
+    msgspec.Struct, frozen=True, kw_only=True, tag="nl.riec.engine.vergeet_aggregaat.v1", tag_field="type"
+):
+    """The executor of forgetting asks the aggregate's single writer to destroy its data key."""
+
+    aggregaat: str
+    grond: Literal["gewist", "verlopen"]
+    waarom: str
+    """The approved request's id (`gewist`) or the retention rule (`verlopen`)."""
+    op: datetime
+
+
 KoppelingUitkomst = KoppelingBevestigd | KoppelingGeweigerd | KoppelingVerlopen
 CasusGebeurtenis = (
     CasusGeopend
@@ -166,11 +192,11 @@ CasusGebeurtenis = (
     | CasusAfgesloten
 )
 KnelpuntGebeurtenis = HandhavingsknelpuntAangewezen | HandhavingsknelpuntBeeindigd
-Gebeurtenis = CasusGebeurtenis | KnelpuntGebeurtenis | OndermijningsbeeldOpgeleverd
+Gebeurtenis = CasusGebeurtenis | KnelpuntGebeurtenis | OndermijningsbeeldOpgeleverd | AggregaatVergeten
 
 GEBEURTENIS_ENCODER = msgspec.json.Encoder()
 GEBEURTENIS_DECODER = msgspec.json.Decoder(Gebeurtenis)
-BesluitInvoer = OpdrachtOntvangen | KoppelingBeslist
-"""What `engine.opdrachten.kandidaten` holds, keyed by aggregate: accepted commands, and vastleggen's
-decisions on the links they asked for."""
+BesluitInvoer = OpdrachtOntvangen | KoppelingBeslist | VergeetAggregaat
+"""What `engine.opdrachten.kandidaten` holds, keyed by aggregate: accepted commands, vastleggen's
+decisions on the links they asked for, and the executor's requests to forget an aggregate."""
 BESLUIT_INVOER_DECODER = msgspec.json.Decoder(BesluitInvoer)

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeAlias
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from engine import identificatoren, koppelingen
+from engine import identificatoren, koppelingen, verzegeling
 from engine.casus import Aggregaat, al_beslist, al_verwerkt, beslis, pas_toe
 from engine.errors import Weigering
 from engine.events.casus import (
     BESLUIT_INVOER_DECODER,
     GEBEURTENIS_DECODER,
     GEBEURTENIS_ENCODER,
+    AggregaatVergeten,
     CasusAfgesloten,
     CasusGeopend,
     Gebeurtenis,
@@ -31,6 +32,7 @@ from engine.events.casus import (
     HandhavingsknelpuntBeeindigd,
     OpdrachtOntvangen,
     SignaalGekoppeld,
+    VergeetAggregaat,
 )
 from engine.events.matching import ZOEKINDEX_ENCODER, CasusGesloten, IdentificatorToegevoegd
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, KoppelingBeslist, KoppelingGevraagd
@@ -38,12 +40,14 @@ from engine.handlers.ingress import herkomst_headers
 from engine.handlers.stage import Output, Source
 from engine.handlers.state import LogReader, PartitionState
 from engine.metrics import Metrics
+from engine.sleutels import Sleutelring
 from engine.topics import (
     DLQ,
     GEBEURTENISSEN,
     KANDIDATEN,
     KNELPUNTEN,
     OPDRACHTEN_KANDIDATEN,
+    SLEUTELS_CASUS,
     ZOEKINDEX,
     opdrachten_topic,
 )
@@ -80,6 +84,10 @@ def gevolgen(
     match g:
         case HandhavingsknelpuntAangewezen() | HandhavingsknelpuntBeeindigd():
             yield Output(KNELPUNTEN, g.hkp_id.encode(), GEBEURTENIS_ENCODER.encode(g), partition=0)
+        case AggregaatVergeten() if g.aggregaat.startswith("hkp:"):
+            # Same key as the HKP's records: compaction leaves this in their place (no pseudonym).
+            hkp_id = g.aggregaat.removeprefix("hkp:").encode()
+            yield Output(KNELPUNTEN, hkp_id, GEBEURTENIS_ENCODER.encode(g), partition=0)
         case CasusGeopend():
             for ident in identificatoren.van_subjecten(g.subjecten):
                 toegevoegd = IdentificatorToegevoegd(identificator=ident, casus_id=g.casus_id, riec=g.riec)
@@ -94,16 +102,27 @@ def gevolgen(
                 yield Output(ZOEKINDEX, g.casus_id.encode(), gesloten, partition=p)
 
 
-Aggregaten: TypeAlias = dict[str, Aggregaat]
-"""One partition's aggregates by key (`casus:<id>`, `hkp:<id>`, `beeld:<id>`)."""
+@dataclass(slots=True)
+class Besluitpartitie:
+    """One partition's aggregates by key (`casus:<id>`, `hkp:<id>`, `beeld:<id>`) and their data
+    keys: besluiten seals every event it writes with personal fields under its aggregate's key."""
+
+    ring: Sleutelring
+    aggregaten: dict[str, Aggregaat] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.aggregaten)
 
 
-def _herstel(aggregaten: Aggregaten, record: ConsumerRecord[bytes, bytes]) -> None:
-    """Fold one event of the log into its aggregate (restoring a partition's state)."""
+def _herstel(partitie: Besluitpartitie, record: ConsumerRecord[bytes, bytes]) -> None:
+    """Fold one record of the key store, then of the event log (restoring a partition's state)."""
     key = record.key.decode()
-    nieuw = pas_toe(aggregaten.get(key), GEBEURTENIS_DECODER.decode(record.value))
+    if record.topic == SLEUTELS_CASUS:
+        partitie.ring.herstel(key, record.value)
+        return
+    nieuw = pas_toe(partitie.aggregaten.get(key), GEBEURTENIS_DECODER.decode(record.value))
     if nieuw is not None:
-        aggregaten[key] = nieuw
+        partitie.aggregaten[key] = nieuw
 
 
 class Besluiten:
@@ -117,16 +136,18 @@ class Besluiten:
         log_reader: LogReader,
         zoekindex_partities: int,
         metrics: Metrics,
+        hoofdsleutel: bytes,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.zoekindex_partities = zoekindex_partities
         self.metrics = metrics
         self.clock = clock
-        self._aggregaten = PartitionState[Aggregaten](
+        self._aggregaten = PartitionState[Besluitpartitie](
             stage=self.name,
             log_topic=GEBEURTENISSEN,
+            read_first=(SLEUTELS_CASUS,),
             reader=log_reader,
-            new=dict,
+            new=lambda: Besluitpartitie(Sleutelring(hoofdsleutel)),
             fold=_herstel,
             size=len,
             metrics=metrics,
@@ -142,10 +163,14 @@ class Besluiten:
         self._aggregaten.drop(partitions)
 
     def process(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Output]:
-        aggregaten = self._aggregaten[record.partition]
+        partitie = self._aggregaten[record.partition]
+        aggregaten = partitie.aggregaten
         opdracht = BESLUIT_INVOER_DECODER.decode(record.value)
         if isinstance(opdracht, KoppelingBeslist):
-            yield from self._koppeling_beslist(record, aggregaten, opdracht)
+            yield from self._koppeling_beslist(record, partitie, opdracht)
+            return
+        if isinstance(opdracht, VergeetAggregaat):
+            yield from self._vergeet(record, partitie, opdracht)
             return
         soort = opdracht.ce_type.removeprefix("nl.riec.").removesuffix(".v1")
         aggregaat = aggregaten.get(opdracht.aggregaat)
@@ -165,15 +190,52 @@ class Besluiten:
             nieuw = pas_toe(aggregaat, g)
             if nieuw is not None:
                 aggregaten[opdracht.aggregaat] = aggregaat = nieuw
-            yield Output(
-                GEBEURTENISSEN, record.key, GEBEURTENIS_ENCODER.encode(g), partition=record.partition
-            )
+            yield from self._log(record, partitie, g)
             yield from gevolgen(g, self.zoekindex_partities, opdracht)
 
+    def _log(
+        self, record: ConsumerRecord[bytes, bytes], partitie: Besluitpartitie, g: Gebeurtenis
+    ) -> Iterator[Output]:
+        """The event on its log, its personal fields sealed; an aggregate's first event comes with its
+        new data key, before it and in the same transaction: no reader meets one without the other."""
+        if verzegeling.opent_aggregaat(g):
+            sleutel = verzegeling.aggregaat_van(g)
+            verpakt = partitie.ring.nieuw(sleutel)
+            yield Output(SLEUTELS_CASUS, sleutel.encode(), verpakt, partition=record.partition)
+        gesloten = verzegeling.verzegel_gebeurtenis(g, partitie.ring)
+        yield Output(
+            GEBEURTENISSEN, record.key, GEBEURTENIS_ENCODER.encode(gesloten), partition=record.partition
+        )
+
+    def _vergeet(
+        self, record: ConsumerRecord[bytes, bytes], partitie: Besluitpartitie, v: VergeetAggregaat
+    ) -> Iterator[Output]:
+        """Destroy an aggregate's data key (the executor of forgetting asks): a tombstone on the key
+        store and `AggregaatVergeten` on its log, for the read models and the HKP register. Nothing
+        when the aggregate is unknown or already forgotten (a request read again)."""
+        aggregaat = partitie.aggregaten.get(v.aggregaat)
+        if aggregaat is None or v.aggregaat not in partitie.ring:
+            self.metrics.commands.labels("aggregaat.vergeten", "unchanged").inc()
+            return
+        partitie.ring.herstel(v.aggregaat, None)
+        yield Output(SLEUTELS_CASUS, v.aggregaat.encode(), None, partition=record.partition)
+        nu = self.clock()
+        g = AggregaatVergeten(
+            opdracht_id=f"vergeten:{v.waarom}", riec=aggregaat.riec, tijd=v.op, vastgelegd_op=nu,
+            aggregaat=v.aggregaat, grond=v.grond,
+        )  # fmt: skip
+        nieuw = pas_toe(aggregaat, g)
+        if nieuw is not None:
+            partitie.aggregaten[v.aggregaat] = nieuw
+        self.metrics.commands.labels("aggregaat.vergeten", "applied").inc()
+        yield from self._log(record, partitie, g)
+        yield from gevolgen(g, self.zoekindex_partities)
+
     def _koppeling_beslist(
-        self, record: ConsumerRecord[bytes, bytes], aggregaten: Aggregaten, b: KoppelingBeslist
+        self, record: ConsumerRecord[bytes, bytes], partitie: Besluitpartitie, b: KoppelingBeslist
     ) -> Iterator[Output]:
         """Record vastleggen's decision on a link as a casus event; a refusal also goes to the DLQ."""
+        aggregaten = partitie.aggregaten
         aggregaat = aggregaten.get(record.key.decode())
         soort = b.koppeling.ce_type.removeprefix("nl.riec.").removesuffix(".v1") or "casus.koppeling"
         if al_beslist(aggregaat, b.koppeling.opdracht_id, b.koppeling.signaal_id):
@@ -184,8 +246,8 @@ class Besluiten:
         nieuw = pas_toe(aggregaat, g)
         if nieuw is not None:
             aggregaten[record.key.decode()] = nieuw
-        value = GEBEURTENIS_ENCODER.encode(g)
-        yield Output(GEBEURTENISSEN, record.key, value, partition=record.partition)
+        yield from self._log(record, partitie, g)
+        value = GEBEURTENIS_ENCODER.encode(g)  # no personal field: a link's outcome names ids only
         self.metrics.commands.labels(soort, _UITKOMST[b.uitkomst]).inc()
         if b.uitkomst == "bevestigd":
             return

@@ -26,13 +26,16 @@ from engine.projections.opslag import Opslag
 from engine.projections.staat import Overgeslagen, ProjectieStaat, bron
 from engine.routing import topic_van
 from engine.settings import KafkaConnection
-from engine.topics import DLQ, GEBEURTENISSEN, SIGNAAL_LOG, VERZOEKEN, route_bestemmingen
+from engine.topics import DLQ, GEBEURTENISSEN, SIGNAAL_LOG, SLEUTELS_CASUS, VERZOEKEN, route_bestemmingen
 
 log = logging.getLogger(__name__)
 
-BRONNEN = (GEBEURTENISSEN, SIGNAAL_LOG, DLQ, VERZOEKEN, *(topic_van(b) for b in route_bestemmingen()))
+BRONNEN = (
+    SLEUTELS_CASUS, GEBEURTENISSEN, SIGNAAL_LOG, DLQ, VERZOEKEN, *(topic_van(b) for b in route_bestemmingen())
+)  # fmt: skip
 """dlq.ingress for the refused RIEC commands' outcomes (`engine.projections.uitkomsten`: headers only);
-engine.verzoeken for the four-eyes requests (`engine.projections.verzoekstatus`)."""
+engine.verzoeken for the four-eyes requests (`engine.projections.verzoekstatus`); the casussen's
+keys, to open their names when a RIEC reads them (`engine.projections.casussen`)."""
 Posities = dict[TopicPartition, int]
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
@@ -69,13 +72,13 @@ async def lees_tot(kafka: KafkaConnection, tot: Posities) -> AsyncIterator[tuple
         await consumer.stop()
 
 
-async def bouw(kafka: KafkaConnection, tot: Posities) -> ProjectieStaat:
+async def bouw(kafka: KafkaConnection, tot: Posities, hoofdsleutel: bytes | None) -> ProjectieStaat:
     """Fresh projections from offset 0 up to (not including) the given positions, with their store
-    in a private temporary file."""
-    staat = ProjectieStaat()
+    in a private temporary file; `hoofdsleutel` opens the casussen's names, as the live worker does."""
+    staat = ProjectieStaat(hoofdsleutel=hoofdsleutel)
     async for topic, records in lees_tot(kafka, tot):
         for record in records:
-            staat.verwerk(topic, record.partition, record.offset, record.value, record.headers)
+            staat.verwerk(topic, record.partition, record.offset, record.value, record.headers, record.key)
         staat.vastleggen()
     return staat
 
@@ -83,11 +86,13 @@ async def bouw(kafka: KafkaConnection, tot: Posities) -> ProjectieStaat:
 class Projecties(Service):
     """Keeps this worker's read models up to date with the logs, their store in file `opslag`."""
 
-    def __init__(self, kafka: KafkaConnection, metrics: Metrics, opslag: Path, **kwargs: Any) -> None:
+    def __init__(
+        self, kafka: KafkaConnection, metrics: Metrics, opslag: Path, hoofdsleutel: bytes, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.kafka = kafka
         self.metrics = metrics
-        self.staat = ProjectieStaat(Opslag(opslag))
+        self.staat = ProjectieStaat(Opslag(opslag), hoofdsleutel)
         self.posities: Posities = {}
         self.bijgewerkt = False
         """Whether the fold has reached the end the logs had when the worker started: before that
@@ -116,7 +121,7 @@ class Projecties(Service):
             for tp, records in batch.items():
                 for record in records:
                     overgeslagen = self.staat.verwerk(
-                        tp.topic, tp.partition, record.offset, record.value, record.headers
+                        tp.topic, tp.partition, record.offset, record.value, record.headers, record.key
                     )
                     if overgeslagen is not None:
                         self._meld(overgeslagen)

@@ -14,8 +14,15 @@ from typing import TypeAlias
 
 from aiokafka import ConsumerRecord
 
-from engine import verzegeling
-from engine.events.casus import GEBEURTENIS_DECODER, CasusAfgesloten, KoppelingBevestigd
+from engine import identificatoren, verzegeling
+from engine.events.casus import (
+    GEBEURTENIS_DECODER,
+    CasusAfgesloten,
+    CasusGeopend,
+    Gebeurtenis,
+    HandhavingsknelpuntAangewezen,
+    KoppelingBevestigd,
+)
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_DECODER, SignaalGerouteerd, SignaalOntvangen
 from engine.handlers import clients
 from engine.handlers.state import KafkaLog, restore
@@ -23,8 +30,8 @@ from engine.inzage import Inzage, Lezing, stel_op
 from engine.projections.audit import AUDIT_DECODER, als_lezing
 from engine.settings import KafkaConnection
 from engine.sleutels import Sleutelring
-from engine.topics import AUDIT, GEBEURTENISSEN, SIGNAAL_LOG, SLEUTELS
-from engine.vergeten import Overzicht, Signaalspoor, noemt, over
+from engine.topics import AUDIT, GEBEURTENISSEN, SIGNAAL_LOG, SLEUTELS, SLEUTELS_CASUS
+from engine.vergeten import Aggregaatspoor, Overzicht, Signaalspoor, genoemd_in, noemt, over
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
@@ -38,22 +45,43 @@ async def lees(kafka: KafkaConnection, topic: str, fold: Callable[[Record], None
         await restore(reader, tp, fold, stage="vergeten")
 
 
-async def lees_sleutels(kafka: KafkaConnection, hoofdsleutel: bytes) -> Sleutelring:
-    """Every data key the key store holds (a destroyed one is not there)."""
+async def lees_sleutels(kafka: KafkaConnection, hoofdsleutel: bytes, topic: str = SLEUTELS) -> Sleutelring:
+    """Every data key a key store holds (a destroyed one is not there): the signals' (`SLEUTELS`)
+    or the casussen's, HKPs' and beelden's (`SLEUTELS_CASUS`)."""
     ring = Sleutelring(hoofdsleutel)
-    await lees(kafka, SLEUTELS, lambda r: ring.herstel(r.key.decode(), r.value))
+    await lees(kafka, topic, lambda r: ring.herstel(r.key.decode(), r.value))
     return ring
 
 
+def _aggregaat(g: Gebeurtenis, ring: Sleutelring, openen: bool) -> Aggregaatspoor:
+    """A casus, HKP or beeld from its first event: readable while its key is there; opened (name and
+    subjects' identifiers) when an erasure or an inzage asks."""
+    sleutel = verzegeling.aggregaat_van(g)
+    spoor = Aggregaatspoor(sleutel, g.riec, leesbaar=not g.versleuteld or sleutel in ring)
+    if openen and spoor.leesbaar:
+        g = verzegeling.open_gebeurtenis(g, ring)
+        spoor.naam = getattr(g, "naam", "")
+        if isinstance(g, CasusGeopend):
+            spoor.identificatoren = identificatoren.van_subjecten(g.subjecten)
+        elif isinstance(g, HandhavingsknelpuntAangewezen):
+            spoor.identificatoren = sorted(f"persoon:{p}" for p in g.pseudoniemen)
+    return spoor
+
+
 async def lees_overzicht(
-    kafka: KafkaConnection, ring: Sleutelring, bewaar: Callable[[SignaalOntvangen], bool] | None
+    kafka: KafkaConnection,
+    ring: Sleutelring,
+    bewaar: Callable[[SignaalOntvangen], bool] | None,
+    casusring: Sleutelring | None = None,
 ) -> Overzicht:
-    """Every signal the log holds, opened with the keys of `ring`, with its routes and casussen.
+    """Every signal the log holds, opened with the keys of `ring`, with its routes and casussen;
+    with `casusring`, also every casus, HKP and beeld, readable while its key is there.
 
     Only the signals `bewaar` accepts keep their opened fields (an erasure's, an inzage's); of the
     rest the overview keeps ids, partitions and times, so that reading a million signals for the
     retention schedule does not hold a million texts. Without `bewaar` (the schedule) nothing is
-    opened: a signal is readable when its key is there."""
+    opened: a signal is readable when its key is there. With `bewaar`, the aggregates are opened
+    (their names and subjects: one per casus, far fewer than signals)."""
     overzicht = Overzicht()
 
     def signaal(r: Record) -> None:
@@ -69,6 +97,9 @@ async def lees_overzicht(
             overzicht.signalen[g.signaal_id].casussen[g.casus_id] = g.riec
         elif isinstance(g, CasusAfgesloten):
             overzicht.gesloten[g.casus_id] = g.tijd
+        elif casusring is not None and verzegeling.opent_aggregaat(g):
+            spoor = _aggregaat(g, casusring, openen=bewaar is not None)
+            overzicht.aggregaten[spoor.aggregaat] = spoor
 
     await lees(kafka, SIGNAAL_LOG, signaal)
     await lees(kafka, GEBEURTENISSEN, gebeurtenis)
@@ -88,9 +119,11 @@ def _spoor(
 
 
 async def over_onderwerp(kafka: KafkaConnection, hoofdsleutel: bytes, identificator: str) -> Overzicht:
-    """The overview with the signals about one subject opened (an erasure's, an inzage's)."""
+    """The overview with the signals about one subject, and every casus, HKP and beeld, opened (an
+    erasure's, an inzage's)."""
     ring = await lees_sleutels(kafka, hoofdsleutel)
-    return await lees_overzicht(kafka, ring, lambda s: noemt(s, identificator))
+    casusring = await lees_sleutels(kafka, hoofdsleutel, SLEUTELS_CASUS)
+    return await lees_overzicht(kafka, ring, lambda s: noemt(s, identificator), casusring)
 
 
 async def inzage(kafka: KafkaConnection, hoofdsleutel: bytes, identificator: str, door: str) -> Inzage:
@@ -99,6 +132,11 @@ async def inzage(kafka: KafkaConnection, hoofdsleutel: bytes, identificator: str
     overzicht = await over_onderwerp(kafka, hoofdsleutel, identificator)
     signalen = {s.signaal_id for s in over(overzicht, identificator)}
     casussen = {c for i in signalen for c in overzicht.signalen[i].casussen}
+    casussen |= {
+        a.aggregaat.removeprefix("casus:")
+        for a in genoemd_in(overzicht, identificator)
+        if a.aggregaat.startswith("casus:")
+    }
     lezingen: list[Lezing] = []
 
     def lezing(r: Record) -> None:

@@ -20,6 +20,7 @@ from engine.casusindex import CasusIndex
 from engine.errors import foutsoort
 from engine.events.casus import (
     GEBEURTENIS_DECODER,
+    AggregaatVergeten,
     HandhavingsknelpuntAangewezen,
     HandhavingsknelpuntBeeindigd,
 )
@@ -47,10 +48,16 @@ def restore_index(index: CasusIndex, record: Record) -> None:
 
 
 def restore_knelpunt(register: Knelpuntenregister, record: Record) -> None:
-    """Fold one record of `engine.knelpunten` (HKP events; others there are ignored)."""
+    """Fold one record of `engine.knelpunten` (HKP events; others there are ignored). A forgotten
+    HKP (`AggregaatVergeten`) is ended: it names no one any more, so it cannot route. A tombstone
+    (the executor's nudge that lets compaction run) changes nothing."""
+    if record.value is None:
+        return
     g = GEBEURTENIS_DECODER.decode(record.value)
     if isinstance(g, HandhavingsknelpuntAangewezen | HandhavingsknelpuntBeeindigd):
         register.pas_toe(g)
+    elif isinstance(g, AggregaatVergeten):
+        register.vergeet(g.aggregaat.removeprefix("hkp:"))
 
 
 class Tables:

@@ -8,6 +8,9 @@ periods (`engine.bewaring`) on a schedule, by reading the logs with the keys the
   and which tells the RIEC's own system to delete its copy;
 - `SignaalVergeten` to vastleggen (its identifiers leave the stage's state), and for an erasure
   `IdentificatorGewist` to zoekindex (the subject leaves the open-casus index);
+- `VergeetAggregaat` to besluiten for each casus, HKP or beeld that names the erased subject, or
+  each casus closed longer than the `casus` rule: its single writer destroys the aggregate's key
+  and logs `AggregaatVergeten` (an HKP forgotten stops routing);
 - `OnderwerpGewist` or `GegevensVerlopen` on `engine.vergeten`: what was forgotten, ids only.
 
 A service, not a stage: finding the signals means reading whole logs, which a stage's synchronous
@@ -23,14 +26,16 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
+import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from mode import Service
 
 from engine import verzegeling, vieroogen
 from engine.bewaring import Regel
 from engine.errors import foutsoort
+from engine.events.casus import VergeetAggregaat
 from engine.events.matching import ZOEKINDEX_ENCODER, IdentificatorGewist
 from engine.events.route import Intrekkingsreden
 from engine.events.signaal_ontvangen import (
@@ -45,7 +50,10 @@ from engine.settings import Settings
 from engine.topics import (
     CASUSINDEX,
     KANDIDATEN,
+    KNELPUNTEN,
+    OPDRACHTEN_KANDIDATEN,
     SLEUTELS,
+    SLEUTELS_CASUS,
     VERGETEN,
     VERZOEKEN,
     ZOEKINDEX,
@@ -59,10 +67,11 @@ from engine.vergeten import (
     Overzicht,
     Signaalspoor,
     SleutelVernietigd,
-    noemt,
+    genoemd_in,
     over,
     termijnwijziging,
     verlopen,
+    verlopen_casussen,
 )
 
 log = logging.getLogger(__name__)
@@ -84,14 +93,30 @@ def vergeet(
         yield Output(KANDIDATEN, s.signaal_id.encode(), vergeten, partition=s.partitie)
 
 
+_VERGEET_ENCODER = msgspec.json.Encoder()
+
+
+def vergeet_aggregaten(
+    aggregaten: list[str], grond: Literal["gewist", "verlopen"], waarom: str, nu: datetime
+) -> Iterator[Output]:
+    """Ask each aggregate's single writer (besluiten, on the partition of its key) to forget it."""
+    for a in aggregaten:
+        v = VergeetAggregaat(aggregaat=a, grond=grond, waarom=waarom, op=nu)
+        yield Output(OPDRACHTEN_KANDIDATEN, a.encode(), _VERGEET_ENCODER.encode(v))
+
+
 def wissen(overzicht: Overzicht, verzoek_id: str, identificator: str, nu: datetime) -> list[Output]:
     """Everything an approved erasure of one subject writes."""
     sporen = over(overzicht, identificator)
-    gewist = OnderwerpGewist(verzoek_id=verzoek_id, signalen=[s.signaal_id for s in sporen], op=nu)
+    aggregaten = [a.aggregaat for a in genoemd_in(overzicht, identificator)]
+    gewist = OnderwerpGewist(
+        verzoek_id=verzoek_id, signalen=[s.signaal_id for s in sporen], op=nu, aggregaten=aggregaten
+    )
     index = ZOEKINDEX_ENCODER.encode(IdentificatorGewist(identificator=identificator))
     verzoeksleutel = verzegeling.verzoek_sleutel_id(verzoek_id).encode()
     return [
         *vergeet(sporen, "gewist", nu, verzoek_id=verzoek_id),
+        *vergeet_aggregaten(aggregaten, "gewist", verzoek_id, nu),
         Output(ZOEKINDEX, identificator.encode(), index),
         Output(VERGETEN, verzoek_id.encode(), VERGETEN_ENCODER.encode(gewist)),
         # Last, the request's own key: the subject it named is then unreadable on its log too.
@@ -116,6 +141,11 @@ def verloop(overzicht: Overzicht, termijnen: dict[Regel, timedelta], nu: datetim
         uit += vergeet([overzicht.signalen[i] for i in ids], "verlopen", nu, bewaarregel=regel)
         record = GegevensVerlopen(regel=regel, signalen=ids, op=nu)
         uit.append(Output(VERGETEN, regel.encode(), VERGETEN_ENCODER.encode(record)))
+    casussen = verlopen_casussen(overzicht, termijnen["casus"], nu)
+    if casussen:
+        uit += vergeet_aggregaten(casussen, "verlopen", "casus", nu)
+        record = GegevensVerlopen(regel="casus", signalen=[], op=nu, aggregaten=casussen)
+        uit.append(Output(VERGETEN, b"casus", VERGETEN_ENCODER.encode(record)))
     return uit
 
 
@@ -198,7 +228,7 @@ class Vergeten(Service):
         if onderwerp is None:  # its key destroyed: this erasure took effect before
             return []
         if g.handeling == "wissen":
-            overzicht = await sporen.lees_overzicht(kafka, ring, lambda s: noemt(s, onderwerp))
+            overzicht = await sporen.over_onderwerp(kafka, self.settings.hoofdsleutel(), onderwerp)
             return wissen(overzicht, g.verzoek_id, onderwerp, nu)
         if g.handeling == "sleutel_vernietigen":
             return vernietig(await sporen.lees_overzicht(kafka, ring, None), g.verzoek_id, onderwerp, nu)
@@ -216,7 +246,8 @@ class Vergeten(Service):
         self._volgende_ronde = nu + timedelta(seconds=self.settings.bewaar_interval_s)
         kafka = self.settings.kafka
         ring = await sporen.lees_sleutels(kafka, self.settings.hoofdsleutel())
-        overzicht = await sporen.lees_overzicht(kafka, ring, None)
+        casusring = await sporen.lees_sleutels(kafka, self.settings.hoofdsleutel(), SLEUTELS_CASUS)
+        overzicht = await sporen.lees_overzicht(kafka, ring, None, casusring)
         uit = verloop(overzicht, self.termijnen, nu)
         if uit:
             log.info("retention: %d records written", len(uit))
@@ -232,20 +263,28 @@ class Vergeten(Service):
         `delete.retention.ms` after that one, which the later writes bring about (a log is cleaned
         only when it has a rolled, uncleaned segment; seen with Kafka 3.9: two writes were not
         enough). The write is the withdrawal again on a route topic (a receiver recognises it by its
-        ce_id), a tombstone of a key no one uses on the key store and the open-casus index."""
+        ce_id), a tombstone of a key no one uses on the key stores, the open-casus index and the HKP
+        register (for what besluiten writes when it forgets an aggregate)."""
         binnen = timedelta(milliseconds=self.settings.vergeet_binnen_ms * 1.1)
         nu, geplaatst = self.clock(), set()
-        for u in uit:
-            if u.topic == ZOEKINDEX and u.key is not None:  # its tombstone lands on engine.casusindex
-                p = partition_for(u.key, list(range(self.settings.partitions)), [])
-                u = Output(CASUSINDEX, DUWTJE, None, partition=p)
-            elif u.topic == SLEUTELS:
-                u = Output(SLEUTELS, DUWTJE, None, partition=u.partition)
-            elif not u.topic.startswith("routes."):
-                continue
-            if (u.topic, u.partition) not in geplaatst:
-                geplaatst.add((u.topic, u.partition))
-                self._duwtjes += [(nu + k * binnen, u) for k in range(1, 5)]
+        for d in (d for u in uit for d in self._duwtjes_na(u)):
+            if (d.topic, d.partition) not in geplaatst:
+                geplaatst.add((d.topic, d.partition))
+                self._duwtjes += [(nu + k * binnen, d) for k in range(1, 5)]
+
+    def _duwtjes_na(self, u: Output) -> list[Output]:
+        """The nudges a write calls for (`_plan_duwtjes`)."""
+        partities = list(range(self.settings.partitions))
+        if u.topic == ZOEKINDEX and u.key is not None:  # its tombstone lands on engine.casusindex
+            return [Output(CASUSINDEX, DUWTJE, None, partition=partition_for(u.key, partities, []))]
+        if u.topic == SLEUTELS:
+            return [Output(SLEUTELS, DUWTJE, None, partition=u.partition)]
+        if u.topic == OPDRACHTEN_KANDIDATEN and u.key is not None:  # besluiten forgets an aggregate
+            duwtjes = [Output(SLEUTELS_CASUS, DUWTJE, None, partition=partition_for(u.key, partities, []))]
+            if u.key.startswith(b"hkp:"):
+                duwtjes.append(Output(KNELPUNTEN, DUWTJE, None, partition=0))
+            return duwtjes
+        return [u] if u.topic.startswith("routes.") else []
 
     async def _duw(self) -> None:
         nu = self.clock()

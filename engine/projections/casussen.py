@@ -1,7 +1,11 @@
 """Casussen per RIEC: a list with state, themes and inbrengers, and each casus's timeline.
 A fold over the casus events; themes of signals brought in or linked come from the annual book.
 A signal brought in or linked shows (its partner, its themes, its id) only once its link is
-confirmed: a RIEC sees nothing of a signal that was not routed to it (`engine.koppelingen`)."""
+confirmed: a RIEC sees nothing of a signal that was not routed to it (`engine.koppelingen`).
+
+The events are kept as the log holds them, their personal fields (name, reasons) sealed, and opened
+with the casus's key when a RIEC reads them: once the key is destroyed (the casus is forgotten)
+every answer reads `[gewist]`, at once and with nothing to rewrite."""
 
 from __future__ import annotations
 
@@ -11,8 +15,10 @@ from typing import Any
 
 import msgspec
 
+from engine import verzegeling
 from engine.events.casus import (
     AfpakkenGeregistreerd,
+    AggregaatVergeten,
     CasusAfgesloten,
     CasusGeopend,
     Gebeurtenis,
@@ -24,6 +30,7 @@ from engine.events.casus import (
     SignaalGekoppeld,
 )
 from engine.jaarverslag import Jaarverslagboek, partnergroep_inbreng
+from engine.sleutels import Sleutelring
 
 _OMSCHRIJVING = {
     CasusGeopend: "Casus geopend",
@@ -35,20 +42,24 @@ _OMSCHRIJVING = {
     InterventieadviesGegeven: "Interventieadvies gegeven",
     AfpakkenGeregistreerd: "Afpakken geregistreerd",
     CasusAfgesloten: "Casus afgesloten",
+    AggregaatVergeten: "Gegevens vergeten",
 }
+_VERZEGELD = "_verzegeld"
+"""A timeline entry's sealed fields (kind, ciphertext), opened when read (`Casussen._lees`)."""
 
 
 @dataclass
 class _Casus:
     riec: str = ""
-    naam: str = ""
+    geopend: dict[str, Any] = field(default_factory=dict)
+    """The timeline entry of its opening: its name, sealed."""
     bron: str = ""
     status: str = "geopend"
     inbreng: list[str] = field(default_factory=list)
     koppelingen: dict[str, str] = field(default_factory=dict)
     """signaal_id → wachtend, bevestigd, geweigerd or verlopen, in the order the links were asked."""
-    afgewezen: dict[str, str] = field(default_factory=dict)
-    """signaal_id → the reason its candidate link was rejected."""
+    afgewezen: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """signaal_id → the timeline entry of its rejection (the reason, sealed)."""
     tijdlijn: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -72,8 +83,10 @@ def _bevestigd(c: _Casus) -> list[str]:
 
 
 class Casussen:
-    def __init__(self, boek: Jaarverslagboek) -> None:
+    def __init__(self, boek: Jaarverslagboek, ring: Sleutelring | None = None) -> None:
         self._boek = boek
+        self._ring = ring
+        """The casussen's data keys (`engine.sleutels.casus`); None: this reader has none."""
         self._casussen: dict[str, _Casus] = {}
         self._per_signaal: dict[str, set[str]] = {}
         """signaal_id → the casussen that asked for, or rejected, a link with it."""
@@ -82,14 +95,20 @@ class Casussen:
         soort = type(g)
         if soort not in _OMSCHRIJVING:
             return
-        casus_id: str = g.casus_id  # type: ignore[union-attr]
+        sleutel = verzegeling.aggregaat_van(g)
+        if not sleutel.startswith("casus:"):
+            return  # an HKP or beeld forgotten
+        casus_id = sleutel.removeprefix("casus:")
         c = self._casussen.setdefault(casus_id, _Casus())
         details = {
             k: v
             for k, v in msgspec.to_builtins(g).items()
-            if k not in ("type", "riec", "subjecten", "casus_id")
+            if k not in ("type", "riec", "subjecten", "casus_id", "aggregaat", "versleuteld")
         }
-        voeg_in(c.tijdlijn, {"gebeurtenis": _OMSCHRIJVING[soort], **details})
+        entry = {"gebeurtenis": _OMSCHRIJVING[soort], **details}
+        if g.versleuteld:
+            entry[_VERZEGELD] = (soort, g.versleuteld)
+        voeg_in(c.tijdlijn, entry)
         if isinstance(g, CasusGeopend):
             for signaal_id in g.signalen:
                 self._per_signaal.setdefault(signaal_id, set()).add(casus_id)
@@ -97,9 +116,9 @@ class Casussen:
             self._per_signaal.setdefault(g.signaal_id, set()).add(casus_id)
         match g:
             case KoppelingAfgewezen():
-                c.afgewezen[g.signaal_id] = g.reden
+                c.afgewezen[g.signaal_id] = entry
             case CasusGeopend():
-                c.riec, c.naam, c.bron, c.inbreng = g.riec, g.naam, g.bron, list(g.signalen)
+                c.riec, c.geopend, c.bron, c.inbreng = g.riec, entry, g.bron, list(g.signalen)
                 for signaal_id in g.signalen:
                     c.koppelingen.setdefault(signaal_id, "wachtend")
             case SignaalGekoppeld():
@@ -115,12 +134,26 @@ class Casussen:
             case CasusAfgesloten():
                 c.status = "afgesloten"
 
+    def _lees(self, casus_id: str, entry: dict[str, Any]) -> dict[str, Any]:
+        """A timeline entry as a RIEC reads it: its sealed fields opened, or `[gewist]`."""
+        verzegeld = entry.get(_VERZEGELD)
+        if verzegeld is None:
+            return entry
+        soort, blob = verzegeld
+        velden = verzegeling.open_velden(self._ring, soort, f"casus:{casus_id}", entry["opdracht_id"], blob)
+        uit = {k: v for k, v in entry.items() if k != _VERZEGELD}
+        uit.update({k: v for k, v in velden.items() if k in uit})
+        return uit
+
+    def _naam(self, casus_id: str, c: _Casus) -> str:
+        return str(self._lees(casus_id, c.geopend).get("naam", ""))
+
     def _samenvatting(self, casus_id: str, c: _Casus) -> dict[str, Any]:
         dossier = self._boek.casussen.get(casus_id)
         inbreng = [s for s in c.inbreng if c.koppelingen.get(s) == "bevestigd"]
         return {
             "casus_id": casus_id,
-            "naam": c.naam,
+            "naam": self._naam(casus_id, c),
             "status": c.status,
             "bron": c.bron,
             "themas": sorted(self._boek.casus_themas(dossier)) if dossier else [],
@@ -144,8 +177,10 @@ class Casussen:
             **self._samenvatting(casus_id, c),
             "signaal_ids": _bevestigd(c),
             "koppelingen": [{"signaal_id": s, "status": status} for s, status in c.koppelingen.items()],
-            "afgewezen": [{"signaal_id": s, "reden": reden} for s, reden in c.afgewezen.items()],
-            "tijdlijn": c.tijdlijn,
+            "afgewezen": [
+                {"signaal_id": s, "reden": self._lees(casus_id, e)["reden"]} for s, e in c.afgewezen.items()
+            ],
+            "tijdlijn": [self._lees(casus_id, e) for e in c.tijdlijn],
         }
 
     def van_signaal(self, riec: str, signaal_id: str) -> list[dict[str, Any]]:
@@ -157,7 +192,8 @@ class Casussen:
             if c.riec != riec:
                 continue
             status = c.koppelingen.get(signaal_id) or ("afgewezen" if signaal_id in c.afgewezen else None)
-            uit.append({"casus_id": casus_id, "naam": c.naam, "status": c.status, "koppeling": status})
+            naam = self._naam(casus_id, c)
+            uit.append({"casus_id": casus_id, "naam": naam, "status": c.status, "koppeling": status})
         return uit
 
     def status(self, riec: str, casus_id: str) -> str | None:

@@ -28,7 +28,8 @@ from engine.projections.inbox import Inbox
 from engine.projections.opslag import Opslag
 from engine.projections.uitkomsten import Uitkomsten
 from engine.projections.verzoekstatus import Verzoekstatus
-from engine.topics import DLQ, GEBEURTENISSEN, SIGNAAL_LOG, VERZOEKEN
+from engine.sleutels import Sleutelring
+from engine.topics import DLQ, GEBEURTENISSEN, SIGNAAL_LOG, SLEUTELS_CASUS, VERZOEKEN
 
 MAX_OVERGESLAGEN = 100
 """Skipped records listed with their coordinates: the first by coordinates (all are counted)."""
@@ -52,18 +53,22 @@ def bron(topic: str) -> str:
         return "dlq"
     if topic == VERZOEKEN:
         return "verzoeken"
+    if topic == SLEUTELS_CASUS:
+        return "sleutels"
     return "signalen" if topic == SIGNAAL_LOG else "routes"
 
 
 class ProjectieStaat:
     """Every projection, folded from the logs. What grows with every signal (the inboxes' messages,
-    each signal's themes) is in `opslag`, a local store; None: a private temporary one."""
+    each signal's themes) is in `opslag`, a local store; None: a private temporary one.
+    `hoofdsleutel` unwraps the casussen's data keys; without it their names read `[verzegeld]`."""
 
-    def __init__(self, opslag: Opslag | None = None) -> None:
+    def __init__(self, opslag: Opslag | None = None, hoofdsleutel: bytes | None = None) -> None:
         self.opslag = opslag if opslag is not None else Opslag()
         self.inbox = Inbox(self.opslag)
         self.boek = Jaarverslagboek(self.opslag)
-        self.casussen = Casussen(self.boek)
+        self.sleutels = Sleutelring(hoofdsleutel) if hoofdsleutel is not None else None
+        self.casussen = Casussen(self.boek, self.sleutels)
         self.uitkomsten = Uitkomsten()
         self.verzoeken = Verzoekstatus()
         self._jaren: set[int] = set()
@@ -77,13 +82,17 @@ class ProjectieStaat:
         offset: int,
         value: bytes | None,
         headers: Sequence[tuple[str, bytes]] = (),
+        key: bytes | None = None,
     ) -> Overgeslagen | None:
         """Apply one record, or skip it when its fold raises: returns what was skipped, if anything.
 
         Called for every record by the live projections and by a replay alike.
         """
         try:
-            self.pas_toe(topic, value, headers)
+            if topic == SLEUTELS_CASUS:
+                self._sleutel(key, value)
+            else:
+                self.pas_toe(topic, value, headers)
         except sqlite3.Error:
             raise  # the store failed, not the record: skipping it would diverge from a replay
         except Exception as fout:  # a record the folds cannot take must not stop every read model
@@ -95,6 +104,11 @@ class ProjectieStaat:
             del self.overgeslagen[MAX_OVERGESLAGEN:]
             return overgeslagen
         return None
+
+    def _sleutel(self, key: bytes | None, value: bytes | None) -> None:
+        """A casus's data key, or its tombstone (the casus forgotten: its name reads `[gewist]`)."""
+        if self.sleutels is not None and key is not None:
+            self.sleutels.herstel(key.decode(), value)
 
     def pas_toe(self, topic: str, value: bytes | None, headers: Sequence[tuple[str, bytes]] = ()) -> None:
         """Apply one record of a topic the projections read; raises when the record cannot be

@@ -1,11 +1,14 @@
 """Forgetting, on a broker of its own with small segments and fast retention (issue 15's Done when).
 
 Given signals about a person X (one names her BSN, one has it in its free text), about a kenteken Y
-and about a kenteken Z, all routed, three of them linked to a casus, read through the API:
-- an inzage of Y holds exactly Y's signal, its routes, its casus and the reads of them;
+and about a kenteken Z, all routed, three of them linked to a casus, a second casus and an HKP that
+name X themselves, read through the API:
+- an inzage of Y holds exactly Y's signal, its routes, its casus and the reads of them; an inzage
+  of X also the casus and HKP that name her;
 - an erasure of X filed and approved by the same person does nothing;
-- approved by a second person, X's signals are forgotten: once compaction and retention ran, X's
-  BSN, pseudonym and free text are in no file of the broker, on no topic, in no file of the worker,
+- approved by a second person, X's signals are forgotten, and the casus and HKP naming her (their
+  names read `[gewist]`, the HKP routes no more): once compaction and retention ran, X's
+  BSN, pseudonym, free text and the names of that casus and HKP are in no file of the broker, on no topic, in no file of the worker,
   in no API answer and not in the worker's log, while a replay still equals the live read models and
   the annual tables are what they were;
 - Z's signal, linked to no casus, runs out of its retention period and is gone the same way.
@@ -101,6 +104,13 @@ async def sporen(kafka: KafkaConnection, worker: Worker, verboden: list[bytes]) 
     return gevonden(verboden, inhoud)
 
 
+def plek(waar: str) -> str:
+    """The topic of a place `sporen` names (a record, or a broker's segment file), or the worker's."""
+    if waar.startswith("broker:"):  # broker:data/<topic>-<partition>/<segment>
+        return waar.removeprefix("broker:").split("/")[1].rsplit("-", 1)[0]
+    return waar.split("[")[0] if "[" in waar else waar
+
+
 async def routes_van(kafka: KafkaConnection, signaal_id: str) -> set[str]:
     routed = await read_until(
         kafka, [t for t in await topics(kafka) if t.startswith("routes.")], lambda f: len(f) >= 1,
@@ -170,8 +180,30 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
             kafka, ["engine.gebeurtenissen"], lambda f: len(f) >= 4, timeout=30,
             match=lambda r: r.key == f"casus:{casus}".encode(),
         )  # fmt: skip
+        over_x, hkp = uniek("NX"), uniek("HKP")
+        namen = {over_x: f"dossier-{uuid.uuid4().hex}", hkp: f"knelpunt-{uuid.uuid4().hex}"}
+        x_als_subject = [{"type": "persoon", "bsn": x}]
+        await opdracht(producer, RIEC, "casus.openen", {
+            "casus_id": over_x, "naam": namen[over_x], "bron": "inbreng", "subjecten": x_als_subject})  # fmt: skip
+        await opdracht(producer, RIEC, "handhavingsknelpunt.aanwijzen", {
+            "hkp_id": hkp, "naam": namen[hkp], "soort": "persoon", "subjecten": x_als_subject,
+            "geldig_van": "2020-01-01"})  # fmt: skip
+        for aggregaat in (f"casus:{over_x}", f"hkp:{hkp}"):
+            await read_until(
+                kafka, ["engine.gebeurtenissen"], lambda f: len(f) >= 1, timeout=30,
+                match=lambda r, a=aggregaat: r.key == a.encode(),  # type: ignore[misc]
+            )  # fmt: skip
+        verboden_x += [n.encode() for n in namen.values()]
     finally:
         await producer.stop()
+    # The names are sealed on the casus log from the start: they are on the command topics (kept a
+    # week) and the HKP register (compacted), nowhere else.
+    plekken = {plek(w) for w, _ in await sporen(kafka, worker, verboden_x[-2:])}
+    assert plekken == {f"riec.{RIEC}.opdrachten", "engine.opdrachten.kandidaten", "engine.knelpunten"}
+    detail = await worker.json_zodra(
+        f"/api/v1/riec/{RIEC}/casussen/{over_x}", f"riec:{RIEC}", lambda d: d["naam"] == namen[over_x]
+    )
+    assert detail["naam"] == namen[over_x], "read with its key"
     # Reads that the audit log records (ids only); every read is kept: the inzage must list them.
     gelezen = [await lees_casus(worker, casus)]
     while len(gelezen[-1]) < 3:
@@ -183,7 +215,7 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
     jaar = datetime.now(UTC).year
     jaarverslag = worker.get(f"/api/v1/jaarverslag/{jaar}", "liec")
     totaal = orjson.loads(jaarverslag)["tabel1"]["totaal"]
-    assert totaal["casussen"] == 1 and totaal["themas"]["witwassen"] == 1, "the tables count what is erased"
+    assert totaal["casussen"] == 2 and totaal["themas"]["witwassen"] == 1, "the tables count what is erased"
 
     # (3) An inzage of Y: exactly its signal, where it went, its casus, and the reads of them.
     status, body = worker.post(
@@ -206,6 +238,9 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
     assert status == 200 and s["B"][0].encode() in pagina and b"<script" not in pagina
     status, body = worker.post("/api/v1/ops/inzage", "ops:anna", {"onderwerp": {"type": "persoon", "bsn": x}})
     assert sorted(i["signaal_id"] for i in orjson.loads(body)["signalen"]) == sorted([s["A1"][0], s["A2"][0]])
+    assert [(g["aggregaat"], g["naam"]) for g in orjson.loads(body)["genoemd_in"]] == sorted(
+        [(f"casus:{over_x}", namen[over_x]), (f"hkp:{hkp}", namen[hkp])]
+    )
 
     # (4) Filed and approved by the same person: refused, and nothing is erased.
     wis = {"verzoek_id": f"wis-{uuid.uuid4().hex[:12]}", "handeling": "wissen", "reden": "AVG art. 17",
@@ -223,12 +258,16 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
     assert worker.post(f"{pad}/goedkeuring", "liec:cor", {})[0] == 202
     [gewist] = await vergeten(kafka, OnderwerpGewist, timeout=60)
     assert gewist.signalen == sorted([s["A1"][0], s["A2"][0]])
+    assert gewist.aggregaten == sorted([f"casus:{over_x}", f"hkp:{hkp}"])
+    assert await worker.json_zodra(
+        f"/api/v1/riec/{RIEC}/casussen/{over_x}", f"riec:{RIEC}", lambda d: d["naam"] == "[gewist]"
+    )
     assert await worker.json_zodra(
         f"/api/v1/riec/{RIEC}/inbox", f"riec:{RIEC}", lambda i: s["A1"][0] not in str(i)
     )
     assert worker.request(f"/api/v1/riec/{RIEC}/signalen/{s['A1'][0]}", f"riec:{RIEC}")[0] == 404
     status, body = worker.post("/api/v1/ops/inzage", "ops:anna", {"onderwerp": {"type": "persoon", "bsn": x}})
-    assert status == 200 and orjson.loads(body)["signalen"] == []
+    assert status == 200 and orjson.loads(body)["signalen"] == [] and orjson.loads(body)["genoemd_in"] == []
 
     # (2) Z's signal, in no casus, runs out of its 60 seconds.
     [verlopen] = [v for v in await vergeten(kafka, GegevensVerlopen, timeout=90) if s["C"][0] in v.signalen]
@@ -243,6 +282,8 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
     antwoorden = [
         worker.request(f"/api/v1/riec/{RIEC}/inbox", f"riec:{RIEC}")[2],
         worker.request(f"/api/v1/riec/{RIEC}/casussen/{casus}", f"riec:{RIEC}")[2],
+        worker.request(f"/api/v1/riec/{RIEC}/casussen/{over_x}", f"riec:{RIEC}")[2],
+        worker.request(f"/api/v1/riec/{RIEC}/casussen", f"riec:{RIEC}")[2],
         worker.request("/api/v1/ops/verzoeken", "ops")[2],
         worker.request(pad, "ops")[2],
         worker.post("/api/v1/ops/inzage", "ops:anna", {"onderwerp": {"type": "persoon", "bsn": x}})[1],

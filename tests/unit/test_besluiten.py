@@ -1,6 +1,8 @@
 """Given a casus, when besluiten reads vastleggen's decision on one of its links, then it records
 the decision once: the same decision record read again (a stage retaken after a broker crash
-reprocesses its last batch) writes nothing, neither on the casus log nor in the DLQ."""
+reprocesses its last batch) writes nothing, neither on the casus log nor in the DLQ. Besluiten seals
+the personal fields of what it logs under the aggregate's key, and forgets an aggregate by
+destroying that key."""
 
 from __future__ import annotations
 
@@ -10,12 +12,17 @@ import msgspec
 from aiokafka import ConsumerRecord, TopicPartition
 from prometheus_client import CollectorRegistry
 
+from engine import verzegeling
 from engine.events.casus import (
     GEBEURTENIS_DECODER,
     GEBEURTENIS_ENCODER,
+    AggregaatVergeten,
+    CasusAfgesloten,
     CasusGeopend,
+    HandhavingsknelpuntAangewezen,
     KoppelingGeweigerd,
     OpdrachtOntvangen,
+    VergeetAggregaat,
 )
 from engine.events.signaal import Voertuig
 from engine.events.signaal_ontvangen import (
@@ -23,14 +30,27 @@ from engine.events.signaal_ontvangen import (
     SIGNAAL_LOG_ENCODER,
     KoppelingBeslist,
     KoppelingGevraagd,
+    PersoonPseudoniem,
 )
 from engine.handlers.besluiten import Besluiten
+from engine.handlers.tables import restore_knelpunt
+from engine.knelpunten import Knelpuntenregister
 from engine.metrics import Metrics
-from engine.topics import DLQ, GEBEURTENISSEN, KANDIDATEN, OPDRACHTEN_KANDIDATEN, ZOEKINDEX
+from engine.sleutels import Sleutelring
+from engine.topics import (
+    DLQ,
+    GEBEURTENISSEN,
+    KANDIDATEN,
+    KNELPUNTEN,
+    OPDRACHTEN_KANDIDATEN,
+    SLEUTELS_CASUS,
+    ZOEKINDEX,
+)
 from tests.unit.fakes import LogInMemory
 
 NU = datetime(2026, 3, 1, 12, tzinfo=UTC)
 CASUS = "DH-2026-7"
+HOOFDSLEUTEL = bytes(range(32))
 
 
 async def besluiten(log: LogInMemory | None = None) -> Besluiten:
@@ -43,8 +63,9 @@ async def besluiten(log: LogInMemory | None = None) -> Besluiten:
         )  # fmt: skip
         log.append(GEBEURTENISSEN, f"casus:{CASUS}".encode(), GEBEURTENIS_ENCODER.encode(geopend))
     b = Besluiten(
-        log_reader=log, zoekindex_partities=2, metrics=Metrics(CollectorRegistry()), clock=lambda: NU
-    )
+        log_reader=log, zoekindex_partities=2, metrics=Metrics(CollectorRegistry()), clock=lambda: NU,
+        hoofdsleutel=HOOFDSLEUTEL,
+    )  # fmt: skip
     await b.prepare({TopicPartition(OPDRACHTEN_KANDIDATEN, 0)})
     return b
 
@@ -151,3 +172,97 @@ async def test_closing_a_casus_tells_every_index_partition() -> None:
     list(b.process(opdracht("casus.openen", "c-1", **OPENEN)))
     uit = list(b.process(opdracht("casus.afsluiten", "s-1", reden="afgerond")))
     assert sorted(u.partition for u in uit if u.topic == ZOEKINDEX) == [0, 1]
+
+
+def ring_van(log: LogInMemory) -> Sleutelring:
+    """The keys a reader of the key store holds."""
+    ring = Sleutelring(HOOFDSLEUTEL)
+    for r in log.records(SLEUTELS_CASUS):
+        ring.herstel(r.key.decode(), r.value)
+    return ring
+
+
+def vergeet(aggregaat: str, waarom: str = "wis-1") -> ConsumerRecord:
+    v = VergeetAggregaat(aggregaat=aggregaat, grond="gewist", waarom=waarom, op=NU)
+    return ConsumerRecord(
+        OPDRACHTEN_KANDIDATEN, 0, 0, 0, 0, aggregaat.encode(), msgspec.json.encode(v), None, 0, 0, []
+    )
+
+
+async def test_a_casus_is_logged_sealed_with_its_new_key_first_and_opens_with_it() -> None:
+    log = LogInMemory()
+    b = await besluiten(log)
+    uit = log.write(b.process(opdracht("casus.openen", "c-1", **OPENEN)))
+    assert [u.topic for u in uit][:2] == [SLEUTELS_CASUS, GEBEURTENISSEN], "the key before the event"
+    [geopend] = [GEBEURTENIS_DECODER.decode(u.value) for u in uit if u.topic == GEBEURTENISSEN]
+    assert isinstance(geopend, CasusGeopend) and geopend.versleuteld
+    assert (geopend.naam, geopend.subjecten) == ("", []) and b"Loods" not in log.records(GEBEURTENISSEN)[
+        0
+    ].value
+    assert b"AB123C" not in log.records(GEBEURTENISSEN)[0].value
+    opened = verzegeling.open_gebeurtenis(geopend, ring_van(log))
+    assert opened.naam == "Loods" and opened.subjecten == [Voertuig(kenteken="AB123C")]
+
+    # A later event with a reason is sealed under the same key.
+    [afgesloten] = [
+        GEBEURTENIS_DECODER.decode(u.value)
+        for u in log.write(b.process(opdracht("casus.afsluiten", "s-1", reden="Dossier Jansen")))
+        if u.topic == GEBEURTENISSEN
+    ]
+    assert isinstance(afgesloten, CasusAfgesloten) and afgesloten.reden == ""
+    assert verzegeling.open_gebeurtenis(afgesloten, ring_van(log)).reden == "Dossier Jansen"
+
+
+async def test_forgetting_a_casus_destroys_its_key_once_also_after_a_restore() -> None:
+    log = LogInMemory()
+    b = await besluiten(log)
+    log.write(b.process(opdracht("casus.openen", "c-1", **OPENEN)))
+    uit = log.write(b.process(vergeet("casus:RT-9")))
+    assert [(u.topic, u.key, u.value) for u in uit[:1]] == [(SLEUTELS_CASUS, b"casus:RT-9", None)]
+    [vergeten] = [GEBEURTENIS_DECODER.decode(u.value) for u in uit if u.topic == GEBEURTENISSEN]
+    assert isinstance(vergeten, AggregaatVergeten) and (vergeten.aggregaat, vergeten.grond) == (
+        "casus:RT-9",
+        "gewist",
+    )
+    [geopend] = [GEBEURTENIS_DECODER.decode(r.value) for r in log.records(GEBEURTENISSEN)][:1]
+    assert verzegeling.open_gebeurtenis(geopend, ring_van(log)).naam == verzegeling.GEWIST
+
+    assert list(b.process(vergeet("casus:RT-9"))) == [], "read again: nothing"
+    assert list((await besluiten(log)).process(vergeet("casus:RT-9"))) == [], "nor after a restore"
+    assert list(b.process(vergeet("casus:ONBEKEND"))) == [], "an aggregate never opened: nothing"
+    # What the forgotten casus logs later names no one: its reason is left out, not sealed.
+    [afgesloten] = [
+        GEBEURTENIS_DECODER.decode(u.value)
+        for u in b.process(opdracht("casus.afsluiten", "s-1", reden="Dossier Jansen"))
+        if u.topic == GEBEURTENISSEN
+    ]
+    assert isinstance(afgesloten, CasusAfgesloten) and (afgesloten.reden, afgesloten.versleuteld) == ("", "")
+
+
+async def test_a_forgotten_hkp_leaves_the_register_and_its_record_there_is_replaced() -> None:
+    log = LogInMemory()
+    b = await besluiten(log)
+    o = OpdrachtOntvangen(
+        opdracht_id="rotterdam:h-1", riec="rotterdam", ce_type="nl.riec.handhavingsknelpunt.aanwijzen.v1",
+        tijd=NU, ontvangen_op=NU, aggregaat="hkp:H-1", subjecten=[PersoonPseudoniem(pseudoniem="p-jansen")],
+        opdracht=msgspec.Raw(msgspec.json.encode(
+            {"hkp_id": "H-1", "naam": "Familie J", "soort": "persoon", "geldig_van": "2026-01-01"}
+        )),
+    )  # fmt: skip
+    aanwijzen = ConsumerRecord(
+        OPDRACHTEN_KANDIDATEN, 0, 0, 0, 0, b"hkp:H-1", GEBEURTENIS_ENCODER.encode(o), None, 0, 0, []
+    )
+    uit = log.write(b.process(aanwijzen))
+    register = Knelpuntenregister()
+    for r in log.records(KNELPUNTEN):
+        restore_knelpunt(register, r)
+    assert len(register) == 1
+    [hkp] = [GEBEURTENIS_DECODER.decode(u.value) for u in uit if u.topic == GEBEURTENISSEN]
+    assert isinstance(hkp, HandhavingsknelpuntAangewezen) and hkp.pseudoniemen == [] and hkp.versleuteld
+
+    uit = log.write(b.process(vergeet("hkp:H-1")))
+    [vervangen] = [u for u in uit if u.topic == KNELPUNTEN]
+    assert vervangen.key == b"H-1" and b"p-jansen" not in vervangen.value, "compaction keeps this instead"
+    for r in log.records(KNELPUNTEN)[1:]:
+        restore_knelpunt(register, r)
+    assert len(register) == 0, "a forgotten HKP routes no more"

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from engine import verzegeling
 from engine.events.casus import (
     GEBEURTENIS_ENCODER,
     CasusGeopend,
     Gebeurtenis,
+    KoppelingAfgewezen,
     KoppelingBevestigd,
     KoppelingGeweigerd,
     KoppelingVerlopen,
@@ -17,12 +19,14 @@ from engine.events.casus import (
 )
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, PersoonPseudoniem, SignaalOntvangen
 from engine.projections.staat import ProjectieStaat
-from engine.topics import GEBEURTENISSEN, SIGNAAL_LOG
+from engine.sleutels import Sleutelring
+from engine.topics import GEBEURTENISSEN, SIGNAAL_LOG, SLEUTELS_CASUS
 from tests.fixtures import ontvangen
 
 T = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 GEHEIM = "Alleen voor Amsterdam: contante aankoop aan de Prinsengracht."
 PERSOON = "a" * 64
+HOOFDSLEUTEL = bytes(range(32))
 
 
 def meta(ce_id: str) -> dict[str, Any]:
@@ -101,3 +105,42 @@ def test_a_pending_link_shows_once_confirmed() -> None:
     assert detail is not None
     assert detail["themas"] == ["drugs", "omg", "witwassen"] and detail["inbrengers"] == ["gm0599", "politie"]
     assert detail["signaal_ids"] == ["gm0599:a", "politie:c"]
+
+
+def test_a_sealed_casus_reads_with_its_key_and_as_gewist_once_the_key_is_destroyed() -> None:
+    """Given a casus logged sealed (its name and a rejection's reason under its key), when its RIEC
+    reads it the name and reason show; after the key's tombstone every answer (list, detail,
+    timeline, a signal's casussen) reads `[gewist]`, and the counts stay as they were; a reader
+    without the master key shows `[verzegeld]`, never the text."""
+    ring = Sleutelring(HOOFDSLEUTEL)
+    verpakt = ring.nieuw("casus:R-1")
+    afgewezen = KoppelingAfgewezen(
+        **meta("af"), casus_id="R-1", signaal_id="politie:c", reden="Jansen, niet hij"
+    )
+    gesloten = [verzegeling.verzegel_gebeurtenis(g, ring) for g in [*EVENTS, afgewezen]]
+    s = ProjectieStaat(hoofdsleutel=HOOFDSLEUTEL)
+    s.verwerk(SLEUTELS_CASUS, 0, 0, verpakt, (), b"casus:R-1")
+    for record in SIGNALS:
+        s.pas_toe(SIGNAAL_LOG, SIGNAAL_LOG_ENCODER.encode(record))
+    for g in gesloten:
+        assert s.verwerk(GEBEURTENISSEN, 0, 1, GEBEURTENIS_ENCODER.encode(g)) is None
+    zonder = ProjectieStaat()
+    for g in gesloten:
+        zonder.pas_toe(GEBEURTENISSEN, GEBEURTENIS_ENCODER.encode(g))
+
+    detail = s.casussen.detail("rotterdam", "R-1")
+    assert detail is not None and detail["naam"] == "Haven" and detail["tijdlijn"][0]["naam"] == "Haven"
+    assert detail["afgewezen"] == [{"signaal_id": "politie:c", "reden": "Jansen, niet hij"}]
+    assert "_verzegeld" not in str(detail) and "versleuteld" not in str(detail)
+    tabellen = s.boek.tabellen(2026)
+
+    s.verwerk(SLEUTELS_CASUS, 0, 1, None, (), b"casus:R-1")
+
+    na = s.casussen.detail("rotterdam", "R-1")
+    assert na is not None and "Haven" not in str(na) and "Jansen" not in str(na)
+    assert na["naam"] == verzegeling.GEWIST and na["afgewezen"][0]["reden"] == verzegeling.GEWIST
+    assert [c["naam"] for c in s.casussen.lijst("rotterdam")] == [verzegeling.GEWIST]
+    assert s.casussen.van_signaal("rotterdam", "politie:c")[0]["naam"] == verzegeling.GEWIST
+    assert s.boek.tabellen(2026) == tabellen, "aggregates, not personal data"
+    blind = zonder.casussen.detail("rotterdam", "R-1")
+    assert blind is not None and blind["naam"] == verzegeling.VERZEGELD_ZONDER_SLEUTEL

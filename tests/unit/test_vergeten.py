@@ -4,24 +4,30 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
+
 from engine.bewaring import termijnen
+from engine.events.casus import VergeetAggregaat
 from engine.events.signaal import Voertuig
 from engine.events.signaal_ontvangen import PersoonPseudoniem
 from engine.handlers.vergeten import verloop, vernietig, wissen
 from engine.inzage import Lezing, als_html, stel_op
 from engine.projections.audit import als_lezing, leesregistratie
-from engine.topics import KANDIDATEN, SLEUTELS, VERGETEN, ZOEKINDEX
+from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SLEUTELS, VERGETEN, ZOEKINDEX
 from engine.vergeten import (
     VERGETEN_DECODER,
+    Aggregaatspoor,
     GegevensVerlopen,
     OnderwerpGewist,
     Overzicht,
     Signaalspoor,
     SleutelVernietigd,
+    genoemd_in,
     noemt,
     over,
     termijnwijziging,
     verlopen,
+    verlopen_casussen,
 )
 from tests.fixtures import ontvangen
 
@@ -189,3 +195,77 @@ def test_a_change_of_retention_names_a_rule_of_the_table_and_a_sane_number_of_da
     assert termijnwijziging("dlq=14.5") == ("dlq", 14.5)
     for fout in ("onbekend=3", "dlq=", "dlq=-1", "dlq=0", "dlq=1e9", "dlq", "dlq=nan"):
         assert termijnwijziging(fout) is None, fout
+
+
+def aggregaten() -> dict[str, Aggregaatspoor]:
+    """A casus naming the subject, an HKP naming it, a casus with its kenteken in its name, a
+    casus about someone else, and a forgotten casus that named the subject."""
+    return {
+        a.aggregaat: a
+        for a in (
+            Aggregaatspoor("casus:C-1", "rotterdam", naam="Loods", identificatoren=[f"persoon:{PSEUDO}"]),
+            Aggregaatspoor("hkp:H-1", "rotterdam", naam="Familie J", identificatoren=[f"persoon:{PSEUDO}"]),
+            Aggregaatspoor("casus:C-2", "limburg", naam="Auto AB-123-C"),
+            Aggregaatspoor("casus:C-3", "limburg", naam="Ander", identificatoren=["persoon:" + "b" * 64]),
+            Aggregaatspoor("casus:C-4", "limburg", leesbaar=False, identificatoren=[f"persoon:{PSEUDO}"]),
+        )
+    }
+
+
+def test_an_erasure_reaches_the_casussen_and_hkps_that_name_the_subject_itself() -> None:
+    """Given aggregates naming the subject among their subjects or in their name, when it is
+    erased, then besluiten is asked to forget exactly the readable ones, each on its own key, and
+    the erasure record lists them (ids only)."""
+    overzicht = Overzicht(aggregaten=aggregaten())
+    assert [a.aggregaat for a in genoemd_in(overzicht, f"persoon:{PSEUDO}")] == ["casus:C-1", "hkp:H-1"]
+    assert [a.aggregaat for a in genoemd_in(overzicht, "kenteken:AB123C")] == ["casus:C-2"]
+
+    uit = wissen(overzicht, "wis-1", f"persoon:{PSEUDO}", NU)
+
+    vragen = [
+        (u.key, msgspec.json.decode(u.value or b"", type=VergeetAggregaat))
+        for u in uit
+        if u.topic == OPDRACHTEN_KANDIDATEN
+    ]
+    assert [(k, v.aggregaat, v.grond, v.waarom) for k, v in vragen] == [
+        (b"casus:C-1", "casus:C-1", "gewist", "wis-1"), (b"hkp:H-1", "hkp:H-1", "gewist", "wis-1")
+    ]  # fmt: skip
+    [gewist] = [VERGETEN_DECODER.decode(u.value or b"") for u in uit if u.topic == VERGETEN]
+    assert isinstance(gewist, OnderwerpGewist) and gewist.aggregaten == ["casus:C-1", "hkp:H-1"]
+    assert not [
+        u for u in uit if u.topic != ZOEKINDEX and PSEUDO.encode() in (u.key or b"") + (u.value or b"")
+    ]
+
+
+def test_a_casus_closed_longer_than_its_period_is_forgotten_by_the_casus_rule() -> None:
+    overzicht = Overzicht(
+        aggregaten=aggregaten(),
+        gesloten={
+            "C-1": NU - timedelta(days=6 * 365),
+            "C-2": NU - timedelta(days=365),
+            "C-4": NU - timedelta(days=9 * 365),
+        },
+    )
+    assert verlopen_casussen(overzicht, termijnen()["casus"], NU) == ["casus:C-1"], "C-4 is forgotten already"
+
+    uit = verloop(overzicht, termijnen(), NU)
+
+    assert [(u.topic, u.key) for u in uit] == [(OPDRACHTEN_KANDIDATEN, b"casus:C-1"), (VERGETEN, b"casus")]
+    verlopen_ = VERGETEN_DECODER.decode(uit[-1].value or b"")
+    assert isinstance(verlopen_, GegevensVerlopen) and (verlopen_.regel, verlopen_.aggregaten) == (
+        "casus",
+        ["casus:C-1"],
+    )
+
+
+def test_an_inzage_lists_the_casussen_and_hkps_that_name_the_subject_and_the_reads_of_them() -> None:
+    overzicht = Overzicht(aggregaten=aggregaten())
+    lezingen = [lezing("riec:rotterdam", [], ["C-1"]), lezing("riec:limburg", [], ["C-3"])]
+
+    inzage = stel_op(overzicht, f"persoon:{PSEUDO}", lezingen, "liec:cor", NU)
+
+    assert [(g.aggregaat, g.riec, g.naam) for g in inzage.genoemd_in] == [
+        ("casus:C-1", "rotterdam", "Loods"), ("hkp:H-1", "rotterdam", "Familie J")
+    ]  # fmt: skip
+    assert [(lz.door, lz.casus_ids) for lz in inzage.lezingen] == [("riec:rotterdam", ["C-1"])]
+    assert "Familie J" in als_html(inzage)
