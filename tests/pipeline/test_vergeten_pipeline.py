@@ -11,7 +11,8 @@ name X themselves, read through the API:
   BSN, pseudonym, free text and the names of that casus and HKP are in no file of the broker, on no topic, in no file of the worker,
   in no API answer and not in the worker's log, while a replay still equals the live read models and
   the annual tables are what they were;
-- Z's signal, linked to no casus, runs out of its retention period and is gone the same way.
+- Z's signal, linked to no casus, runs out of its retention period and is gone the same way, and so
+  are the name and closing reason of a casus closed longer than the `casus` rule's period.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def worker(kafka: KafkaConnection, tmp_path_factory: pytest.TempPathFactory) -> 
             "ENGINE_RETENTION_DOORGANG_DAYS": str(40 / DAG_S),
             "ENGINE_RETENTION_DLQ_DAYS": str(20 / DAG_S),
             "ENGINE_RETENTION_SIGNAAL_ZONDER_CASUS_DAYS": str(60 / DAG_S),
+            "ENGINE_RETENTION_CASUS_DAYS": str(60 / DAG_S),
             "ENGINE_RETENTION_INTERVAL_S": "2",
             "ENGINE_FORGET_WITHIN_MS": "3000",
         },
@@ -194,6 +196,13 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
                 match=lambda r, a=aggregaat: r.key == a.encode(),  # type: ignore[misc]
             )  # fmt: skip
         verboden_x += [n.encode() for n in namen.values()]
+        # A casus closed at once: its name and reason run out of the `casus` rule's 60 seconds.
+        afgesloten, naam_w, reden_w = uniek("NW"), f"gesloten-{uuid.uuid4().hex}", f"reden-{uuid.uuid4().hex}"
+        await opdracht(
+            producer, RIEC, "casus.openen", {"casus_id": afgesloten, "naam": naam_w, "bron": "inbreng"}
+        )
+        await opdracht(producer, RIEC, "casus.afsluiten", {"casus_id": afgesloten, "reden": reden_w})
+        verboden_z += [naam_w.encode(), reden_w.encode()]
     finally:
         await producer.stop()
     # The names are sealed on the casus log from the start: they are on the command topics (kept a
@@ -213,9 +222,13 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
         assert worker.request(f"/api/v1/riec/{RIEC}/signalen/{s[naam][0]}", f"riec:{RIEC}")[0] == 200
         gelezen.append([s[naam][0]])
     jaar = datetime.now(UTC).year
+    w = await worker.json_zodra(  # the closed casus is in the read models before the tables are read
+        f"/api/v1/riec/{RIEC}/casussen/{afgesloten}", f"riec:{RIEC}", lambda d: d["status"] == "afgesloten"
+    )
+    assert w["status"] == "afgesloten"
     jaarverslag = worker.get(f"/api/v1/jaarverslag/{jaar}", "liec")
     totaal = orjson.loads(jaarverslag)["tabel1"]["totaal"]
-    assert totaal["casussen"] == 2 and totaal["themas"]["witwassen"] == 1, "the tables count what is erased"
+    assert totaal["casussen"] == 3 and totaal["themas"]["witwassen"] == 1, "the tables count what is erased"
 
     # (3) An inzage of Y: exactly its signal, where it went, its casus, and the reads of them.
     status, body = worker.post(
@@ -247,9 +260,9 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
            "onderwerp": {"type": "persoon", "bsn": x}}  # fmt: skip
     pad = f"/api/v1/ops/verzoeken/{wis['verzoek_id']}"
     assert worker.post("/api/v1/ops/verzoeken", "ops:anna", wis)[0] == 202
-    assert await worker.json_zodra(pad, "ops:anna", lambda v: v["status"] == "open")
+    assert (await worker.json_zodra(pad, "ops:anna", lambda v: v["status"] == "open"))["status"] == "open"
     assert worker.post(f"{pad}/goedkeuring", "ops:anna", {})[0] == 202
-    assert await worker.json_zodra(pad, "ops:anna", lambda v: bool(v.get("weigeringen")))
+    assert (await worker.json_zodra(pad, "ops:anna", lambda v: bool(v.get("weigeringen"))))["weigeringen"]
     await asyncio.sleep(5)  # the executor polls every half second: it had time to act, if it would
     assert await vergeten(kafka, OnderwerpGewist, timeout=2) == []
     assert worker.request(f"/api/v1/riec/{RIEC}/signalen/{s['A1'][0]}", f"riec:{RIEC}")[0] == 200
@@ -259,12 +272,14 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
     [gewist] = await vergeten(kafka, OnderwerpGewist, timeout=60)
     assert gewist.signalen == sorted([s["A1"][0], s["A2"][0]])
     assert gewist.aggregaten == sorted([f"casus:{over_x}", f"hkp:{hkp}"])
-    assert await worker.json_zodra(
+    nx = await worker.json_zodra(
         f"/api/v1/riec/{RIEC}/casussen/{over_x}", f"riec:{RIEC}", lambda d: d["naam"] == "[gewist]"
     )
-    assert await worker.json_zodra(
+    assert nx["naam"] == "[gewist]" and nx["status"] == "geopend", "its name forgotten, the casus goes on"
+    inbox = await worker.json_zodra(
         f"/api/v1/riec/{RIEC}/inbox", f"riec:{RIEC}", lambda i: s["A1"][0] not in str(i)
     )
+    assert inbox is not None and s["A1"][0] not in str(inbox)
     assert worker.request(f"/api/v1/riec/{RIEC}/signalen/{s['A1'][0]}", f"riec:{RIEC}")[0] == 404
     status, body = worker.post("/api/v1/ops/inzage", "ops:anna", {"onderwerp": {"type": "persoon", "bsn": x}})
     assert status == 200 and orjson.loads(body)["signalen"] == [] and orjson.loads(body)["genoemd_in"] == []
@@ -272,6 +287,18 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
     # (2) Z's signal, in no casus, runs out of its 60 seconds.
     [verlopen] = [v for v in await vergeten(kafka, GegevensVerlopen, timeout=90) if s["C"][0] in v.signalen]
     assert verlopen.regel == "signaal_zonder_casus" and s["B"][0] not in verlopen.signalen, "B is in a casus"
+    [casus_verlopen] = [
+        v
+        for v in await vergeten(kafka, GegevensVerlopen, timeout=90)
+        if f"casus:{afgesloten}" in v.aggregaten
+    ]
+    assert casus_verlopen.regel == "casus" and casus_verlopen.aggregaten == [f"casus:{afgesloten}"]
+    gesloten = await worker.json_zodra(
+        f"/api/v1/riec/{RIEC}/casussen/{afgesloten}", f"riec:{RIEC}", lambda d: d["naam"] == "[gewist]"
+    )
+    assert (
+        gesloten["naam"] == "[gewist]" and gesloten["status"] == "afgesloten" and reden_w not in str(gesloten)
+    )
 
     # Once retention and compaction ran, nothing readable is left anywhere.
     deadline, over = time.monotonic() + 180, await sporen(kafka, worker, verboden_x + verboden_z)
@@ -283,6 +310,7 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
         worker.request(f"/api/v1/riec/{RIEC}/inbox", f"riec:{RIEC}")[2],
         worker.request(f"/api/v1/riec/{RIEC}/casussen/{casus}", f"riec:{RIEC}")[2],
         worker.request(f"/api/v1/riec/{RIEC}/casussen/{over_x}", f"riec:{RIEC}")[2],
+        worker.request(f"/api/v1/riec/{RIEC}/casussen/{afgesloten}", f"riec:{RIEC}")[2],
         worker.request(f"/api/v1/riec/{RIEC}/casussen", f"riec:{RIEC}")[2],
         worker.request("/api/v1/ops/verzoeken", "ops")[2],
         worker.request(pad, "ops")[2],
@@ -311,11 +339,10 @@ def weigert_te_starten(w: Worker, timeout: float = 90) -> str:
 async def test_a_worker_refuses_to_start_with_another_master_key_or_without_its_key_store(
     kafka: KafkaConnection, worker: Worker, tmp_path: Path
 ) -> None:
-    """Given the signal log and key store the test above left, when a worker starts with another
-    master key, or after the key store topic was lost, then it stops before it writes anything."""
+    """Given the logs and key stores the test above left, when a worker starts with another master
+    key, or after either key store topic was lost, then it stops before it writes anything."""
     env = {k: v for k, v in worker.env.items() if k.startswith(("ENGINE_RETENTION", "ENGINE_FORGET"))}
-    for naam in ("ander", "zonder"):
-        (tmp_path / naam).mkdir()
+    (tmp_path / "ander").mkdir()
     ander = start_worker(
         tmp_path / "ander", worker.key, kafka=KAFKA, web_port=WEB_PORT + 11, worker_id="ander-worker",
         env={**env, "ENGINE_MASTER_KEY": uuid.uuid4().hex + uuid.uuid4().hex}, wait=False,
@@ -324,16 +351,22 @@ async def test_a_worker_refuses_to_start_with_another_master_key_or_without_its_
     assert ander.process.returncode != 0 and "does not unwrap with this master key" in log
 
     worker.stop()
-    beheer = test_kafka.admin(kafka)
-    await beheer.start()
-    try:
-        await beheer.delete_topics(["engine.sleutels"])
-    finally:
-        await beheer.close()
-    await asyncio.sleep(3)
-    zonder = start_worker(
-        tmp_path / "zonder", worker.key, kafka=KAFKA, web_port=WEB_PORT + 12, worker_id="zonder-worker",
-        env=env, wait=False,
-    )  # fmt: skip
-    log = weigert_te_starten(zonder)
-    assert zonder.process.returncode != 0 and "the keys of the signals logged are lost" in log
+    verloren = [
+        ("engine.sleutels.casus", "the keys of the casus, HKP and beeld events logged are lost"),
+        ("engine.sleutels", "the keys of the signals logged are lost"),
+    ]
+    for i, (topic, melding) in enumerate(verloren):
+        beheer = test_kafka.admin(kafka)
+        await beheer.start()
+        try:
+            await beheer.delete_topics([topic])
+        finally:
+            await beheer.close()
+        await asyncio.sleep(3)
+        (tmp_path / f"zonder-{i}").mkdir()
+        zonder = start_worker(
+            tmp_path / f"zonder-{i}", worker.key, kafka=KAFKA, web_port=WEB_PORT + 12 + i,
+            worker_id=f"zonder-worker-{i}", env=env, wait=False,
+        )  # fmt: skip
+        log = weigert_te_starten(zonder)
+        assert zonder.process.returncode != 0 and melding in log, topic
