@@ -274,6 +274,7 @@ def _projecties(werker: Werker) -> tuple[Projecties, list[Any]]:
         opdrachten=schrijver,
         clock=lambda: datetime.now(UTC),
         posities=lambda: {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(projecties.posities.items())},
+        herbouwd=lambda: list(projecties.herbouwd),
         verzoekopdrachten=verzoekschrijver,
         pseudo=Pseudonimiseerder(werker.settings.pseudonym_key),
         inzage=lambda ident, door: sporen.inzage(

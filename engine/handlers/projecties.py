@@ -92,7 +92,11 @@ class Projecties(Service):
         super().__init__(**kwargs)
         self.kafka = kafka
         self.metrics = metrics
+        self.opslag = opslag
+        self.hoofdsleutel = hoofdsleutel
         self.staat = ProjectieStaat(Opslag(opslag), hoofdsleutel)
+        self.herbouwd: list[str] = []
+        """The approved rebuild requests (ids) this worker carried out since it started."""
         self.posities: Posities = {}
         self.bijgewerkt = False
         """Whether the fold has reached the end the logs had when the worker started: before that
@@ -102,11 +106,15 @@ class Projecties(Service):
 
     async def on_start(self) -> None:
         self._consumer, tps = await _consumer(self.kafka)
+        await self._vanaf_het_begin(self._consumer, tps)
+        log.info("projections: reading %d partitions from offset 0", len(tps))
+
+    async def _vanaf_het_begin(self, consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> None:
+        """Read from offset 0 again, and be behind until the ends the logs have now."""
         # read_committed: the end offsets are the last stable offsets, which the fold can reach.
-        eind = await self._consumer.end_offsets(tps)
+        eind = await consumer.end_offsets(tps)
         self._achter = {tp: o for tp, o in eind.items() if o > 0}
         self.bijgewerkt = not self._achter
-        log.info("projections: reading %d partitions from offset 0", len(tps))
 
     async def on_stop(self) -> None:
         if self._consumer is not None:
@@ -129,6 +137,8 @@ class Projecties(Service):
             self.staat.vastleggen()
             if not self.bijgewerkt:
                 await self._bij(self._consumer)
+            elif self.staat.herbouwen:
+                await self._herbouw(self._consumer)
 
     async def _bij(self, consumer: AIOKafkaConsumer) -> None:
         for tp, eind in list(self._achter.items()):
@@ -136,7 +146,24 @@ class Projecties(Service):
                 del self._achter[tp]
         if not self._achter:
             self.bijgewerkt = True
+            # A rebuild approved before now needs nothing more: these read models were just folded
+            # from offset 0 (at start, or by the rebuild that the approval asked for).
+            self.staat.herbouwen.clear()
             log.info("projections: caught up with the logs as they were at start")
+
+    async def _herbouw(self, consumer: AIOKafkaConsumer) -> None:
+        """An approved `projectie_herbouwen` (four eyes) takes effect: every read model is dropped and
+        folded again from offset 0, its store with it. Meanwhile the worker is not ready (a replica
+        gets no traffic) and the API answers from what is folded so far."""
+        verzoeken = list(self.staat.herbouwen)
+        self.herbouwd += [v for v in verzoeken if v not in self.herbouwd]
+        log.info("projections: rebuilding every read model from offset 0 (approved: %s)", ",".join(verzoeken))
+        self.staat.sluit()  # closes and removes the store: no await before the new one replaces it
+        self.staat = ProjectieStaat(Opslag(self.opslag), self.hoofdsleutel)
+        self.posities = {}
+        tps = sorted(consumer.assignment())
+        await consumer.seek_to_beginning(*tps)
+        await self._vanaf_het_begin(consumer, tps)
 
     def _meld(self, o: Overgeslagen) -> None:
         self.metrics.projection_skipped.labels(bron(o.topic), o.error).inc()

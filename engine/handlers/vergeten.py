@@ -237,7 +237,8 @@ class Vergeten(Service):
             self.termijnen[regel] = timedelta(days=dagen)
             record = BewaartermijnGewijzigd(verzoek_id=g.verzoek_id, regel=regel, dagen=dagen, op=nu)
             return [Output(VERGETEN, regel.encode(), VERGETEN_ENCODER.encode(record))]
-        log.warning("request %s (%s) is approved: carry it out by hand", g.verzoek_id, g.handeling)
+        if g.handeling != "projectie_herbouwen":  # that one every projection worker carries out itself
+            log.warning("request %s (%s) is approved: carry it out by hand", g.verzoek_id, g.handeling)
         return []
 
     async def _bewaarronde(self) -> None:

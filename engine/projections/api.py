@@ -150,7 +150,12 @@ async def ops_projecties(c: Ports, request: web.Request) -> web.Response:
     principal(c.tokens, request, lambda p: p.is_ops)
     s = c.staat()  # hashes and positions in one synchronous step: they describe the same moment
     return json_response(
-        {"hashes": s.hashes(), "posities": c.posities(), "overgeslagen": s.overgeslagen_json()}
+        {
+            "hashes": s.hashes(),
+            "posities": c.posities(),
+            "overgeslagen": s.overgeslagen_json(),
+            "herbouwd": c.herbouwd(),
+        }
     )
 
 

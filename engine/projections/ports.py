@@ -57,6 +57,8 @@ class Ports:
     clock: Clock
     posities: Callable[[], dict[str, int]]
     """How far the projections have read, `topic:partition` to offset (ops only)."""
+    herbouwd: Callable[[], list[str]] = list
+    """The approved rebuild requests this worker carried out since it started (ops only)."""
     verzoekopdrachten: Verzoekopdrachten | None = None
     """The four-eyes command topic; None: the four-eyes commands answer 503."""
     pseudo: Pseudonimiseerder | None = field(default=None, repr=False)

@@ -30,6 +30,7 @@ from engine.projections.uitkomsten import Uitkomsten
 from engine.projections.verzoekstatus import Verzoekstatus
 from engine.sleutels import Sleutelring
 from engine.topics import DLQ, GEBEURTENISSEN, SIGNAAL_LOG, SLEUTELS_CASUS, VERZOEKEN
+from engine.vieroogen import VerzoekGoedgekeurd
 
 MAX_OVERGESLAGEN = 100
 """Skipped records listed with their coordinates: the first by coordinates (all are counted)."""
@@ -74,6 +75,9 @@ class ProjectieStaat:
         self._jaren: set[int] = set()
         self.overgeslagen: list[Overgeslagen] = []
         self.aantal_overgeslagen = 0
+        self.herbouwen: list[str] = []
+        """Approved requests to rebuild the read models (`projectie_herbouwen`) this fold met: the
+        worker carries them out (`engine.handlers.projecties`). Not a read model: never hashed."""
 
     def verwerk(
         self,
@@ -135,7 +139,9 @@ class ProjectieStaat:
             if isinstance(record, SignaalOntvangen):
                 self.boek.signaal(record.signaal_id, record.themas)
         elif topic == VERZOEKEN:
-            self.verzoeken.pas_toe(value)
+            g = self.verzoeken.pas_toe(value)
+            if isinstance(g, VerzoekGoedgekeurd) and g.handeling == "projectie_herbouwen":
+                self.herbouwen.append(g.verzoek_id)
         elif topic.startswith("routes."):
             # A routed message or its withdrawal (ce_type): the topic names the destination.
             self.inbox.pas_toe(topic.removeprefix("routes."), value, headers)

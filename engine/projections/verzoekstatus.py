@@ -13,6 +13,7 @@ from engine.vieroogen import (
     VERZOEK_DECODER,
     OpdrachtGeweigerd,
     VerzoekAfgewezen,
+    Verzoekgebeurtenis,
     VerzoekGoedgekeurd,
     VerzoekIngediend,
     VerzoekVerlopen,
@@ -28,9 +29,10 @@ class Verzoekstatus:
     def __init__(self) -> None:
         self._verzoeken: dict[str, dict[str, Any]] = {}
 
-    def pas_toe(self, value: bytes) -> None:
-        """One record of engine.verzoeken; raises when it cannot be decoded (then nothing changed)."""
-        g = VERZOEK_DECODER.decode(value)
+    def pas_toe(self, value: bytes) -> Verzoekgebeurtenis:
+        """One record of engine.verzoeken, returned decoded; raises when it cannot be decoded (then
+        nothing changed)."""
+        g: Verzoekgebeurtenis = VERZOEK_DECODER.decode(value)
         v = self._verzoeken.setdefault(g.verzoek_id, {"verzoek_id": g.verzoek_id, "status": "onbekend"})
         match g:
             case VerzoekIngediend():
@@ -51,6 +53,7 @@ class Verzoekstatus:
                     weigeringen.append(
                         {"opdracht": g.opdracht, "door": g.door, "op": g.op, "code": g.code, "reden": g.reden}
                     )
+        return g
 
     def van(self, verzoek_id: str) -> dict[str, Any] | None:
         """A request (or the refusals of commands on an id never filed), or None."""
