@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -121,10 +121,13 @@ async def routes_van(kafka: KafkaConnection, signaal_id: str) -> set[str]:
     return {r.topic.removeprefix("routes.") for r in routed}
 
 
-async def vergeten(kafka: KafkaConnection, soort: type, timeout: float) -> list[Any]:
+async def vergeten(
+    kafka: KafkaConnection, soort: type, timeout: float, waarvan: Callable[[Any], bool] = lambda _: True
+) -> list[Any]:
+    """The records of `engine.vergeten` of this kind (and `waarvan` holds), once there is one."""
     records = await read_until(
         kafka, [VERGETEN], lambda f: len(f) >= 1, timeout=timeout,
-        match=lambda r: isinstance(VERGETEN_DECODER.decode(r.value), soort),
+        match=lambda r: isinstance(g := VERGETEN_DECODER.decode(r.value), soort) and waarvan(g),
     )  # fmt: skip
     return [VERGETEN_DECODER.decode(r.value) for r in records]
 
@@ -287,11 +290,9 @@ async def test_erasure_and_retention_leave_nothing_readable_and_inzage_is_comple
     # (2) Z's signal, in no casus, runs out of its 60 seconds.
     [verlopen] = [v for v in await vergeten(kafka, GegevensVerlopen, timeout=90) if s["C"][0] in v.signalen]
     assert verlopen.regel == "signaal_zonder_casus" and s["B"][0] not in verlopen.signalen, "B is in a casus"
-    [casus_verlopen] = [
-        v
-        for v in await vergeten(kafka, GegevensVerlopen, timeout=90)
-        if f"casus:{afgesloten}" in v.aggregaten
-    ]
+    [casus_verlopen] = await vergeten(
+        kafka, GegevensVerlopen, timeout=90, waarvan=lambda v: f"casus:{afgesloten}" in v.aggregaten
+    )
     assert casus_verlopen.regel == "casus" and casus_verlopen.aggregaten == [f"casus:{afgesloten}"]
     gesloten = await worker.json_zodra(
         f"/api/v1/riec/{RIEC}/casussen/{afgesloten}", f"riec:{RIEC}", lambda d: d["naam"] == "[gewist]"
