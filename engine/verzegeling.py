@@ -11,6 +11,7 @@ import base64
 from typing import Any, TypeVar
 
 import msgspec
+from cryptography.exceptions import InvalidTag
 
 from engine.events.casus import (
     AggregaatVergeten,
@@ -159,6 +160,8 @@ def open_gebeurtenis(g: G, ring: Sleutelring) -> G:
 
 VERZEGELD_ZONDER_SLEUTEL = "[verzegeld]"
 """What a sealed text reads as to a reader without the master key (a tool run without it)."""
+ONLEESBAAR = "[onleesbaar]"
+"""What a sealed text reads as when its ciphertext does not decrypt under its key (damaged)."""
 
 
 def open_velden(
@@ -168,8 +171,12 @@ def open_velden(
     sealed and opens it when it answers, so a destroyed key takes effect at once): `[gewist]` and
     empty lists once the key is destroyed, `[verzegeld]` for a reader without a key ring."""
     velden = PERSOONLIJK[soort]
-    klaar = None if ring is None else ring.ontsleutel(sleutel_id, base64.b64decode(blob), record_id)
-    if klaar is not None:
-        return dict(msgspec.json.decode(klaar))
-    tekst = GEWIST if ring is not None else VERZEGELD_ZONDER_SLEUTEL
+    try:
+        klaar = None if ring is None else ring.ontsleutel(sleutel_id, base64.b64decode(blob), record_id)
+        if klaar is not None:
+            return dict(msgspec.json.decode(klaar))
+        tekst = GEWIST if ring is not None else VERZEGELD_ZONDER_SLEUTEL
+    except (InvalidTag, ValueError, msgspec.DecodeError):
+        # One damaged record must not fail every answer (a RIEC's list, the replay's hashes).
+        tekst = ONLEESBAAR
     return {v: [] if v in _LIJSTEN else tekst for v in velden}

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from engine import verzegeling
 from engine.events.casus import (
     GEBEURTENIS_ENCODER,
@@ -144,3 +146,17 @@ def test_a_sealed_casus_reads_with_its_key_and_as_gewist_once_the_key_is_destroy
     assert s.boek.tabellen(2026) == tabellen, "aggregates, not personal data"
     blind = zonder.casussen.detail("rotterdam", "R-1")
     assert blind is not None and blind["naam"] == verzegeling.VERZEGELD_ZONDER_SLEUTEL
+
+
+def test_a_damaged_sealed_record_reads_onleesbaar_and_fails_no_answer() -> None:
+    """Given a sealed casus whose ciphertext was damaged (or belongs to another casus), when it is
+    read, then it reads `[onleesbaar]`: the RIEC's list, the detail and the replay's hashes still answer."""
+    ring = Sleutelring(HOOFDSLEUTEL)
+    verpakt = ring.nieuw("casus:R-1")
+    geopend = verzegeling.verzegel_gebeurtenis(EVENTS[0], ring)
+    beschadigd = msgspec.structs.replace(geopend, versleuteld=geopend.versleuteld[:-8] + "AAAAAAA=")
+    s = ProjectieStaat(hoofdsleutel=HOOFDSLEUTEL)
+    s.verwerk(SLEUTELS_CASUS, 0, 0, verpakt, (), b"casus:R-1")
+    s.pas_toe(GEBEURTENISSEN, GEBEURTENIS_ENCODER.encode(beschadigd))
+    assert [c["naam"] for c in s.casussen.lijst("rotterdam")] == [verzegeling.ONLEESBAAR]
+    assert s.hashes()["casussen"]
