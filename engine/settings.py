@@ -305,3 +305,10 @@ class Settings:
             vergeet_binnen_ms=_int(env, "ENGINE_FORGET_WITHIN_MS", d["vergeet_binnen_ms"]),
             master_key=_lees_master_key(env),
         )
+
+
+def hoofdsleutel_uit(env: Mapping[str, str]) -> bytes:
+    """The master key as a worker with this environment has it (ENGINE_MASTER_KEY(_FILE), else
+    derived from ENGINE_PSEUDONYM_KEY(_FILE)), without the rest of a worker's settings: for a tool
+    that must open what the workers sealed (the replay)."""
+    return Settings(pseudonym_key=_lees_pseudonym_key(env), master_key=_lees_master_key(env)).hoofdsleutel()

@@ -34,7 +34,7 @@ from engine.projections.toegang import DIGEST_PREFIX, GELDIGE_PRINCIPALS, digest
 from engine.reference import RIECS, gebiedsindeling
 from engine.routing import topic_van
 from engine.sample import SampleTraffic, Voorbeeld
-from engine.settings import KafkaConnection, Settings
+from engine.settings import KafkaConnection, hoofdsleutel_uit
 from engine.topics import DLQ, opdrachten_topic, partner_topic, route_bestemmingen
 
 DEFAULT_ADMIN_CONFIG = onboarding.ROOT / ".local/kafka/admin.json"
@@ -57,11 +57,13 @@ def _hoofdsleutel() -> bytes:
     """The master key of the key store, as the workers have it (ENGINE_MASTER_KEY(_FILE), else
     derived from ENGINE_PSEUDONYM_KEY(_FILE)); when none is set, that of the local broker's engine."""
     env = dict(os.environ)
-    lokaal = _admin_config().parent / "pseudonym.key"
+    # run.sh keeps it beside the broker's directory (`.local/pseudonym.key` for `.local/kafka/`).
+    lokaal = [d / "pseudonym.key" for d in (_admin_config().parent.parent, _admin_config().parent)]
     namen = {f"ENGINE_{k}_KEY{f}" for k in ("MASTER", "PSEUDONYM") for f in ("", "_FILE")}
-    if not namen & set(env) and lokaal.is_file():
-        env["ENGINE_PSEUDONYM_KEY_FILE"] = str(lokaal)
-    return Settings.from_env(env).hoofdsleutel()
+    bestaand = [p for p in lokaal if p.is_file()]
+    if not namen & set(env) and bestaand:
+        env["ENGINE_PSEUDONYM_KEY_FILE"] = str(bestaand[0])
+    return hoofdsleutel_uit(env)
 
 
 def _als(principals: set[str]) -> dict[str, KafkaConnection]:
