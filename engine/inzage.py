@@ -65,6 +65,19 @@ class Inzage(msgspec.Struct, frozen=True, kw_only=True):
     lezingen: list[Lezing]
 
 
+def ids_van(overzicht: Overzicht, identificator: str) -> tuple[set[str], set[str]]:
+    """The ids of what an inzage shows of one subject: its signals, and the casussen they are linked
+    to or that name it; a read of any of them belongs in the export."""
+    signalen = over(overzicht, identificator)
+    casussen = {c for s in signalen for c in s.casussen}
+    casussen |= {
+        a.aggregaat.removeprefix("casus:")
+        for a in genoemd_in(overzicht, identificator)
+        if a.aggregaat.startswith("casus:")
+    }
+    return {s.signaal_id for s in signalen}, casussen
+
+
 def stel_op(overzicht: Overzicht, identificator: str, audit: list[Lezing], door: str, nu: datetime) -> Inzage:
     """The export for one subject: its signals, their routes and casussen, the casussen, HKPs and
     beelden that name it, and the reads (from the audit log) that showed one of those signals or
@@ -89,9 +102,7 @@ def stel_op(overzicht: Overzicht, identificator: str, audit: list[Lezing], door:
     genoemd = [
         Genoemd(aggregaat=a.aggregaat, riec=a.riec, naam=a.naam) for a in genoemd_in(overzicht, identificator)
     ]
-    ids = {s.signaal_id for s in signalen}
-    casussen = {c for s in signalen for c in s.casussen}
-    casussen |= {g.aggregaat.removeprefix("casus:") for g in genoemd if g.aggregaat.startswith("casus:")}
+    ids, casussen = ids_van(overzicht, identificator)
     lezingen = [
         msgspec.structs.replace(
             lz, signaal_ids=sorted(set(lz.signaal_ids) & ids), casus_ids=sorted(set(lz.casus_ids) & casussen)

@@ -26,12 +26,12 @@ from engine.events.casus import (
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_DECODER, SignaalGerouteerd, SignaalOntvangen
 from engine.handlers import clients
 from engine.handlers.state import KafkaLog, restore
-from engine.inzage import Inzage, Lezing, stel_op
+from engine.inzage import Inzage, Lezing, ids_van, stel_op
 from engine.projections.audit import AUDIT_DECODER, als_lezing
 from engine.settings import KafkaConnection
 from engine.sleutels import Sleutelring
 from engine.topics import AUDIT, GEBEURTENISSEN, SIGNAAL_LOG, SLEUTELS, SLEUTELS_CASUS
-from engine.vergeten import Aggregaatspoor, Overzicht, Signaalspoor, genoemd_in, noemt, over
+from engine.vergeten import Aggregaatspoor, Overzicht, Signaalspoor, noemt
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
@@ -130,13 +130,7 @@ async def inzage(kafka: KafkaConnection, hoofdsleutel: bytes, identificator: str
     """The inzage export of one subject (`engine.inzage`): its signals opened from the logs, and the
     audit records of reads that showed one of them or one of their casussen."""
     overzicht = await over_onderwerp(kafka, hoofdsleutel, identificator)
-    signalen = {s.signaal_id for s in over(overzicht, identificator)}
-    casussen = {c for i in signalen for c in overzicht.signalen[i].casussen}
-    casussen |= {
-        a.aggregaat.removeprefix("casus:")
-        for a in genoemd_in(overzicht, identificator)
-        if a.aggregaat.startswith("casus:")
-    }
+    signalen, casussen = ids_van(overzicht, identificator)
     lezingen: list[Lezing] = []
 
     def lezing(r: Record) -> None:
