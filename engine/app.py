@@ -210,6 +210,7 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
         routeren.Routeren(
             gebied=gebiedsindeling(), kafka=settings.kafka, metrics=metrics,
             fetch_max_wait_ms=settings.fetch_max_wait_ms, met_index=met_index,
+            max_afwezig_s=settings.tabel_max_afwezig_s,
         )
         # Zoekindex routes only slips of the partitioned design (an upgrade): no copy of the index.
         for met_index in (True, False)

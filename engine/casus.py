@@ -192,17 +192,11 @@ def _vergeten(g: AggregaatVergeten, a: Aggregaat | None) -> Aggregaat | None:
     return _gezien(a, g)
 
 
-def _weiger_vreemd(aggregaat: Aggregaat, riec: str, wat: str, ident: str) -> None:
-    if aggregaat.riec != riec:
-        raise Weigering(
-            "not_owner", f"{wat} {ident} is not a {wat} of RIEC {riec}; only its own RIEC may change it"
-        )
-
-
 def _casus(aggregaat: Aggregaat | None, casus_id: str, riec: str) -> Casus:
-    if not isinstance(aggregaat, Casus):
+    """The RIEC's own casus. Another RIEC's is refused exactly as one that does not exist, in code
+    and words: a refusal must not tell a RIEC which casus ids other RIECs use."""
+    if not isinstance(aggregaat, Casus) or aggregaat.riec != riec:
         raise Weigering("unknown_casus", f"casus {casus_id} does not exist (open it first)")
-    _weiger_vreemd(aggregaat, riec, "casus", casus_id)
     return aggregaat
 
 
@@ -353,9 +347,8 @@ def _wijs_knelpunt_aan(
 def _beeindig_knelpunt(
     aggregaat: Aggregaat | None, opdracht: BeeindigHandhavingsknelpunt, h: _Herkomst
 ) -> list[Gebeurtenis]:
-    if not isinstance(aggregaat, Knelpunt):
+    if not isinstance(aggregaat, Knelpunt) or aggregaat.riec != h.riec:  # another RIEC's: as unknown
         raise Weigering("unknown_hkp", f"handhavingsknelpunt {opdracht.hkp_id} does not exist")
-    _weiger_vreemd(aggregaat, h.riec, "handhavingsknelpunt", opdracht.hkp_id)
     if not aggregaat.actief:
         raise Weigering("impossible_transition", f"handhavingsknelpunt {opdracht.hkp_id} was already ended")
     return [HandhavingsknelpuntBeeindigd(**h.meta, hkp_id=opdracht.hkp_id)]

@@ -5,11 +5,13 @@ the signal's id (vastleggen), which learns each signal's destinations from the r
 writes back (`SignaalGerouteerd`). Each link gets one decision:
 - bevestigd: the signal was routed to the casus's RIEC (`routes.riec.<riec>`); its identifiers join
   the open-casus index, and from then on its partner and themes count in the casus;
-- geweigerd: it was routed elsewhere only; nothing of it enters the casus or the index;
-- verlopen: no signal with that id was seen within the pending-link period.
-Until then the link waits: for a signal not seen yet (it may expire), or for the routing of a signal
-seen (it will come). The state is a fold of the signal log: expiry decisions are on the log too, so
-restoring from the log never decides again by the clock.
+- verlopen: no signal with that id reached the RIEC's inbox within the pending-link period.
+Until then the link waits. A signal routed only to other RIECs is, to this RIEC, a signal that does
+not exist: a link to it waits and expires exactly as a link to an id never seen, with the same
+words at the same time, so that a RIEC cannot probe which signals exist elsewhere (partner ids are
+often guessable). Older logs may hold `geweigerd` decisions (`signaal_niet_gerouteerd`); they are
+read as they were written. The state is a fold of the signal log: expiry decisions are on the log
+too, so restoring from the log never decides again by the clock.
 """
 
 from __future__ import annotations
@@ -44,14 +46,6 @@ def _riecs(bestemmingen: tuple[str, ...]) -> frozenset[str]:
     return frozenset(b.removeprefix("riec.") for b in bestemmingen if b.startswith("riec."))
 
 
-def niet_gerouteerd(k: KoppelingGevraagd) -> Weigering:
-    return Weigering(
-        "signaal_niet_gerouteerd",
-        f"signaal {k.signaal_id} was not routed to RIEC {k.riec}, so casus {k.casus_id} may not bring it "
-        f"in or link it: a RIEC links only signals in its own inbox (routes.riec.{k.riec})",
-    )
-
-
 def _duur(termijn: timedelta) -> str:
     if termijn >= timedelta(days=1):
         return f"{termijn / timedelta(days=1):g} days"
@@ -59,21 +53,21 @@ def _duur(termijn: timedelta) -> str:
 
 
 def verlopen(k: KoppelingGevraagd, termijn: timedelta) -> Weigering:
+    """The one answer for a signal that is not in the RIEC's inbox, whether it exists or not."""
     return Weigering(
         "koppeling_verlopen",
-        f"no signaal {k.signaal_id} arrived within {_duur(termijn)} of the link to casus {k.casus_id}; "
-        "check the id, and link it again (casus.signaal_koppelen) once it is in your inbox",
+        f"no signaal {k.signaal_id} reached the inbox of RIEC {k.riec} within {_duur(termijn)} of the "
+        f"link to casus {k.casus_id}; check the id, and link it again (casus.signaal_koppelen) once "
+        "it is in your inbox",
     )
 
 
-def beslis(k: KoppelingGevraagd, riecs: frozenset[str], nu: datetime) -> KoppelingBeslist:
-    """The decision on a link to a signal whose routing is known."""
+def beslis(k: KoppelingGevraagd, riecs: frozenset[str], nu: datetime) -> KoppelingBeslist | None:
+    """The decision on a link to a signal whose routing is known: confirmed when it reached the
+    casus's RIEC; otherwise None, it waits as a link to an unknown signal does (module doc)."""
     if k.riec in riecs:
         return KoppelingBeslist(koppeling=k, uitkomst="bevestigd", besloten_op=nu)
-    w = niet_gerouteerd(k)
-    return KoppelingBeslist(
-        koppeling=k, uitkomst="geweigerd", besloten_op=nu, reden_code=w.code, reden=w.reden
-    )
+    return None
 
 
 class Signaalpartitie:
@@ -106,8 +100,11 @@ class Signaalpartitie:
                 self.signalen[record.signaal_id] = van_signaal(record)
                 heapq.heappush(self._gemeld, (record.gemeld_op, record.signaal_id))
             case SignaalGerouteerd() if record.signaal_id in self.signalen:  # else forgotten
-                self.riecs[record.signaal_id] = _riecs(tuple(record.bestemmingen))
-                self.wachtend.pop(record.signaal_id, None)  # decided by bij_routering
+                riecs = self.riecs[record.signaal_id] = _riecs(tuple(record.bestemmingen))
+                # Confirmed by bij_routering; links of other RIECs wait on, to expire.
+                over = [w for w in self.wachtend.pop(record.signaal_id, []) if w.riec not in riecs]
+                if over:
+                    self.wachtend[record.signaal_id] = over
             case KoppelingGevraagd():
                 self.wachtend.setdefault(record.signaal_id, []).append(record)
                 if record.gevraagd_op is not None:
@@ -141,19 +138,24 @@ class Signaalpartitie:
         return None if riecs is None else beslis(k, riecs, nu)
 
     def bij_routering(self, r: SignaalGerouteerd, nu: datetime) -> list[KoppelingBeslist]:
-        """The decisions on the links waiting for a signal, now that its routing is known."""
+        """The confirmations of the links waiting for a signal, now that its routing is known."""
         riecs = _riecs(tuple(r.bestemmingen))
-        return [beslis(k, riecs, nu) for k in self.wachtend.get(r.signaal_id, [])]
+        besluiten = (beslis(k, riecs, nu) for k in self.wachtend.get(r.signaal_id, []))
+        return [b for b in besluiten if b is not None]
 
     def verlopen(self, nu: datetime) -> list[KoppelingBeslist]:
-        """Links whose signal was not seen within the period, as decisions to log and fold.
+        """Links whose signal did not reach their RIEC within the period, as decisions to log and fold.
 
-        A link to a signal seen but not routed yet does not expire: its routing is on its way.
+        A link to a signal seen but not routed yet does not expire: its routing is on its way (only
+        slips of the partitioned design ever made one wait).
         """
         besluiten: list[KoppelingBeslist] = []
+        onderweg: list[tuple[datetime, str, str]] = []
         while self._termijnen and self._termijnen[0][0] + self.termijn <= nu:
-            _, signaal_id, casus_id = heapq.heappop(self._termijnen)
-            if signaal_id in self.signalen:
+            termijn = heapq.heappop(self._termijnen)
+            _, signaal_id, casus_id = termijn
+            if signaal_id in self.signalen and signaal_id not in self.riecs:
+                onderweg.append(termijn)  # looked at again: routed elsewhere, it expires then
                 continue
             for k in self.wachtend.get(signaal_id, []):
                 if k.casus_id == casus_id:
@@ -164,6 +166,8 @@ class Signaalpartitie:
                         )
                     )
                     break
+        for termijn in onderweg:
+            heapq.heappush(self._termijnen, termijn)
         return besluiten
 
 

@@ -51,6 +51,24 @@ class Metrics:
             "riec_open_casus_index_identifiers",
             "Identifiers of open casussen in this worker's copy of the whole index (routing role).",
         )
+        self.table_lag = meter(
+            "riec_table_lag_records",
+            "Records a worker's copy of the routing tables (HKP register, open-casus index) was behind "
+            "the end of their logs when it last looked, by table set.",
+            ["tables"],
+        )
+        self.table_read = meter(
+            "riec_table_last_read_timestamp_seconds",
+            "When a worker last read its routing tables to the end of their logs (unix time): a copy "
+            "not read for longer than the tombstones' retention can miss a delete, and is rebuilt.",
+            ["tables"],
+        )
+        self.table_rebuilt = teller(
+            "riec_table_rebuilt_total",
+            "Times a worker read its routing tables again from offset 0 because it had not read them "
+            "for longer than allowed (a stalled or paused process).",
+            ["tables"],
+        )
         self.batches = teller(
             "riec_stage_batches_total", "Transactions committed by each processing stage.", ["stage"]
         )

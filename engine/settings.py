@@ -246,11 +246,18 @@ class Settings:
     """How often the executor looks for signals whose retention period ran out."""
     vergeet_binnen_ms: int = 24 * 3600 * 1000
     """How soon what compaction forgets (a destroyed key, a withdrawn route) leaves the brokers'
-    disks: the max.compaction.lag.ms and segment.ms of those topics."""
+    disks: the max.compaction.lag.ms, segment.ms and delete.retention.ms of those topics."""
     master_key: bytes | None = field(default=None, repr=False)
     """ENGINE_MASTER_KEY(_FILE): wraps the data keys of the key store (docs/vergeten.md). Unset, it
     is derived from the pseudonym key (`hoofdsleutel`): one secret fewer to keep, at the price of
     one secret to rotate for both."""
+
+    @property
+    def tabel_max_afwezig_s(self) -> float:
+        """The longest a reader of a compacted table (the routing tables) may go without reading
+        before it must read it again from offset 0: half the tombstones' retention
+        (`delete.retention.ms` = `vergeet_binnen_ms`), a margin for a read that takes long."""
+        return self.vergeet_binnen_ms / 2000
 
     def termijnen(self) -> dict[Regel, timedelta]:
         """Every retention rule's period (`engine.bewaring`), with the settings' own."""

@@ -12,9 +12,8 @@ are still routed where they complete (zoekindex), for an upgrade with slips in f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 
 from engine.casusindex import MAX_MATCHES_PER_SIGNAAL, CasusIndex, kies, zoek_alle
 from engine.events.envelope import CloudEventHeaders
@@ -41,6 +40,22 @@ from engine.topics import CASUSINDEX, KANDIDATEN, KNELPUNTEN
 
 
 @dataclass(frozen=True, slots=True)
+class Routeringstabellen:
+    """What a router matches a signal against; read again whole into a new one after an absence."""
+
+    register: Knelpuntenregister = field(default_factory=Knelpuntenregister)
+    index: CasusIndex = field(default_factory=lambda: CasusIndex(herkomst=False))
+
+
+def _knelpunt(t: Routeringstabellen, record: Record) -> None:
+    restore_knelpunt(t.register, record)
+
+
+def _index(t: Routeringstabellen, record: Record) -> None:
+    restore_index(t.index, record)
+
+
+@dataclass(frozen=True, slots=True)
 class Routering:
     """A signal's routed messages, and where they went (for its own log partition)."""
 
@@ -52,7 +67,8 @@ class Routeren:
     """Decides and writes the routes of each signal, as of the HKPs and casussen known now.
 
     Holds its own copy of the HKP register and the open-casus index (stages run concurrently, so a
-    reader is not shared); `refresh` before each batch brings both to what is committed.
+    reader is not shared); `refresh` before each batch brings both to what is committed, and they
+    are read every few seconds in between (`Tables`), so an idle worker misses no delete.
     """
 
     def __init__(
@@ -63,17 +79,32 @@ class Routeren:
         metrics: Metrics,
         fetch_max_wait_ms: int = 20,
         met_index: bool = True,
+        max_afwezig_s: float = 12 * 3600.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.gebied = gebied
         self.metrics = metrics
         self.clock = clock
-        self.register = Knelpuntenregister()
-        self.index = CasusIndex()
-        folds: dict[str, Callable[[Record], None]] = {KNELPUNTEN: partial(restore_knelpunt, self.register)}
+        folds: dict[str, Callable[[Routeringstabellen, Record], None]] = {KNELPUNTEN: _knelpunt}
         if met_index:
-            folds[CASUSINDEX] = partial(restore_index, self.index)
-        self.tables = Tables(kafka, folds, fetch_max_wait_ms, metrics)
+            folds[CASUSINDEX] = _index
+        self.tables = Tables(
+            kafka,
+            Routeringstabellen,
+            folds,
+            max_afwezig_s=max_afwezig_s,
+            fetch_max_wait_ms=fetch_max_wait_ms,
+            metrics=metrics,
+            naam="index" if met_index else "knelpunten",
+        )
+
+    @property
+    def register(self) -> Knelpuntenregister:
+        return self.tables.staat.register
+
+    @property
+    def index(self) -> CasusIndex:
+        return self.tables.staat.index
 
     async def refresh(self) -> None:
         """Before each batch: every HKP and open casus committed before it counts ("as of" the batch)."""

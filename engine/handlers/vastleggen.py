@@ -62,8 +62,9 @@ def _gedateerd(r: SignaalLogRecord, record: Record) -> SignaalLogRecord:
 def _toevoegingen(koppeling: KoppelingGevraagd, ids: list[str]) -> Iterator[Output]:
     for ident in ids:
         toegevoegd = IdentificatorToegevoegd(
-            identificator=ident, casus_id=koppeling.casus_id, riec=koppeling.riec
-        )
+            identificator=ident, casus_id=koppeling.casus_id, riec=koppeling.riec,
+            signaal_id=koppeling.signaal_id,
+        )  # fmt: skip
         yield Output(ZOEKINDEX, ident.encode(), ZOEKINDEX_ENCODER.encode(toegevoegd))
 
 

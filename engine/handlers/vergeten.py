@@ -7,7 +7,8 @@ periods (`engine.bewaring`) on a schedule, by reading the logs with the keys the
 - a withdrawal on each route topic it reached, which compaction keeps in place of the routed message
   and which tells the RIEC's own system to delete its copy;
 - `SignaalVergeten` to vastleggen (its identifiers leave the stage's state), and for an erasure
-  `IdentificatorGewist` to zoekindex (the subject leaves the open-casus index);
+  `IdentificatorGewist` to zoekindex (the subject leaves the open-casus index) and
+  `BijdrageIngetrokken` (every identifier the signal brought to a casus leaves it too);
 - `VergeetAggregaat` to besluiten for each casus, HKP or beeld that names the erased subject, or
   each casus closed longer than the `casus` rule: its single writer destroys the aggregate's key
   and logs `AggregaatVergeten` (an HKP forgotten stops routing);
@@ -36,7 +37,7 @@ from engine import verzegeling, vieroogen
 from engine.bewaring import Regel
 from engine.errors import foutsoort
 from engine.events.casus import VergeetAggregaat
-from engine.events.matching import ZOEKINDEX_ENCODER, IdentificatorGewist
+from engine.events.matching import ZOEKINDEX_ENCODER, BijdrageIngetrokken, IdentificatorGewist
 from engine.events.route import Intrekkingsreden
 from engine.events.signaal_ontvangen import (
     SIGNAAL_LOG_ENCODER,
@@ -105,8 +106,22 @@ def vergeet_aggregaten(
         yield Output(OPDRACHTEN_KANDIDATEN, a.encode(), _VERGEET_ENCODER.encode(v))
 
 
-def wissen(overzicht: Overzicht, verzoek_id: str, identificator: str, nu: datetime) -> list[Output]:
-    """Everything an approved erasure of one subject writes."""
+def trek_bijdragen_in(sporen: list[Signaalspoor], partities: int) -> Iterator[Output]:
+    """Every identifier an erased signal brought to an open casus (a confirmed link) leaves the
+    index: to each partition, since the signal's identifiers cannot be read once its key is gone.
+
+    The retention rule needs none of this: it forgets a signal in a casus only years after its
+    last casus closed, and closing took the casus's entries out of the index already."""
+    for s in sporen:
+        ingetrokken = ZOEKINDEX_ENCODER.encode(BijdrageIngetrokken(signaal_id=s.signaal_id))
+        for p in range(partities):
+            yield Output(ZOEKINDEX, s.signaal_id.encode(), ingetrokken, partition=p)
+
+
+def wissen(
+    overzicht: Overzicht, verzoek_id: str, identificator: str, nu: datetime, partities: int
+) -> list[Output]:
+    """Everything an approved erasure of one subject writes (`partities`: of the index)."""
     sporen = over(overzicht, identificator)
     aggregaten = [a.aggregaat for a in genoemd_in(overzicht, identificator)]
     gewist = OnderwerpGewist(
@@ -116,6 +131,7 @@ def wissen(overzicht: Overzicht, verzoek_id: str, identificator: str, nu: dateti
     verzoeksleutel = verzegeling.verzoek_sleutel_id(verzoek_id).encode()
     return [
         *vergeet(sporen, "gewist", nu, verzoek_id=verzoek_id),
+        *trek_bijdragen_in(sporen, partities),
         *vergeet_aggregaten(aggregaten, "gewist", verzoek_id, nu),
         Output(ZOEKINDEX, identificator.encode(), index),
         Output(VERGETEN, verzoek_id.encode(), VERGETEN_ENCODER.encode(gewist)),
@@ -124,13 +140,17 @@ def wissen(overzicht: Overzicht, verzoek_id: str, identificator: str, nu: dateti
     ]
 
 
-def vernietig(overzicht: Overzicht, verzoek_id: str, sleutel_id: str, nu: datetime) -> list[Output]:
+def vernietig(
+    overzicht: Overzicht, verzoek_id: str, sleutel_id: str, nu: datetime, partities: int
+) -> list[Output]:
     """An approved destruction of one signal's key: the signal is forgotten as by an erasure."""
     signaal_id = sleutel_id.removeprefix("signaal:")
     spoor = overzicht.signalen.get(signaal_id)
     gevonden = sleutel_id.startswith("signaal:") and spoor is not None and spoor.leesbaar
     record = SleutelVernietigd(verzoek_id=verzoek_id, sleutel_id=sleutel_id, gevonden=gevonden, op=nu)
-    uit = list(vergeet([spoor], "gewist", nu, verzoek_id=verzoek_id)) if gevonden and spoor else []
+    uit = []
+    if gevonden and spoor:
+        uit = [*vergeet([spoor], "gewist", nu, verzoek_id=verzoek_id), *trek_bijdragen_in([spoor], partities)]
     return [*uit, Output(VERGETEN, verzoek_id.encode(), VERGETEN_ENCODER.encode(record))]
 
 
@@ -229,9 +249,10 @@ class Vergeten(Service):
             return []
         if g.handeling == "wissen":
             overzicht = await sporen.over_onderwerp(kafka, self.settings.hoofdsleutel(), onderwerp)
-            return wissen(overzicht, g.verzoek_id, onderwerp, nu)
+            return wissen(overzicht, g.verzoek_id, onderwerp, nu, self.settings.partitions)
         if g.handeling == "sleutel_vernietigen":
-            return vernietig(await sporen.lees_overzicht(kafka, ring, None), g.verzoek_id, onderwerp, nu)
+            overzicht = await sporen.lees_overzicht(kafka, ring, None)
+            return vernietig(overzicht, g.verzoek_id, onderwerp, nu, self.settings.partitions)
         if g.handeling == "bewaartermijn_wijzigen" and (wijziging := termijnwijziging(onderwerp)):
             regel, dagen = wijziging
             self.termijnen[regel] = timedelta(days=dagen)
@@ -276,8 +297,9 @@ class Vergeten(Service):
     def _duwtjes_na(self, u: Output) -> list[Output]:
         """The nudges a write calls for (`_plan_duwtjes`)."""
         partities = list(range(self.settings.partitions))
-        if u.topic == ZOEKINDEX and u.key is not None:  # its tombstone lands on engine.casusindex
-            return [Output(CASUSINDEX, DUWTJE, None, partition=partition_for(u.key, partities, []))]
+        if u.topic == ZOEKINDEX and u.key is not None:  # its tombstones land on engine.casusindex
+            p = u.partition if u.partition is not None else partition_for(u.key, partities, [])
+            return [Output(CASUSINDEX, DUWTJE, None, partition=p)]
         if u.topic == SLEUTELS:
             return [Output(SLEUTELS, DUWTJE, None, partition=u.partition)]
         if u.topic == OPDRACHTEN_KANDIDATEN and u.key is not None:  # besluiten forgets an aggregate

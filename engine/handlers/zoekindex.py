@@ -20,8 +20,10 @@ from aiokafka import ConsumerRecord, TopicPartition
 
 from engine.casusindex import CasusIndex, kies
 from engine.events.matching import (
+    STAND_ENCODER,
     ZOEKINDEX_DECODER,
     ZOEKINDEX_ENCODER,
+    BijdrageIngetrokken,
     CasusGesloten,
     IdentificatorGewist,
     IdentificatorToegevoegd,
@@ -29,7 +31,7 @@ from engine.events.matching import (
 from engine.handlers.routeren import Routeren
 from engine.handlers.stage import Output, Source
 from engine.handlers.state import LogReader, PartitionState
-from engine.handlers.tables import GESLOTEN, restore_index
+from engine.handlers.tables import GESLOTEN, INGETROKKEN, restore_index
 from engine.metrics import Metrics
 from engine.topics import CASUSINDEX, ZOEKINDEX
 
@@ -40,7 +42,7 @@ SOURCE = Source(topics=(ZOEKINDEX,))
 
 def _changelog(index: CasusIndex, identificator: str, partition: int) -> Output:
     stand = index.stand(identificator)
-    value = msgspec.json.encode(stand) if stand else None  # None: a tombstone, compacted away
+    value = STAND_ENCODER.encode(stand) if stand else None  # None: a tombstone, compacted away
     return Output(CASUSINDEX, identificator.encode(), value, partition=partition)
 
 
@@ -75,8 +77,14 @@ class Zoekindex:
         bericht = ZOEKINDEX_DECODER.decode(record.value)
         match bericht:
             case IdentificatorToegevoegd(identificator=ident, casus_id=casus_id, riec=riec):
-                if index.voeg_toe(ident, casus_id, riec):
+                if index.voeg_toe(ident, casus_id, riec, bericht.signaal_id):
                     yield _changelog(index, ident, record.partition)
+            case BijdrageIngetrokken(signaal_id=signaal_id):
+                for ident in index.trek_in(signaal_id):
+                    yield _changelog(index, ident, record.partition)
+                # Remembered (a restore too), so that what the signal brings later is not added.
+                marker = f"{INGETROKKEN}{signaal_id}".encode()
+                yield Output(CASUSINDEX, marker, b"1", partition=record.partition)
             case IdentificatorGewist(identificator=ident):
                 if index.wis(ident):
                     yield _changelog(index, ident, record.partition)

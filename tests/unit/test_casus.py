@@ -142,7 +142,7 @@ def test_the_werkproces_from_opening_to_closing() -> None:
         (
             [opdracht("casus.openen", **OPEN)],
             opdracht("casus.afsluiten", riec="den-haag", casus_id="R-1", reden="not mine"),
-            "not_owner",
+            "unknown_casus",  # as if it did not exist: no refusal tells another RIEC's ids apart
         ),
         ([], opdracht("handhavingsknelpunt.beeindigen", hkp_id="H-1"), "unknown_hkp"),
     ],
@@ -196,10 +196,16 @@ def test_hkp_designated_and_ended_only_by_its_own_riec() -> None:
     [g] = when(None, aanwijzen)
     assert isinstance(g, HandhavingsknelpuntAangewezen) and g.postcodes == ["1013", "1044AB"]
     hkp = given(aanwijzen)
-    assert (
-        refused(hkp, opdracht("handhavingsknelpunt.beeindigen", riec="rotterdam", hkp_id="H-1"))
-        == "not_owner"
+    vreemd = opdracht("handhavingsknelpunt.beeindigen", riec="rotterdam", hkp_id="H-1")
+    with pytest.raises(Weigering) as van_een_ander:
+        beslis(hkp, vreemd, T)
+    with pytest.raises(Weigering) as onbekend:
+        beslis(None, vreemd, T)
+    assert (van_een_ander.value.code, van_een_ander.value.reden) == (
+        onbekend.value.code,
+        onbekend.value.reden,
     )
+    assert van_een_ander.value.code == "unknown_hkp"
     [ended] = when(hkp, opdracht("handhavingsknelpunt.beeindigen", riec="amsterdam-amstelland", hkp_id="H-1"))
     assert isinstance(ended, HandhavingsknelpuntBeeindigd)
     hkp = pas_toe(hkp, ended)
@@ -235,7 +241,11 @@ def test_a_candidate_link_is_rejected_by_the_casus_owner_only_and_changes_nothin
         na, afwijzen.opdracht_id
     )
     vreemd = opdracht("casus.koppeling_afwijzen", riec="limburg", casus_id="R-1", signaal_id="om:k")
-    assert refused(casus, vreemd) == "not_owner"
+    with pytest.raises(Weigering) as van_een_ander:
+        beslis(casus, vreemd, T)
+    with pytest.raises(Weigering) as onbekend:
+        beslis(None, vreemd, T)
+    assert (van_een_ander.value.code, van_een_ander.value.reden) == ("unknown_casus", onbekend.value.reden)
     gekoppeld = opdracht("casus.koppeling_afwijzen", casus_id="R-1", signaal_id="politie:a")
     assert refused(casus, gekoppeld) == "impossible_transition", "brought in: not a candidate"
 

@@ -141,19 +141,23 @@ def test_an_erasure_destroys_keys_withdraws_routes_and_names_the_subject_only_to
     )
     overzicht.signalen["gm0363:2"] = spoor("gm0363:2", NU, bestemmingen=["riec.rotterdam"])
 
-    uit = wissen(overzicht, "wis-1", f"persoon:{PSEUDO}", NU)
+    uit = wissen(overzicht, "wis-1", f"persoon:{PSEUDO}", NU, partities=2)
 
+    ingetrokken = msgspec.json.encode({"type": "ingetrokken", "signaal_id": "gm0363:1"})
     assert [(u.topic, u.key, u.value is None, u.partition) for u in uit] == [
         (SLEUTELS, b"signaal:gm0363:1", True, 3),
         ("routes.riec.rotterdam", b"gm0363:1", False, None),
         ("routes.lft.vastgoed", b"gm0363:1", False, None),
         (KANDIDATEN, b"gm0363:1", False, 3),
+        (ZOEKINDEX, b"gm0363:1", False, 0),
+        (ZOEKINDEX, b"gm0363:1", False, 1),
         (ZOEKINDEX, f"persoon:{PSEUDO}".encode(), False, None),
         (VERGETEN, b"wis-1", False, None),
         (SLEUTELS, b"verzoek:wis-1", True, 0),
     ]
+    assert [u.value for u in uit[4:6]] == [ingetrokken, ingetrokken], "what the signal brought to casussen"
     assert [u.topic for u in uit if PSEUDO.encode() in (u.key or b"") + (u.value or b"")] == [ZOEKINDEX]
-    gewist = VERGETEN_DECODER.decode(uit[5].value or b"")
+    gewist = VERGETEN_DECODER.decode(uit[7].value or b"")
     assert isinstance(gewist, OnderwerpGewist) and gewist.signalen == ["gm0363:1"]
 
 
@@ -180,11 +184,12 @@ def test_destroying_one_signals_key_forgets_that_signal_and_records_whether_it_w
     overzicht = Overzicht()
     overzicht.signalen["a:1"] = spoor("a:1", NU, bestemmingen=["riec.limburg"])
 
-    uit = vernietig(overzicht, "sv-1", "signaal:a:1", NU)
-    niets = vernietig(overzicht, "sv-2", "signaal:a:onbekend", NU)
+    uit = vernietig(overzicht, "sv-1", "signaal:a:1", NU, partities=1)
+    niets = vernietig(overzicht, "sv-2", "signaal:a:onbekend", NU, partities=1)
 
     assert [(u.topic, u.key) for u in uit] == [
-        (SLEUTELS, b"signaal:a:1"), ("routes.riec.limburg", b"a:1"), (KANDIDATEN, b"a:1"), (VERGETEN, b"sv-1")
+        (SLEUTELS, b"signaal:a:1"), ("routes.riec.limburg", b"a:1"), (KANDIDATEN, b"a:1"), (ZOEKINDEX, b"a:1"),
+        (VERGETEN, b"sv-1"),
     ]  # fmt: skip
     [record] = [VERGETEN_DECODER.decode(u.value or b"") for u in niets]
     assert isinstance(record, SleutelVernietigd) and record.gevonden is False
@@ -220,7 +225,7 @@ def test_an_erasure_reaches_the_casussen_and_hkps_that_name_the_subject_itself()
     assert [a.aggregaat for a in genoemd_in(overzicht, f"persoon:{PSEUDO}")] == ["casus:C-1", "hkp:H-1"]
     assert [a.aggregaat for a in genoemd_in(overzicht, "kenteken:AB123C")] == ["casus:C-2"]
 
-    uit = wissen(overzicht, "wis-1", f"persoon:{PSEUDO}", NU)
+    uit = wissen(overzicht, "wis-1", f"persoon:{PSEUDO}", NU, partities=1)
 
     vragen = [
         (u.key, msgspec.json.decode(u.value or b"", type=VergeetAggregaat))

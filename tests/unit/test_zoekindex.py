@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from engine.events.matching import (
     ROUTEBRIEFJE_DECODER,
     ZOEKINDEX_ENCODER,
+    BijdrageIngetrokken,
     CasusGesloten,
     IdentificatorToegevoegd,
     Routebriefje,
@@ -34,12 +35,77 @@ async def zoekindex(log: LogInMemory) -> Zoekindex:
     return z
 
 
-def wijziging(bericht: IdentificatorToegevoegd | CasusGesloten, key: str) -> object:
+def wijziging(bericht: IdentificatorToegevoegd | CasusGesloten | BijdrageIngetrokken, key: str) -> object:
     return record(ZOEKINDEX, key.encode(), ZOEKINDEX_ENCODER.encode(bericht), partition=3)
 
 
-def toegevoegd(ident: str, casus_id: str, riec: str = "den-haag") -> object:
-    return wijziging(IdentificatorToegevoegd(identificator=ident, casus_id=casus_id, riec=riec), ident)
+def toegevoegd(ident: str, casus_id: str, riec: str = "den-haag", signaal_id: str | None = None) -> object:
+    bericht = IdentificatorToegevoegd(
+        identificator=ident, casus_id=casus_id, riec=riec, signaal_id=signaal_id
+    )
+    return wijziging(bericht, ident)
+
+
+def ingetrokken(signaal_id: str) -> object:
+    return wijziging(BijdrageIngetrokken(signaal_id=signaal_id), signaal_id)
+
+
+async def test_a_forgotten_signal_takes_back_exactly_what_it_brought_to_each_casus() -> None:
+    """Given a kenteken that a linked signal X brought to DH-1, that X and signal Y both brought to
+    RT-2, and that is one of UT-3's own subjects, when X is forgotten, then the kenteken leaves DH-1
+    only: Y still brings it to RT-2, UT-3 has it of its own; an identifier only X brought goes."""
+    log = LogInMemory()
+    z = await zoekindex(log)
+    for casus_id, riec, signaal_id in (
+        ("DH-1", "den-haag", "gm0363:X"), ("RT-2", "rotterdam", "gm0363:X"), ("RT-2", "rotterdam", "gm0599:Y"),
+        ("UT-3", "oost-nederland", None), ("UT-3", "oost-nederland", "gm0363:X"),
+    ):  # fmt: skip
+        log.write(z.process(toegevoegd("kenteken:AB123C", casus_id, riec, signaal_id)))
+    log.write(z.process(toegevoegd("kvk:12345678", "DH-1", "den-haag", "gm0363:X")))
+
+    uit = list(z.process(ingetrokken("gm0363:X")))
+
+    assert [(u.key, u.partition) for u in uit] == [
+        (b"kenteken:AB123C", 3), (b"kvk:12345678", 3), (b"ingetrokken:gm0363:X", 3)
+    ]  # fmt: skip
+    assert msgspec.json.decode(uit[0].value) == {
+        "RT-2": {"riec": "rotterdam", "signalen": ["gm0599:Y"]},
+        "UT-3": "oost-nederland",
+    }
+    assert uit[1].value is None, "only X brought it: a tombstone, compaction keeps nothing of it"
+    assert b"gm0363:X" not in uit[0].value
+
+
+async def test_what_a_forgotten_signal_brings_after_its_withdrawal_is_not_added_not_even_after_a_restore() -> (
+    None
+):
+    """A link decided just before the erasure may commit just after it: its identifiers arrive
+    after the withdrawal, and must not enter the index."""
+    log = LogInMemory()
+    z = await zoekindex(log)
+    log.write(z.process(ingetrokken("gm0363:X")))
+    assert list(z.process(toegevoegd("kenteken:AB123C", "DH-1", signaal_id="gm0363:X"))) == []
+
+    opnieuw = await zoekindex(log)
+
+    assert list(opnieuw.process(toegevoegd("kenteken:AB123C", "DH-1", signaal_id="gm0363:X"))) == []
+    [u] = list(opnieuw.process(toegevoegd("kenteken:AB123C", "DH-1")))
+    assert msgspec.json.decode(u.value) == {"DH-1": "den-haag"}, "the casus's own subject is another source"
+
+
+async def test_the_sources_survive_a_restore_so_a_new_owner_takes_back_the_same() -> None:
+    log = LogInMemory()
+    z = await zoekindex(log)
+    log.write(z.process(toegevoegd("kenteken:AB123C", "DH-1", signaal_id="gm0363:X")))
+    log.write(z.process(toegevoegd("kenteken:AB123C", "DH-1")))
+    log.write(z.process(toegevoegd("kenteken:ZZ999Z", "DH-1", signaal_id="gm0363:X")))
+
+    opnieuw = await zoekindex(log)
+    uit = list(opnieuw.process(ingetrokken("gm0363:X")))
+
+    assert [(u.key, u.value) for u in uit[:2]] == [
+        (b"kenteken:AB123C", b'{"DH-1":"den-haag"}'), (b"kenteken:ZZ999Z", None)
+    ]  # fmt: skip
 
 
 async def test_an_identifier_joining_a_casus_writes_its_entry_to_the_changelog_once() -> None:
