@@ -52,6 +52,7 @@ from engine.projections.toegang import lees_tokens
 from engine.reference import gebiedsindeling
 from engine.rollen import Gezondheid, Rol
 from engine.settings import Settings
+from engine.sleutels import Sleutelring
 from engine.topics import engine_topics
 
 log = logging.getLogger(__name__)
@@ -278,6 +279,7 @@ def _projecties(werker: Werker) -> tuple[Projecties, list[Any]]:
         herbouwd=lambda: list(projecties.herbouwd),
         verzoekopdrachten=verzoekschrijver,
         pseudo=Pseudonimiseerder(werker.settings.pseudonym_key),
+        verzegelaar=Sleutelring(werker.settings.hoofdsleutel()),
         inzage=lambda ident, door: sporen.inzage(
             werker.settings.kafka, werker.settings.hoofdsleutel(), ident, door
         ),

@@ -170,8 +170,8 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     specs.append(TopicSpec(KNELPUNTEN, 1, {"cleanup.policy": "compact", **vergeet}))
     specs.append(TopicSpec(AUDIT, 1, {"retention.ms": termijn["audit"]}))
     specs.append(TopicSpec(VERGETEN, 1, {"retention.ms": "-1"}))
-    # A request's subject (a pseudonym or identifier at most: the API pseudonymises a BSN) is on
-    # the command topic for `doorgang`; on the requests' log it is sealed (`verzoeken` stage).
+    # A request's subject (a pseudonym or identifier at most: the API pseudonymises a BSN) is
+    # sealed by the API at the door, on the command topic as on the requests' log.
     specs.append(TopicSpec(VERZOEKOPDRACHTEN, 1, week))
     specs.append(TopicSpec(VERZOEKEN, 1, {"retention.ms": "-1"}))
     # Compacted by signal id as well as time-bounded: a withdrawal (`RouteIngetrokken`, same key)

@@ -98,8 +98,13 @@ class DienIn(msgspec.Struct, frozen=True, kw_only=True, tag="dien_in", tag_field
     verzoek_id: str
     handeling: Handeling
     onderwerp: str
+    """Sealed by the API at the door (`verzegeling.verzegel_tekst`) under the key in `sleutel`."""
     reden: str
     geldig: timedelta = GELDIGHEID
+    sleutel: bytes | None = None
+    """The data key `onderwerp` is sealed under, wrapped by the master key: the verzoeken stage
+    puts it in the key store when the request is filed. None: a command from before the API sealed
+    (the stage seals it then)."""
 
 
 class KeurGoed(msgspec.Struct, frozen=True, kw_only=True, tag="keur_goed", tag_field="soort"):

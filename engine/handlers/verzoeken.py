@@ -39,6 +39,7 @@ from engine.vieroogen import (
     OPDRACHT_DECODER,
     VERZOEK_DECODER,
     VERZOEK_ENCODER,
+    DienIn,
     OpdrachtGeweigerd,
     Verzoek,
     VerzoekIngediend,
@@ -120,20 +121,23 @@ class Verzoekbeslisser:
                     code=w.code, reden=w.reden,
                 )
             ]  # fmt: skip
-        yield from self._verzegel(gebeurtenissen)
+        yield from self._verzegel(gebeurtenissen, o.sleutel if isinstance(o, DienIn) else None)
         yield from _schrijf(verzoeken, gebeurtenissen, record.partition)
         yield from self._verloop(verzoeken, nu, record.partition)
 
-    def _verzegel(self, gebeurtenissen: list[Verzoekregel]) -> Iterator[Output]:
+    def _verzegel(self, gebeurtenissen: list[Verzoekregel], sleutel: bytes | None) -> Iterator[Output]:
         """A new request's subject (for an erasure: a pseudonym or identifier) is sealed under a key
-        of its own before it is logged, and its key goes to the key store in the same transaction:
-        the executor opens it, and destroys the key once the erasure took effect."""
+        of its own, and its key goes to the key store in the transaction that logs the request: the
+        executor opens it, and destroys the key once the erasure took effect. The API seals it at
+        the door (`sleutel`: its wrapped key), so it is never in the clear on the command topic;
+        a command from before that is sealed here."""
         for i, g in enumerate(gebeurtenissen):
             if isinstance(g, VerzoekIngediend):
                 sleutel_id = verzegeling.verzoek_sleutel_id(g.verzoek_id)
-                verpakt, onderwerp = verzegeling.verzegel_tekst(self.ring, sleutel_id, g.onderwerp)
-                gebeurtenissen[i] = msgspec.structs.replace(g, onderwerp=onderwerp)
-                yield Output(SLEUTELS, sleutel_id.encode(), verpakt, partition=0)
+                if sleutel is None:
+                    sleutel, onderwerp = verzegeling.verzegel_tekst(self.ring, sleutel_id, g.onderwerp)
+                    gebeurtenissen[i] = msgspec.structs.replace(g, onderwerp=onderwerp)
+                yield Output(SLEUTELS, sleutel_id.encode(), sleutel, partition=0)
 
     def _verloop(self, verzoeken: Verzoeken, nu: datetime, partition: int) -> Iterator[Output]:
         """Expire every open request whose time has come (a handful are open at any time)."""

@@ -14,6 +14,7 @@ from engine.inzage import Inzage
 from engine.projections.audit import Verwerkingslog
 from engine.projections.staat import ProjectieStaat
 from engine.projections.toegang import Tokens
+from engine.sleutels import Sleutelring
 
 
 class Audit(Protocol):
@@ -62,6 +63,8 @@ class Ports:
     verzoekopdrachten: Verzoekopdrachten | None = None
     """The four-eyes command topic; None: the four-eyes commands answer 503."""
     pseudo: Pseudonimiseerder | None = field(default=None, repr=False)
+    """Turns the BSN of an erasure request into its pseudonym at the door."""
+    verzegelaar: Sleutelring | None = field(default=None, repr=False)
+    """Seals a four-eyes request's subject at the door (`engine.verzegeling`); None: filing 503."""
     inzage: Callable[[str, str], Awaitable[Inzage]] | None = None
     """The inzage export of a subject's identifier, drawn up for a principal; None: 503."""
-    """Turns the BSN of an erasure request into its pseudonym at the door."""

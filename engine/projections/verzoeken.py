@@ -21,7 +21,7 @@ import msgspec
 from aiohttp import web
 from msgspec import Meta
 
-from engine import identificatoren
+from engine import identificatoren, verzegeling
 from engine.errors import Weigering
 from engine.events.signaal import Subject
 from engine.ingress.acceptatie import pseudonimiseer_subject
@@ -164,9 +164,15 @@ async def dien_in(c: Ports, request: web.Request) -> web.Response:
         rollen = ", ".join(sorted(MAG_AANVRAGEN[handeling]))
         raise Refused(403, f"{p.naam} may not ask to {handeling}: only a named principal of {rollen}")
     _verzoek_id_van(i.verzoek_id)
+    onderwerp = onderwerp_van(c, handeling, i.onderwerp)
+    if c.verzegelaar is None:
+        raise Refused(503, "this worker cannot seal a request's subject; try another")
+    # Sealed here, so the subject is in the clear on no topic: the stage files the key with it.
+    sleutel_id = verzegeling.verzoek_sleutel_id(i.verzoek_id)
+    sleutel, verzegeld = verzegeling.verzegel_tekst(c.verzegelaar, sleutel_id, onderwerp)
     o = DienIn(
-        verzoek_id=i.verzoek_id, handeling=handeling, onderwerp=onderwerp_van(c, handeling, i.onderwerp),
-        reden=_geen_bsn(i.reden), geldig=timedelta(hours=i.geldig_uren),
+        verzoek_id=i.verzoek_id, handeling=handeling, onderwerp=verzegeld, reden=_geen_bsn(i.reden),
+        geldig=timedelta(hours=i.geldig_uren), sleutel=sleutel,
     )  # fmt: skip
     return await _geef(c, request, p, start, o)
 

@@ -23,10 +23,13 @@ from engine.projections.audit import Verwerkingslog
 from engine.projections.ports import Ports
 from engine.projections.staat import ProjectieStaat
 from engine.projections.toegang import Principal, Tokens, digest
+from engine.sleutels import Sleutelring
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 PRINCIPALS = ("riec:rotterdam", "riec:limburg", "lft:omg", "liec", "ops", "ops:anna", "ops:bert", "liec:cor")
 PSEUDONIEMSLEUTEL = b"k" * 32
+HOOFDSLEUTEL = b"h" * 32
+"""The master key the fake worker seals a request's subject under (tests open it with it)."""
 
 
 def token(principal: str) -> str:
@@ -126,7 +129,7 @@ async def omgeving(staat: ProjectieStaat | None = None, tokens: Tokens = TOKENS)
     ports = Ports(
         staat=lambda: s, tokens=tokens, audit=audit, opdrachten=opdrachten, clock=Clock(),
         posities=lambda: {"routes.riec.rotterdam:0": 3}, verzoekopdrachten=verzoekopdrachten,
-        pseudo=Pseudonimiseerder(PSEUDONIEMSLEUTEL),
+        pseudo=Pseudonimiseerder(PSEUDONIEMSLEUTEL), verzegelaar=Sleutelring(HOOFDSLEUTEL),
     )  # fmt: skip
     app = faust.App("endpoints-test", web=webserver.driver_url(), autodiscover=False, store="memory://")
     registry = CollectorRegistry()

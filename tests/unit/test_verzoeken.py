@@ -95,6 +95,19 @@ async def test_a_request_approved_by_a_second_principal_is_approved_with_its_act
     assert not any(ONDERWERP.encode() in r.value for r in o.log.records(VERZOEKEN) if r.value)
 
 
+async def test_a_subject_sealed_at_the_door_is_filed_with_the_key_it_came_with_not_sealed_again() -> None:
+    """Given the API sealed the subject (engine.verzoekopdrachten never holds it in the clear), when
+    the stage files the request, then the key it carried goes to the key store and opens it."""
+    o = await omgeving()
+    sleutel, verzegeld = verzegeling.verzegel_tekst(Sleutelring(HOOFD), "verzoek:wis-1", ONDERWERP)
+    [ingediend] = o.geef("ops:a", msgspec.structs.replace(WISSEN, onderwerp=verzegeld, sleutel=sleutel))
+    assert isinstance(ingediend, VerzoekIngediend) and ingediend.onderwerp == verzegeld
+    assert [(r.key, r.value) for r in o.log.records(SLEUTELS)] == [(b"verzoek:wis-1", sleutel)]
+    [goedgekeurd] = o.geef("ops:b", KeurGoed(verzoek_id="wis-1"))
+    assert isinstance(goedgekeurd, VerzoekGoedgekeurd) and o.open(goedgekeurd) == ONDERWERP
+    assert not any(ONDERWERP.encode() in r.value for r in o.log.records(VERZOEKOPDRACHTEN) if r.value)
+
+
 async def test_the_requester_approving_itself_is_refused_and_nothing_is_approved() -> None:
     o = await omgeving()
     o.geef("ops:a", WISSEN)
