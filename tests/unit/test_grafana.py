@@ -40,9 +40,11 @@ def test_the_poison_metrics_are_alerted_on_and_shown() -> None:
         "riec_quarantined_total",
         "riec_projection_skipped_total",
         "riec_restore_skipped_total",
+        "riec_table_last_read_timestamp_seconds",
+        "riec_table_rebuilt_total",
     } <= alerted
     for metric in alerted:
-        assert f"# TYPE {metric} counter" in exposed, metric
+        assert re.search(rf"^# TYPE {metric} (counter|gauge)$", exposed, re.MULTILINE), metric
     panels = json.loads(DASHBOARD.read_text())["panels"]
     shown = {m for p in panels for t in p["targets"] for m in re.findall(r"\briec_[a-z_]+", t["expr"])}
     assert alerted <= shown

@@ -58,3 +58,19 @@ def test_route_topics_are_compacted_and_a_route_topic_left_at_delete_is_named() 
     # And one created before withdrawals (delete only) stops the worker until ops alter it
     found = afwijkingen(route, 1, {**route.config, "cleanup.policy": "delete"})
     assert found == ["routes.riec.limburg has cleanup.policy=delete, declared compact,delete"]
+
+
+def test_every_compacted_topic_keeps_its_tombstones_twice_as_long_as_a_table_reader_may_be_away() -> None:
+    """A reader of a compacted table that was away longer than `delete.retention.ms` would never
+    see a delete; it reads the table again from offset 0 after `tabel_max_afwezig_s`, which must
+    leave a margin below the retention of every compacted topic (for a read that itself takes long)."""
+    for binnen in (3000, 24 * 3600 * 1000):
+        settings = Settings(pseudonym_key=b"k" * 32, vergeet_binnen_ms=binnen)
+        compacted = [
+            s for s in engine_topics(settings, gebiedsindeling()) if "compact" in s.config["cleanup.policy"]
+        ]
+        assert {CASUSINDEX, "engine.knelpunten"} <= {s.name for s in compacted}
+        for spec in compacted:
+            assert int(spec.config["delete.retention.ms"]) >= 2 * settings.tabel_max_afwezig_s * 1000, (
+                spec.name
+            )
