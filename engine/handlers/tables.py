@@ -89,6 +89,7 @@ class Tables(Generic[S]):
         fetch_max_wait_ms: int = 20,
         metrics: Metrics | None = None,
         naam: str = "routing",
+        interval_s: float | None = None,
         klok: Callable[[], float] = time.time,
     ) -> None:
         self.kafka = kafka
@@ -98,7 +99,8 @@ class Tables(Generic[S]):
         self.naam = naam
         self.fetch_max_wait_ms = fetch_max_wait_ms  # see Settings.fetch_max_wait_ms
         self.max_afwezig_s = max_afwezig_s
-        self.interval_s = min(5.0, max_afwezig_s / 4)
+        self.interval_s = interval_s if interval_s is not None else min(5.0, max_afwezig_s / 4)
+        """How often it reads between batches (a test sets it beyond reach: a paused process)."""
         self.klok = klok
         """Wall-clock time, as the brokers' log cleaner keeps it (a paused process's gap counts)."""
         self.staat: S = nieuw()

@@ -67,7 +67,9 @@ def test_every_compacted_topic_keeps_its_tombstones_twice_as_long_as_a_table_rea
     for binnen in (3000, 24 * 3600 * 1000):
         settings = Settings(pseudonym_key=b"k" * 32, vergeet_binnen_ms=binnen)
         compacted = [
-            s for s in engine_topics(settings, gebiedsindeling()) if "compact" in s.config.get("cleanup.policy", "")
+            s
+            for s in engine_topics(settings, gebiedsindeling())
+            if "compact" in s.config.get("cleanup.policy", "")
         ]
         assert {CASUSINDEX, "engine.knelpunten"} <= {s.name for s in compacted}
         for spec in compacted:
