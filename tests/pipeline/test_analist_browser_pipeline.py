@@ -117,7 +117,7 @@ async def test_an_analyst_handles_candidate_links_in_the_browser(
     await open_signaal(page, (await _nog_een(producer, broker, auto)))
     await page.fill("#k-casus", vreemde_casus)
     await page.click("#k-koppelen")
-    await expect(page.locator("#d-uitkomst")).to_contain_text("Geweigerd (not_owner)", timeout=WACHT_MS)
+    await expect(page.locator("#d-uitkomst")).to_contain_text("Geweigerd (unknown_casus)", timeout=WACHT_MS)
 
     # When they open another RIEC's signal by its link: refused, nothing of it shown
     await page.goto(f"{worker.url}/dashboard#signaal={elders}")

@@ -142,7 +142,7 @@ async def test_a_riec_cannot_touch_another_riecs_casus(
         header(r, "ce_id"): r
         for r in await read_until(broker, ["dlq.ingress"], lambda f: len(f) >= 2, match=ours)
     }
-    assert header(refused[intruder], "reason_code") == "not_owner"
+    assert header(refused[intruder], "reason_code") == "unknown_casus", "as if it did not exist"
     assert header(refused[intruder], "value_form") == "pseudonymised"
     assert header(refused[intruder], "source_topic") == "riec.limburg.opdrachten"
     assert header(refused[spoofed], "reason_code") == "source_mismatch"

@@ -1,7 +1,8 @@
 """Given signals routed to one RIEC, when another RIEC brings them into a casus, links them or
-designates an area in a region not its own, then it learns nothing: the link is refused (an event on
-its casus and a DLQ record), its casus and annual tables show nothing of the signal, and later
-signals about the same person do not reach it. Links to signals routed to the RIEC are confirmed
+designates an area in a region not its own, then it learns nothing: the link expires exactly as one
+to an id that exists nowhere (an event on its casus and a DLQ record, the same words), another
+RIEC's casus is refused as an unknown one, its casus and annual tables show nothing of the signal,
+and later signals about the same person do not reach it. Links to signals routed to the RIEC are confirmed
 in either order; a link to a signal that never comes expires, once, also across a restart."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import secrets
 import time
 from typing import Any
 
+import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -47,10 +49,39 @@ async def index_entries(broker: str, casus_id: str, seconds: float = 3) -> list[
     )
 
 
-async def test_rotterdam_cannot_bring_in_a_signal_routed_only_to_amsterdam(
+def zonder_ids(data: Any, ids: dict[str, str]) -> Any:
+    """`data` as JSON text with each id replaced by its role's name and every time field dropped:
+    what must be byte-identical between two answers that may differ only in ids and times."""
+    # Times, positions on a log, and ciphertexts (random per record): all differ between any two.
+    weg = {"tijd", "vastgelegd_op", "besloten_op", "ontvangen_op", "laatst", "versleuteld", "bron_offset",
+           "bron_timestamp"}  # fmt: skip
+
+    def schoon(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {k: schoon(v) for k, v in sorted(x.items()) if k not in weg}
+        if isinstance(x, list):
+            return [schoon(v) for v in x]
+        return x
+
+    tekst = orjson.dumps(schoon(data), option=orjson.OPT_SORT_KEYS).decode()
+    for id_, rol in ids.items():
+        tekst = tekst.replace(id_, f"<{rol}>")
+    return tekst
+
+
+def dlq_zonder_ids(record: Record, ids: dict[str, str]) -> Any:
+    """A refusal on dlq.ingress as the RIEC's integrator sees it, without what is its own per
+    command (its id, its offset, its time)."""
+    eigen = {"ce_id", "source_offset", "ce_time", "source_timestamp", "refused_at", "traceparent"}
+    koppen = {k: v.decode() for k, v in record.headers if k not in eigen}
+    return zonder_ids({"headers": koppen, "value": orjson.loads(record.value)}, ids)
+
+
+async def test_rotterdam_cannot_tell_a_signal_routed_only_to_amsterdam_from_one_that_does_not_exist(
     worker: Worker, producer: AIOKafkaProducer, broker: str
 ) -> None:
     persoon, auto, ce_id, casus_id = bsn(), kenteken(), uniek("ams"), uniek("R")
+    nergens, casus_nergens = uniek("ams"), uniek("R")
     geheim = f"Alleen voor Amsterdam {uniek('x')}"
     subjecten = [{"type": "persoon", "bsn": persoon}, {"type": "voertuig", "kenteken": auto}]
     amsterdams = payload(themas=["vastgoed", "regionaal:grachten"], omschrijving=geheim,
@@ -58,27 +89,50 @@ async def test_rotterdam_cannot_bring_in_a_signal_routed_only_to_amsterdam(
     await publish(producer, "gm0363", amsterdams, ce_id=ce_id)
     assert sorted(await routes(broker, "gm0363", ce_id, 1)) == ["riec.amsterdam-amstelland"]
 
-    # When Rotterdam names it in a casus of its own
-    command = await opdracht(producer, "rotterdam", "casus.openen", {"casus_id": casus_id, "naam": "n",
-        "bron": "inbreng", "signalen": [f"gm0363:{ce_id}"], "themas": []}, ce_time=f"{JAAR}-03-01T10:00:00+01:00")  # fmt: skip
+    # When Rotterdam names it in a casus of its own, and an id that exists nowhere in another
+    commands = {}
+    for c, signaal in ((casus_id, ce_id), (casus_nergens, nergens)):
+        commands[c] = await opdracht(producer, "rotterdam", "casus.openen", {"casus_id": c, "naam": "n",
+            "bron": "inbreng", "signalen": [f"gm0363:{signaal}"], "themas": []}, ce_time=f"{JAAR}-03-01T10:00:00+01:00")  # fmt: skip
+    wachtend = {f"gm0363:{ce_id}".encode(), f"gm0363:{nergens}".encode()}
+    await read_until(  # both links wait on the signal log, alike
+        broker, ["engine.signalen"], lambda f: {r.key for r in f} == wachtend,
+        match=lambda r: r.key in wachtend and b"koppeling_gevraagd" in r.value,
+    )  # fmt: skip
+    asked = time.monotonic()
+    await asyncio.sleep(max(0.0, asked + PENDING_LINK_EXPIRY_S + 1 - time.monotonic()))
+    for signaal in (ce_id, nergens):  # a record on each partition: its owner expires the link
+        tik = _op_partitie_van(f"gm0363:{signaal}", "gm0014")
+        await publish(producer, "gm0014", payload(locatie={"gemeente": "GM0014"}), ce_id=tik)
 
-    # then the link is refused, on the casus and in the DLQ, without anything of the signal
-    events = await gebeurtenissen(broker, f"casus:{casus_id}", 2)
-    assert types(events) == ["casus_geopend", "koppeling_geweigerd"]
-    assert events[1]["code"] == "signaal_niet_gerouteerd" and events[1]["signaal_id"] == f"gm0363:{ce_id}"
-    dlq = await refused(broker, command)
-    assert header(dlq, "reason_code") == "signaal_niet_gerouteerd"
-    assert header(dlq, "source_topic") == "riec.rotterdam.opdrachten"
-    assert header(dlq, "value_form") == "besluit"
-    assert "routes.riec.rotterdam" in (header(dlq, "reason") or "")
+    # then both links expire, on the casus and in the DLQ, with the same words, and nothing of the signal
+    events = await gebeurtenissen(broker, f"casus:{casus_id}", 2, timeout=30)
+    events_nergens = await gebeurtenissen(broker, f"casus:{casus_nergens}", 2, timeout=30)
+    assert types(events) == types(events_nergens) == ["casus_geopend", "koppeling_verlopen"]
+    ids = {f"gm0363:{ce_id}": "signaal", casus_id: "casus", commands[casus_id]: "opdracht"}
+    ids_nergens = {
+        f"gm0363:{nergens}": "signaal",
+        casus_nergens: "casus",
+        commands[casus_nergens]: "opdracht",
+    }
+    assert zonder_ids(events, ids) == zonder_ids(events_nergens, ids_nergens)
+    dlq, dlq_nergens = (
+        await refused(broker, commands[casus_id]),
+        await refused(broker, commands[casus_nergens]),
+    )
+    assert header(dlq, "reason_code") == "koppeling_verlopen"
+    assert dlq_zonder_ids(dlq, ids) == dlq_zonder_ids(dlq_nergens, ids_nergens)
     everything = str(events).encode() + dlq.value + str(dlq.headers).encode()
-    for secret in (geheim, persoon, auto, "vastgoed", "grachten"):
+    for secret in (geheim, persoon, auto, "vastgoed", "grachten", "amsterdam"):
         assert secret.encode() not in everything
 
-    # and Rotterdam's casus shows nothing of it, nor do its annual tables count it
-    path = f"/api/v1/riec/rotterdam/casussen/{casus_id}"
-    detail = await worker.json_zodra(path, "riec:rotterdam", lambda d: len(d["tijdlijn"]) == 2)
-    assert detail["koppelingen"] == [{"signaal_id": f"gm0363:{ce_id}", "status": "geweigerd"}]
+    # and Rotterdam's two casussen read alike, showing nothing of the signal
+    detail, detail_nergens = [
+        await worker.json_zodra(path, "riec:rotterdam", lambda d: len(d["tijdlijn"]) == 2)
+        for path in (f"/api/v1/riec/rotterdam/casussen/{c}" for c in (casus_id, casus_nergens))
+    ]
+    assert detail["koppelingen"] == [{"signaal_id": f"gm0363:{ce_id}", "status": "verlopen"}]
+    assert zonder_ids(detail, ids) == zonder_ids(detail_nergens, ids_nergens)
     assert (detail["themas"], detail["inbrengers"], detail["signalen"], detail["signaal_ids"]) == (
         [],
         [],
@@ -88,10 +142,10 @@ async def test_rotterdam_cannot_bring_in_a_signal_routed_only_to_amsterdam(
     for secret in (geheim, persoon, auto, "vastgoed", "grachten"):
         assert secret not in str(detail)
     tabel = await worker.json_zodra(
-        f"/api/v1/riec/rotterdam/jaarverslag/{JAAR}", "liec", lambda d: d["tabel1"]["casussen"] > 0
+        f"/api/v1/riec/rotterdam/jaarverslag/{JAAR}", "liec", lambda d: d["tabel1"]["casussen"] > 1
     )
     rij = tabel["tabel1"]
-    assert rij["casussen"] == 1
+    assert rij["casussen"] == 2
     assert set(rij["ingebracht"].values()) == {0} and set(rij["themas"].values()) == {0}
 
     # and later signals about that person and that car do not reach Rotterdam
@@ -101,6 +155,32 @@ async def test_rotterdam_cannot_bring_in_a_signal_routed_only_to_amsterdam(
         producer, "politie", payload(locatie={"gemeente": "GM0363"}, subjecten=subjecten), ce_id=later
     )
     assert sorted(await routes(broker, "politie", later, 1)) == ["riec.amsterdam-amstelland"]
+
+
+async def test_another_riecs_casus_is_refused_exactly_as_one_that_does_not_exist(
+    producer: AIOKafkaProducer, broker: str
+) -> None:
+    """Given Amsterdam's casus, when Rotterdam links a signal to it, closes it or advises in it,
+    and does the same with a casus id no one uses, then the refusals differ only in those ids."""
+    amsterdams, onbekend = uniek("A"), uniek("A")
+    await opdracht(producer, "amsterdam-amstelland", "casus.openen",
+                   {"casus_id": amsterdams, "naam": "geheim", "bron": "inbreng"})  # fmt: skip
+    await gebeurtenissen(broker, f"casus:{amsterdams}", 1)
+    stappen = [
+        ("casus.signaal_koppelen", {"signaal_id": "gm0599:iets"}),
+        ("casus.afsluiten", {"reden": "niet van ons"}),
+        ("casus.koppeling_afwijzen", {"signaal_id": "gm0599:iets", "reden": "ander"}),
+    ]
+    for soort, body in stappen:
+        antwoorden = []
+        for c in (amsterdams, onbekend):
+            command = await opdracht(producer, "rotterdam", soort, {"casus_id": c, **body},
+                                     ce_time="2026-03-01T10:00:00+01:00")  # fmt: skip
+            antwoorden.append(
+                dlq_zonder_ids(await refused(broker, command), {c: "casus", command: "opdracht"})
+            )
+        assert antwoorden[0] == antwoorden[1], soort
+        assert "unknown_casus" in antwoorden[0] and "geheim" not in antwoorden[0]
 
 
 @pytest.mark.parametrize(
