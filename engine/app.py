@@ -48,7 +48,7 @@ from engine.metrics import Metrics
 from engine.projections import analist, api, inzageloket, toegang, webserver
 from engine.projections import verzoeken as vieroogen_api
 from engine.projections.ports import Ports
-from engine.projections.toegang import lees_tokens
+from engine.projections.toegang import Tokenbestand
 from engine.reference import gebiedsindeling
 from engine.rollen import Gezondheid, Rol
 from engine.settings import Settings
@@ -128,7 +128,7 @@ class Werker:
     app: faust.App
     registry: CollectorRegistry
     metrics: Metrics
-    tokens: toegang.Tokens
+    tokens: toegang.Tokenbron
     rol: Rol | None = None
     pijplijn: Pijplijn | None = None
     stages: list[Stage] = field(default_factory=list)
@@ -325,7 +325,7 @@ def create_app(settings: Settings) -> faust.App:
     # faust's Prometheus sensor, as setup_prometheus_sensors installs it, but served by our own
     # /metrics page, which asks for an ops token once tokens are configured.
     app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(registry, "faust"))
-    werker = Werker(settings, app, registry, Metrics(registry), lees_tokens(settings.tokens_file))
+    werker = Werker(settings, app, registry, Metrics(registry), Tokenbestand(settings.tokens_file))
     _worker_commando(werker)
     api.registreer_metrics(app, tokens=werker.tokens, registry=registry)
 

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from engine.events.opdrachten import OPDRACHT_DECODERS, KoppelSignaal, OpenCasus, WijsKoppelingAf
 from engine.ingress.bsn import maskeer_cijferreeksen
-from engine.projections import endpoints, toegang
+from engine.projections import endpoints, meldingen, toegang
 from engine.projections.endpoints import Endpoint, Refused, audited, json_response, known, principal
 from engine.projections.parameters import riec_van, signaal_id_van
 from engine.projections.ports import Ports
@@ -71,7 +71,9 @@ async def _signaal(
     s = c.staat()
     bericht = s.inbox.bericht(bestemming, signaal_id)
     if bericht is None:
-        raise Refused(404, f"this signal is not in the inbox of {bestemming} (need-to-know)")
+        raise Refused(
+            404, f"this signal is not in the inbox of {bestemming} (need-to-know)", meldingen.NIET_IN_INBOX
+        )
     bericht["behandeling"] = s.inbox.behandeling(bestemming, [signaal_id]).get(signaal_id, [])
     bericht["casussen"] = s.casussen.van_signaal(riec, signaal_id) if riec else []
     casus_ids = sorted(
@@ -113,7 +115,9 @@ def _in_inbox(s: ProjectieStaat, riec: str, signalen: list[str]) -> None:
     id a client made up may hold anything, a BSN too)."""
     for signaal_id in signalen:
         if s.inbox.bericht(riec_bestemming(riec), signaal_id) is None:
-            raise Refused(404, f"a signal of this command is not in the inbox of RIEC {riec}")
+            raise Refused(
+                404, f"a signal of this command is not in the inbox of RIEC {riec}", meldingen.NIET_IN_INBOX
+            )
 
 
 async def _geef(

@@ -18,7 +18,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from engine.jaarverslag import eenheid
-from engine.projections import endpoints, toegang
+from engine.projections import endpoints, meldingen, toegang
 from engine.projections.endpoints import Endpoint, audited, json_response, known, principal
 from engine.projections.export import csv_export, html_export
 from engine.projections.inbox import Inbox
@@ -33,6 +33,7 @@ from engine.projections.parameters import (
 )
 from engine.projections.ports import Ports
 from engine.reference import LFTS, RIECS
+from engine.reference import namen as reference_namen
 from engine.routing import lft_bestemming, riec_bestemming
 
 _MAX_LIMIT = 200
@@ -109,7 +110,9 @@ async def riec_casus(c: Ports, request: web.Request, riec: str, casus_id: str) -
     start = c.clock()
     casus = c.staat().casussen.detail(riec, casus_id)
     if casus is None:
-        raise endpoints.Refused(404, f"RIEC {riec} has no casus {casus_id!r}")
+        raise endpoints.Refused(
+            404, f"RIEC {riec} has no casus {casus_id!r}", meldingen.bij_code("unknown_casus")
+        )
     await audited(
         c, request, p, start, activiteit="casus", naam=f"casus {casus_id} inzien",
         signaal_ids=casus["signaal_ids"], casus_ids=[casus_id],
@@ -169,6 +172,17 @@ async def dashboard(c: Ports, request: web.Request) -> web.Response:
     return web.Response(body=_bestand("dashboard.html"), headers=koppen)
 
 
+async def namen(c: Ports, request: web.Request) -> web.Response:
+    """The names of the RIECs, LFTs, partners, gemeenten and partner groups (`engine.reference.namen`):
+    public reference data, no token asked (the login form lists the RIECs by name)."""
+    return json_response(_namen(), headers={"Cache-Control": "no-cache"})
+
+
+@functools.cache
+def _namen() -> dict[str, dict[str, str]]:
+    return reference_namen.alle()
+
+
 async def statisch(c: Ports, request: web.Request) -> web.Response:
     """A file of the dashboard (no personal data): may be cached, revalidated on every load."""
     naam = request.path.removeprefix("/")
@@ -186,6 +200,7 @@ ENDPOINTS = (
     Endpoint("/api/v1/riec/{riec}/jaarverslag/{jaar}", riec_jaarverslag),
     Endpoint("/api/v1/jaarverslag/{jaar}", jaarverslag),
     Endpoint("/api/v1/ops/projecties", ops_projecties),
+    Endpoint("/api/v1/namen", namen),
     Endpoint("/dashboard", dashboard),
     *(Endpoint(f"/{naam}", statisch) for naam in _STATISCH),
 )
@@ -200,7 +215,7 @@ def registreer(app: faust.App, c: Ports) -> None:
     endpoints.registreer(app, c, ENDPOINTS)
 
 
-def registreer_metrics(app: faust.App, *, tokens: toegang.Tokens, registry: CollectorRegistry) -> None:
+def registreer_metrics(app: faust.App, *, tokens: toegang.Tokenbron, registry: CollectorRegistry) -> None:
     """Add `/metrics` (every role): for an ops token, or open when no tokens are configured."""
 
     async def metrics(request: web.Request) -> web.Response:

@@ -30,6 +30,7 @@ from engine.events.casus import (
     SignaalGekoppeld,
 )
 from engine.jaarverslag import Jaarverslagboek, partnergroep_inbreng
+from engine.projections import meldingen
 from engine.sleutels import Sleutelring
 
 _OMSCHRIJVING = {
@@ -106,6 +107,8 @@ class Casussen:
             if k not in ("type", "riec", "subjecten", "casus_id", "aggregaat", "versleuteld")
         }
         entry = {"gebeurtenis": _OMSCHRIJVING[soort], **details}
+        if isinstance(g, KoppelingVerlopen | KoppelingGeweigerd):  # the engine's reason, for a person
+            entry["melding"] = meldingen.bij_code(getattr(g, "code", "koppeling_verlopen"))
         if g.versleuteld:
             entry[_VERZEGELD] = (soort, g.versleuteld)
         voeg_in(c.tijdlijn, entry)

@@ -21,9 +21,10 @@ from aiohttp import web
 from faust.web import Request, View
 
 from engine.errors import EngineError
+from engine.projections import meldingen
 from engine.projections.audit import leesregistratie
 from engine.projections.ports import Ports
-from engine.projections.toegang import Principal, Tokens
+from engine.projections.toegang import Principal, Tokenbron
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +33,19 @@ Functie = Callable[..., Awaitable[web.StreamResponse]]
 
 
 class Refused(EngineError):
-    """A request the endpoint will not answer as asked: `status` with `{"fout": reden}`. The reason
-    says what to do and never repeats what the client sent."""
+    """A request the endpoint will not answer as asked: `status` with `{"fout": reden, "melding":
+    ...}`. The reason (English, for an integrator) says what to do and never repeats what the client
+    sent; the melding is what a person reads (Dutch, `engine.projections.meldingen`): the status's
+    unless the endpoint has a better one."""
 
-    def __init__(self, status: int, reden: str) -> None:
+    def __init__(self, status: int, reden: str, melding: str | None = None) -> None:
         super().__init__(reden)
         self.status = status
         self.reden = reden
+        self.melding = melding or meldingen.bij_status(status)
+
+    def antwoord(self) -> web.Response:
+        return json_response({"fout": self.reden, "melding": self.melding}, self.status)
 
 
 def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -48,7 +55,7 @@ def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | Non
     )
 
 
-def principal(tokens: Tokens, request: web.Request, mag: Callable[[Principal], bool]) -> Principal:
+def principal(tokens: Tokenbron, request: web.Request, mag: Callable[[Principal], bool]) -> Principal:
     """The principal of the request's bearer token when `mag` allows it; else `Refused` 401 (no
     valid token) or 403 (need-to-know)."""
     p = tokens.principal(request.headers.get("Authorization"))
@@ -122,7 +129,7 @@ def _view(naam: str, functies: Mapping[str, Callable[..., Awaitable[web.StreamRe
             try:
                 return await functie(request, **match)
             except Refused as e:
-                return json_response({"fout": e.reden}, e.status)
+                return e.antwoord()
 
         return beantwoord
 

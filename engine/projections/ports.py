@@ -13,7 +13,7 @@ from engine.ingress.pseudonimisering import Pseudonimiseerder
 from engine.inzage import Inzage
 from engine.projections.audit import Verwerkingslog
 from engine.projections.staat import ProjectieStaat
-from engine.projections.toegang import Tokens
+from engine.projections.toegang import Tokenbron
 from engine.sleutels import Sleutelring
 
 
@@ -52,7 +52,7 @@ class Ports:
 
     staat: Callable[[], ProjectieStaat]
     """The live read models (replaced when the projections are rebuilt, so asked for per request)."""
-    tokens: Tokens
+    tokens: Tokenbron
     audit: Audit
     opdrachten: Opdrachten
     clock: Clock

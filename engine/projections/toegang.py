@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import os
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import msgspec
 
 from engine.errors import ConfigurationError
 from engine.reference import LFTS, RIECS
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +132,64 @@ def lees_tokens(pad: Path | None) -> Tokens:
             raise ConfigurationError(f"ENGINE_TOKENS_FILE holds the token of {naam} twice")
         digests[d] = Principal(naam)
     return Tokens(tuple(digests.items()))
+
+
+class Tokenbron(Protocol):
+    """Where a request's principal comes from: the tokens as read (`Tokens`) or the file itself."""
+
+    def principal(self, authorization: str | None) -> Principal | None: ...
+
+    def __len__(self) -> int: ...
+
+
+class Tokenbestand:
+    """ENGINE_TOKENS_FILE, read again when it changes (looked at at most once a `interval_s`): a
+    token taken out of the file, or rotated, is refused from then on, without a restart, so the
+    dashboard of whoever held it is cleared at its next request. A file that no longer reads (a
+    half-written edit) refuses every token until it does: a revocation must never be undone by a
+    typo; every dashboard then asks to log in again and Prometheus's scrape fails, which is seen."""
+
+    def __init__(self, pad: Path | None, interval_s: float = 1.0, klok: Callable[[], float] = time.monotonic):
+        self.pad = pad
+        self.interval_s = interval_s
+        self.klok = klok
+        self._tokens = lees_tokens(pad)  # at start a bad file stops the worker
+        self._stand = self._bestandstand()
+        self._gekeken = klok()
+
+    def principal(self, authorization: str | None) -> Principal | None:
+        self._ververs()
+        return self._tokens.principal(authorization)
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    def _bestandstand(self) -> tuple[int, int, int] | None:
+        if self.pad is None:
+            return None
+        try:
+            st = os.stat(self.pad)  # follows a symlink: a Kubernetes Secret is swapped under one
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def _ververs(self) -> None:
+        nu = self.klok()
+        if self.pad is None or nu - self._gekeken < self.interval_s:
+            return
+        self._gekeken = nu
+        stand = self._bestandstand()
+        if stand == self._stand:
+            return
+        self._stand = stand
+        try:
+            self._tokens = lees_tokens(self.pad)
+            log.info("ENGINE_TOKENS_FILE changed: %d tokens", len(self._tokens))
+        except ConfigurationError as e:
+            self._tokens = Tokens()
+            log.error(
+                "ENGINE_TOKENS_FILE changed and does not read; every token is refused until it does: %s", e
+            )
 
 
 def mag_riec_lezen(p: Principal, riec: str) -> bool:

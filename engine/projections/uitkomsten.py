@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine.events.casus import Gebeurtenis, KoppelingBevestigd, KoppelingGeweigerd, KoppelingVerlopen
+from engine.projections import meldingen
 
 OPDRACHT_TOPIC = re.compile(r"^riec\.([a-z-]+)\.opdrachten$")
 
@@ -40,10 +41,12 @@ class Uitkomsten:
         match = OPDRACHT_TOPIC.match(h.get("source_topic", ""))
         if match is None or "ce_id" not in h or h.get("value_form") == "besluit":
             return  # a partner's signal, or a link refused after its command was applied (in the log)
+        code = h.get("reason_code", "")
         self._uitkomst[f"{match.group(1)}:{h['ce_id']}"] = {
             "status": "geweigerd",
-            "code": h.get("reason_code", ""),
+            "code": code,
             "reden": h.get("reason", ""),
+            "melding": meldingen.bij_code(code),
         }
 
     def van(self, opdracht_id: str) -> dict[str, Any] | None:

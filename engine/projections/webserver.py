@@ -20,6 +20,7 @@ from faust.web.drivers import DRIVERS
 from faust.web.drivers.aiohttp import Web
 
 from engine.errors import EngineError
+from engine.projections import meldingen
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,9 @@ async def _geen_traceback(request: web.Request, handler: Any) -> web.StreamRespo
         response: web.StreamResponse = await handler(request)
         return response
     except OngeldigVerzoek as e:
-        return web.json_response({"fout": e.reden}, status=e.status)
+        return web.json_response(
+            {"fout": e.reden, "melding": meldingen.bij_status(e.status)}, status=e.status
+        )
     except web.HTTPException:
         raise
     except Exception:
@@ -87,10 +90,9 @@ async def _geen_traceback(request: web.Request, handler: Any) -> web.StreamRespo
         route = request.match_info.route.resource
         pad = route.canonical if route is not None else "?"
         log.exception("%s %s failed (reference %s)", request.method, pad, referentie)
-        return web.json_response(
-            {"fout": f"internal error; the operator finds it in the worker's log as {referentie}"},
-            status=500,
-        )
+        fout = f"internal error; the operator finds it in the worker's log as {referentie}"
+        melding = f"Er ging iets mis in de engine. De beheerder vindt het in het logboek onder {referentie}."
+        return web.json_response({"fout": fout, "melding": melding}, status=500)
 
 
 def beveilig(app: web.Application) -> None:

@@ -152,6 +152,7 @@ async def test_a_command_the_broker_did_not_take_is_503_to_retry_with_the_same_i
         o.opdrachten.kapot = True
         r = await o.post(KOPPELEN, "riec:rotterdam", KOPPELING)
         assert r.status == 503 and await r.json() == {
-            "fout": "the command could not be written to the broker; try again (same id)"
+            "fout": "the command could not be written to the broker; try again (same id)",
+            "melding": "De engine kan dit nu niet verwerken. Probeer het over een ogenblik opnieuw.",
         }
         assert len(o.audit.records) == 1, "audited before it was tried"

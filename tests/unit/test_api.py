@@ -159,7 +159,8 @@ async def test_a_read_that_cannot_be_audited_is_not_answered(pad: str) -> None:
         body = await r.read()
         assert r.status == 503 and b"politie:s1" not in body and b"R-1" not in body
         assert orjson.loads(body) == {
-            "fout": "the request could not be recorded in the audit log; try again later"
+            "fout": "the request could not be recorded in the audit log; try again later",
+            "melding": "De engine kan dit nu niet verwerken. Probeer het over een ogenblik opnieuw.",
         }
 
 

@@ -118,10 +118,11 @@ def test_a_commands_outcome_comes_from_the_casus_log_or_the_dlq_headers() -> Non
         "koppelingen": {"politie:s0": "bevestigd"},
     }  # fmt: skip
     s.verwerk(DLQ, 0, 0, b"raw", [("ce_id", b"x1"), ("source_topic", b"riec.rotterdam.opdrachten"),
-                                   ("reason_code", b"not_owner"), ("reason", b"casus R-9 is not yours")])  # fmt: skip
+                                   ("reason_code", b"unknown_casus"), ("reason", b"casus R-9 does not exist")])  # fmt: skip
     s.verwerk(DLQ, 0, 1, b"raw", [("ce_id", b"x2"), ("source_topic", b"partner.politie.signalen")])
     assert s.uitkomsten.van("rotterdam:x1") == {
-        "status": "geweigerd", "code": "not_owner", "reden": "casus R-9 is not yours",
+        "status": "geweigerd", "code": "unknown_casus", "reden": "casus R-9 does not exist",
+        "melding": "Deze casus bestaat niet bij uw RIEC.",
     }  # fmt: skip
     assert s.uitkomsten.van("politie:x2") is None and s.uitkomsten.van("rotterdam:nooit") is None
 

@@ -49,7 +49,8 @@ async def test_a_refusal_answers_400_with_its_reason_and_every_answer_has_the_he
     try:
         r = await c.get("/weigert")
         assert r.status == 400 and (await r.json()) == {
-            "fout": "jaar must be a whole number from 2000 to 2100"
+            "fout": "jaar must be a whole number from 2000 to 2100",
+            "melding": "Het verzoek is niet volledig of niet geldig. Controleer de ingevulde velden.",
         }
         for pad in ("/weigert", "/faalt", "/nergens"):
             r = await c.get(pad)
