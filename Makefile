@@ -13,10 +13,11 @@ $(VENV)/.installed: pyproject.toml
 
 # The official AsyncAPI parser (node, from the npm registry) that tests/contract runs; pinned by
 # tools/contract/package-lock.json.
-NODE_TOOLS := tools/contract/node_modules/.installed
-$(NODE_TOOLS): tools/contract/package.json tools/contract/package-lock.json
+# axe-core (tools/browser), the accessibility engine the dashboard's browser test runs in Chromium.
+NODE_TOOLS := tools/contract/node_modules/.installed tools/browser/node_modules/.installed
+tools/%/node_modules/.installed: tools/%/package.json tools/%/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 18+ and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
-	npm ci --prefix tools/contract --no-audit --no-fund
+	npm ci --prefix tools/$* --no-audit --no-fund
 	touch $@
 
 ## make run: set up everything, start Kafka and the engine, publish sample traffic, show the results

@@ -85,4 +85,8 @@ def alle() -> dict[str, dict[str, str]]:
         "partners": partners(),
         "gemeenten": gemeenten(),
         "partnergroepen": PARTNERGROEPEN,
+        "eenheden": {
+            **riecs(),
+            "brabant-zeeland": "Brabant-Zeeland (RIEC Oost-Brabant en RIEC Zeeland-West-Brabant samen)",
+        },
     }
