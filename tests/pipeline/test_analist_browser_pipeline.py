@@ -44,7 +44,9 @@ async def browser() -> AsyncIterator[Browser]:
             "chromium is not installed (Debian: apt-get install chromium; .ci/run does it)", pytrace=False
         )
     async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--lang=nl-NL"])
+        b = await p.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--lang=nl-NL"]
+        )
         yield b
         await b.close()
 
@@ -227,11 +229,15 @@ async def test_an_analysts_day_in_the_browser_reads_as_dutch_with_names_and_form
         await page.click("#k-koppelen")
         await uitkomst(page, "#d-uitkomst", verwacht)
         teksten[f"geweigerd: koppelen aan {casus or 'niets'}"] = await tekst(page)
-    await page.fill("#o-casus", vreemde_casus)
-    await page.fill("#o-naam", "Dubbel")
-    await page.click("#o-openen")
-    await uitkomst(page, "#d-uitkomst", "Geweigerd: Dit id is al in gebruik. Kies een ander id.")
-    teksten["geweigerd: id in gebruik"] = await tekst(page)
+    for casus, verwacht in (
+        (vreemde_casus, "Geweigerd: Dit id is al in gebruik. Kies een ander id."),
+        (casus_id, "Geweigerd: Deze stap is in de huidige stand van de casus niet mogelijk."),
+    ):
+        await page.fill("#o-casus", casus)
+        await page.fill("#o-naam", "Dubbel")
+        await page.click("#o-openen")
+        await uitkomst(page, "#d-uitkomst", verwacht)
+        teksten[f"geweigerd: openen als {casus}"] = await tekst(page)
 
     # When they follow a link to another RIEC's signal in the open tab: refused, nothing shown or offered
     await page.evaluate(f"location.hash = {('#signaal=' + elders)!r}")
@@ -255,6 +261,15 @@ async def test_an_analysts_day_in_the_browser_reads_as_dutch_with_names_and_form
     for gezien in (eerste, tweede, casus_id, nieuwe_casus, "Busje van de casus", "Loods aan de haven"):
         assert gezien not in html, gezien
     assert await page.evaluate("sessionStorage.length") == 0
+    teksten["afgemeld"] = await tekst(page)
+    # and a token that is not (or no longer) valid is told so, in Dutch
+    await page.fill("#token", "een-token-dat-niet-bestaat-0000")
+    await page.click("#aanmelden")
+    await expect(page.locator("#fout")).to_have_text(
+        "Uw aanmelding is niet (meer) geldig. Meld u opnieuw aan met een geldig token.", timeout=WACHT_MS
+    )
+    teksten["ongeldig token"] = await tekst(page)
+    assert engels(teksten) == []
     await page.close()
 
 

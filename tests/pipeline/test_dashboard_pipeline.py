@@ -51,11 +51,11 @@ async def test_a_riec_analyst_sees_inbox_casussen_and_annual_table(
     totaal = orjson.loads(worker.request("/api/v1/riec/limburg/inbox?limit=1", "riec:limburg")[2])["totaal"]
 
     dom = render(f"{worker.url}/dashboard#riec=limburg&token={worker.tokens['riec:limburg']}")
-    assert "RIEC limburg" in dom
+    assert "RIEC Limburg" in dom, "the RIEC by its name"
     assert f"politie:{ce_id}" in dom and "Locatie (gemeente) in Maastricht (GM0935), RIEC limburg" in dom
     assert casus_id in dom and "Drugslab Zuid" in dom
-    assert f'id="kpi-inbox">{totaal}<' in dom
+    assert f'id="kpi-inbox">{totaal:,}<'.replace(",", ".") in dom, "counted as a Dutch reader writes it"
     assert "Behandelde RIEC-casussen" in dom and "<svg" in dom
 
     wrong = render(f"{worker.url}/dashboard#riec=limburg&token={worker.tokens['riec:rotterdam']}")
-    assert "may not read this (need-to-know)" in wrong and f"politie:{ce_id}" not in wrong
+    assert "Uw aanmelding geeft geen toegang tot deze gegevens." in wrong and f"politie:{ce_id}" not in wrong
