@@ -36,12 +36,13 @@ test-cluster: $(VENV)/.installed
 ## make coverage: line coverage of engine/ by the unit tests alone (milliseconds each, no broker)
 coverage: $(VENV)/.installed
 	$(VENV)/bin/coverage run -m pytest -q tests/unit
-	$(VENV)/bin/coverage report --include='engine/handlers/*,engine/projections/*' | tail -n 40
+	$(VENV)/bin/coverage report --include='engine/kafka/*,engine/handlers/*,engine/projections/*,engine/api/*' | tail -n 40
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check engine tests bench
 	$(VENV)/bin/ruff format --check engine tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 ## make kafka / kafka-stop: the local single-node broker on localhost:9092 (idempotent)
 kafka:
@@ -73,7 +74,7 @@ schema: $(VENV)/.installed
 
 ## make manifests: regenerate deploy/kubernetes/ (Strimzi) from the engine's topics and ACLs
 manifests: $(VENV)/.installed
-	$(PY) -m engine.deploy
+	$(PY) -m engine.ops.deploy
 
 ## make bench: throughput of the engine against a raw aiokafka loop on the same broker (not in make test)
 bench: $(VENV)/.installed

@@ -26,9 +26,9 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 
-from engine.handlers import clients
-from engine.handlers.projecties import lees_tot
-from engine.handlers.stage import RETRY_BACKOFF_MS, partition_for
+from engine.kafka import clients
+from engine.kafka.projecties import lees_tot
+from engine.kafka.stage import RETRY_BACKOFF_MS, partition_for
 from engine.settings import KafkaConnection
 from engine.topics import CASUSINDEX
 
@@ -59,7 +59,7 @@ def signaal(i: int, bedoeld: datetime | None = None) -> tuple[bytes, list[tuple[
 
 def producer(kafka: KafkaConnection, **kwargs: object) -> AIOKafkaProducer:
     """The producer settings both sides use (the engine's stage producers retry as soon: see
-    `engine.handlers.stage.RETRY_BACKOFF_MS`)."""
+    `engine.kafka.stage.RETRY_BACKOFF_MS`)."""
     return clients.producer(
         kafka, **{"linger_ms": 5, "acks": "all", "retry_backoff_ms": RETRY_BACKOFF_MS, **kwargs}
     )

@@ -24,35 +24,27 @@ from faust.utils.terminal import SpinnerHandler
 from mode import Service
 from prometheus_client import CollectorRegistry
 
-from engine.handlers import (
-    besluiten,
-    clients,
-    ingress,
-    keystore,
-    routeren,
-    sporen,
-    vastleggen,
-    verzoeken,
-    zoekindex,
-)
-from engine.handlers.audit import AuditWriter
-from engine.handlers.declaratie import declare
-from engine.handlers.opdrachtgever import CommandWriter
-from engine.handlers.projecties import Projecties
-from engine.handlers.stage import Source, Stage, StageHandler
-from engine.handlers.state import KafkaLog
+from engine.api import analist, inzageloket, toegang, webserver
+from engine.api import dashboard as api
+from engine.api import verzoeken as vieroogen_api
+from engine.api.ports import Ports
+from engine.api.toegang import Tokenbestand
+from engine.domain.ingress.acceptatie import Beleid
+from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
+from engine.domain.reference import gebiedsindeling
+from engine.domain.vergeten.sleutels import Sleutelring
+from engine.handlers import besluiten, ingress, vastleggen, verzoeken, zoekindex
 from engine.handlers.vergeten import Vergeten
-from engine.ingress.acceptatie import Beleid
-from engine.ingress.pseudonimisering import Pseudonimiseerder
+from engine.kafka import clients, keystore, routeren, sporen
+from engine.kafka.audit import AuditWriter
+from engine.kafka.declaratie import declare
+from engine.kafka.opdrachtgever import CommandWriter
+from engine.kafka.projecties import Projecties
+from engine.kafka.stage import Source, Stage, StageHandler
+from engine.kafka.state import KafkaLog
 from engine.metrics import Metrics
-from engine.projections import analist, api, inzageloket, toegang, webserver
-from engine.projections import verzoeken as vieroogen_api
-from engine.projections.ports import Ports
-from engine.projections.toegang import Tokenbestand
-from engine.reference import gebiedsindeling
 from engine.rollen import Gezondheid, Rol
 from engine.settings import Settings
-from engine.sleutels import Sleutelring
 from engine.topics import engine_topics
 
 log = logging.getLogger(__name__)

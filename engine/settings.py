@@ -16,10 +16,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from engine.bewaring import BEWAARREGELS, Regel, termijnen
+from engine.domain.ingress.pseudonimisering import MIN_KEY_BYTES
+from engine.domain.reference import GEWEIGERDE_PARTNERS
+from engine.domain.vergeten.bewaring import BEWAARREGELS, Regel, termijnen
 from engine.errors import ConfigurationError
-from engine.ingress.pseudonimisering import MIN_KEY_BYTES
-from engine.reference import GEWEIGERDE_PARTNERS
 
 _GEMEENTE_CODE = re.compile(r"^gm[0-9]{4}$")
 
@@ -240,7 +240,8 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: _data_dir(APP_ID))
     tokens_file: Path | None = None
     bewaartermijnen: Mapping[str, float] = field(default_factory=dict)
-    """ENGINE_RETENTION_<RULE>_DAYS: a retention period other than the default of `engine.bewaring`
+    """ENGINE_RETENTION_<RULE>_DAYS: a retention period other than the default of
+    `engine.domain.vergeten.bewaring`
     (days, fractions allowed). Changing one in production is a four-eyes act (README)."""
     bewaar_interval_s: int = 3600
     """How often the executor looks for signals whose retention period ran out."""
@@ -260,7 +261,7 @@ class Settings:
         return self.vergeet_binnen_ms / 2000
 
     def termijnen(self) -> dict[Regel, timedelta]:
-        """Every retention rule's period (`engine.bewaring`), with the settings' own."""
+        """Every retention rule's period (`engine.domain.vergeten.bewaring`), with the settings' own."""
         return termijnen(self.bewaartermijnen)
 
     def hoofdsleutel(self) -> bytes:

@@ -1,5 +1,5 @@
 """Every topic the engine reads or writes, with its partitions and retention (declared by
-`engine.handlers.declaratie`).
+`engine.kafka.declaratie`).
 
 Contract topics keep the names of contract.md. Internal topics start with `engine.`.
 """
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.reference import LFTS, RIECS, Gebiedsindeling
-from engine.routing import (
+from engine.domain.reference import LFTS, RIECS, Gebiedsindeling
+from engine.domain.routing import (
     EURIEC,
     LIEC_LOKET,
     LIEC_TRIAGE,
@@ -55,7 +55,8 @@ AUDIT = "engine.audit"
 VERZOEKOPDRACHTEN = "engine.verzoekopdrachten"
 """Four-eyes commands from the API (file, approve, turn down a request), keyed by request id."""
 VERZOEKEN = "engine.verzoeken"
-"""The four-eyes requests' events (`engine.vieroogen`), kept forever: what was asked, by whom, who
+"""The four-eyes requests' events (`engine.domain.vergeten.vieroogen`), kept forever: what was asked, by
+whom, who
 approved, turned down or was refused; the erasure and the other acts read the approvals here."""
 
 _DAY_MS = 24 * 3600 * 1000

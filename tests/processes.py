@@ -23,9 +23,9 @@ from typing import Any
 
 import orjson
 
-from engine import onboarding
-from engine.acls import principal
-from engine.reference import LFTS, RIECS
+from engine.domain.reference import LFTS, RIECS
+from engine.ops import onboarding
+from engine.ops.acls import principal
 from engine.settings import KafkaConnection
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,5 +1,5 @@
 // Creates (or updates) SCRAM-SHA-512 principals and their ACLs with Kafka's own Admin client.
-// Called by `python -m engine.tools toegang`, which computes the ACLs from engine/acls.py (the one
+// Called by `python -m engine.tools toegang`, which computes the ACLs from engine/ops/acls.py (the one
 // place they are written) and passes them here as JSON on stdin:
 //   {"admin": {<Java client properties of a super user>},
 //    "users": [{"name": "partner.gm0363", "password": "...",

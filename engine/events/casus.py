@@ -48,7 +48,7 @@ class _Gebeurtenis(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     engine decides."""
     versleuteld: str = ""
     """The event's personal fields (a name, subjects, a free-text reason), sealed under its
-    aggregate's data key (`engine.verzegeling.PERSOONLIJK`); those fields are then left empty.
+    aggregate's data key (`engine.domain.vergeten.verzegeling.PERSOONLIJK`); those fields are then left empty.
     Empty on an event without personal fields, and on one logged before sealing."""
 
 

@@ -90,7 +90,7 @@ ROUTE_INGETROKKEN_TYPE = "nl.riec.route_ingetrokken.v1"
 
 Intrekkingsreden = Literal["gewist", "verlopen"]
 """`gewist`: the signal was erased on request (a subject's erasure, approved by four eyes);
-`verlopen`: its retention period ended (`engine.bewaring`)."""
+`verlopen`: its retention period ended (`engine.domain.vergeten.bewaring`)."""
 
 
 class RouteIngetrokken(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -104,9 +104,9 @@ class RouteIngetrokken(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=
     reden: Intrekkingsreden
     ingetrokken_op: datetime
     verzoek_id: str | None = None
-    """The approved erasure request (`engine.vieroogen`), for `gewist`."""
+    """The approved erasure request (`engine.domain.vergeten.vieroogen`), for `gewist`."""
     bewaarregel: Annotated[str, msgspec.Meta(pattern="^[a-z_]{1,40}$")] | None = None
-    """The retention rule whose period ended (`engine.bewaring`), for `verlopen`."""
+    """The retention rule whose period ended (`engine.domain.vergeten.bewaring`), for `verlopen`."""
 
 
 ROUTE_ENCODER = msgspec.json.Encoder()

@@ -15,13 +15,13 @@ from typing import Any
 import msgspec
 import orjson
 
+from engine.domain.reference import LFTS, NATIONALE_PARTNERS, RIECS
 from engine.events.envelope import CloudEventHeaders
 from engine.events.headers import DlqHerkomst, QuarantaineHerkomst
 from engine.events.opdrachten import OPDRACHT_TYPES
 from engine.events.route import ROUTE_INGETROKKEN_TYPE, ROUTE_TYPE, GerouteerdSignaal, RouteIngetrokken
 from engine.events.signaal import SIGNAAL_TYPE, Signaal
 from engine.events.signaal_ontvangen import SIGNAAL_ONTVANGEN_TYPE, SignaalOntvangen
-from engine.reference import LFTS, NATIONALE_PARTNERS, RIECS
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "contract"
 _REF = "#/components/schemas/{name}"

@@ -16,7 +16,7 @@ SIGNAAL_TYPE = "nl.riec.signaal.v1"
 
 VRIJE_TEKST = "x-riec-vrije-tekst"
 """Marks a free-text field in the schemas: a BSN typed into it is replaced by its pseudonym at
-ingress, where in any other field it is refused (`engine.ingress.poort`)."""
+ingress, where in any other field it is refused (`engine.domain.ingress.poort`)."""
 
 
 def vrije_tekst(max_length: int) -> Meta:

@@ -47,13 +47,13 @@ class SignaalOntvangen(
     subjecten: list[PseudoSubject] = []
     versleuteld: str = ""
     """On the signal log: `omschrijving`, `locatie` and `subjecten` (then empty), encrypted under
-    the signal's data key (`engine.verzegeling`); empty on the hops before it."""
+    the signal's data key (`engine.domain.vergeten.verzegeling`); empty on the hops before it."""
 
 
 class KoppelingGevraagd(
     msgspec.Struct, frozen=True, kw_only=True, tag="nl.riec.engine.koppeling_gevraagd.v1", tag_field="type"
 ):
-    """A casus brought in or linked this signal; vastleggen decides it (`engine.koppelingen`).
+    """A casus brought in or linked this signal; vastleggen decides it (`engine.domain.koppelingen`).
 
     Sent to the signal's partition; kept on the signal log while the signal has not arrived or not
     been routed yet, so a command naming a signal not yet seen has the same outcome as one naming a

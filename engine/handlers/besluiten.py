@@ -17,8 +17,10 @@ from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from engine import identificatoren, koppelingen, verzegeling
-from engine.casus import Aggregaat, al_beslist, al_verwerkt, beslis, pas_toe
+from engine.domain import identificatoren, koppelingen
+from engine.domain.casus import Aggregaat, al_beslist, al_verwerkt, beslis, pas_toe
+from engine.domain.vergeten import verzegeling
+from engine.domain.vergeten.sleutels import Sleutelring
 from engine.errors import Weigering
 from engine.events.casus import (
     BESLUIT_INVOER_DECODER,
@@ -36,11 +38,10 @@ from engine.events.casus import (
 )
 from engine.events.matching import ZOEKINDEX_ENCODER, CasusGesloten, IdentificatorToegevoegd
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, KoppelingBeslist, KoppelingGevraagd
-from engine.handlers.ingress import herkomst_headers
-from engine.handlers.stage import Output, Source
-from engine.handlers.state import LogReader, PartitionState
+from engine.kafka.dlq import herkomst_headers
+from engine.kafka.stage import Output, Source
+from engine.kafka.state import LogReader, PartitionState
 from engine.metrics import Metrics
-from engine.sleutels import Sleutelring
 from engine.topics import (
     DLQ,
     GEBEURTENISSEN,

@@ -12,17 +12,17 @@ from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord, TopicPartition
 
+from engine.domain.ingress.acceptatie import PARTNER_TOPIC, Beleid, Bericht, accepteer
+from engine.domain.ingress.opdrachten import OPDRACHT_TOPIC, accepteer_opdracht
+from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
+from engine.domain.reference import Gebiedsindeling
 from engine.errors import Weigering
 from engine.events.casus import GEBEURTENIS_ENCODER
-from engine.events.headers import DlqHerkomst, kafka_headers
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER
-from engine.handlers.stage import Output, Source
-from engine.ingress.acceptatie import PARTNER_TOPIC, Beleid, Bericht, accepteer
-from engine.ingress.opdrachten import OPDRACHT_TOPIC, accepteer_opdracht
-from engine.ingress.pseudonimisering import Pseudonimiseerder
+from engine.kafka.dlq import dlq_bericht
+from engine.kafka.stage import Output, Source
 from engine.metrics import Metrics
-from engine.reference import Gebiedsindeling
-from engine.topics import DLQ, KANDIDATEN, OPDRACHTEN_KANDIDATEN
+from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN
 
 log = logging.getLogger(__name__)
 
@@ -30,36 +30,6 @@ SIGNALS_SOURCE = Source(pattern=PARTNER_TOPIC.pattern)
 COMMANDS_SOURCE = Source(pattern=OPDRACHT_TOPIC.pattern)
 
 Acceptatie = Callable[[Bericht, datetime], Output]
-
-
-def herkomst_headers(
-    weigering: Weigering,
-    coordinates: tuple[str, int, int, int],
-    nu: datetime,
-    value_form: str = "original",
-) -> list[tuple[str, bytes]]:
-    """The DLQ headers saying why a message was refused and where (topic, partition, offset,
-    timestamp) the refused message came from."""
-    topic, partition, offset, timestamp = coordinates
-    herkomst = DlqHerkomst(
-        reason=weigering.reden,
-        reason_code=weigering.code,
-        source_topic=topic,
-        source_partition=partition,
-        source_offset=offset,
-        source_timestamp=timestamp,
-        refused_at=nu,
-        value_form=value_form,
-    )
-    return kafka_headers(herkomst)
-
-
-def dlq_bericht(record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime) -> Output:
-    """The refused message as it came (key, headers, bytes) plus where it came from and why."""
-    coordinates = (record.topic, record.partition, record.offset, record.timestamp)
-    return Output(
-        DLQ, record.key, record.value, [*record.headers, *herkomst_headers(weigering, coordinates, nu)]
-    )
 
 
 class Voordeur:

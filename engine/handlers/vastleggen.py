@@ -1,6 +1,6 @@
 """Vastleggen: de-duplicate accepted signals on `<org>:<ce_id>`, append each once to the log and
 route it in the same transaction (against the HKP register and the whole open-casus index this
-worker holds: `engine.handlers.routeren`); decide casus links to signals (`engine.koppelingen`):
+worker holds: `engine.kafka.routeren`); decide casus links to signals (`engine.domain.koppelingen`):
 confirmed only for a RIEC the signal was routed to.
 
 The state — per signal id its identifiers and, once routed, its RIECs; links waiting for a signal
@@ -22,7 +22,11 @@ from typing import TypeAlias
 import msgspec
 from aiokafka import ConsumerRecord, TopicPartition
 
-from engine import verzegeling
+from engine.domain.ingress.tijdvenster import ONTDUBBEL_HORIZON
+from engine.domain.koppelingen import TERMIJN, Signaalpartitie
+from engine.domain.reference import partnergroep
+from engine.domain.vergeten import verzegeling
+from engine.domain.vergeten.sleutels import Sleutelring
 from engine.events.matching import ZOEKINDEX_ENCODER, IdentificatorToegevoegd
 from engine.events.signaal_ontvangen import (
     SIGNAAL_LOG_DECODER,
@@ -34,14 +38,10 @@ from engine.events.signaal_ontvangen import (
     SignaalOntvangen,
     SignaalVergeten,
 )
-from engine.handlers.routeren import Routeren
-from engine.handlers.stage import Output, Source
-from engine.handlers.state import LogReader, PartitionState
-from engine.ingress.tijdvenster import ONTDUBBEL_HORIZON
-from engine.koppelingen import TERMIJN, Signaalpartitie
+from engine.kafka.routeren import Routeren
+from engine.kafka.stage import Output, Source
+from engine.kafka.state import LogReader, PartitionState
 from engine.metrics import Metrics
-from engine.reference import partnergroep
-from engine.sleutels import Sleutelring
 from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SIGNAAL_LOG, SLEUTELS, ZOEKINDEX
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,6 @@
-"""The executor of forgetting: carries out approved erasures (`engine.vieroogen`) and the retention
-periods (`engine.bewaring`) on a schedule, by reading the logs with the keys there are
+"""The executor of forgetting: carries out approved erasures (`engine.domain.vergeten.vieroogen`) and
+the retention
+periods (`engine.domain.vergeten.bewaring`) on a schedule, by reading the logs with the keys there are
 (`lees_overzicht`) and writing, in one transaction, everything that forgets the signals reached:
 
 - a tombstone for each signal's data key (`engine.sleutels`): every copy of its sealed fields, on
@@ -33,33 +34,9 @@ import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from mode import Service
 
-from engine import verzegeling, vieroogen
-from engine.bewaring import Regel
-from engine.errors import foutsoort
-from engine.events.casus import VergeetAggregaat
-from engine.events.matching import ZOEKINDEX_ENCODER, BijdrageIngetrokken, IdentificatorGewist
-from engine.events.route import Intrekkingsreden
-from engine.events.signaal_ontvangen import (
-    SIGNAAL_LOG_ENCODER,
-    SignaalVergeten,
-)
-from engine.handlers import clients, sporen
-from engine.handlers.output import Output
-from engine.handlers.routeren import intrekkingen
-from engine.handlers.stage import partition_for
-from engine.settings import Settings
-from engine.topics import (
-    CASUSINDEX,
-    KANDIDATEN,
-    KNELPUNTEN,
-    OPDRACHTEN_KANDIDATEN,
-    SLEUTELS,
-    SLEUTELS_CASUS,
-    VERGETEN,
-    VERZOEKEN,
-    ZOEKINDEX,
-)
-from engine.vergeten import (
+from engine.domain.vergeten import verzegeling, vieroogen
+from engine.domain.vergeten.bewaring import Regel
+from engine.domain.vergeten.overzicht import (
     VERGETEN_DECODER,
     VERGETEN_ENCODER,
     BewaartermijnGewijzigd,
@@ -73,6 +50,30 @@ from engine.vergeten import (
     termijnwijziging,
     verlopen,
     verlopen_casussen,
+)
+from engine.errors import foutsoort
+from engine.events.casus import VergeetAggregaat
+from engine.events.matching import ZOEKINDEX_ENCODER, BijdrageIngetrokken, IdentificatorGewist
+from engine.events.route import Intrekkingsreden
+from engine.events.signaal_ontvangen import (
+    SIGNAAL_LOG_ENCODER,
+    SignaalVergeten,
+)
+from engine.kafka import clients, sporen
+from engine.kafka.output import Output
+from engine.kafka.routeren import intrekkingen
+from engine.kafka.stage import partition_for
+from engine.settings import Settings
+from engine.topics import (
+    CASUSINDEX,
+    KANDIDATEN,
+    KNELPUNTEN,
+    OPDRACHTEN_KANDIDATEN,
+    SLEUTELS,
+    SLEUTELS_CASUS,
+    VERGETEN,
+    VERZOEKEN,
+    ZOEKINDEX,
 )
 
 log = logging.getLogger(__name__)

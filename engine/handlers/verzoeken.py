@@ -1,4 +1,4 @@
-"""Verzoeken: the single writer of the four-eyes requests (`engine.vieroogen`).
+"""Verzoeken: the single writer of the four-eyes requests (`engine.domain.vergeten.vieroogen`).
 
 The API writes each command (file, approve, turn down) with the principal it authenticated to
 `engine.verzoekopdrachten` (one partition: every request is decided by one worker, in order). This
@@ -26,16 +26,9 @@ import msgspec
 from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.producer import AIOKafkaProducer
 
-from engine import verzegeling
-from engine.errors import Weigering
-from engine.handlers import clients
-from engine.handlers.stage import Output, Source
-from engine.handlers.state import LogReader, PartitionState
-from engine.metrics import Metrics
-from engine.settings import KafkaConnection
-from engine.sleutels import Sleutelring
-from engine.topics import SLEUTELS, VERZOEKEN, VERZOEKOPDRACHTEN
-from engine.vieroogen import (
+from engine.domain.vergeten import verzegeling
+from engine.domain.vergeten.sleutels import Sleutelring
+from engine.domain.vergeten.vieroogen import (
     OPDRACHT_DECODER,
     VERZOEK_DECODER,
     VERZOEK_ENCODER,
@@ -49,6 +42,13 @@ from engine.vieroogen import (
     soort,
     verlopen,
 )
+from engine.errors import Weigering
+from engine.kafka import clients
+from engine.kafka.stage import Output, Source
+from engine.kafka.state import LogReader, PartitionState
+from engine.metrics import Metrics
+from engine.settings import KafkaConnection
+from engine.topics import SLEUTELS, VERZOEKEN, VERZOEKOPDRACHTEN
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def _schrijf(verzoeken: Verzoeken, gebeurtenissen: list[Verzoekregel], partition
 
 
 class VerzoekopdrachtWriter:
-    """The API's port to engine.verzoekopdrachten (`engine.projections.ports.Verzoekopdrachten`):
+    """The API's port to engine.verzoekopdrachten (`engine.api.ports.Verzoekopdrachten`):
     a command acknowledged by every in-sync replica before the API answers 202."""
 
     def __init__(self, kafka: KafkaConnection) -> None:

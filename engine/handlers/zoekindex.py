@@ -4,7 +4,7 @@ Index changes (an identifier joins an open casus; a casus closes) arrive keyed b
 is applied to the partition's state and the identifier's new entry written to the compacted
 changelog `engine.casusindex` on the same partition, in the same transaction. That changelog is
 read back when a partition is assigned, and every routing worker reads all of it as its copy of the
-whole index (`engine.handlers.tables`), so signals never pass through this stage.
+whole index (`engine.kafka.tables`), so signals never pass through this stage.
 
 Routing slips (the design before that: a signal visited the partition of each identifier) are still
 moved along and routed, so an upgrade with slips in flight loses none.
@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import msgspec
 from aiokafka import ConsumerRecord, TopicPartition
 
-from engine.casusindex import CasusIndex, kies
+from engine.domain.casusindex import CasusIndex, kies
 from engine.events.matching import (
     STAND_ENCODER,
     ZOEKINDEX_DECODER,
@@ -28,10 +28,10 @@ from engine.events.matching import (
     IdentificatorGewist,
     IdentificatorToegevoegd,
 )
-from engine.handlers.routeren import Routeren
-from engine.handlers.stage import Output, Source
-from engine.handlers.state import LogReader, PartitionState
-from engine.handlers.tables import GESLOTEN, INGETROKKEN, restore_index
+from engine.kafka.routeren import Routeren
+from engine.kafka.stage import Output, Source
+from engine.kafka.state import LogReader, PartitionState
+from engine.kafka.tables import GESLOTEN, INGETROKKEN, restore_index
 from engine.metrics import Metrics
 from engine.topics import CASUSINDEX, ZOEKINDEX
 

@@ -1,7 +1,7 @@
 """Casussen per RIEC: a list with state, themes and inbrengers, and each casus's timeline.
 A fold over the casus events; themes of signals brought in or linked come from the annual book.
 A signal brought in or linked shows (its partner, its themes, its id) only once its link is
-confirmed: a RIEC sees nothing of a signal that was not routed to it (`engine.koppelingen`).
+confirmed: a RIEC sees nothing of a signal that was not routed to it (`engine.domain.koppelingen`).
 
 The events are kept as the log holds them, their personal fields (name, reasons) sealed, and opened
 with the casus's key when a RIEC reads them: once the key is destroyed (the casus is forgotten)
@@ -15,7 +15,9 @@ from typing import Any
 
 import msgspec
 
-from engine import verzegeling
+from engine.domain import meldingen
+from engine.domain.vergeten import verzegeling
+from engine.domain.vergeten.sleutels import Sleutelring
 from engine.events.casus import (
     AfpakkenGeregistreerd,
     AggregaatVergeten,
@@ -29,9 +31,7 @@ from engine.events.casus import (
     KoppelingVerlopen,
     SignaalGekoppeld,
 )
-from engine.jaarverslag import Jaarverslagboek, partnergroep_inbreng
-from engine.projections import meldingen
-from engine.sleutels import Sleutelring
+from engine.projections.jaarverslag import Jaarverslagboek, partnergroep_inbreng
 
 _OMSCHRIJVING = {
     CasusGeopend: "Casus geopend",

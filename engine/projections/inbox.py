@@ -15,7 +15,7 @@ import msgspec
 import orjson
 
 from engine.events.route import INTREKKING_DECODER, ROUTE_INGETROKKEN_TYPE
-from engine.jaarverslag import partnergroep_inbreng
+from engine.projections.jaarverslag import partnergroep_inbreng
 from engine.projections.opslag import Filter, Kenmerken, Opslag
 
 

@@ -19,18 +19,18 @@ from typing import Any
 
 import orjson
 
+from engine.domain.vergeten.sleutels import Sleutelring
+from engine.domain.vergeten.vieroogen import VerzoekGoedgekeurd
 from engine.errors import foutsoort
 from engine.events.casus import GEBEURTENIS_DECODER, KoppelingAfgewezen, KoppelingBevestigd
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_DECODER, SignaalOntvangen
-from engine.jaarverslag import Jaarverslagboek, jaar
 from engine.projections.casussen import Casussen
 from engine.projections.inbox import Inbox
+from engine.projections.jaarverslag import Jaarverslagboek, jaar
 from engine.projections.opslag import Opslag
 from engine.projections.uitkomsten import Uitkomsten
 from engine.projections.verzoekstatus import Verzoekstatus
-from engine.sleutels import Sleutelring
 from engine.topics import DLQ, GEBEURTENISSEN, SIGNAAL_LOG, SLEUTELS_CASUS, VERZOEKEN
-from engine.vieroogen import VerzoekGoedgekeurd
 
 MAX_OVERGESLAGEN = 100
 """Skipped records listed with their coordinates: the first by coordinates (all are counted)."""
@@ -77,7 +77,7 @@ class ProjectieStaat:
         self.aantal_overgeslagen = 0
         self.herbouwen: list[str] = []
         """Approved requests to rebuild the read models (`projectie_herbouwen`) this fold met: the
-        worker carries them out (`engine.handlers.projecties`). Not a read model: never hashed."""
+        worker carries them out (`engine.kafka.projecties`). Not a read model: never hashed."""
 
     def verwerk(
         self,

@@ -9,8 +9,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from engine.domain import meldingen
 from engine.events.casus import Gebeurtenis, KoppelingBevestigd, KoppelingGeweigerd, KoppelingVerlopen
-from engine.projections import meldingen
 
 OPDRACHT_TOPIC = re.compile(r"^riec\.([a-z-]+)\.opdrachten$")
 

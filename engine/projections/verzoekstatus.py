@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.vieroogen import (
+from engine.domain.vergeten.vieroogen import (
     VERZOEK_DECODER,
     OpdrachtGeweigerd,
     VerzoekAfgewezen,

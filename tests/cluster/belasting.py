@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 
-from engine import onboarding
-from engine.handlers import clients
+from engine.kafka import clients
+from engine.ops import onboarding
 from engine.settings import KafkaConnection
 from engine.topics import GEBEURTENISSEN, SIGNAAL_LOG
 from tests.fixtures import command_headers, encode, headers, payload

@@ -28,7 +28,7 @@ VOOR_DE_FOUT_S = 10
 NA_DE_FOUT_S = 25
 """Load after the fault (the pause of (d) included)."""
 SESSIE_TIMEOUT_S = 10
-"""The stages' consumer session timeout (engine/handlers/stage.py)."""
+"""The stages' consumer session timeout (engine/kafka/stage.py)."""
 
 
 async def onder_belasting(

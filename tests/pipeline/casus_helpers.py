@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from engine.ingress.bsn import elfproef
-from engine.routing import topic_van
+from engine.domain.ingress.bsn import elfproef
+from engine.domain.routing import topic_van
 from engine.topics import route_bestemmingen
 from tests.fixtures import command_headers, encode
 from tests.pipeline.kafka import read_until

@@ -13,8 +13,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from engine import onboarding
-from engine.handlers import clients
+from engine.kafka import clients
+from engine.ops import onboarding
 from engine.settings import KafkaConnection
 from tests.fixtures import encode, headers, payload
 

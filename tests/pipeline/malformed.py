@@ -13,8 +13,8 @@ import orjson
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from engine.domain.ingress.bsn import elfproef
 from engine.events.signaal import THEMA_PATTERN
-from engine.ingress.bsn import elfproef
 from tests.fixtures import payload
 
 

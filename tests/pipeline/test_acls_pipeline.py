@@ -1,4 +1,4 @@
-"""The secured broker does what engine/acls.py says, and nothing more: each principal's writes,
+"""The secured broker does what engine/ops/acls.py says, and nothing more: each principal's writes,
 reads, topic creation, config changes and group joins are tried on the real broker and compared
 with the ACLs as data. Impersonation, cross-reading and topic alteration fail with the broker's
 authorization error; anonymous clients and wrong passwords cannot connect at all."""
@@ -19,9 +19,9 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
 )
 
-from engine import onboarding
-from engine.acls import mag, principal
-from engine.handlers import clients
+from engine.kafka import clients
+from engine.ops import onboarding
+from engine.ops.acls import mag, principal
 from engine.settings import KafkaConnection
 from tests.pipeline import kafka as test_kafka
 from tests.pipeline.conftest import APP_ID, Worker, toegang
@@ -142,7 +142,7 @@ def _expected(naam: str) -> dict[tuple[str, str], bool]:
 
 async def test_each_principal_can_do_exactly_what_its_acls_say(worker: Worker, broker: str) -> None:
     # Given every kind of principal onboarded with `toegang`, when each tries every kind of access,
-    # then the broker allows exactly what engine/acls.py allows.
+    # then the broker allows exactly what engine/ops/acls.py allows.
     observed = [await _observed(n) for n in PRINCIPALS]
     for naam, found in zip(PRINCIPALS, observed, strict=True):
         wrong = {k: v for k, v in found.items() if v != _expected(naam)[k]}

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from engine.routing import topic_van
+from engine.domain.routing import topic_van
 from engine.topics import route_bestemmingen
 from tests.fixtures import payload
 from tests.pipeline.casus_helpers import (

@@ -12,7 +12,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from engine.routing import topic_van
+from engine.domain.routing import topic_van
 from engine.topics import route_bestemmingen
 from tests.fixtures import payload
 from tests.pipeline.conftest import Worker

@@ -14,7 +14,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from engine.ingress.bsn import elfproef
+from engine.domain.ingress.bsn import elfproef
 from tests.fixtures import leesbare_bsn, payload
 from tests.pipeline.casus_helpers import opdracht
 from tests.pipeline.conftest import Worker

@@ -9,8 +9,8 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from engine.ingress.bsn import elfproef
-from engine.routing import topic_van
+from engine.domain.ingress.bsn import elfproef
+from engine.domain.routing import topic_van
 from engine.topics import route_bestemmingen
 from tests.fixtures import payload
 from tests.pipeline import kafka as test_kafka

@@ -16,7 +16,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from engine.handlers.stage import partition_for
+from engine.kafka.stage import partition_for
 from engine.settings import Settings
 from tests.fixtures import payload
 from tests.pipeline.casus_helpers import bsn, gebeurtenissen, kenteken, opdracht, routes, uniek

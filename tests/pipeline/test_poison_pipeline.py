@@ -24,8 +24,8 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from engine.events.casus import BESLUIT_INVOER_DECODER, OpdrachtOntvangen
 from engine.events.matching import ZOEKINDEX_ENCODER, CasusMatch, Routebriefje
 from engine.events.signaal_ontvangen import SignaalOntvangen
-from engine.handlers.quarantine import quarantine_record, read_quarantine, size
-from engine.handlers.stage import Output, partition_for
+from engine.kafka.quarantine import quarantine_record, read_quarantine, size
+from engine.kafka.stage import Output, partition_for
 from engine.topics import DLQ_ENGINE, GEBEURTENISSEN, INTERNAL_MAX_BYTES, ZOEKINDEX
 from tests.fixtures import command_headers, headers, payload
 from tests.pipeline.casus_helpers import (

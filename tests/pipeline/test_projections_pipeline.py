@@ -11,7 +11,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from engine.jaarverslag import EENHEDEN
+from engine.projections.jaarverslag import EENHEDEN
 from tests.fixtures import VALID_BSN, payload
 from tests.pipeline.casus_helpers import opdracht, routes, uniek
 from tests.pipeline.conftest import Worker

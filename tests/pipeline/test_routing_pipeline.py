@@ -10,7 +10,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from engine.routing import topic_van
+from engine.domain.routing import topic_van
 from engine.topics import route_bestemmingen
 from tests.fixtures import VALID_BSN, payload
 from tests.pipeline.conftest import Worker

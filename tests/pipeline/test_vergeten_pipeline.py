@@ -29,10 +29,10 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from engine.ingress.pseudonimisering import Pseudonimiseerder
+from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
+from engine.domain.vergeten.overzicht import VERGETEN_DECODER, GegevensVerlopen, OnderwerpGewist
 from engine.settings import KafkaConnection
 from engine.topics import VERGETEN
-from engine.vergeten import VERGETEN_DECODER, GegevensVerlopen, OnderwerpGewist
 from tests.fixtures import payload
 from tests.pipeline import kafka as test_kafka
 from tests.pipeline.casus_helpers import bsn, kenteken, opdracht, uniek

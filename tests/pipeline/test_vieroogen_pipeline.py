@@ -13,10 +13,15 @@ from typing import Any
 import orjson
 import pytest
 
-from engine.ingress.pseudonimisering import Pseudonimiseerder
+from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
+from engine.domain.vergeten.verzegeling import VERZEGELD
+from engine.domain.vergeten.vieroogen import (
+    VERZOEK_DECODER,
+    OpdrachtGeweigerd,
+    VerzoekGoedgekeurd,
+    VerzoekIngediend,
+)
 from engine.topics import VERZOEKEN
-from engine.verzegeling import VERZEGELD
-from engine.vieroogen import VERZOEK_DECODER, OpdrachtGeweigerd, VerzoekGoedgekeurd, VerzoekIngediend
 from tests.pipeline.casus_helpers import bsn
 from tests.pipeline.conftest import Worker
 from tests.pipeline.kafka import read_all, read_until, topics

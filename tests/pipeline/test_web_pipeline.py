@@ -13,7 +13,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from engine.projections.webserver import IDLE_TIMEOUT_S, MAX_VERBINDINGEN, VOL_ANTWOORD
+from engine.api.webserver import IDLE_TIMEOUT_S, MAX_VERBINDINGEN, VOL_ANTWOORD
 from tests.pipeline.casus_helpers import opdracht, uniek
 from tests.pipeline.conftest import WEB_PORT, Worker
 from tests.pipeline.kafka import read_until

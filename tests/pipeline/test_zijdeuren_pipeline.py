@@ -25,12 +25,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import NewTopic
 
-from engine.casusindex import CasusIndex
-from engine.handlers.tables import Tables, restore_index
-from engine.ingress.pseudonimisering import Pseudonimiseerder
+from engine.domain.casusindex import CasusIndex
+from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
+from engine.domain.vergeten.overzicht import VERGETEN_DECODER, OnderwerpGewist
+from engine.kafka.tables import Tables, restore_index
 from engine.settings import KafkaConnection
 from engine.topics import CASUSINDEX, VERGETEN, VERZOEKOPDRACHTEN
-from engine.vergeten import VERGETEN_DECODER, OnderwerpGewist
 from tests.fixtures import payload
 from tests.pipeline import kafka as test_kafka
 from tests.pipeline.casus_helpers import bsn, kenteken, opdracht, uniek

@@ -25,7 +25,7 @@ from tests.pipeline.conftest import WEB_PORT, Worker, start_worker
 from tests.pipeline.kafka import read_until
 
 pytestmark = pytest.mark.pipeline
-SESSION_TIMEOUT_S = 10  # the stages' consumers (engine/handlers/stage.py)
+SESSION_TIMEOUT_S = 10  # the stages' consumers (engine/kafka/stage.py)
 PAUSE_S = SESSION_TIMEOUT_S + 5
 ATTEMPTS = 3
 """A pause may find the worker between transactions; pause again until one fenced a commit."""

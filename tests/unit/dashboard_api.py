@@ -17,13 +17,14 @@ from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry, Counter
 
-from engine.ingress.pseudonimisering import Pseudonimiseerder
-from engine.projections import analist, api, verzoeken, webserver
-from engine.projections.audit import Verwerkingslog
-from engine.projections.ports import Ports
+from engine.api import analist, verzoeken, webserver
+from engine.api import dashboard as api
+from engine.api.audit import Verwerkingslog
+from engine.api.ports import Ports
+from engine.api.toegang import Principal, Tokens, digest
+from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
+from engine.domain.vergeten.sleutels import Sleutelring
 from engine.projections.staat import ProjectieStaat
-from engine.projections.toegang import Principal, Tokens, digest
-from engine.sleutels import Sleutelring
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 PRINCIPALS = ("riec:rotterdam", "riec:limburg", "lft:omg", "liec", "ops", "ops:anna", "ops:bert", "liec:cor")

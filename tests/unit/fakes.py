@@ -1,5 +1,5 @@
 """Fakes for handler unit tests: a log held in memory, written by a handler's own outputs, from
-which a handler restores its partitions as it would from Kafka (`engine.handlers.state.LogReader`)."""
+which a handler restores its partitions as it would from Kafka (`engine.kafka.state.LogReader`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from engine.handlers.output import Output
+from engine.kafka.output import Output
 
 Record = ConsumerRecord[bytes, bytes]
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from engine.domain.ingress.acceptatie import Beleid, Bericht, accepteer
+from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
+from engine.domain.reference import gebiedsindeling
 from engine.errors import Weigering
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, PersoonPseudoniem
-from engine.ingress.acceptatie import Beleid, Bericht, accepteer
-from engine.ingress.pseudonimisering import Pseudonimiseerder
-from engine.reference import gebiedsindeling
 from tests.fixtures import TEST_KEY, VALID_BSN, encode, headers, payload
 
 NU = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

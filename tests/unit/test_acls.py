@@ -2,8 +2,8 @@
 
 import pytest
 
-from engine.acls import acls, mag, principal
-from engine.reference import LFTS, RIECS
+from engine.domain.reference import LFTS, RIECS
+from engine.ops.acls import acls, mag, principal
 from engine.topics import VERZOEKEN, VERZOEKOPDRACHTEN
 
 

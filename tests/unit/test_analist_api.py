@@ -10,7 +10,7 @@ import io
 import orjson
 import pytest
 
-from engine.projections.analist import ce_id_van
+from engine.api.analist import ce_id_van
 from engine.topics import DLQ
 from tests.fixtures import VALID_BSN
 from tests.unit.dashboard_api import gevulde_staat, omgeving

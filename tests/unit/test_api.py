@@ -9,8 +9,8 @@ from datetime import timedelta
 import orjson
 import pytest
 
-from engine.projections.api import DASHBOARD_CSP
-from engine.projections.toegang import Tokens
+from engine.api.dashboard import DASHBOARD_CSP
+from engine.api.toegang import Tokens
 from tests.unit.dashboard_api import PERSOON, T0, gevulde_staat, omgeving
 
 INBOX = "/api/v1/riec/rotterdam/inbox"
@@ -83,7 +83,7 @@ async def test_pages_follow_the_cursor_and_filters_apply() -> None:
         ("/api/v1/ops/projecties", "liec", 403, "liec may not read this"),
         ("/metrics", "riec:rotterdam", 403, "riec:rotterdam may not read this"),
         ("/metrics", None, 401, "a valid bearer token is required"),
-        # the analyst's reads (engine.projections.analist)
+        # the analyst's reads (engine.api.analist)
         (SIGNAAL, None, 401, "a valid bearer token is required"),
         (SIGNAAL, "riec:limburg", 403, "riec:limburg may not read this (need-to-know)"),
         ("/api/v1/riec/limburg/signalen/politie:s2", "riec:limburg", 404,

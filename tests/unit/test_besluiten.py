@@ -12,7 +12,9 @@ import msgspec
 from aiokafka import ConsumerRecord, TopicPartition
 from prometheus_client import CollectorRegistry
 
-from engine import verzegeling
+from engine.domain.knelpunten import Knelpuntenregister
+from engine.domain.vergeten import verzegeling
+from engine.domain.vergeten.sleutels import Sleutelring
 from engine.events.casus import (
     GEBEURTENIS_DECODER,
     GEBEURTENIS_ENCODER,
@@ -33,10 +35,8 @@ from engine.events.signaal_ontvangen import (
     PersoonPseudoniem,
 )
 from engine.handlers.besluiten import Besluiten
-from engine.handlers.tables import restore_knelpunt
-from engine.knelpunten import Knelpuntenregister
+from engine.kafka.tables import restore_knelpunt
 from engine.metrics import Metrics
-from engine.sleutels import Sleutelring
 from engine.topics import (
     DLQ,
     GEBEURTENISSEN,

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from engine.bewaring import BEWAARREGELS, termijnen
+from engine.domain.vergeten.bewaring import BEWAARREGELS, termijnen
 
 
 def test_every_rule_says_how_long_from_when_and_why() -> None:

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from engine.ingress.bsn import bevat_bsn, elfproef, maskeer_cijferreeksen, normaliseer, vervang_bsns
+from engine.domain.ingress.bsn import bevat_bsn, elfproef, maskeer_cijferreeksen, normaliseer, vervang_bsns
 from tests.fixtures import OTHER_BSN, VALID_BSN
 
 NBSP, NNBSP, ZWSP = "\u00a0", "\u202f", "\u200b"

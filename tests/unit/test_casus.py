@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from engine.casus import Aggregaat, Casus, al_verwerkt, beslis, pas_toe
+from engine.domain.casus import Aggregaat, Casus, al_verwerkt, beslis, pas_toe
 from engine.errors import Weigering
 from engine.events.casus import (
     AfpakkenGeregistreerd,
@@ -253,7 +253,7 @@ def test_a_candidate_link_is_rejected_by_the_casus_owner_only_and_changes_nothin
 def test_every_command_type_of_the_contract_has_one_decision() -> None:
     # Given the contract's command types, then each has its own decision in the table (a new
     # command type without one would fail here, not as a KeyError on a worker).
-    from engine.casus import BESLUITEN
+    from engine.domain.casus import BESLUITEN
     from engine.events.opdrachten import OPDRACHT_TYPES
 
     assert set(BESLUITEN) == set(OPDRACHT_TYPES.values())

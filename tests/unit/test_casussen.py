@@ -8,7 +8,8 @@ from typing import Any
 
 import msgspec
 
-from engine import verzegeling
+from engine.domain.vergeten import verzegeling
+from engine.domain.vergeten.sleutels import Sleutelring
 from engine.events.casus import (
     GEBEURTENIS_ENCODER,
     CasusGeopend,
@@ -21,7 +22,6 @@ from engine.events.casus import (
 )
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, PersoonPseudoniem, SignaalOntvangen
 from engine.projections.staat import ProjectieStaat
-from engine.sleutels import Sleutelring
 from engine.topics import GEBEURTENISSEN, SIGNAAL_LOG, SLEUTELS_CASUS
 from tests.fixtures import ontvangen
 

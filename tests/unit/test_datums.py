@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.events.casus import GEBEURTENIS_ENCODER, OndermijningsbeeldOpgeleverd
-from engine.jaarverslag import Jaarverslagboek, jaar
 from engine.projections.inbox import Inbox
+from engine.projections.jaarverslag import Jaarverslagboek, jaar
 from engine.projections.staat import ProjectieStaat
 from engine.topics import GEBEURTENISSEN
 

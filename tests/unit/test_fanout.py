@@ -10,13 +10,13 @@ from datetime import UTC, date, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.casusindex import MAX_MATCHES_PER_SIGNAAL, CasusIndex, kies, zoek_alle
+from engine.domain.casusindex import MAX_MATCHES_PER_SIGNAAL, CasusIndex, kies, zoek_alle
+from engine.domain.reference import RIECS, gebiedsindeling
+from engine.domain.routing import route
 from engine.events.matching import ZOEKINDEX_ENCODER, CasusMatch, Routebriefje
 from engine.events.route import ROUTE_ENCODER, GerouteerdSignaal
 from engine.events.signaal import Voertuig
 from engine.events.signaal_ontvangen import SignaalOntvangen
-from engine.reference import RIECS, gebiedsindeling
-from engine.routing import route
 
 NU = datetime(2026, 3, 1, tzinfo=UTC)
 

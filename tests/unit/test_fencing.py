@@ -19,9 +19,9 @@ from aiokafka import TopicPartition
 from aiokafka.errors import KafkaConnectionError, ProducerFenced
 from prometheus_client import CollectorRegistry
 
-from engine.handlers.fencing import SharedHandler, Tasks
-from engine.handlers.output import Output
-from engine.handlers.quarantine import BatchProcessing
+from engine.kafka.fencing import SharedHandler, Tasks
+from engine.kafka.output import Output
+from engine.kafka.quarantine import BatchProcessing
 from engine.metrics import Metrics
 from tests.unit.test_quarantine import IN, LOG, Ontdubbelaar, batch, record
 

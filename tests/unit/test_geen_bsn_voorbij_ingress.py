@@ -18,7 +18,16 @@ import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.casus import Aggregaat, Casus, Knelpunt, beslis
+from engine.domain.casus import Aggregaat, Casus, Knelpunt, beslis
+from engine.domain.identificatoren import van_signaal, van_subjecten
+from engine.domain.ingress.acceptatie import Beleid, Bericht, accepteer
+from engine.domain.ingress.bsn import elfproef
+from engine.domain.ingress.opdrachten import accepteer_opdracht
+from engine.domain.ingress.poort import IDS
+from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
+from engine.domain.knelpunten import Knelpuntenregister
+from engine.domain.reference import gebiedsindeling
+from engine.domain.routing import route
 from engine.errors import Weigering
 from engine.events.casus import (
     GEBEURTENIS_ENCODER,
@@ -36,15 +45,6 @@ from engine.events.signaal_ontvangen import (
     PseudoSubject,
     SignaalOntvangen,
 )
-from engine.identificatoren import van_signaal, van_subjecten
-from engine.ingress.acceptatie import Beleid, Bericht, accepteer
-from engine.ingress.bsn import elfproef
-from engine.ingress.opdrachten import accepteer_opdracht
-from engine.ingress.poort import IDS
-from engine.ingress.pseudonimisering import Pseudonimiseerder
-from engine.knelpunten import Knelpuntenregister
-from engine.reference import gebiedsindeling
-from engine.routing import route
 from tests.fixtures import OTHER_BSN, TEST_KEY, command_headers, encode, headers, leesbare_bsn, payload
 
 NU = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

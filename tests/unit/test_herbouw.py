@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from engine.domain.vergeten.vieroogen import VERZOEK_ENCODER, Handeling, VerzoekGoedgekeurd, VerzoekIngediend
 from engine.projections.staat import ProjectieStaat
 from engine.topics import VERZOEKEN
-from engine.vieroogen import VERZOEK_ENCODER, Handeling, VerzoekGoedgekeurd, VerzoekIngediend
 
 NU = datetime(2026, 12, 1, tzinfo=UTC)
 

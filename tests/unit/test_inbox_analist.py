@@ -10,12 +10,12 @@ from typing import Any
 import orjson
 import pytest
 
+from engine.api.analist import ce_id_van
+from engine.api.parameters import inbox_filter
+from engine.api.webserver import OngeldigVerzoek
 from engine.events.casus import GEBEURTENIS_ENCODER, KoppelingAfgewezen, KoppelingBevestigd, SignaalGekoppeld
-from engine.projections.analist import ce_id_van
 from engine.projections.opslag import Filter
-from engine.projections.parameters import inbox_filter
 from engine.projections.staat import ProjectieStaat
-from engine.projections.webserver import OngeldigVerzoek
 from engine.topics import DLQ, GEBEURTENISSEN
 
 T = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)

@@ -24,8 +24,8 @@ from engine.events.route import (
     Reden,
 )
 from engine.events.schema import asyncapi, json_schemas
-from engine.handlers.routeren import intrekkingen
-from engine.handlers.stage import Output
+from engine.kafka.routeren import intrekkingen
+from engine.kafka.stage import Output
 from engine.projections.inbox import Inbox
 from engine.projections.opslag import Filter, Opslag
 from engine.projections.staat import ProjectieStaat

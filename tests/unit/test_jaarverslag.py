@@ -21,7 +21,7 @@ from engine.events.casus import (
     OndermijningsbeeldOpgeleverd,
     SignaalGekoppeld,
 )
-from engine.jaarverslag import EENHEDEN, Jaarverslagboek
+from engine.projections.jaarverslag import EENHEDEN, Jaarverslagboek
 
 _n = itertools.count()
 
@@ -235,9 +235,9 @@ def test_a_rejected_candidate_link_counts_nowhere() -> None:
 def test_the_reporting_units_are_the_riecs_with_the_taskforce_counted_once() -> None:
     # Given the ten RIECs that signals are routed to, then the annual tables have one column per
     # reporting unit: nine, Zeeland-West-Brabant and Oost-Brabant together as brabant-zeeland.
-    from engine.jaarverslag import eenheid
-    from engine.projections.export import KOLOMMEN, KOPPEN
-    from engine.reference import RIECS
+    from engine.api.export import KOLOMMEN, KOPPEN
+    from engine.domain.reference import RIECS
+    from engine.projections.jaarverslag import eenheid
 
     assert set(EENHEDEN) == {eenheid(r) for r in RIECS} and len(EENHEDEN) == 9
     assert eenheid("oost-brabant") == eenheid("zeeland-west-brabant") == "brabant-zeeland"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
+from engine.domain.koppelingen import VERWERKINGSMARGE, Signaalpartitie, gebeurtenis
 from engine.events.casus import KoppelingBevestigd, KoppelingGeweigerd, KoppelingVerlopen
 from engine.events.signaal_ontvangen import (
     KoppelingBeslist,
@@ -17,7 +18,6 @@ from engine.events.signaal_ontvangen import (
     SignaalLogRecord,
     SignaalOntvangen,
 )
-from engine.koppelingen import VERWERKINGSMARGE, Signaalpartitie, gebeurtenis
 from tests.fixtures import VALID_BSN, ontvangen
 
 T = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)

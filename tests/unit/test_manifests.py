@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.acls import Acl, acls, principal
-from engine.deploy import KUBERNETES, OUT, SETTINGS, kafka_acls_args, manifests
-from engine.reference import LFTS, RIECS, gebiedsindeling
+from engine.domain.reference import LFTS, RIECS, gebiedsindeling
+from engine.ops.acls import Acl, acls, principal
+from engine.ops.deploy import KUBERNETES, OUT, SETTINGS, kafka_acls_args, manifests
 from engine.rollen import Rol
 from engine.settings import Settings
 from engine.topics import afwijkingen, engine_topics
@@ -49,7 +49,7 @@ def test_committed_manifests_are_what_the_engine_generates_now() -> None:
         for name, content in manifests().items()
         if not (OUT / name).exists() or (OUT / name).read_text(encoding="utf-8") != content
     ]
-    assert stale == [], "run: make manifests (python -m engine.deploy) and commit deploy/"
+    assert stale == [], "run: make manifests (python -m engine.ops.deploy) and commit deploy/"
     extra = sorted(
         p.name for p in (OUT / KUBERNETES).iterdir() if f"{KUBERNETES}/{p.name}" not in manifests()
     )
@@ -73,12 +73,12 @@ def test_every_declared_topic_has_a_kafkatopic_the_worker_accepts() -> None:
 
 
 def _op(name: str) -> str:
-    """Strimzi's and kafka-acls' DescribeConfigs as engine.acls' DESCRIBE_CONFIGS."""
+    """Strimzi's and kafka-acls' DescribeConfigs as engine.ops.acls' DESCRIBE_CONFIGS."""
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).upper()
 
 
 def _acl(rule: dict[str, Any]) -> Acl:
-    """A Strimzi AclRule back as engine.acls writes it."""
+    """A Strimzi AclRule back as engine.ops.acls writes it."""
     resource = rule["resource"]
     soort = {"topic": "TOPIC", "group": "GROUP", "transactionalId": "TRANSACTIONAL_ID", "cluster": "CLUSTER"}
     operaties = tuple(_op(op) for op in rule["operations"])

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from engine import identificatoren
-from engine.casusindex import CasusIndex
+from engine.domain import identificatoren
+from engine.domain.casusindex import CasusIndex
+from engine.domain.knelpunten import Knelpuntenregister, KnelpuntMatch
+from engine.domain.reference import gebiedsindeling
+from engine.domain.routing import route
 from engine.events.casus import HandhavingsknelpuntAangewezen, HandhavingsknelpuntBeeindigd
 from engine.events.matching import CasusMatch
 from engine.events.signaal import Adres, Locatie, Rechtspersoon, Voertuig
 from engine.events.signaal_ontvangen import PersoonPseudoniem
-from engine.knelpunten import Knelpuntenregister, KnelpuntMatch
-from engine.reference import gebiedsindeling
-from engine.routing import route
 from tests.unit.test_routing import signaal
 
 T = datetime(2026, 5, 1, tzinfo=UTC)

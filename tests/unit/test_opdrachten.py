@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from engine.casus import beslis
+from engine.domain.casus import beslis
+from engine.domain.ingress.acceptatie import Bericht
+from engine.domain.ingress.opdrachten import accepteer_opdracht
+from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
+from engine.domain.reference import gebiedsindeling
 from engine.errors import Weigering
 from engine.events.signaal_ontvangen import PersoonPseudoniem
-from engine.ingress.acceptatie import Bericht
-from engine.ingress.opdrachten import accepteer_opdracht
-from engine.ingress.pseudonimisering import Pseudonimiseerder
-from engine.reference import gebiedsindeling
 from tests.fixtures import TEST_KEY, VALID_BSN, command_headers, encode
 
 NU = datetime(2026, 5, 1, tzinfo=UTC)

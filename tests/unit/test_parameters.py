@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.projections.parameters import JAREN, casus_id_van, formaat_van, getal, jaar_van, riec_van
-from engine.projections.webserver import OngeldigVerzoek
+from engine.api.parameters import JAREN, casus_id_van, formaat_van, getal, jaar_van, riec_van
+from engine.api.webserver import OngeldigVerzoek
 
 tekst = st.one_of(
     st.text(),

@@ -9,17 +9,17 @@ from typing import Annotated
 import msgspec
 import pytest
 
-from engine.casus import beslis
+from engine.domain.casus import beslis
+from engine.domain.identificatoren import van_signaal
+from engine.domain.ingress.bsn import normaliseer
+from engine.domain.ingress.poort import IDS, bewaak, vrije_tekst_velden
+from engine.domain.knelpunten import Knelpuntenregister
+from engine.domain.reference import gebiedsindeling
+from engine.domain.routing import route
 from engine.errors import Weigering
 from engine.events.casus import HandhavingsknelpuntAangewezen
 from engine.events.route import ROUTE_ENCODER, GerouteerdSignaal
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, PersoonPseudoniem, SignaalOntvangen
-from engine.identificatoren import van_signaal
-from engine.ingress.bsn import normaliseer
-from engine.ingress.poort import IDS, bewaak, vrije_tekst_velden
-from engine.knelpunten import Knelpuntenregister
-from engine.reference import gebiedsindeling
-from engine.routing import route
 from tests.fixtures import VALID_BSN, payload
 from tests.unit import test_acceptatie as signalen
 from tests.unit import test_opdrachten as opdrachten

@@ -1,7 +1,7 @@
 import pytest
 
+from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
 from engine.errors import ConfigurationError
-from engine.ingress.pseudonimisering import Pseudonimiseerder
 from tests.fixtures import OTHER_BSN, TEST_KEY, VALID_BSN
 
 

@@ -18,8 +18,8 @@ import orjson
 from aiokafka import ConsumerRecord, TopicPartition
 from prometheus_client import CollectorRegistry
 
-from engine.handlers.output import Output
-from engine.handlers.quarantine import Batch, BatchProcessing, quarantine_record, read_quarantine
+from engine.kafka.output import Output
+from engine.kafka.quarantine import Batch, BatchProcessing, quarantine_record, read_quarantine
 from engine.metrics import Metrics
 from engine.topics import DLQ_ENGINE
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from aiokafka import ConsumerRecord
 
 from engine.errors import OutputTooLarge
-from engine.handlers.quarantine import quarantine_record
-from engine.handlers.redrive import MARKER, Selection, select
+from engine.kafka.quarantine import quarantine_record
+from engine.kafka.redrive import MARKER, Selection, select
 from engine.topics import DLQ_ENGINE
 
 NU = datetime(2026, 3, 1, tzinfo=UTC)

@@ -1,6 +1,6 @@
 from collections import Counter
 
-from engine.reference import RIECS, gebiedsindeling, onbekende_partner, partnergroep
+from engine.domain.reference import RIECS, gebiedsindeling, onbekende_partner, partnergroep
 
 
 def test_342_gemeenten_in_the_counts_of_the_sources_note() -> None:

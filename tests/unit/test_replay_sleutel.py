@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import tools
+from engine.ops import tools
 from engine.settings import hoofdsleutel_uit
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from engine.domain.reference import gebiedsindeling
+from engine.domain.routing import Route, route
 from engine.events.signaal import Adres, Locatie
 from engine.events.signaal_ontvangen import PersoonPseudoniem, SignaalOntvangen
-from engine.reference import gebiedsindeling
-from engine.routing import Route, route
 
 T = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -103,9 +103,9 @@ def test_routing_is_deterministic() -> None:
 def test_one_riec_with_a_thousand_hkps_on_one_person_gets_the_signal_with_ten_named() -> None:
     # Given RIEC Rotterdam designated 1,100 HKPs (long names) on one person, when a signal about that
     # person is routed, then Rotterdam gets it once, naming ten HKPs and counting the rest.
+    from engine.domain.knelpunten import KnelpuntMatch
+    from engine.domain.routing import MAX_KNELPUNTEN_PER_RIEC
     from engine.events.route import ROUTE_ENCODER, GerouteerdSignaal
-    from engine.knelpunten import KnelpuntMatch
-    from engine.routing import MAX_KNELPUNTEN_PER_RIEC
 
     s = signaal(subjecten=[PersoonPseudoniem(pseudoniem="p" * 64)])
     matches = [KnelpuntMatch(f"H-{i}", "rotterdam", "Handhavingsknelpunt " + "x" * 1000) for i in range(1100)]

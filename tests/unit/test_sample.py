@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from engine.domain.reference import gebiedsindeling
+from engine.domain.routing import riec_bestemming, route
 from engine.events.opdrachten import OPDRACHT_DECODERS, OpenCasus
 from engine.events.signaal import SIGNAAL_DECODER, SIGNAAL_TYPE, Signaal
 from engine.events.signaal_ontvangen import SignaalOntvangen
-from engine.reference import gebiedsindeling
-from engine.routing import riec_bestemming, route
-from engine.sample import SampleTraffic
+from engine.ops.sample import SampleTraffic
 
 
 def test_sample_inbreng_brings_in_only_signals_routed_to_the_opening_riec() -> None:

@@ -9,7 +9,7 @@ import os
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from engine.sleutels import Sleutelfout, Sleutelring
+from engine.domain.vergeten.sleutels import Sleutelfout, Sleutelring
 
 HOOFD = os.urandom(32)
 

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import msgspec
 import pytest
 
+from engine.domain.ingress.tijdvenster import controleer_datums, controleer_tijd
 from engine.errors import Weigering
-from engine.ingress.tijdvenster import controleer_datums, controleer_tijd
 from tests.fixtures import payload
 from tests.unit import test_acceptatie as signalen
 from tests.unit import test_opdrachten as opdrachten

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.api.toegang import Principal, lees_tokens, mag_landelijk_jaarverslag, mag_lft_lezen
 from engine.errors import ConfigurationError
-from engine.projections.toegang import Principal, lees_tokens, mag_landelijk_jaarverslag, mag_lft_lezen
 
 TOKEN = "local-4mZ0m6Tq9cQm1T5cH1n0b7uJ9kVq2wXe"
 ANDER = "local-Yb3uR0yq8dJ6sW2tK9pL1mN4vC7xZ5aE"

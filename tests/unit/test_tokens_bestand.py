@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.projections.toegang import Principal, lees_tokens
+from engine.api.toegang import Principal, lees_tokens
 
 IN_ATTRIB, IN_CREATE = 0x4, 0x100
 

@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from engine.projections.toegang import Principal, Tokenbestand
+from engine.api.toegang import Principal, Tokenbestand
 
 OUD, NIEUW, LIEC = "oud-" + "a" * 30, "nieuw-" + "b" * 30, "liec-" + "c" * 30
 

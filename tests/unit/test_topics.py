@@ -1,6 +1,6 @@
 """A topic someone changed behind the engine's back is named, difference by difference."""
 
-from engine.reference import gebiedsindeling
+from engine.domain.reference import gebiedsindeling
 from engine.settings import KafkaConnection, Settings
 from engine.topics import AUDIT, CASUSINDEX, SIGNAAL_LOG, TopicSpec, afwijkingen, engine_topics
 

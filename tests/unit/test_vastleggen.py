@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from aiokafka import ConsumerRecord, TopicPartition
 from prometheus_client import CollectorRegistry
 
+from engine.domain.reference import gebiedsindeling
 from engine.events.route import ROUTE_DECODER
 from engine.events.signaal import Locatie, Voertuig
 from engine.events.signaal_ontvangen import (
@@ -21,11 +22,10 @@ from engine.events.signaal_ontvangen import (
     SignaalLogRecord,
     SignaalOntvangen,
 )
-from engine.handlers.routeren import Routeren
-from engine.handlers.stage import Output
 from engine.handlers.vastleggen import Vastleggen
+from engine.kafka.routeren import Routeren
+from engine.kafka.stage import Output
 from engine.metrics import Metrics
-from engine.reference import gebiedsindeling
 from engine.settings import KafkaConnection
 from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SIGNAAL_LOG, SLEUTELS, ZOEKINDEX
 from tests.unit.fakes import LogInMemory

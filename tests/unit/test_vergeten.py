@@ -6,15 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from engine.bewaring import termijnen
-from engine.events.casus import VergeetAggregaat
-from engine.events.signaal import Voertuig
-from engine.events.signaal_ontvangen import PersoonPseudoniem
-from engine.handlers.vergeten import verloop, vernietig, wissen
-from engine.inzage import Lezing, als_html, stel_op
-from engine.projections.audit import als_lezing, leesregistratie
-from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SLEUTELS, VERGETEN, ZOEKINDEX
-from engine.vergeten import (
+from engine.api.audit import als_lezing, leesregistratie
+from engine.domain.vergeten.bewaring import termijnen
+from engine.domain.vergeten.inzage import Lezing, als_html, stel_op
+from engine.domain.vergeten.overzicht import (
     VERGETEN_DECODER,
     Aggregaatspoor,
     GegevensVerlopen,
@@ -29,6 +24,11 @@ from engine.vergeten import (
     verlopen,
     verlopen_casussen,
 )
+from engine.events.casus import VergeetAggregaat
+from engine.events.signaal import Voertuig
+from engine.events.signaal_ontvangen import PersoonPseudoniem
+from engine.handlers.vergeten import verloop, vernietig, wissen
+from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SLEUTELS, VERGETEN, ZOEKINDEX
 from tests.fixtures import ontvangen
 
 NU = datetime(2030, 1, 1, tzinfo=UTC)

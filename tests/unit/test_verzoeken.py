@@ -12,12 +12,9 @@ import msgspec
 from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
-from engine import verzegeling
-from engine.handlers.verzoeken import Verzoekbeslisser
-from engine.metrics import Metrics
-from engine.sleutels import Sleutelring
-from engine.topics import SLEUTELS, VERZOEKEN, VERZOEKOPDRACHTEN
-from engine.vieroogen import (
+from engine.domain.vergeten import verzegeling
+from engine.domain.vergeten.sleutels import Sleutelring
+from engine.domain.vergeten.vieroogen import (
     OPDRACHT_ENCODER,
     VERZOEK_DECODER,
     DienIn,
@@ -31,6 +28,9 @@ from engine.vieroogen import (
     VerzoekVerlopen,
     WijsAf,
 )
+from engine.handlers.verzoeken import Verzoekbeslisser
+from engine.metrics import Metrics
+from engine.topics import SLEUTELS, VERZOEKEN, VERZOEKOPDRACHTEN
 from tests.unit.fakes import LogInMemory
 
 NU = datetime(2026, 12, 1, 6, tzinfo=UTC)

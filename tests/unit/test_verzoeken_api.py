@@ -12,11 +12,10 @@ import msgspec
 import orjson
 import pytest
 
-from engine import verzegeling
-from engine.ingress.pseudonimisering import Pseudonimiseerder
-from engine.sleutels import Sleutelring
-from engine.topics import VERZOEKEN
-from engine.vieroogen import (
+from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
+from engine.domain.vergeten import verzegeling
+from engine.domain.vergeten.sleutels import Sleutelring
+from engine.domain.vergeten.vieroogen import (
     OPDRACHT_DECODER,
     VERZOEK_ENCODER,
     DienIn,
@@ -25,6 +24,7 @@ from engine.vieroogen import (
     VerzoekIngediend,
     WijsAf,
 )
+from engine.topics import VERZOEKEN
 from tests.unit.dashboard_api import HOOFDSLEUTEL, PSEUDONIEMSLEUTEL, T0, Omgeving, omgeving
 
 PAD = "/api/v1/ops/verzoeken"

@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.errors import Weigering
-from engine.vieroogen import (
+from engine.domain.vergeten.vieroogen import (
     DienIn,
     KeurGoed,
     Verzoek,
@@ -21,6 +20,7 @@ from engine.vieroogen import (
     pas_toe,
     verlopen,
 )
+from engine.errors import Weigering
 
 NU = datetime(2026, 12, 1, 9, tzinfo=UTC)
 WISSEN = DienIn(verzoek_id="v-1", handeling="wissen", onderwerp="bsn:p" + "0" * 63, reden="AVG art. 17")

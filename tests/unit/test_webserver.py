@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from engine.projections.webserver import BEVEILIGINGSKOPPEN, OngeldigVerzoek, beveilig
+from engine.api.webserver import BEVEILIGINGSKOPPEN, OngeldigVerzoek, beveilig
 
 
 async def faalt(request: web.Request) -> web.Response:

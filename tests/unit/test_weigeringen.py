@@ -4,7 +4,7 @@ the sender does about it: an integrator reading `reason_code` on dlq.ingress fin
 import re
 from pathlib import Path
 
-from engine.handlers.quarantine import HANDLER_ERROR, OUTPUT_TOO_LARGE
+from engine.kafka.quarantine import HANDLER_ERROR, OUTPUT_TOO_LARGE
 
 ROOT = Path(__file__).resolve().parents[2]
 WEIGERING = re.compile(r'Weigering\(\s*"([a-z_]+)"')

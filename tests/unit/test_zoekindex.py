@@ -8,6 +8,7 @@ import msgspec
 from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
+from engine.domain.reference import gebiedsindeling
 from engine.events.matching import (
     ROUTEBRIEFJE_DECODER,
     ZOEKINDEX_ENCODER,
@@ -16,11 +17,10 @@ from engine.events.matching import (
     IdentificatorToegevoegd,
     Routebriefje,
 )
-from engine.handlers.routeren import Routeren
-from engine.handlers.tables import GESLOTEN
 from engine.handlers.zoekindex import Zoekindex
+from engine.kafka.routeren import Routeren
+from engine.kafka.tables import GESLOTEN
 from engine.metrics import Metrics
-from engine.reference import gebiedsindeling
 from engine.settings import KafkaConnection
 from engine.topics import CASUSINDEX, ZOEKINDEX
 from tests.fixtures import ontvangen

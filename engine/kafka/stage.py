@@ -1,0 +1,241 @@
+"""A processing stage: consume a batch, let a handler turn records into outputs, and write the
+outputs together with the consumed offsets in one Kafka transaction.
+
+Why not faust agents: faust's exactly-once picks a transactional producer by the *destination*
+partition and silently falls back to a non-transactional producer for topics its consumer does not
+subscribe to (faust/transport/consumer.py `TransactionManager.send`), so fan-out to `routes.*` would
+be at-least-once; and faust's aiokafka driver does not support pattern subscriptions, which partner
+topics need. A stage is the textbook consume-transform-produce transaction instead: after a crash,
+the open transaction is aborted (the restarted worker fences it with the same transactional id) and
+the batch is read again from the committed offsets, so nothing is lost and nothing is written twice.
+A worker that lost a partition cannot commit for it any more (`engine.kafka.fencing`).
+The front doors, whose outputs are de-duplicated downstream, deliver at least once without a
+transaction (`engine.kafka.delivery`).
+
+No record stops a stage: one whose handling raises is quarantined to `dlq.engine` and the stage goes
+on (`engine.kafka.quarantine`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from mode import Service
+
+from engine.kafka import clients
+from engine.kafka.delivery import AtLeastOnce
+from engine.kafka.fencing import SharedHandler, Tasks
+from engine.kafka.output import Output, StageHandler
+from engine.kafka.quarantine import BatchProcessing
+from engine.metrics import Metrics
+from engine.settings import Settings
+from engine.topics import DLQ_MAX_BYTES
+
+__all__ = ["Output", "Source", "Stage", "StageHandler", "partition_for"]
+
+log = logging.getLogger(__name__)
+
+
+def partition_for(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+    """The partition of a key on internal topics: crc32 (in C) instead of aiokafka's pure-Python
+    murmur2, which took 8% of a worker's time. Every stage producer uses it, so records with the
+    same key still meet on the same partition; partner topics are never written with it."""
+    if key is None:
+        return random.choice(available or all_partitions)
+    return zlib.crc32(key) % len(all_partitions)  # Kafka partitions are numbered 0..n-1
+
+
+RETRY_BACKOFF_MS = 10
+"""A transaction's first send to a partition, just after the producer's previous commit, is often
+refused as NotEnoughReplicas: since Kafka 3.6 the partition leader checks with the transaction
+coordinator that the partition joined the transaction (KIP-890), and answers CONCURRENT_TRANSACTIONS,
+mapped to NotEnoughReplicas for clients like aiokafka, while the previous commit's markers are still
+being written. aiokafka then waits retry_backoff_ms before sending again: with its default of
+100 ms, a signal that met it waited 100 ms more at that hop (286 times in one `make bench` round).
+The markers take a few milliseconds, so retry soon."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What a stage consumes: fixed topics, or every topic matching a pattern."""
+
+    topics: tuple[str, ...] = ()
+    pattern: str | None = None
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, stage: Stage) -> None:
+        self.stage = stage
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        # Wait for the batch in flight to commit, so the next owner starts after it.
+        async with self.stage.batch_lock:
+            await self.stage.tasks.revoke(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        log.info("%s: %d partitions assigned", self.stage.label, len(assigned))
+        await self.stage.tasks.assigned(set(assigned))
+
+
+class Stage(Service):
+    """Runs one handler over its input with exactly-once output, as a service of the faust app.
+
+    Its transactional producers are per input partition (per worker for the front doors, which
+    read a pattern of topics): `engine.kafka.fencing` says why and how that fences zombies.
+    """
+
+    def __init__(
+        self,
+        handler: StageHandler,
+        source: Source,
+        *,
+        settings: Settings,
+        metrics: Metrics,
+        max_request_size: int = DLQ_MAX_BYTES + 1024 * 1024,
+        fetch_max_wait_ms: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.handler = handler
+        self.source = source
+        self.settings = settings
+        self.metrics = metrics
+        self.group_id = f"{settings.app_id}-{handler.name}"
+        self.batch_lock = asyncio.Lock()
+        self._max_request_size = max_request_size
+        # Internal stages fetch on the transaction cadence (Settings.batch_wait_ms); front doors as told.
+        self._fetch_max_wait_ms = fetch_max_wait_ms or settings.batch_wait_ms
+        self._fetch_min_bytes = 1 if fetch_max_wait_ms else settings.batch_min_bytes
+        self._shared = SharedHandler(handler)
+        self._consumer: AIOKafkaConsumer | None = None
+        self._partition_tasks: Tasks | None = None
+
+    @property
+    def tasks(self) -> Tasks:
+        assert self._partition_tasks is not None, "started"
+        return self._partition_tasks
+
+    @property
+    def label(self) -> str:
+        return f"Stage[{self.handler.name}]"
+
+    def _task_id(self, tp: TopicPartition) -> str:
+        """The transactional id that commits `tp`'s outputs: the same in every worker, except at
+        the front doors (module doc of `engine.kafka.fencing`)."""
+        if self.front_door:
+            return f"{self.group_id}-{self.settings.worker_id}"
+        return f"{self.group_id}-{tp.topic}-{tp.partition}"
+
+    @property
+    def front_door(self) -> bool:
+        """A front door (a pattern of partner or office topics): at least once (`delivery`)."""
+        return self.source.pattern is not None
+
+    def _new_producer(self, transactional_id: str) -> AIOKafkaProducer:
+        return clients.producer(
+            self.settings.kafka,
+            client_id=transactional_id,
+            transactional_id=None if self.front_door else transactional_id,
+            enable_idempotence=True,
+            acks="all",
+            max_request_size=self._max_request_size,
+            linger_ms=5,
+            partitioner=partition_for,
+            retry_backoff_ms=RETRY_BACKOFF_MS,
+        )
+
+    def _new_processing(
+        self, producer: AIOKafkaProducer, partities: Callable[[], set[TopicPartition]]
+    ) -> BatchProcessing:
+        assert self._consumer is not None, "started"
+        return BatchProcessing(
+            self._shared,
+            AtLeastOnce(producer, self._consumer) if self.front_door else producer,
+            group_id=self.group_id,
+            metrics=self.metrics,
+            assigned=partities,
+            max_request_size=self._max_request_size,
+        )
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        s = self.settings
+        return clients.consumer(
+            s.kafka,
+            client_id=f"{self.group_id}-{s.worker_id}",
+            group_id=self.group_id,
+            # Static membership: a restarted worker (same ENGINE_WORKER_ID) takes its partitions
+            # back at once instead of waiting for its dead predecessor's session to expire. Not for
+            # the front doors: a static member that rejoins is handed its old assignment without
+            # performing one, and aiokafka then never notices a new partner topic or partition
+            # (it watches the topics' shape only in the member that assigned them). Seen in CI:
+            # after a worker restart, the partitions added to a partner topic were never read.
+            group_instance_id=f"{self.group_id}-{s.worker_id}" if self.source.pattern is None else None,
+            session_timeout_ms=10_000,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            fetch_max_wait_ms=self._fetch_max_wait_ms,
+            fetch_min_bytes=self._fetch_min_bytes,
+            metadata_max_age_ms=s.topic_refresh_ms,
+        )
+
+    async def on_start(self) -> None:
+        # Clients are made here, not in __init__: aiokafka's need a running event loop.
+        consumer = self._consumer = self._new_consumer()
+        self._partition_tasks = Tasks(
+            self._shared,
+            consumer,
+            task_id=self._task_id,
+            new_producer=self._new_producer,
+            new_processing=self._new_processing,
+            fences=not self.front_door,
+            label=self.label,
+            metrics=self.metrics,
+        )
+        listener = _Listener(self)
+        if self.front_door:
+            consumer.subscribe(pattern=self.source.pattern, listener=listener)
+        else:
+            consumer.subscribe(topics=list(self.source.topics), listener=listener)
+        await consumer.start()
+
+    async def on_stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+        if self._partition_tasks is not None:
+            await self._partition_tasks.stop()
+
+    @Service.task
+    async def _process_batches(self) -> None:
+        assert self._consumer is not None
+        consumer, tasks = self._consumer, self.tasks
+        name = self.handler.name
+        while not self.should_stop:
+            async with self.batch_lock:
+                await tasks.take_over()
+            batch = await consumer.getmany(timeout_ms=200, max_records=2000)
+            if not batch:
+                continue
+            async with self.batch_lock:
+                # Assigned while fetching: their records may predate what the previous owner committed.
+                vers = await tasks.take_over()
+                await tasks.process({tp: r for tp, r in batch.items() if tp not in vers})
+            self.metrics.batches.labels(name).inc()
+            self.metrics.records.labels(name).inc(sum(len(r) for r in batch.values()))
+            self.metrics.lag.labels(name).set(self._lag(consumer, tasks.positions()))
+
+    def _lag(self, consumer: AIOKafkaConsumer, positions: dict[TopicPartition, int]) -> int:
+        lag = 0
+        for tp in consumer.assignment():
+            end, position = consumer.highwater(tp), positions.get(tp)
+            if end is not None and position is not None:
+                lag += max(0, end - position)
+        return lag

@@ -1,0 +1,153 @@
+"""The state a stateful stage keeps per input partition, and the log it is restored from.
+
+Every stateful stage (vastleggen, zoekindex, besluiten) keeps its state per input partition and
+writes it, in the same transaction as its other outputs, to the same partition number of a log
+(the signal log, the casus events, the open-casus index's changelog). `PartitionState` holds that
+state: restored by folding the partition's log from offset 0 when the partition is assigned,
+dropped when it is revoked. The log is read through `LogReader`, a small port: `KafkaLog` on a
+broker, a list of records in a unit test (quix-streams' `StorePartition` with its changelog
+recovery, and cosmicpython's fakes, are the models).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from typing import Generic, Protocol, TypeAlias, TypeVar
+
+from aiokafka import ConsumerRecord, TopicPartition
+
+from engine.errors import foutsoort
+from engine.kafka import clients
+from engine.metrics import Metrics
+from engine.settings import KafkaConnection
+
+log = logging.getLogger(__name__)
+
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+S = TypeVar("S")
+
+
+class LogReader(Protocol):
+    """Reads one partition of a log back."""
+
+    def read(self, tp: TopicPartition) -> AsyncIterator[Record]:
+        """Every committed record of the partition, in order, up to the end it had when called."""
+        ...
+
+
+class KafkaLog:
+    """A `LogReader` on the broker: read_committed, from offset 0 to the end at the call."""
+
+    def __init__(self, kafka: KafkaConnection) -> None:
+        self.kafka = kafka
+
+    async def read(self, tp: TopicPartition) -> AsyncIterator[Record]:
+        consumer = clients.log_consumer(
+            self.kafka,
+            # The end is known: when only a commit marker is left to read, don't let the broker
+            # hold the fetch for Kafka's default 500 ms (every partition restored at start paid it).
+            fetch_max_wait_ms=20,
+        )
+        await consumer.start()
+        try:
+            consumer.assign([tp])
+            end = (await consumer.end_offsets([tp]))[tp]
+            await consumer.seek_to_beginning(tp)
+            while await consumer.position(tp) < end:
+                batch = await consumer.getmany(tp, timeout_ms=1000, max_records=10_000)
+                for record in batch.get(tp, ()):
+                    yield record
+        finally:
+            await consumer.stop()
+
+
+async def restore(
+    reader: LogReader,
+    tp: TopicPartition,
+    fold: Callable[[Record], None],
+    *,
+    stage: str,
+    metrics: Metrics | None = None,
+) -> None:
+    """Fold every committed record of one log partition into a stage's state, before its first batch.
+
+    A record the fold cannot take is skipped, logged by its coordinates and counted
+    (riec_restore_skipped_total, alerted on), instead of stopping the stage at every start: the
+    stage then decides without that record, which is wrong only for its aggregate or signal, where
+    a crash loop stops everything.
+    """
+    async for record in reader.read(tp):
+        try:
+            fold(record)
+        except Exception as fout:  # one bad record of a log must not keep a stage from starting
+            if metrics is not None:
+                metrics.restore_skipped.labels(stage, foutsoort(fout)).inc()
+            log.warning(
+                "%s: skipped %s[%d]@%d while restoring state: %s",
+                stage,
+                record.topic,
+                record.partition,
+                record.offset,
+                foutsoort(fout),
+            )
+
+
+class PartitionState(Generic[S]):
+    """One state `S` per input partition, restored from the same partition number of `log_topic`.
+
+    `new` makes an empty state, `fold(state, record)` applies one record of the log (or of a
+    `read_first` topic, told apart by `record.topic`) to it, and
+    `size(state)` says how much a restored partition holds (logged). A stage handler calls
+    `prepare` and `drop` from its own `prepare` and `on_revoked`, and reads a partition's
+    state with `state[partition]`.
+    """
+
+    def __init__(
+        self,
+        *,
+        stage: str,
+        log_topic: str,
+        reader: LogReader,
+        new: Callable[[], S],
+        fold: Callable[[S, Record], None],
+        size: Callable[[S], int],
+        metrics: Metrics | None = None,
+        read_first: tuple[str, ...] = (),
+    ) -> None:
+        self.stage = stage
+        self.log_topic = log_topic
+        self.read_first = read_first
+        """Topics whose same partition is folded before the log's: the key store before a sealed log."""
+        self.reader = reader
+        self.new = new
+        self.fold = fold
+        self.size = size
+        self.metrics = metrics
+        self._states: dict[int, S] = {}
+
+    async def prepare(self, partitions: set[TopicPartition]) -> None:
+        """Restore the state of every assigned partition not held yet (before the next transaction)."""
+        for tp in sorted(partitions):
+            if tp.partition in self._states:
+                continue
+            state = self.new()
+            for topic in (*self.read_first, self.log_topic):
+                await restore(
+                    self.reader,
+                    TopicPartition(topic, tp.partition),
+                    partial(self.fold, state),
+                    stage=self.stage,
+                    metrics=self.metrics,
+                )
+            self._states[tp.partition] = state
+            log.info("%s: partition %d holds %d", self.stage, tp.partition, self.size(state))
+
+    def drop(self, partitions: set[TopicPartition]) -> None:
+        """Forget these partitions' state: no longer ours, or possibly changed by a failed record."""
+        for tp in partitions:
+            self._states.pop(tp.partition, None)
+
+    def __getitem__(self, partition: int) -> S:
+        return self._states[partition]

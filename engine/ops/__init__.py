@@ -1,0 +1,1 @@
+"""What operators run beside the workers: principals and ACLs, onboarding, manifests, tools, samples."""
