@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 
 from engine.domain import identificatoren, koppelingen
 from engine.domain.casus import Aggregaat, al_beslist, al_verwerkt, beslis, pas_toe
@@ -40,7 +40,7 @@ from engine.events.matching import ZOEKINDEX_ENCODER, CasusGesloten, Identificat
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, KoppelingBeslist, KoppelingGevraagd
 from engine.kafka.dlq import herkomst_headers
 from engine.kafka.stage import Output, Source
-from engine.kafka.state import LogReader, PartitionState
+from engine.kafka.state import Handler, LogReader, PartitionState
 from engine.metrics import Metrics
 from engine.topics import (
     DLQ,
@@ -126,10 +126,11 @@ def _herstel(partitie: Besluitpartitie, record: ConsumerRecord[bytes, bytes]) ->
         partitie.aggregaten[key] = nieuw
 
 
-class Besluiten:
+class Besluiten(Handler):
     """Decides each command against its aggregate's state."""
 
     name = "besluiten"
+    state: PartitionState[Besluitpartitie]
 
     def __init__(
         self,
@@ -143,7 +144,7 @@ class Besluiten:
         self.zoekindex_partities = zoekindex_partities
         self.metrics = metrics
         self.clock = clock
-        self._aggregaten = PartitionState[Besluitpartitie](
+        self.state = PartitionState[Besluitpartitie](
             stage=self.name,
             log_topic=GEBEURTENISSEN,
             read_first=(SLEUTELS_CASUS,),
@@ -154,17 +155,8 @@ class Besluiten:
             metrics=metrics,
         )
 
-    async def before_batch(self) -> None:
-        pass  # decides from its own state only
-
-    async def prepare(self, partitions: set[TopicPartition]) -> None:
-        await self._aggregaten.prepare(partitions)
-
-    async def on_revoked(self, partitions: set[TopicPartition]) -> None:
-        self._aggregaten.drop(partitions)
-
     def process(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Output]:
-        partitie = self._aggregaten[record.partition]
+        partitie = self.state[record.partition]
         aggregaten = partitie.aggregaten
         opdracht = BESLUIT_INVOER_DECODER.decode(record.value)
         if isinstance(opdracht, KoppelingBeslist):

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 
 from engine.domain.ingress.acceptatie import PARTNER_TOPIC, Beleid, Bericht, accepteer
 from engine.domain.ingress.opdrachten import OPDRACHT_TOPIC, accepteer_opdracht
@@ -21,6 +21,7 @@ from engine.events.casus import GEBEURTENIS_ENCODER
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER
 from engine.kafka.dlq import dlq_bericht
 from engine.kafka.stage import Output, Source
+from engine.kafka.state import Handler
 from engine.metrics import Metrics
 from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN
 
@@ -32,7 +33,7 @@ COMMANDS_SOURCE = Source(pattern=OPDRACHT_TOPIC.pattern)
 Acceptatie = Callable[[Bericht, datetime], Output]
 
 
-class Voordeur:
+class Voordeur(Handler):
     """Accepts or refuses each message of a front-door topic; a refusal never stops the stream."""
 
     def __init__(
@@ -46,15 +47,6 @@ class Voordeur:
         self.accepteer = accepteer
         self.metrics = metrics
         self.clock = clock
-
-    async def before_batch(self) -> None:
-        pass  # reads nothing but its record
-
-    async def prepare(self, partitions: set[TopicPartition]) -> None:
-        pass  # stateless
-
-    async def on_revoked(self, partitions: set[TopicPartition]) -> None:
-        pass
 
     def process(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Output]:
         nu = self.clock()

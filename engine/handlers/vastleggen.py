@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeAlias
 
 import msgspec
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 
 from engine.domain.ingress.tijdvenster import ONTDUBBEL_HORIZON
 from engine.domain.koppelingen import TERMIJN, Signaalpartitie
@@ -40,7 +40,7 @@ from engine.events.signaal_ontvangen import (
 )
 from engine.kafka.routeren import Routeren
 from engine.kafka.stage import Output, Source
-from engine.kafka.state import LogReader, PartitionState
+from engine.kafka.state import Handler, LogReader, PartitionState
 from engine.metrics import Metrics
 from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SIGNAAL_LOG, SLEUTELS, ZOEKINDEX
 
@@ -88,10 +88,11 @@ def _gerouteerd(
         yield from _besluit(partitie, b)
 
 
-class Vastleggen:
+class Vastleggen(Handler):
     """Appends a candidate to the signal log unless its id is already there; decides links."""
 
     name = "vastleggen"
+    state: PartitionState[Signaalpartitie]
 
     def __init__(
         self,
@@ -113,7 +114,7 @@ class Vastleggen:
         self.termijn = termijn
         self.horizon = horizon
         self.clock = clock
-        self._partities = PartitionState(
+        self.state = PartitionState(
             stage=self.name,
             log_topic=SIGNAAL_LOG,
             read_first=(SLEUTELS,),
@@ -122,6 +123,7 @@ class Vastleggen:
             fold=self._herstel,
             size=lambda p: len(p.signalen),
             metrics=metrics,
+            after_restore=self._herstelringen.clear,
         )
         self._volgende_controle: dict[int, datetime] = {}
 
@@ -145,18 +147,9 @@ class Vastleggen:
             r = verzegeling.open_(r, ring) or msgspec.structs.replace(r, versleuteld="")
         partitie.pas_toe(r)
 
-    async def prepare(self, partitions: set[TopicPartition]) -> None:
-        try:
-            await self._partities.prepare(partitions)
-        finally:
-            self._herstelringen.clear()
-
-    async def on_revoked(self, partitions: set[TopicPartition]) -> None:
-        self._partities.drop(partitions)
-
     def process(self, record: Record) -> Iterator[Output]:
         nu = self.clock()
-        partitie = self._partities[record.partition]
+        partitie = self.state[record.partition]
         yield from self._verloop(nu, record.partition, partitie)
         kandidaat = _gedateerd(SIGNAAL_LOG_DECODER.decode(record.value), record)
         match kandidaat:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import TypeAlias
 
 import msgspec
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 from aiokafka.producer import AIOKafkaProducer
 
 from engine.domain.vergeten import verzegeling
@@ -45,7 +45,7 @@ from engine.domain.vergeten.vieroogen import (
 from engine.errors import Weigering
 from engine.kafka import clients
 from engine.kafka.stage import Output, Source
-from engine.kafka.state import LogReader, PartitionState
+from engine.kafka.state import Handler, LogReader, PartitionState
 from engine.metrics import Metrics
 from engine.settings import KafkaConnection
 from engine.topics import SLEUTELS, VERZOEKEN, VERZOEKOPDRACHTEN
@@ -65,10 +65,11 @@ def _herstel(verzoeken: Verzoeken, record: ConsumerRecord[bytes, bytes]) -> None
         verzoeken[g.verzoek_id] = nieuw
 
 
-class Verzoekbeslisser:
+class Verzoekbeslisser(Handler):
     """Decides each four-eyes command against its request's state."""
 
     name = "verzoeken"
+    state: PartitionState[Verzoeken]
 
     def __init__(
         self,
@@ -81,7 +82,7 @@ class Verzoekbeslisser:
         self.metrics = metrics
         self.ring = Sleutelring(hoofdsleutel)
         self.clock = clock
-        self._verzoeken = PartitionState[Verzoeken](
+        self.state = PartitionState[Verzoeken](
             stage=self.name,
             log_topic=VERZOEKEN,
             reader=log_reader,
@@ -91,19 +92,10 @@ class Verzoekbeslisser:
             metrics=metrics,
         )
 
-    async def before_batch(self) -> None:
-        pass  # decides from its own state only
-
-    async def prepare(self, partitions: set[TopicPartition]) -> None:
-        await self._verzoeken.prepare(partitions)
-
-    async def on_revoked(self, partitions: set[TopicPartition]) -> None:
-        self._verzoeken.drop(partitions)
-
     def process(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Output]:
         """A command that cannot be decoded raises (the stage quarantines it to dlq.engine): only
         the API writes this topic, so that is a bug, not a client's mistake."""
-        verzoeken = self._verzoeken[record.partition]
+        verzoeken = self.state[record.partition]
         bericht = OPDRACHT_DECODER.decode(record.value)
         o, nu = bericht.opdracht, self.clock()
         label = f"verzoek.{soort(o)}"

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterator
 
 import msgspec
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 
 from engine.domain.casusindex import CasusIndex, kies
 from engine.events.matching import (
@@ -30,7 +30,7 @@ from engine.events.matching import (
 )
 from engine.kafka.routeren import Routeren
 from engine.kafka.stage import Output, Source
-from engine.kafka.state import LogReader, PartitionState
+from engine.kafka.state import Handler, LogReader, PartitionState
 from engine.kafka.tables import GESLOTEN, INGETROKKEN, restore_index
 from engine.metrics import Metrics
 from engine.topics import CASUSINDEX, ZOEKINDEX
@@ -46,14 +46,15 @@ def _changelog(index: CasusIndex, identificator: str, partition: int) -> Output:
     return Output(CASUSINDEX, identificator.encode(), value, partition=partition)
 
 
-class Zoekindex:
+class Zoekindex(Handler):
     """Keeps the index and moves routing slips along."""
 
     name = "zoekindex"
+    state: PartitionState[CasusIndex]
 
     def __init__(self, *, log_reader: LogReader, routeren: Routeren, metrics: Metrics | None = None) -> None:
         self.routeren = routeren
-        self._index = PartitionState(
+        self.state = PartitionState(
             stage=self.name,
             log_topic=CASUSINDEX,
             reader=log_reader,
@@ -66,14 +67,8 @@ class Zoekindex:
     async def before_batch(self) -> None:
         await self.routeren.refresh()  # for slips of the partitioned design: the HKP register
 
-    async def prepare(self, partitions: set[TopicPartition]) -> None:
-        await self._index.prepare(partitions)
-
-    async def on_revoked(self, partitions: set[TopicPartition]) -> None:
-        self._index.drop(partitions)
-
     def process(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Output]:
-        index = self._index[record.partition]
+        index = self.state[record.partition]
         bericht = ZOEKINDEX_DECODER.decode(record.value)
         match bericht:
             case IdentificatorToegevoegd(identificator=ident, casus_id=casus_id, riec=riec):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from functools import partial
-from typing import Generic, Protocol, TypeAlias, TypeVar
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 from aiokafka import ConsumerRecord, TopicPartition
 
@@ -99,9 +99,9 @@ class PartitionState(Generic[S]):
 
     `new` makes an empty state, `fold(state, record)` applies one record of the log (or of a
     `read_first` topic, told apart by `record.topic`) to it, and
-    `size(state)` says how much a restored partition holds (logged). A stage handler calls
-    `prepare` and `drop` from its own `prepare` and `on_revoked`, and reads a partition's
-    state with `state[partition]`.
+    `size(state)` says how much a restored partition holds (logged). A stage handler that keeps
+    one sets it as its `state` (`Handler`): the stage then prepares and drops it, and the handler
+    reads a partition's state with `state[partition]`.
     """
 
     def __init__(
@@ -115,8 +115,12 @@ class PartitionState(Generic[S]):
         size: Callable[[S], int],
         metrics: Metrics | None = None,
         read_first: tuple[str, ...] = (),
+        after_restore: Callable[[], None] = lambda: None,
     ) -> None:
         self.stage = stage
+        self.after_restore = after_restore
+        """Called after each `prepare`, whether it restored or failed (a handler drops what it held
+        only for restoring: vastleggen the keys it read to open its log)."""
         self.log_topic = log_topic
         self.read_first = read_first
         """Topics whose same partition is folded before the log's: the key store before a sealed log."""
@@ -129,6 +133,12 @@ class PartitionState(Generic[S]):
 
     async def prepare(self, partitions: set[TopicPartition]) -> None:
         """Restore the state of every assigned partition not held yet (before the next transaction)."""
+        try:
+            await self._prepare(partitions)
+        finally:
+            self.after_restore()
+
+    async def _prepare(self, partitions: set[TopicPartition]) -> None:
         for tp in sorted(partitions):
             if tp.partition in self._states:
                 continue
@@ -151,3 +161,24 @@ class PartitionState(Generic[S]):
 
     def __getitem__(self, partition: int) -> S:
         return self._states[partition]
+
+
+class Handler:
+    """The lifecycle a stage calls (`StageHandler`), for a stage handler to inherit: it supplies
+    `name`, `process` and, when it keeps state per partition, `state`; the stage prepares that
+    state before each transaction and drops it when a partition is revoked or a record failed. A
+    handler overrides `before_batch` only when it reads what it does not own (the routing tables)."""
+
+    name: str
+    state: PartitionState[Any] | None = None
+
+    async def before_batch(self) -> None:
+        return None
+
+    async def prepare(self, partitions: set[TopicPartition]) -> None:
+        if self.state is not None:
+            await self.state.prepare(partitions)
+
+    async def on_revoked(self, partitions: set[TopicPartition]) -> None:
+        if self.state is not None:
+            self.state.drop(partitions)
