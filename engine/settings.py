@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
+import functools
 import itertools
+import math
 import os
 import re
 import socket
@@ -102,17 +105,81 @@ def _willekeurige_bytes(key: str) -> bytes | None:
     """The bytes a key spells in hex or base64 (standard or URL-safe), or None."""
     if len(key) % 2 == 0 and _HEX.fullmatch(key):
         return bytes.fromhex(key)
-    # A typed sentence decodes as base64 too; random base64 of 32+ bytes (43+ characters) holds an
-    # upper- and a lower-case letter and a digit all but certainly (missing one: below 1e-9).
-    mengsel = (
-        any(c.isupper() for c in key) and any(c.islower() for c in key) and any(c.isdigit() for c in key)
-    )
-    if _BASE64.fullmatch(key) and mengsel:
+    if _BASE64.fullmatch(key) and not _getypt(key.rstrip("=")[:_TOETS_TEKENS]):
         try:
             return base64.urlsafe_b64decode(key.replace("+", "-").replace("/", "_") + "=" * (-len(key) % 4))
         except (binascii.Error, ValueError):
             return None
     return None
+
+
+_TOETS_TEKENS = 100
+"""The characters of a base64 key that `_getypt` judges (its tables grow with the cube of this)."""
+_TE_ZELDEN = 1e-13
+"""A base64 key is refused as typed when what it shows is rarer than this among random keys. Two
+tests at this level refuse a correctly generated key at most once in 5e12 keys (their sum)."""
+_KLASSEN = (26 / 64, 26 / 64, 10 / 64, 2 / 64)
+"""How often random base64 shows an upper-case letter, a lower-case one, a digit, `+/` or `-_`."""
+
+
+def _getypt(tekens: str) -> bool:
+    """Whether base64 text looks typed rather than generated, judged as exact tail probabilities
+    under the model of random base64 (every character one of 64, equally likely), so that a random
+    key is refused at most `_TE_ZELDEN` of the time per test: its mix of character classes (a
+    sentence in lower case and digits: 2e-14) or its number of different characters (a repeated
+    word). Asking for a digit, as before, refused one random 32-byte key in 1,500."""
+    n = len(tekens)
+    boven, onder = sum(c.isupper() for c in tekens), sum(c.islower() for c in tekens)
+    cijfers = sum(c.isdigit() for c in tekens)
+    klassen = (boven, onder, cijfers, n - boven - onder - cijfers)
+    verschillend = _verschillend_tot(n)[len(set(tekens))]
+    return _klassen_p(n, klassen) < _TE_ZELDEN or verschillend < _TE_ZELDEN
+
+
+def _log_kans(n: int, telling: tuple[int, ...]) -> float:
+    """The log-probability of these class counts among n random base64 characters (multinomial)."""
+    uit = math.lgamma(n + 1)
+    for k, p in zip(telling, _KLASSEN, strict=True):
+        uit += k * math.log(p) - math.lgamma(k + 1)
+    return uit
+
+
+@functools.cache
+def _klassen_tabel(n: int) -> tuple[list[float], list[float]]:
+    """Every class-count vector's log-probability for n characters, sorted, and the cumulative
+    probability up to each: the exact p-value of a count is the mass of all counts as rare or rarer."""
+    logs = sorted(
+        _log_kans(n, (u, low, d, n - u - low - d))
+        for u in range(n + 1)
+        for low in range(n + 1 - u)
+        for d in range(n + 1 - u - low)
+    )
+    cumulatief, totaal = [], 0.0
+    for lp in logs:
+        totaal += math.exp(lp)
+        cumulatief.append(totaal)
+    return logs, cumulatief
+
+
+def _klassen_p(n: int, telling: tuple[int, ...]) -> float:
+    logs, cumulatief = _klassen_tabel(n)
+    i = bisect.bisect_right(logs, _log_kans(n, telling) + 1e-9)
+    return cumulatief[i - 1] if i else 0.0
+
+
+@functools.cache
+def _verschillend_tot(n: int) -> list[float]:
+    """P(at most d different characters among n random base64 characters), for every d."""
+    kans = [1.0] + [0.0] * n
+    for _ in range(n):
+        nieuw = [0.0] * (n + 1)
+        for k, p in enumerate(kans):
+            if p:
+                nieuw[k] += p * k / 64
+                if k < n:
+                    nieuw[k + 1] += p * (64 - k) / 64
+        kans = nieuw
+    return list(itertools.accumulate(kans))
 
 
 def pseudonym_key(key: str, bron: str) -> bytes:

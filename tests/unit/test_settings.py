@@ -1,12 +1,13 @@
 import base64
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from engine.errors import ConfigurationError
-from engine.settings import KafkaConnection, Settings
+from engine.settings import KafkaConnection, Settings, pseudonym_key
 
 KEY = secrets.token_hex(32)
 PLAIN = {"ENGINE_PSEUDONYM_KEY": KEY, "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}
@@ -149,3 +150,44 @@ def test_a_typed_sentence_is_not_a_base64_key() -> None:
             {**PLAIN, "ENGINE_PSEUDONYM_KEY": "ditisdepseudoniemsleutelvanhetriecvoorproductie2026"}
         )
     assert Settings.from_env({**PLAIN, "ENGINE_PSEUDONYM_KEY": secrets.token_urlsafe(32)}).pseudonym_key
+
+
+@pytest.mark.parametrize(
+    "vorm",
+    [
+        lambda b: b.hex(),
+        lambda b: b.hex().upper(),
+        lambda b: base64.b64encode(b).decode(),
+        lambda b: base64.b64encode(b).decode().rstrip("="),
+        lambda b: base64.urlsafe_b64encode(b).decode(),
+        lambda b: base64.urlsafe_b64encode(b).decode().rstrip("="),
+    ],
+    ids=["hex", "HEX", "base64", "base64 zonder =", "base64url", "base64url zonder ="],
+)
+def test_no_correctly_generated_key_of_100000_is_refused(vorm: Callable[[bytes], str]) -> None:
+    """Given 100,000 keys of 32 random bytes in one of the accepted forms, then none is refused: the
+    check judges what random keys show as exact tail probabilities (each test refuses a random key
+    at most once in 10^13), where asking for a digit refused one in 1,500 (a fresh-clone make test
+    failed on it)."""
+    geweigerd = []
+    for _ in range(100_000):
+        key = vorm(secrets.token_bytes(32))
+        try:
+            pseudonym_key(key, "test")
+        except ConfigurationError:
+            geweigerd.append(key)
+    assert geweigerd == []
+
+
+def test_what_people_type_stays_refused() -> None:
+    for getypt in (
+        "ditisdepseudoniemsleutelvanhetriecvoorproductie2026",  # a sentence, lower case and digits
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ",  # the alphabet twice
+        "wachtwoord" * 5,  # a repeated word
+        "Welkom01" * 6,  # a repeated password
+        "MTDGZCPMthRymMJkFRlJUPSyCHwNOhdl" * 2,  # half a key, twice
+    ):
+        with pytest.raises(ConfigurationError):
+            pseudonym_key(getypt, "test")
+    # the key the old check refused (no digit), now accepted
+    assert pseudonym_key("MTDGZCPMthRymMJkFRlJUPSyCHwNOhdl+CFxHVQribA=", "test")
