@@ -319,6 +319,7 @@ def create_app(settings: Settings) -> faust.App:
     app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(registry, "faust"))
     werker = Werker(settings, app, registry, Metrics(registry), Tokenbestand(settings.tokens_file))
     _worker_commando(werker)
+    werker.metrics.ready.set_function(lambda: float(werker.rol is not None and werker.gezondheid().klaar))
     api.registreer_metrics(app, tokens=werker.tokens, registry=registry)
 
     @app.page("/health")

@@ -69,6 +69,11 @@ class Metrics:
             "for longer than allowed (a stalled or paused process).",
             ["tables"],
         )
+        self.ready = meter(
+            "riec_worker_ready",
+            "1 while the worker is ready (/health answers 200: every part of its role runs, the read "
+            "models caught up), 0 while it starts or when a part stopped.",
+        )
         self.batches = teller(
             "riec_stage_batches_total", "Transactions committed by each processing stage.", ["stage"]
         )

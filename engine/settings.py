@@ -21,8 +21,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from engine.domain.ingress.pseudonimisering import MIN_KEY_BYTES
 from engine.domain.reference import GEWEIGERDE_PARTNERS
-from engine.domain.vergeten.bewaring import BEWAARREGELS, Regel, termijnen
+from engine.domain.vergeten.bewaring import BEWAARREGELS, termijnen
 from engine.errors import ConfigurationError
+from engine.events.vergeten import Regel
 
 _GEMEENTE_CODE = re.compile(r"^gm[0-9]{4}$")
 

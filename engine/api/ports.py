@@ -37,7 +37,7 @@ class Opdrachten(Protocol):
 
 class Verzoekopdrachten(Protocol):
     """Where a four-eyes command goes: engine.verzoekopdrachten
-    (`engine.domain.vergeten.vieroogen.Opdrachtbericht`)."""
+    (`engine.events.vieroogen.Opdrachtbericht`)."""
 
     async def schrijf(self, *, verzoek_id: str, value: bytes) -> None:
         """Called after the command was audited; raises when the broker did not take it (then no 202)."""

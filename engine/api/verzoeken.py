@@ -31,9 +31,11 @@ from engine.domain.ingress.acceptatie import pseudonimiseer_subject
 from engine.domain.ingress.bsn import bevat_bsn, maskeer_cijferreeksen, vervang_bsns
 from engine.domain.reference import gebiedsindeling
 from engine.domain.vergeten import verzegeling
-from engine.domain.vergeten.vieroogen import (
+from engine.domain.vergeten.vieroogen import MAG_AANVRAGEN, rol
+from engine.errors import Weigering
+from engine.events.signaal import Subject
+from engine.events.vieroogen import (
     GELDIGHEID,
-    MAG_AANVRAGEN,
     OPDRACHT_ENCODER,
     DienIn,
     Handeling,
@@ -41,11 +43,8 @@ from engine.domain.vergeten.vieroogen import (
     Opdrachtbericht,
     Verzoekopdracht,
     WijsAf,
-    rol,
     soort,
 )
-from engine.errors import Weigering
-from engine.events.signaal import Subject
 
 T = TypeVar("T")
 PAD = "/api/v1/ops/verzoeken"

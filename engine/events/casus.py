@@ -8,11 +8,11 @@ it (`vastgelegd_op`). Persons appear only as pseudonyms.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
-from engine.events.signaal_ontvangen import KoppelingBeslist, PseudoSubject
+from engine.events.signaal_ontvangen import PERSOONLIJK, KoppelingBeslist, PseudoSubject
 
 
 class OpdrachtOntvangen(
@@ -48,17 +48,18 @@ class _Gebeurtenis(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     engine decides."""
     versleuteld: str = ""
     """The event's personal fields (a name, subjects, a free-text reason), sealed under its
-    aggregate's data key (`engine.domain.vergeten.verzegeling.PERSOONLIJK`); those fields are then left empty.
+    aggregate's data key: the fields marked `PERSOONLIJK` (`engine.domain.vergeten.verzegeling`);
+    those fields are then left empty.
     Empty on an event without personal fields, and on one logged before sealing."""
 
 
 class CasusGeopend(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.casus_geopend.v1"):
     casus_id: str
-    naam: str
+    naam: Annotated[str, PERSOONLIJK]
     bron: str
     signalen: list[str]
     themas: list[str]
-    subjecten: list[PseudoSubject]
+    subjecten: Annotated[list[PseudoSubject], PERSOONLIJK]
 
 
 class SignaalGekoppeld(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.signaal_gekoppeld.v1"):
@@ -106,7 +107,7 @@ class KoppelingAfgewezen(
 
     casus_id: str
     signaal_id: str
-    reden: str = ""
+    reden: Annotated[str, PERSOONLIJK] = ""
 
 
 class InterventieadviesGegeven(
@@ -130,16 +131,16 @@ class AfpakkenGeregistreerd(
 
 class CasusAfgesloten(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.casus_afgesloten.v1"):
     casus_id: str
-    reden: str
+    reden: Annotated[str, PERSOONLIJK]
 
 
 class HandhavingsknelpuntAangewezen(
     _Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.handhavingsknelpunt_aangewezen.v1"
 ):
     hkp_id: str
-    naam: str
+    naam: Annotated[str, PERSOONLIJK]
     soort: Literal["persoon", "groep", "gebied", "branche"]
-    pseudoniemen: list[str] = []
+    pseudoniemen: Annotated[list[str], PERSOONLIJK] = []
     postcodes: list[str] = []
     sbi: list[str] = []
     geldig_van: date
@@ -156,7 +157,7 @@ class OndermijningsbeeldOpgeleverd(
     _Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.ondermijningsbeeld_opgeleverd.v1"
 ):
     beeld_id: str
-    naam: str
+    naam: Annotated[str, PERSOONLIJK]
 
 
 class AggregaatVergeten(_Gebeurtenis, frozen=True, kw_only=True, tag="nl.riec.engine.aggregaat_vergeten.v1"):

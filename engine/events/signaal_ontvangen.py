@@ -7,11 +7,16 @@ a keyed hash (HMAC-SHA256 under ENGINE_PSEUDONYM_KEY), so matching works on pseu
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 from engine.events.signaal import Adres, Locatie, Rechtspersoon, Voertuig
+
+PERSOONLIJK = msgspec.Meta(extra={"persoonlijk": True})
+"""Marks a field that names or may name a person (a name, subjects, free text, a location): sealed
+under its record's data key on the logs and forgotten with it (`engine.domain.vergeten.verzegeling`
+derives what to seal from these marks). What the annual tables count stays unmarked and readable."""
 
 SIGNAAL_ONTVANGEN_TYPE = "nl.riec.engine.signaal_ontvangen.v1"
 
@@ -41,10 +46,10 @@ class SignaalOntvangen(
     soort: Literal["signaal", "bestuurlijk_signaal"]
     themas: list[str]
     waargenomen_op: date
-    omschrijving: str = ""
+    omschrijving: Annotated[str, PERSOONLIJK] = ""
     """The partner's text, with anything that passes the elfproef replaced by its pseudonym."""
-    locatie: Locatie | None = None
-    subjecten: list[PseudoSubject] = []
+    locatie: Annotated[Locatie | None, PERSOONLIJK] = None
+    subjecten: Annotated[list[PseudoSubject], PERSOONLIJK] = []
     versleuteld: str = ""
     """On the signal log: `omschrijving`, `locatie` and `subjecten` (then empty), encrypted under
     the signal's data key (`engine.domain.vergeten.verzegeling`); empty on the hops before it."""

@@ -34,17 +34,10 @@ import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from mode import Service
 
-from engine.domain.vergeten import verzegeling, vieroogen
-from engine.domain.vergeten.bewaring import Regel
+from engine.domain.vergeten import verzegeling
 from engine.domain.vergeten.overzicht import (
-    VERGETEN_DECODER,
-    VERGETEN_ENCODER,
-    BewaartermijnGewijzigd,
-    GegevensVerlopen,
-    OnderwerpGewist,
     Overzicht,
     Signaalspoor,
-    SleutelVernietigd,
     genoemd_in,
     over,
     termijnwijziging,
@@ -52,12 +45,22 @@ from engine.domain.vergeten.overzicht import (
     verlopen_casussen,
 )
 from engine.errors import foutsoort
+from engine.events import vieroogen
 from engine.events.casus import VergeetAggregaat
 from engine.events.matching import ZOEKINDEX_ENCODER, BijdrageIngetrokken, IdentificatorGewist
 from engine.events.route import Intrekkingsreden
 from engine.events.signaal_ontvangen import (
     SIGNAAL_LOG_ENCODER,
     SignaalVergeten,
+)
+from engine.events.vergeten import (
+    VERGETEN_DECODER,
+    VERGETEN_ENCODER,
+    BewaartermijnGewijzigd,
+    GegevensVerlopen,
+    OnderwerpGewist,
+    Regel,
+    SleutelVernietigd,
 )
 from engine.kafka import clients, sporen
 from engine.kafka.output import Output

@@ -8,7 +8,7 @@ refused command is written there too, as `OpdrachtGeweigerd` with its code and r
 read model shows it, and every attempt (a self-approval too) is on record next to the request.
 
 Whoever carries out an act reads the approvals (`VerzoekGoedgekeurd`) from `engine.verzoeken`
-with `vieroogen.VERZOEK_DECODER`; this stage carries out nothing.
+with `engine.events.vieroogen.VERZOEK_DECODER`; this stage carries out nothing.
 
 Expiry runs when a command arrives, after it is decided: an open request past its `verloopt_op`
 gets `VerzoekVerlopen`. On a quiet topic that is late (at the next command), which is safe: an
@@ -28,21 +28,18 @@ from aiokafka.producer import AIOKafkaProducer
 
 from engine.domain.vergeten import verzegeling
 from engine.domain.vergeten.sleutels import Sleutelring
-from engine.domain.vergeten.vieroogen import (
+from engine.domain.vergeten.vieroogen import Verzoek, beslis, pas_toe, verlopen
+from engine.errors import Weigering
+from engine.events.vieroogen import (
     OPDRACHT_DECODER,
     VERZOEK_DECODER,
     VERZOEK_ENCODER,
     DienIn,
     OpdrachtGeweigerd,
-    Verzoek,
     VerzoekIngediend,
     Verzoekregel,
-    beslis,
-    pas_toe,
     soort,
-    verlopen,
 )
-from engine.errors import Weigering
 from engine.kafka import clients
 from engine.kafka.stage import Output, Source
 from engine.kafka.state import Handler, LogReader, PartitionState

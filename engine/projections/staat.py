@@ -20,10 +20,10 @@ from typing import Any
 import orjson
 
 from engine.domain.vergeten.sleutels import Sleutelring
-from engine.domain.vergeten.vieroogen import VerzoekGoedgekeurd
 from engine.errors import foutsoort
 from engine.events.casus import GEBEURTENIS_DECODER, KoppelingAfgewezen, KoppelingBevestigd
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_DECODER, SignaalOntvangen
+from engine.events.vieroogen import VerzoekGoedgekeurd
 from engine.projections.casussen import Casussen
 from engine.projections.inbox import Inbox
 from engine.projections.jaarverslag import Jaarverslagboek, jaar

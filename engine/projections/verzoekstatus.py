@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.domain.vergeten.vieroogen import (
+from engine.events.vieroogen import (
     VERZOEK_DECODER,
     OpdrachtGeweigerd,
     VerzoekAfgewezen,

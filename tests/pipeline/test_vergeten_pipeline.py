@@ -30,7 +30,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
-from engine.domain.vergeten.overzicht import VERGETEN_DECODER, GegevensVerlopen, OnderwerpGewist
+from engine.events.vergeten import VERGETEN_DECODER, GegevensVerlopen, OnderwerpGewist
 from engine.settings import KafkaConnection
 from engine.topics import VERGETEN
 from tests.fixtures import payload

@@ -15,12 +15,7 @@ import pytest
 
 from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
 from engine.domain.vergeten.verzegeling import VERZEGELD
-from engine.domain.vergeten.vieroogen import (
-    VERZOEK_DECODER,
-    OpdrachtGeweigerd,
-    VerzoekGoedgekeurd,
-    VerzoekIngediend,
-)
+from engine.events.vieroogen import VERZOEK_DECODER, OpdrachtGeweigerd, VerzoekGoedgekeurd, VerzoekIngediend
 from engine.topics import VERZOEKEN
 from tests.pipeline.casus_helpers import bsn
 from tests.pipeline.conftest import Worker

@@ -27,7 +27,7 @@ from aiokafka.admin import NewTopic
 
 from engine.domain.casusindex import CasusIndex
 from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
-from engine.domain.vergeten.overzicht import VERGETEN_DECODER, OnderwerpGewist
+from engine.events.vergeten import VERGETEN_DECODER, OnderwerpGewist
 from engine.kafka.tables import Tables, restore_index
 from engine.settings import KafkaConnection
 from engine.topics import CASUSINDEX, VERGETEN, VERZOEKOPDRACHTEN

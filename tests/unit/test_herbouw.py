@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from engine.domain.vergeten.vieroogen import VERZOEK_ENCODER, Handeling, VerzoekGoedgekeurd, VerzoekIngediend
+from engine.events.vieroogen import VERZOEK_ENCODER, Handeling, VerzoekGoedgekeurd, VerzoekIngediend
 from engine.projections.staat import ProjectieStaat
 from engine.topics import VERZOEKEN
 

@@ -10,13 +10,9 @@ from engine.api.audit import als_lezing, leesregistratie
 from engine.domain.vergeten.bewaring import termijnen
 from engine.domain.vergeten.inzage import Lezing, als_html, stel_op
 from engine.domain.vergeten.overzicht import (
-    VERGETEN_DECODER,
     Aggregaatspoor,
-    GegevensVerlopen,
-    OnderwerpGewist,
     Overzicht,
     Signaalspoor,
-    SleutelVernietigd,
     genoemd_in,
     noemt,
     over,
@@ -27,6 +23,7 @@ from engine.domain.vergeten.overzicht import (
 from engine.events.casus import VergeetAggregaat
 from engine.events.signaal import Voertuig
 from engine.events.signaal_ontvangen import PersoonPseudoniem
+from engine.events.vergeten import VERGETEN_DECODER, GegevensVerlopen, OnderwerpGewist, SleutelVernietigd
 from engine.handlers.vergeten import verloop, vernietig, wissen
 from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SLEUTELS, VERGETEN, ZOEKINDEX
 from tests.fixtures import ontvangen

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from engine.domain.vergeten import verzegeling
 from engine.domain.vergeten.sleutels import Sleutelring
-from engine.domain.vergeten.vieroogen import (
+from engine.events.vieroogen import (
     OPDRACHT_ENCODER,
     VERZOEK_DECODER,
     DienIn,

@@ -15,7 +15,7 @@ import pytest
 from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
 from engine.domain.vergeten import verzegeling
 from engine.domain.vergeten.sleutels import Sleutelring
-from engine.domain.vergeten.vieroogen import (
+from engine.events.vieroogen import (
     OPDRACHT_DECODER,
     VERZOEK_ENCODER,
     DienIn,

@@ -8,19 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.domain.vergeten.vieroogen import (
+from engine.domain.vergeten.vieroogen import Verzoek, beslis, pas_toe, verlopen
+from engine.errors import Weigering
+from engine.events.vieroogen import (
     DienIn,
     KeurGoed,
-    Verzoek,
     VerzoekAfgewezen,
     VerzoekGoedgekeurd,
     VerzoekVerlopen,
     WijsAf,
-    beslis,
-    pas_toe,
-    verlopen,
 )
-from engine.errors import Weigering
 
 NU = datetime(2026, 12, 1, 9, tzinfo=UTC)
 WISSEN = DienIn(verzoek_id="v-1", handeling="wissen", onderwerp="bsn:p" + "0" * 63, reden="AVG art. 17")

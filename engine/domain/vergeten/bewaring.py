@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
 
-Regel = Literal["signaal_zonder_casus", "signaal_in_casus", "casus", "audit", "dlq", "doorgang"]
+from engine.events.vergeten import Regel
 
 
 @dataclass(frozen=True, slots=True)

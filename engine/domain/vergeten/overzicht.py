@@ -14,11 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import get_args
 
-import msgspec
-
 from engine.domain.identificatoren import van_signaal
-from engine.domain.vergeten.bewaring import Regel
 from engine.events.signaal_ontvangen import SignaalOntvangen
+from engine.events.vergeten import Regel
 
 
 @dataclass(slots=True)
@@ -133,57 +131,6 @@ def verlopen_casussen(overzicht: Overzicht, termijn: timedelta, nu: datetime) ->
     )
 
 
-class OnderwerpGewist(
-    msgspec.Struct, frozen=True, kw_only=True, tag="nl.riec.engine.onderwerp_gewist.v1", tag_field="type"
-):
-    """An approved erasure took effect: the signals and the casussen, HKPs and beelden naming the
-    subject it reached (ids only, never the subject)."""
-
-    verzoek_id: str
-    signalen: list[str]
-    op: datetime
-    aggregaten: list[str] = []
-
-
-class GegevensVerlopen(
-    msgspec.Struct, frozen=True, kw_only=True, tag="nl.riec.engine.gegevens_verlopen.v1", tag_field="type"
-):
-    """Signals (or, under the `casus` rule, casussen) whose retention period ran out under `regel`
-    were forgotten."""
-
-    regel: Regel
-    signalen: list[str]
-    op: datetime
-    aggregaten: list[str] = []
-
-
-class SleutelVernietigd(
-    msgspec.Struct, frozen=True, kw_only=True, tag="nl.riec.engine.sleutel_vernietigd.v1", tag_field="type"
-):
-    """An approved request destroyed one data key (`signaal:<id>`): that signal is forgotten."""
-
-    verzoek_id: str
-    sleutel_id: str
-    gevonden: bool
-    """False when no readable signal had that key (already forgotten, or never there)."""
-    op: datetime
-
-
-class BewaartermijnGewijzigd(
-    msgspec.Struct,
-    frozen=True,
-    kw_only=True,
-    tag="nl.riec.engine.bewaartermijn_gewijzigd.v1",
-    tag_field="type",
-):
-    """An approved request changed a retention period; the executor folds these at start."""
-
-    verzoek_id: str
-    regel: Regel
-    dagen: float
-    op: datetime
-
-
 def termijnwijziging(onderwerp: str) -> tuple[Regel, float] | None:
     """`<regel>=<dagen>` of a request to change a retention period; None when it is not one."""
     regel, _, dagen = onderwerp.partition("=")
@@ -194,8 +141,3 @@ def termijnwijziging(onderwerp: str) -> tuple[Regel, float] | None:
     except ValueError:
         return None
     return (regel, waarde) if 0 < waarde < 100 * 366 else None  # type: ignore[return-value]  # checked above
-
-
-Vergeten = OnderwerpGewist | GegevensVerlopen | SleutelVernietigd | BewaartermijnGewijzigd
-VERGETEN_ENCODER = msgspec.json.Encoder()
-VERGETEN_DECODER = msgspec.json.Decoder(Vergeten)

@@ -8,6 +8,7 @@ readable: erasing a subject changes no count.
 from __future__ import annotations
 
 import base64
+import typing
 from typing import Any, TypeVar
 
 import msgspec
@@ -16,12 +17,10 @@ from cryptography.exceptions import InvalidTag
 from engine.domain.vergeten.sleutels import Sleutelring
 from engine.events.casus import (
     AggregaatVergeten,
-    CasusAfgesloten,
     CasusGeopend,
     Gebeurtenis,
     HandhavingsknelpuntAangewezen,
     HandhavingsknelpuntBeeindigd,
-    KoppelingAfgewezen,
     OndermijningsbeeldOpgeleverd,
 )
 from engine.events.signaal import Locatie
@@ -99,17 +98,27 @@ def open_tekst(ring: Sleutelring, sleutel_id: str, waarde: str) -> str | None:
     return None if klaar is None else klaar.decode()
 
 
+def persoonlijke_velden(soort: type) -> tuple[str, ...]:
+    """The fields of a struct marked `PERSOONLIJK` on the struct itself (`engine.events`), in order."""
+    hints = typing.get_type_hints(soort, include_extras=True)
+    return tuple(
+        naam
+        for naam in soort.__struct_fields__  # type: ignore[attr-defined]
+        if any(
+            isinstance(m, msgspec.Meta) and (m.extra or {}).get("persoonlijk")
+            for m in getattr(hints[naam], "__metadata__", ())
+        )
+    )
+
+
 # The aggregates' events (casus, HKP, ondermijningsbeeld): the personal fields of each kind, sealed
 # under the aggregate's data key, which its single writer (besluiten) creates with its first event.
-PERSOONLIJK: dict[type, tuple[str, ...]] = {
-    CasusGeopend: ("naam", "subjecten"),
-    CasusAfgesloten: ("reden",),
-    KoppelingAfgewezen: ("reden",),
-    HandhavingsknelpuntAangewezen: ("naam", "pseudoniemen"),
-    OndermijningsbeeldOpgeleverd: ("naam",),
+PERSOONLIJKE_VELDEN: dict[type, tuple[str, ...]] = {
+    soort: velden for soort in typing.get_args(Gebeurtenis) if (velden := persoonlijke_velden(soort))
 }
-"""What of an event names or may name a person: a name, subjects, an analyst's free-text reason.
-What the annual tables count (riec, themes, source, signals, dates, amounts) stays readable."""
+"""What of an event names or may name a person: a name, subjects, an analyst's free-text reason, as
+marked on the events. What the annual tables count (riec, themes, source, signals, dates, amounts)
+stays readable."""
 GEWIST = "[gewist]"
 """What a forgotten text field reads as."""
 _LIJSTEN = frozenset({"subjecten", "pseudoniemen"})
@@ -137,7 +146,7 @@ def opent_aggregaat(g: Gebeurtenis) -> bool:
 def verzegel_gebeurtenis(g: G, ring: Sleutelring) -> G:
     """The event as the log holds it: its personal fields sealed under its aggregate's key (held in
     `ring`); when that key was destroyed (the aggregate is forgotten) they are left out instead."""
-    velden = PERSOONLIJK.get(type(g))
+    velden = PERSOONLIJKE_VELDEN.get(type(g))
     if not velden:
         return g
     sleutel = aggregaat_van(g)
@@ -152,7 +161,7 @@ def verzegel_gebeurtenis(g: G, ring: Sleutelring) -> G:
 def open_gebeurtenis(g: G, ring: Sleutelring) -> G:
     """The event with its personal fields back; `[gewist]` (texts) and empty (lists) when its
     aggregate's key was destroyed. An event without sealed fields is returned as it is."""
-    if type(g) not in PERSOONLIJK or not g.versleuteld:
+    if type(g) not in PERSOONLIJKE_VELDEN or not g.versleuteld:
         return g
     waarden = open_velden(ring, type(g), aggregaat_van(g), g.opdracht_id, g.versleuteld)
     return msgspec.convert({**msgspec.to_builtins(g), **waarden, "versleuteld": ""}, type(g))
@@ -170,7 +179,7 @@ def open_velden(
     """The sealed fields of an event of kind `soort` as plain data (a read model keeps the event
     sealed and opens it when it answers, so a destroyed key takes effect at once): `[gewist]` and
     empty lists once the key is destroyed, `[verzegeld]` for a reader without a key ring."""
-    velden = PERSOONLIJK[soort]
+    velden = PERSOONLIJKE_VELDEN[soort]
     try:
         klaar = None if ring is None else ring.ontsleutel(sleutel_id, base64.b64decode(blob), record_id)
         if klaar is not None:
