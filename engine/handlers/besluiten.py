@@ -14,11 +14,13 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeAlias
 
 from aiokafka import ConsumerRecord
 
-from engine.domain import identificatoren, koppelingen
+from engine.domain import koppelingen
 from engine.domain.casus import Aggregaat, al_beslist, al_verwerkt, beslis, pas_toe
+from engine.domain.gevolgen import Gevolg, gevolgen
 from engine.domain.vergeten import verzegeling
 from engine.domain.vergeten.sleutels import Sleutelring
 from engine.errors import Weigering
@@ -27,20 +29,17 @@ from engine.events.casus import (
     GEBEURTENIS_DECODER,
     GEBEURTENIS_ENCODER,
     AggregaatVergeten,
-    CasusAfgesloten,
-    CasusGeopend,
     Gebeurtenis,
     HandhavingsknelpuntAangewezen,
     HandhavingsknelpuntBeeindigd,
     OpdrachtOntvangen,
-    SignaalGekoppeld,
     VergeetAggregaat,
 )
 from engine.events.matching import ZOEKINDEX_ENCODER, CasusGesloten, IdentificatorToegevoegd
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, KoppelingBeslist, KoppelingGevraagd
-from engine.kafka.dlq import herkomst_headers
-from engine.kafka.stage import Output, Source
+from engine.kafka.stage import Source
 from engine.kafka.state import Handler, LogReader, PartitionState
+from engine.kafka.topology import Address, DataSleutel, Log, Topology, Weigeringsbericht, dlq_address
 from engine.metrics import Metrics
 from engine.topics import (
     DLQ,
@@ -60,47 +59,48 @@ _UITKOMST = {"bevestigd": "link_confirmed", "geweigerd": "link_refused", "verlop
 """A link's outcome as the `outcome` label of riec_commands_total."""
 
 
-def _koppeling(signaal_id: str, g: CasusGeopend | SignaalGekoppeld, o: OpdrachtOntvangen | None) -> Output:
-    """A link for vastleggen to decide, on the signal's partition, naming the command that asked."""
-    verzoek = KoppelingGevraagd(
-        signaal_id=signaal_id,
-        casus_id=g.casus_id,
-        riec=g.riec,
-        opdracht_id=g.opdracht_id,
-        ce_type=o.ce_type if o else "",
-        tijd=g.tijd,
-        gevraagd_op=g.vastgelegd_op,
-        bron_partitie=o.bron_partitie if o else 0,
-        bron_offset=o.bron_offset if o else -1,
-        bron_timestamp=o.bron_timestamp if o else 0,
+def _hkp_sleutel(g: Gebeurtenis) -> bytes:
+    # An HKP forgotten has the same key as its records: compaction leaves it in their place.
+    if isinstance(g, AggregaatVergeten):
+        return g.aggregaat.removeprefix("hkp:").encode()
+    return g.hkp_id.encode()  # type: ignore[union-attr]  # only HKP events are mapped here
+
+
+def _sleutel_address(topic: str) -> Address:
+    return Address(topic, key=lambda s: s.sleutel_id.encode(), value=lambda s: s.verpakt, partition="input")
+
+
+def topology(zoekindex_partities: int) -> Topology:
+    """Besluiten's wiring: its own log is the casus log (events sealed, keyed as the input), their
+    keys go to the key store beside it, HKP events to the register, identifiers and closed casussen
+    to the index (a closed casus to each of its partitions), links to the signals' partitions for
+    vastleggen, refusals to dlq.ingress."""
+    hkp = Address(KNELPUNTEN, key=_hkp_sleutel, value=GEBEURTENIS_ENCODER.encode, partition=0)
+    return Topology(
+        stage="besluiten",
+        inputs=(OPDRACHTEN_KANDIDATEN,),
+        log=Address(GEBEURTENISSEN, value=GEBEURTENIS_ENCODER.encode, partition="input"),
+        addresses={
+            DataSleutel: _sleutel_address(SLEUTELS_CASUS),
+            HandhavingsknelpuntAangewezen: hkp,
+            HandhavingsknelpuntBeeindigd: hkp,
+            AggregaatVergeten: hkp,
+            IdentificatorToegevoegd: Address(
+                ZOEKINDEX, key=lambda t: t.identificator.encode(), value=ZOEKINDEX_ENCODER.encode
+            ),
+            CasusGesloten: Address(
+                ZOEKINDEX, key=lambda c: c.casus_id.encode(), value=ZOEKINDEX_ENCODER.encode, partition="all"
+            ),
+            KoppelingGevraagd: Address(
+                KANDIDATEN, key=lambda k: k.signaal_id.encode(), value=SIGNAAL_LOG_ENCODER.encode
+            ),
+            Weigeringsbericht: dlq_address(DLQ),
+        },
+        partitions=zoekindex_partities,
     )
-    return Output(KANDIDATEN, signaal_id.encode(), SIGNAAL_LOG_ENCODER.encode(verzoek))
 
 
-def gevolgen(
-    g: Gebeurtenis, zoekindex_partities: int, opdracht: OpdrachtOntvangen | None = None
-) -> Iterator[Output]:
-    """What an event means beyond its own log: the HKP register, the open-casus index, and links
-    for vastleggen to decide (`opdracht`: the command the event came from)."""
-    match g:
-        case HandhavingsknelpuntAangewezen() | HandhavingsknelpuntBeeindigd():
-            yield Output(KNELPUNTEN, g.hkp_id.encode(), GEBEURTENIS_ENCODER.encode(g), partition=0)
-        case AggregaatVergeten() if g.aggregaat.startswith("hkp:"):
-            # Same key as the HKP's records: compaction leaves this in their place (no pseudonym).
-            hkp_id = g.aggregaat.removeprefix("hkp:").encode()
-            yield Output(KNELPUNTEN, hkp_id, GEBEURTENIS_ENCODER.encode(g), partition=0)
-        case CasusGeopend():
-            for ident in identificatoren.van_subjecten(g.subjecten):
-                toegevoegd = IdentificatorToegevoegd(identificator=ident, casus_id=g.casus_id, riec=g.riec)
-                yield Output(ZOEKINDEX, ident.encode(), ZOEKINDEX_ENCODER.encode(toegevoegd))
-            for signaal_id in g.signalen:
-                yield _koppeling(signaal_id, g, opdracht)
-        case SignaalGekoppeld():
-            yield _koppeling(g.signaal_id, g, opdracht)
-        case CasusAfgesloten():
-            gesloten = ZOEKINDEX_ENCODER.encode(CasusGesloten(casus_id=g.casus_id))
-            for p in range(zoekindex_partities):
-                yield Output(ZOEKINDEX, g.casus_id.encode(), gesloten, partition=p)
+Bericht: TypeAlias = Log | DataSleutel | Gevolg | Weigeringsbericht
 
 
 @dataclass(slots=True)
@@ -142,6 +142,7 @@ class Besluiten(Handler):
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.zoekindex_partities = zoekindex_partities
+        self.topology = topology(zoekindex_partities)
         self.metrics = metrics
         self.clock = clock
         self.state = PartitionState[Besluitpartitie](
@@ -155,7 +156,7 @@ class Besluiten(Handler):
             metrics=metrics,
         )
 
-    def process(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Output]:
+    def verwerk(self, record: ConsumerRecord[bytes, bytes]) -> Iterator[Bericht]:
         partitie = self.state[record.partition]
         aggregaten = partitie.aggregaten
         opdracht = BESLUIT_INVOER_DECODER.decode(record.value)
@@ -163,7 +164,7 @@ class Besluiten(Handler):
             yield from self._koppeling_beslist(record, partitie, opdracht)
             return
         if isinstance(opdracht, VergeetAggregaat):
-            yield from self._vergeet(record, partitie, opdracht)
+            yield from self._vergeet(partitie, opdracht)
             return
         soort = opdracht.ce_type.removeprefix("nl.riec.").removesuffix(".v1")
         aggregaat = aggregaten.get(opdracht.aggregaat)
@@ -183,26 +184,18 @@ class Besluiten(Handler):
             nieuw = pas_toe(aggregaat, g)
             if nieuw is not None:
                 aggregaten[opdracht.aggregaat] = aggregaat = nieuw
-            yield from self._log(record, partitie, g)
-            yield from gevolgen(g, self.zoekindex_partities, opdracht)
+            yield from self._log(partitie, g)
+            yield from gevolgen(g, opdracht)
 
-    def _log(
-        self, record: ConsumerRecord[bytes, bytes], partitie: Besluitpartitie, g: Gebeurtenis
-    ) -> Iterator[Output]:
+    def _log(self, partitie: Besluitpartitie, g: Gebeurtenis) -> Iterator[Bericht]:
         """The event on its log, its personal fields sealed; an aggregate's first event comes with its
         new data key, before it and in the same transaction: no reader meets one without the other."""
         if verzegeling.opent_aggregaat(g):
             sleutel = verzegeling.aggregaat_van(g)
-            verpakt = partitie.ring.nieuw(sleutel)
-            yield Output(SLEUTELS_CASUS, sleutel.encode(), verpakt, partition=record.partition)
-        gesloten = verzegeling.verzegel_gebeurtenis(g, partitie.ring)
-        yield Output(
-            GEBEURTENISSEN, record.key, GEBEURTENIS_ENCODER.encode(gesloten), partition=record.partition
-        )
+            yield DataSleutel(sleutel, partitie.ring.nieuw(sleutel))
+        yield Log(verzegeling.verzegel_gebeurtenis(g, partitie.ring))
 
-    def _vergeet(
-        self, record: ConsumerRecord[bytes, bytes], partitie: Besluitpartitie, v: VergeetAggregaat
-    ) -> Iterator[Output]:
+    def _vergeet(self, partitie: Besluitpartitie, v: VergeetAggregaat) -> Iterator[Bericht]:
         """Destroy an aggregate's data key (the executor of forgetting asks): a tombstone on the key
         store and `AggregaatVergeten` on its log, for the read models and the HKP register. Nothing
         when the aggregate is unknown or already forgotten (a request read again)."""
@@ -211,7 +204,7 @@ class Besluiten(Handler):
             self.metrics.commands.labels("aggregaat.vergeten", "unchanged").inc()
             return
         partitie.ring.herstel(v.aggregaat, None)
-        yield Output(SLEUTELS_CASUS, v.aggregaat.encode(), None, partition=record.partition)
+        yield DataSleutel(v.aggregaat, None)
         nu = self.clock()
         g = AggregaatVergeten(
             opdracht_id=f"vergeten:{v.waarom}", riec=aggregaat.riec, tijd=v.op, vastgelegd_op=nu,
@@ -221,12 +214,12 @@ class Besluiten(Handler):
         if nieuw is not None:
             partitie.aggregaten[v.aggregaat] = nieuw
         self.metrics.commands.labels("aggregaat.vergeten", "applied").inc()
-        yield from self._log(record, partitie, g)
-        yield from gevolgen(g, self.zoekindex_partities)
+        yield from self._log(partitie, g)
+        yield from gevolgen(g)
 
     def _koppeling_beslist(
         self, record: ConsumerRecord[bytes, bytes], partitie: Besluitpartitie, b: KoppelingBeslist
-    ) -> Iterator[Output]:
+    ) -> Iterator[Bericht]:
         """Record vastleggen's decision on a link as a casus event; a refusal also goes to the DLQ."""
         aggregaten = partitie.aggregaten
         aggregaat = aggregaten.get(record.key.decode())
@@ -239,22 +232,27 @@ class Besluiten(Handler):
         nieuw = pas_toe(aggregaat, g)
         if nieuw is not None:
             aggregaten[record.key.decode()] = nieuw
-        yield from self._log(record, partitie, g)
-        value = GEBEURTENIS_ENCODER.encode(g)  # no personal field: a link's outcome names ids only
+        yield from self._log(partitie, g)
         self.metrics.commands.labels(soort, _UITKOMST[b.uitkomst]).inc()
         if b.uitkomst == "bevestigd":
             return
         self.metrics.refused.labels(b.reden_code).inc()
         k = b.koppeling
         log.info("besluiten: link refused (%s), command at offset %d", b.reden_code, k.bron_offset)
-        coordinates = (opdrachten_topic(k.riec), k.bron_partitie, k.bron_offset, k.bron_timestamp)
-        herkomst = herkomst_headers(Weigering(b.reden_code, b.reden), coordinates, nu, value_form="besluit")
-        headers = [("ce_id", k.opdracht_id.split(":", 1)[-1].encode()), ("ce_type", k.ce_type.encode())]
-        yield Output(DLQ, record.key, value, [*headers, *herkomst])
+        yield Weigeringsbericht(
+            key=record.key,
+            value=GEBEURTENIS_ENCODER.encode(g),  # no personal field: a link's outcome names ids only
+            weigering=Weigering(b.reden_code, b.reden),
+            herkomst=(opdrachten_topic(k.riec), k.bron_partitie, k.bron_offset, k.bron_timestamp),
+            value_form="besluit",
+            ce_id=k.opdracht_id.split(":", 1)[-1],
+            ce_type=k.ce_type,
+            op=nu,
+        )
 
     def _weiger(
         self, record: ConsumerRecord[bytes, bytes], o: OpdrachtOntvangen, weigering: Weigering, nu: datetime
-    ) -> Output:
+    ) -> Weigeringsbericht:
         log.info(
             "besluiten: refused %s from %s[%d]@%d: %s",
             o.ce_type,
@@ -263,7 +261,13 @@ class Besluiten(Handler):
             o.bron_offset,
             weigering.code,
         )
-        coordinates = (o.bron_topic, o.bron_partitie, o.bron_offset, o.bron_timestamp)
-        herkomst = herkomst_headers(weigering, coordinates, nu, value_form="pseudonymised")
-        headers = [("ce_id", o.opdracht_id.split(":", 1)[1].encode()), ("ce_type", o.ce_type.encode())]
-        return Output(DLQ, record.key, record.value, [*headers, *herkomst])
+        return Weigeringsbericht(
+            key=record.key,
+            value=record.value,
+            weigering=weigering,
+            herkomst=(o.bron_topic, o.bron_partitie, o.bron_offset, o.bron_timestamp),
+            value_form="pseudonymised",
+            ce_id=o.opdracht_id.split(":", 1)[1],
+            ce_type=o.ce_type,
+            op=nu,
+        )

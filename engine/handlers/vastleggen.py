@@ -41,12 +41,12 @@ from engine.events.signaal_ontvangen import (
 from engine.kafka.routeren import Routeren
 from engine.kafka.stage import Output, Source
 from engine.kafka.state import Handler, LogReader, PartitionState
+from engine.kafka.topology import Address, DataSleutel, Log, Topology
 from engine.metrics import Metrics
 from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SIGNAAL_LOG, SLEUTELS, ZOEKINDEX
 
 log = logging.getLogger(__name__)
 
-SOURCE = Source(topics=(KANDIDATEN,))
 _CONTROLE = timedelta(seconds=1)
 """How often, at most, a worker looks for waiting links that expired."""
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -59,33 +59,58 @@ def _gedateerd(r: SignaalLogRecord, record: Record) -> SignaalLogRecord:
     return r
 
 
-def _toevoegingen(koppeling: KoppelingGevraagd, ids: list[str]) -> Iterator[Output]:
+def _toevoegingen(koppeling: KoppelingGevraagd, ids: list[str]) -> Iterator[IdentificatorToegevoegd]:
     for ident in ids:
-        toegevoegd = IdentificatorToegevoegd(
+        yield IdentificatorToegevoegd(
             identificator=ident, casus_id=koppeling.casus_id, riec=koppeling.riec,
             signaal_id=koppeling.signaal_id,
         )  # fmt: skip
-        yield Output(ZOEKINDEX, ident.encode(), ZOEKINDEX_ENCODER.encode(toegevoegd))
 
 
-def _besluit(partitie: Signaalpartitie, b: KoppelingBeslist) -> Iterator[Output]:
+def _besluit(partitie: Signaalpartitie, b: KoppelingBeslist) -> Iterator[Bericht]:
     """A confirmed link's identifiers join the index; every decision goes to the casus's writer."""
     k = b.koppeling
     if b.uitkomst == "bevestigd":
         yield from _toevoegingen(k, partitie.signalen.get(k.signaal_id, []))
-    # Keyed as the casus's commands are (`aggregaat_sleutel`): its single writer records the outcome.
-    yield Output(OPDRACHTEN_KANDIDATEN, f"casus:{k.casus_id}".encode(), SIGNAAL_LOG_ENCODER.encode(b))
+    yield b
 
 
-def _gerouteerd(
-    partitie: Signaalpartitie, g: SignaalGerouteerd, record: Record, nu: datetime
-) -> Iterator[Output]:
+def _gerouteerd(partitie: Signaalpartitie, g: SignaalGerouteerd, nu: datetime) -> Iterator[Bericht]:
     """Log where a signal went, after it on its partition, and decide the links that waited for it."""
     besluiten = partitie.bij_routering(g, nu)
     partitie.pas_toe(g)
-    yield Output(SIGNAAL_LOG, record.key, SIGNAAL_LOG_ENCODER.encode(g), partition=record.partition)
+    yield Log(g)
     for b in besluiten:
         yield from _besluit(partitie, b)
+
+
+def _casus_sleutel(b: KoppelingBeslist) -> bytes:
+    # Keyed as the casus's commands are (`aggregaat_sleutel`): its single writer records the outcome.
+    return f"casus:{b.koppeling.casus_id}".encode()
+
+
+TOPOLOGY = Topology(
+    stage="vastleggen",
+    inputs=(KANDIDATEN,),
+    log=Address(SIGNAAL_LOG, value=SIGNAAL_LOG_ENCODER.encode, partition="input"),
+    addresses={
+        DataSleutel: Address(
+            SLEUTELS, key=lambda s: s.sleutel_id.encode(), value=lambda s: s.verpakt, partition="input"
+        ),
+        IdentificatorToegevoegd: Address(
+            ZOEKINDEX, key=lambda t: t.identificator.encode(), value=ZOEKINDEX_ENCODER.encode
+        ),
+        KoppelingBeslist: Address(
+            OPDRACHTEN_KANDIDATEN, key=_casus_sleutel, value=SIGNAAL_LOG_ENCODER.encode
+        ),
+    },
+    extra=("routes.*",),
+)
+"""Vastleggen's wiring: its own log is the signal log (signals, where they went, links waiting and
+their expiries), keys go to the key store beside it, confirmed identifiers to the index, every
+decision on a link to the casus's writer, and routes to the route topics."""
+Bericht: TypeAlias = Log | DataSleutel | IdentificatorToegevoegd | KoppelingBeslist | Output
+SOURCE = Source(topics=TOPOLOGY.inputs)
 
 
 class Vastleggen(Handler):
@@ -147,30 +172,29 @@ class Vastleggen(Handler):
             r = verzegeling.open_(r, ring) or msgspec.structs.replace(r, versleuteld="")
         partitie.pas_toe(r)
 
-    def process(self, record: Record) -> Iterator[Output]:
+    topology = TOPOLOGY
+
+    def verwerk(self, record: Record) -> Iterator[Bericht]:
         nu = self.clock()
         partitie = self.state[record.partition]
         yield from self._verloop(nu, record.partition, partitie)
         kandidaat = _gedateerd(SIGNAAL_LOG_DECODER.decode(record.value), record)
         match kandidaat:
             case SignaalOntvangen():
-                yield from self._signaal(partitie, kandidaat, record)
+                yield from self._signaal(partitie, kandidaat)
             case KoppelingGevraagd():
                 besluit = partitie.koppel(kandidaat, nu)
-                if besluit is None:  # not seen or not routed yet: keep the link on the log until it is
+                if besluit is None:  # not in the RIEC's inbox (yet): the link waits on the log
                     partitie.pas_toe(kandidaat)
-                    value = SIGNAAL_LOG_ENCODER.encode(kandidaat)
-                    yield Output(SIGNAAL_LOG, record.key, value, partition=record.partition)
+                    yield Log(kandidaat)
                 else:
                     yield from _besluit(partitie, besluit)
             case SignaalGerouteerd() if kandidaat.signaal_id not in partitie.riecs:
-                yield from _gerouteerd(partitie, kandidaat, record, nu)
+                yield from _gerouteerd(partitie, kandidaat, nu)
             case SignaalVergeten():
                 partitie.vergeet_signaal(kandidaat.signaal_id)
 
-    def _signaal(
-        self, partitie: Signaalpartitie, signaal: SignaalOntvangen, record: Record
-    ) -> Iterator[Output]:
+    def _signaal(self, partitie: Signaalpartitie, signaal: SignaalOntvangen) -> Iterator[Bericht]:
         groep = partnergroep(signaal.bron)
         if signaal.signaal_id in partitie.signalen:
             self.metrics.duplicates.labels(groep).inc()
@@ -178,17 +202,14 @@ class Vastleggen(Handler):
         partitie.pas_toe(signaal)
         self.metrics.accepted.labels(groep).inc()
         verpakt, gesloten = verzegeling.verzegel(signaal, self.ring)
-        sleutel = verzegeling.sleutel_id(signaal.signaal_id).encode()
         # The key before the record it opens, in the same transaction: no reader meets one without the other.
-        yield Output(SLEUTELS, sleutel, verpakt, partition=record.partition)
-        yield Output(
-            SIGNAAL_LOG, record.key, SIGNAAL_LOG_ENCODER.encode(gesloten), partition=record.partition
-        )
+        yield DataSleutel(verzegeling.sleutel_id(signaal.signaal_id), verpakt)
+        yield Log(gesloten)
         routering = self.routeren.routeer(signaal, partitie.signalen[signaal.signaal_id])
         yield from routering.berichten
-        yield from _gerouteerd(partitie, routering.gerouteerd, record, self.clock())
+        yield from _gerouteerd(partitie, routering.gerouteerd, self.clock())
 
-    def _verloop(self, nu: datetime, p: int, partitie: Signaalpartitie) -> Iterator[Output]:
+    def _verloop(self, nu: datetime, p: int, partitie: Signaalpartitie) -> Iterator[Bericht]:
         """Expire the waiting links of the record's partition, at most once a second.
 
         Runs while records arrive (every signal brings two), so on an idle partition a link expires
@@ -201,6 +222,5 @@ class Vastleggen(Handler):
         partitie.vergeet(nu)
         for b in partitie.verlopen(nu):
             partitie.pas_toe(b)
-            key = b.koppeling.signaal_id.encode()
-            yield Output(SIGNAAL_LOG, key, SIGNAAL_LOG_ENCODER.encode(b), partition=p)
+            yield Log(b, key=b.koppeling.signaal_id.encode())  # where its link waits
             yield from _besluit(partitie, b)

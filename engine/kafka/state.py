@@ -12,7 +12,7 @@ recovery, and cosmicpython's fakes, are the models).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from functools import partial
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
@@ -20,6 +20,8 @@ from aiokafka import ConsumerRecord, TopicPartition
 
 from engine.errors import foutsoort
 from engine.kafka import clients
+from engine.kafka.output import Output
+from engine.kafka.topology import Topology
 from engine.metrics import Metrics
 from engine.settings import KafkaConnection
 
@@ -165,12 +167,23 @@ class PartitionState(Generic[S]):
 
 class Handler:
     """The lifecycle a stage calls (`StageHandler`), for a stage handler to inherit: it supplies
-    `name`, `process` and, when it keeps state per partition, `state`; the stage prepares that
-    state before each transaction and drops it when a partition is revoked or a record failed. A
-    handler overrides `before_batch` only when it reads what it does not own (the routing tables)."""
+    `name`, what a record means and, when it keeps state per partition, `state`; the stage prepares
+    that state before each transaction and drops it when a partition is revoked or a record failed.
+    A handler overrides `before_batch` only when it reads what it does not own (the routing tables).
+
+    What a record means is either `verwerk(record)`, domain messages that the handler's `topology`
+    maps to topics, keys and partitions, or (older handlers) `process(record)`, outputs directly."""
 
     name: str
     state: PartitionState[Any] | None = None
+    topology: Topology | None = None
+
+    def verwerk(self, record: Record) -> Iterable[Any]:
+        raise NotImplementedError(f"{self.name} yields neither messages nor outputs")
+
+    def process(self, record: Record) -> Iterator[Output]:
+        assert self.topology is not None, f"{self.name} has messages but no topology"
+        return self.topology.outputs(self.verwerk(record), record)
 
     async def before_batch(self) -> None:
         return None

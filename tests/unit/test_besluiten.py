@@ -22,10 +22,12 @@ from engine.events.casus import (
     CasusAfgesloten,
     CasusGeopend,
     HandhavingsknelpuntAangewezen,
+    KoppelingBevestigd,
     KoppelingGeweigerd,
     OpdrachtOntvangen,
     VergeetAggregaat,
 )
+from engine.events.matching import CasusGesloten, IdentificatorToegevoegd
 from engine.events.signaal import Voertuig
 from engine.events.signaal_ontvangen import (
     SIGNAAL_LOG_DECODER,
@@ -36,6 +38,7 @@ from engine.events.signaal_ontvangen import (
 )
 from engine.handlers.besluiten import Besluiten
 from engine.kafka.tables import restore_knelpunt
+from engine.kafka.topology import DataSleutel, Log, Weigeringsbericht
 from engine.metrics import Metrics
 from engine.topics import (
     DLQ,
@@ -94,25 +97,27 @@ def beslissing(
 
 async def test_a_refused_link_is_recorded_on_the_casus_and_sent_to_the_dlq_once() -> None:
     b = await besluiten()
-    eerst = list(b.process(beslissing("geweigerd")))
-    assert [u.topic for u in eerst] == [GEBEURTENISSEN, DLQ]
-    assert isinstance(GEBEURTENIS_DECODER.decode(eerst[0].value), KoppelingGeweigerd)
+    gelogd, weigering = list(b.verwerk(beslissing("geweigerd")))
+    assert isinstance(gelogd, Log) and isinstance(gelogd.bericht, KoppelingGeweigerd)
+    assert isinstance(weigering, Weigeringsbericht) and weigering.weigering.code == "signaal_niet_gerouteerd"
+    assert weigering.value_form == "besluit" and weigering.ce_id == "open-1"
 
-    assert list(b.process(beslissing("geweigerd"))) == [], "the same decision read again records nothing"
+    assert list(b.verwerk(beslissing("geweigerd"))) == [], "the same decision read again records nothing"
 
 
 async def test_a_confirmed_link_read_again_records_nothing() -> None:
     b = await besluiten()
-    assert len(list(b.process(beslissing("bevestigd")))) == 1
-    assert list(b.process(beslissing("bevestigd"))) == []
+    [gelogd] = list(b.verwerk(beslissing("bevestigd")))
+    assert isinstance(gelogd, Log) and isinstance(gelogd.bericht, KoppelingBevestigd)
+    assert list(b.verwerk(beslissing("bevestigd"))) == []
 
 
 async def test_another_command_linking_the_same_signal_again_is_decided_again() -> None:
     """A refused link leaves the casus; a later command may ask for it again and gets its own decision."""
     b = await besluiten()
-    list(b.process(beslissing("geweigerd")))
-    opnieuw = list(b.process(beslissing("bevestigd", opdracht_id="den-haag:koppel-2")))
-    assert [u.topic for u in opnieuw] == [GEBEURTENISSEN]
+    list(b.verwerk(beslissing("geweigerd")))
+    [opnieuw] = list(b.verwerk(beslissing("bevestigd", opdracht_id="den-haag:koppel-2")))
+    assert isinstance(opnieuw, Log) and isinstance(opnieuw.bericht, KoppelingBevestigd)
 
 
 def opdracht(
@@ -134,12 +139,18 @@ OPENEN = {"naam": "Loods", "bron": "inbreng", "signalen": ["kmar:s-2"], "themas"
 
 async def test_opening_a_casus_logs_it_indexes_its_identifiers_and_asks_for_its_signals() -> None:
     b = await besluiten()
-    uit = list(b.process(opdracht("casus.openen", "c-1", **OPENEN)))
+    uit = list(b.verwerk(opdracht("casus.openen", "c-1", **OPENEN)))
 
-    [geopend] = [GEBEURTENIS_DECODER.decode(u.value) for u in uit if u.topic == GEBEURTENISSEN]
-    assert isinstance(geopend, CasusGeopend) and geopend.casus_id == "RT-9"
-    assert [u.key for u in uit if u.topic == ZOEKINDEX] == [b"kenteken:AB123C"]
-    [link] = [SIGNAAL_LOG_DECODER.decode(u.value) for u in uit if u.topic == KANDIDATEN]
+    sleutel, gelogd, toegevoegd, link = uit
+    assert isinstance(sleutel, DataSleutel) and sleutel.sleutel_id == "casus:RT-9"
+    assert (
+        isinstance(gelogd, Log)
+        and isinstance(gelogd.bericht, CasusGeopend)
+        and gelogd.bericht.casus_id == "RT-9"
+    )
+    assert toegevoegd == IdentificatorToegevoegd(
+        identificator="kenteken:AB123C", casus_id="RT-9", riec="rotterdam"
+    )
     assert isinstance(link, KoppelingGevraagd) and (link.signaal_id, link.riec) == ("kmar:s-2", "rotterdam")
 
 
@@ -151,27 +162,30 @@ async def test_a_command_applied_before_changes_nothing_also_after_a_restore_fro
 
     opnieuw = await besluiten(log)
 
-    assert list(opnieuw.process(opdracht("casus.openen", "c-1", **OPENEN))) == []
-    assert [u.topic for u in opnieuw.process(opdracht("casus.openen", "c-2", **OPENEN))] == [DLQ], (
-        "another command opening the same casus is refused"
-    )
+    assert list(opnieuw.verwerk(opdracht("casus.openen", "c-1", **OPENEN))) == []
+    [weigering] = list(opnieuw.verwerk(opdracht("casus.openen", "c-2", **OPENEN)))
+    assert isinstance(weigering, Weigeringsbericht), "another command opening the same casus is refused"
+    assert weigering.weigering.code == "impossible_transition"
 
 
 async def test_a_refused_command_goes_to_the_dlq_with_its_bytes_and_where_it_came_from() -> None:
     b = await besluiten()
     r = opdracht("casus.afsluiten", "s-1", casus_id="ONBEKEND", reden="afgerond")
-    [weigering] = list(b.process(r))
-    headers = dict(weigering.headers)
-    assert weigering.topic == DLQ and weigering.value == r.value
-    assert headers["reason_code"] == b"unknown_casus" and headers["source_offset"] == b"41"
+    [weigering] = list(b.verwerk(r))
+    assert isinstance(weigering, Weigeringsbericht) and weigering.value == r.value
+    assert weigering.weigering.code == "unknown_casus" and weigering.herkomst[2] == 41
+    assert weigering.value_form == "pseudonymised" and weigering.ce_id == "s-1"
 
 
 async def test_closing_a_casus_tells_every_index_partition() -> None:
     log = LogInMemory()
     b = await besluiten(log)
-    list(b.process(opdracht("casus.openen", "c-1", **OPENEN)))
-    uit = list(b.process(opdracht("casus.afsluiten", "s-1", reden="afgerond")))
-    assert sorted(u.partition for u in uit if u.topic == ZOEKINDEX) == [0, 1]
+    list(b.verwerk(opdracht("casus.openen", "c-1", **OPENEN)))
+    uit = list(b.verwerk(opdracht("casus.afsluiten", "s-1", reden="afgerond")))
+    assert [type(m) for m in uit] == [Log, CasusGesloten] and uit[1] == CasusGesloten(casus_id="RT-9")
+    # The topology sends it to every partition of the index.
+    naar = list(b.topology.outputs(uit[1:], opdracht("casus.afsluiten", "s-1")))
+    assert [(u.topic, u.key, u.partition) for u in naar] == [(ZOEKINDEX, b"RT-9", 0), (ZOEKINDEX, b"RT-9", 1)]
 
 
 def ring_van(log: LogInMemory) -> Sleutelring:
@@ -266,3 +280,37 @@ async def test_a_forgotten_hkp_leaves_the_register_and_its_record_there_is_repla
     for r in log.records(KNELPUNTEN)[1:]:
         restore_knelpunt(register, r)
     assert len(register) == 0, "a forgotten HKP routes no more"
+
+
+async def test_the_topology_maps_besluitens_messages_to_topics_keys_and_partitions() -> None:
+    """The one place besluiten's messages meet Kafka: its log and key store on the input's partition
+    and keyed as it, identifiers and links by their key, refusals with their DLQ headers."""
+    b = await besluiten()
+    invoer = opdracht("casus.openen", "c-1", **OPENEN)
+
+    uit = list(b.process(invoer))
+
+    assert [(u.topic, u.key, u.partition) for u in uit] == [
+        (SLEUTELS_CASUS, b"casus:RT-9", 0),
+        (GEBEURTENISSEN, b"casus:RT-9", 0),
+        (ZOEKINDEX, b"kenteken:AB123C", None),
+        (KANDIDATEN, b"kmar:s-2", None),
+    ]
+    assert isinstance(SIGNAAL_LOG_DECODER.decode(uit[3].value or b""), KoppelingGevraagd)
+    [dlq] = list(b.process(opdracht("casus.afsluiten", "s-1", casus_id="ONBEKEND", reden="afgerond")))
+    headers = dict(dlq.headers)
+    assert (
+        dlq.topic == DLQ and headers["reason_code"] == b"unknown_casus" and headers["source_offset"] == b"41"
+    )
+    assert headers["ce_id"] == b"s-1" and headers["value_form"] == b"pseudonymised"
+
+
+def test_the_readme_prints_the_stages_wiring_as_their_topologies_say_it() -> None:
+    from pathlib import Path
+
+    from engine.handlers.__main__ import PARTITIES, regels
+    from engine.settings import Settings
+
+    assert Settings(pseudonym_key=b"k" * 32).partitions == PARTITIES
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert "```text\n" + "\n".join(regels()) + "\n```" in readme

@@ -11,6 +11,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from engine.domain.reference import gebiedsindeling
+from engine.events.matching import IdentificatorToegevoegd
 from engine.events.route import ROUTE_DECODER
 from engine.events.signaal import Locatie, Voertuig
 from engine.events.signaal_ontvangen import (
@@ -22,9 +23,10 @@ from engine.events.signaal_ontvangen import (
     SignaalLogRecord,
     SignaalOntvangen,
 )
-from engine.handlers.vastleggen import Vastleggen
+from engine.handlers.vastleggen import TOPOLOGY, Vastleggen
 from engine.kafka.routeren import Routeren
 from engine.kafka.stage import Output
+from engine.kafka.topology import DataSleutel, Log
 from engine.metrics import Metrics
 from engine.settings import KafkaConnection
 from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SIGNAAL_LOG, SLEUTELS, ZOEKINDEX
@@ -65,11 +67,12 @@ def signaal(kenteken: str) -> SignaalOntvangen:
     )  # fmt: skip
 
 
-def routes(uit: list[Output]) -> dict[str, list[str]]:
+def routes(uit: list[object]) -> dict[str, list[str]]:
+    """The routed messages among a record's messages (built by the router as outputs, with headers)."""
     return {
         u.topic: [r.regel for r in ROUTE_DECODER.decode(u.value).redenen]
         for u in uit
-        if u.topic.startswith("routes.") and u.value is not None
+        if isinstance(u, Output) and u.topic.startswith("routes.") and u.value is not None
     }
 
 
@@ -77,38 +80,40 @@ async def test_a_signal_is_logged_matched_routed_and_its_destinations_logged_in_
     v, router = await vastleggen()
     router.index.voeg_toe("kenteken:AB123C", "DH-2026-1", "den-haag")
 
-    uit = list(v.process(record(signaal("AB-123-C"))))
+    uit = list(v.verwerk(record(signaal("AB-123-C"))))
 
-    assert [u.topic for u in uit if u.topic == SIGNAAL_LOG] == [SIGNAAL_LOG, SIGNAAL_LOG]
     assert routes(uit) == {"routes.riec.noord-nederland": ["locatie"], "routes.riec.den-haag": ["open_casus"]}
-    gelogd = [SIGNAAL_LOG_DECODER.decode(u.value) for u in uit if u.topic == SIGNAAL_LOG and u.value]
+    gelogd = [b.bericht for b in uit if isinstance(b, Log)]
     assert isinstance(gelogd[0], SignaalOntvangen)
     assert isinstance(gelogd[1], SignaalGerouteerd)
     assert sorted(gelogd[1].bestemmingen) == ["riec.den-haag", "riec.noord-nederland"]
-    assert all(u.partition == 0 for u in uit if u.topic == SIGNAAL_LOG), "the log is its own changelog"
-    assert not [u for u in uit if u.topic == KANDIDATEN], "no round trip back through the candidates"
+    [sleutel] = [b for b in uit if isinstance(b, DataSleutel)]
+    assert sleutel.sleutel_id == "signaal:kmar:s-1"
+    assert len(uit) == 3 + 2, "the key, the signal and where it went, its two routes: nothing else"
 
 
 async def test_the_same_signal_again_writes_nothing() -> None:
     v, _ = await vastleggen()
-    list(v.process(record(signaal("AB-123-C"))))
+    list(v.verwerk(record(signaal("AB-123-C"))))
 
-    assert list(v.process(record(signaal("AB-123-C"), offset=1))) == []
+    assert list(v.verwerk(record(signaal("AB-123-C"), offset=1))) == []
 
 
 async def test_a_link_that_waited_for_the_signal_is_decided_when_it_is_routed() -> None:
     v, router = await vastleggen()
     router.index.voeg_toe("kenteken:AB123C", "DH-2026-1", "den-haag")
     gevraagd = KoppelingGevraagd(signaal_id="kmar:s-1", casus_id="DH-2026-1", riec="den-haag", gevraagd_op=NU)
-    wacht = list(v.process(record(gevraagd)))
-    assert [u.topic for u in wacht] == [SIGNAAL_LOG], "kept on the log until the signal comes"
+    wacht = list(v.verwerk(record(gevraagd)))
+    assert wacht == [Log(gevraagd)], "kept on the log until the signal comes"
 
-    uit = list(v.process(record(signaal("AB-123-C"), offset=1)))
+    uit = list(v.verwerk(record(signaal("AB-123-C"), offset=1)))
 
-    [besluit] = [
-        SIGNAAL_LOG_DECODER.decode(u.value) for u in uit if u.topic == OPDRACHTEN_KANDIDATEN and u.value
-    ]
-    assert isinstance(besluit, KoppelingBeslist) and besluit.uitkomst == "bevestigd"
+    [besluit] = [b for b in uit if isinstance(b, KoppelingBeslist)]
+    assert besluit.uitkomst == "bevestigd" and besluit.koppeling.casus_id == "DH-2026-1"
+    toegevoegd = [b for b in uit if isinstance(b, IdentificatorToegevoegd)]
+    assert [(t.identificator, t.casus_id, t.signaal_id) for t in toegevoegd] == [
+        ("kenteken:AB123C", "DH-2026-1", "kmar:s-1")
+    ], "its identifiers join the casus in the index, named after the signal that brought them"
 
 
 async def test_after_a_restart_restored_from_its_own_log_a_signal_seen_before_is_still_a_duplicate() -> None:
@@ -122,12 +127,10 @@ async def test_after_a_restart_restored_from_its_own_log_a_signal_seen_before_is
 
     opnieuw, _ = await vastleggen(log)
 
-    assert list(opnieuw.process(record(signaal("AB-123-C"), offset=1))) == []
+    assert list(opnieuw.verwerk(record(signaal("AB-123-C"), offset=1))) == []
     gevraagd = KoppelingGevraagd(signaal_id="kmar:s-1", casus_id="RT-1", riec="rotterdam", gevraagd_op=NU)
-    [wacht] = [
-        SIGNAAL_LOG_DECODER.decode(u.value) for u in opnieuw.process(record(gevraagd, offset=2)) if u.value
-    ]
-    assert wacht == gevraagd, "routed elsewhere: the link waits as one to an unknown id does"
+    wacht = list(opnieuw.verwerk(record(gevraagd, offset=2)))
+    assert wacht == [Log(gevraagd)], "routed elsewhere: the link waits as one to an unknown id does"
 
 
 async def test_a_record_on_the_log_the_fold_cannot_take_is_skipped_and_counted() -> None:
@@ -144,18 +147,19 @@ async def test_the_log_holds_a_signals_personal_fields_only_sealed_under_its_own
     data key goes to the key store, wrapped, on the same partition, in the same transaction."""
     v, _ = await vastleggen()
 
-    uit = list(v.process(record(signaal("AB-123-C"))))
+    uit = list(v.verwerk(record(signaal("AB-123-C"))))
 
-    [sleutel] = [u for u in uit if u.topic == SLEUTELS]
-    assert sleutel.key == b"signaal:kmar:s-1" and sleutel.partition == 0
-    gelogd = next(u.value for u in uit if u.topic == SIGNAAL_LOG and u.value)
+    [sleutel] = [b for b in uit if isinstance(b, DataSleutel)]
+    assert sleutel.sleutel_id == "signaal:kmar:s-1" and sleutel.verpakt is not None
+    g = next(b.bericht for b in uit if isinstance(b, Log))
+    gelogd = SIGNAAL_LOG_ENCODER.encode(g)
     assert b"AB-123-C" not in gelogd and b"AB123C" not in gelogd and b'"omschrijving":"x"' not in gelogd
-    g = SIGNAAL_LOG_DECODER.decode(gelogd)
     assert isinstance(g, SignaalOntvangen) and g.themas == ["drugs"] and g.subjecten == [] and g.versleuteld
-    assert b"AB123C" not in sleutel.value
+    assert b"AB123C" not in sleutel.verpakt
+    assert uit.index(sleutel) < uit.index(Log(g)), "the key before the record it opens"
 
 
-async def restored_after(key_destroyed: bool) -> list[Output]:
+async def restored_after(key_destroyed: bool) -> list[object]:
     """The outputs of a link by the RIEC the signal was routed to, decided by a new owner restored
     from the log (and the key store, with the signal's key destroyed or not)."""
     log = LogInMemory()
@@ -165,9 +169,9 @@ async def restored_after(key_destroyed: bool) -> list[Output]:
     if key_destroyed:
         log.append(SLEUTELS, b"signaal:kmar:s-1", None)
     opnieuw, _ = await vastleggen(log)
-    assert list(opnieuw.process(record(signaal("AB-123-C"), offset=1))) == [], "still a duplicate"
+    assert list(opnieuw.verwerk(record(signaal("AB-123-C"), offset=1))) == [], "still a duplicate"
     gevraagd = KoppelingGevraagd(signaal_id="kmar:s-1", casus_id="DH-2", riec="den-haag", gevraagd_op=NU)
-    return list(opnieuw.process(record(gevraagd, offset=2)))
+    return list(opnieuw.verwerk(record(gevraagd, offset=2)))
 
 
 async def test_a_restored_owner_opens_the_sealed_signals_and_a_forgotten_one_keeps_only_its_id() -> None:
@@ -177,5 +181,27 @@ async def test_a_restored_owner_opens_the_sealed_signals_and_a_forgotten_one_kee
     gelezen = await restored_after(key_destroyed=False)
     vergeten = await restored_after(key_destroyed=True)
 
-    assert [u.key for u in gelezen if u.topic == ZOEKINDEX] == [b"kenteken:AB123C"]
-    assert [u.topic for u in vergeten] == [OPDRACHTEN_KANDIDATEN]
+    assert [b.identificator for b in gelezen if isinstance(b, IdentificatorToegevoegd)] == ["kenteken:AB123C"]
+    assert [type(b) for b in vergeten] == [KoppelingBeslist]
+
+
+async def test_the_topology_maps_vastleggens_messages_to_its_topics_keys_and_partitions() -> None:
+    """The one place vastleggen's messages meet Kafka: its own log and the key store on the input's
+    partition, identifiers by their key to the index, decisions to the casus's writer."""
+    v, router = await vastleggen()
+    router.index.voeg_toe("kenteken:AB123C", "DH-2026-1", "den-haag")
+    gevraagd = KoppelingGevraagd(signaal_id="kmar:s-1", casus_id="DH-2026-1", riec="den-haag", gevraagd_op=NU)
+    list(v.process(record(gevraagd)))
+    invoer = ConsumerRecord(KANDIDATEN, 5, 0, 0, 0, b"kmar:s-1", b"", None, 0, 0, [])
+
+    uit = [u for u in TOPOLOGY.outputs(v.verwerk(record(signaal("AB-123-C"), offset=1)), invoer)]
+
+    waar = [(u.topic, u.key, u.partition) for u in uit if not u.topic.startswith("routes.")]
+    assert waar == [
+        (SLEUTELS, b"signaal:kmar:s-1", 5),
+        (SIGNAAL_LOG, b"kmar:s-1", 5),
+        (SIGNAAL_LOG, b"kmar:s-1", 5),
+        (ZOEKINDEX, b"kenteken:AB123C", None),
+        (OPDRACHTEN_KANDIDATEN, b"casus:DH-2026-1", None),
+    ]
+    assert isinstance(SIGNAAL_LOG_DECODER.decode(uit[-1].value or b""), KoppelingBeslist)
