@@ -70,7 +70,7 @@ stop:
 
 ## make schema: regenerate docs/contract/ from the structs
 schema: $(VENV)/.installed
-	$(PY) -m engine.events.schema
+	$(PY) -m engine.ops.schema
 
 ## make manifests: regenerate deploy/kubernetes/ (Strimzi) from the engine's topics and ACLs
 manifests: $(VENV)/.installed

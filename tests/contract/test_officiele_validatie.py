@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from engine.events.schema import OUT, asyncapi, json_schemas
+from engine.ops.schema import OUT, asyncapi, json_schemas
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / "tools" / "contract"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from engine.events.schema import OUT, documents, json_schemas
+from engine.ops.schema import OUT, documents, json_schemas
 from tests.fixtures import payload
 
 
@@ -13,7 +13,7 @@ def test_committed_contract_documents_are_fresh() -> None:
     stale = [
         p for p, content in documents().items() if not (OUT / p).exists() or (OUT / p).read_bytes() != content
     ]
-    assert stale == [], "run: python -m engine.events.schema"
+    assert stale == [], "run: python -m engine.ops.schema"
 
 
 def test_a_partner_can_validate_with_the_published_schema() -> None:

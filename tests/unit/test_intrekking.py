@@ -23,9 +23,9 @@ from engine.events.route import (
     GerouteerdSignaal,
     Reden,
 )
-from engine.events.schema import asyncapi, json_schemas
 from engine.kafka.routeren import intrekkingen
 from engine.kafka.stage import Output
+from engine.ops.schema import asyncapi, json_schemas
 from engine.projections.inbox import Inbox
 from engine.projections.opslag import Filter, Opslag
 from engine.projections.staat import ProjectieStaat

@@ -1,7 +1,7 @@
 """The contract documents, generated from the Structs: JSON Schemas and an AsyncAPI 3 document.
 
-    python -m engine.events.schema           write docs/contract/
-    python -m engine.events.schema --check   exit 1 when the committed files are stale
+    python -m engine.ops.schema           write docs/contract/
+    python -m engine.ops.schema --check   exit 1 when the committed files are stale
 
 Nothing here is written by hand twice: payloads and headers come from msgspec's schema export.
 """
@@ -277,7 +277,7 @@ def main(argv: list[str]) -> int:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
     if stale:
-        print(f"stale contract documents: {stale}; run: python -m engine.events.schema", file=sys.stderr)
+        print(f"stale contract documents: {stale}; run: python -m engine.ops.schema", file=sys.stderr)
         return 1
     return 0
 
