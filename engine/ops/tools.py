@@ -197,8 +197,12 @@ def tail(topics: tuple[str, ...], seconds: float, show: int) -> None:
             reason = dict(r.headers).get("reason")
             if reason is not None:
                 click.echo(f"    refused: {reason.decode()}")
+                continue
+            try:
+                message = orjson.loads(r.value or b"")
+            except orjson.JSONDecodeError:  # a tombstone, a re-drive marker: no message to show
+                click.echo(f"    (offset {r.offset}: no message, {len(r.value or b'')} bytes)")
             else:
-                message = orjson.loads(r.value)
                 redenen = " | ".join(x["toelichting"] for x in message.get("redenen", []))
                 click.echo(
                     f"    {message.get('signaal_id')}  themas={message.get('themas')}  redenen: {redenen}"
@@ -222,8 +226,10 @@ def summary(since_ms: int, seconds: float) -> None:
         if r.topic == DLQ:
             redenen_dlq[dict(r.headers).get("reason_code", b"?").decode()] += 1
             continue
+        if not r.value:
+            continue  # a tombstone left by compaction's nudges
         message = orjson.loads(r.value)
-        for reden in message["redenen"]:
+        for reden in message.get("redenen", []):  # a withdrawal (erased, expired) has none
             per_regel[reden["regel"]] += 1
             voorbeeld.setdefault(
                 reden["regel"], f"{r.topic}: {message['signaal_id']}: {reden['toelichting']}"
