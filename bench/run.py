@@ -37,11 +37,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import meting  # noqa: E402
-from engine import onboarding  # noqa: E402
 from engine.domain.reference import gebiedsindeling  # noqa: E402
-from engine.handlers import clients  # noqa: E402
+from engine.kafka import clients  # noqa: E402
 from engine.kafka.declaratie import declare  # noqa: E402
 from engine.kafka.projecties import BRONNEN, bouw  # noqa: E402
+from engine.ops import onboarding  # noqa: E402
 from engine.ops.acls import ENGINE, principal  # noqa: E402
 from engine.settings import KafkaConnection, Settings  # noqa: E402
 from engine.topics import TopicSpec, engine_topics  # noqa: E402

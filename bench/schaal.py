@@ -45,10 +45,10 @@ sys.path.insert(0, str(ROOT))
 import orjson  # noqa: E402
 
 from bench import leeszijde, meting  # noqa: E402
-from engine import onboarding  # noqa: E402
 from engine.domain.reference import gebiedsindeling  # noqa: E402
 from engine.kafka.declaratie import declare  # noqa: E402
 from engine.kafka.stage import partition_for  # noqa: E402
+from engine.ops import onboarding  # noqa: E402
 from engine.ops.acls import ENGINE, principal  # noqa: E402
 from engine.settings import KafkaConnection, Settings  # noqa: E402
 from engine.topics import engine_topics, route_bestemmingen, topic_van  # noqa: E402
