@@ -6,6 +6,7 @@ destroying that key."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import msgspec
@@ -157,8 +158,11 @@ async def test_opening_a_casus_logs_it_indexes_its_identifiers_and_asks_for_its_
 async def test_a_command_applied_before_changes_nothing_also_after_a_restore_from_the_log() -> None:
     log = LogInMemory()
     b = await besluiten(log)
-    log.write(u for u in b.process(opdracht("casus.openen", "c-1", **OPENEN)) if u.topic == GEBEURTENISSEN)
-    assert list(b.process(opdracht("casus.openen", "c-1", **OPENEN))) == []
+    openen = opdracht("casus.openen", "c-1", **OPENEN)
+    log.write(
+        b.topology.outputs([m for m in b.verwerk(openen) if isinstance(m, Log)], openen)
+    )  # its log only
+    assert list(b.verwerk(opdracht("casus.openen", "c-1", **OPENEN))) == []
 
     opnieuw = await besluiten(log)
 
@@ -188,6 +192,18 @@ async def test_closing_a_casus_tells_every_index_partition() -> None:
     assert [(u.topic, u.key, u.partition) for u in naar] == [(ZOEKINDEX, b"RT-9", 0), (ZOEKINDEX, b"RT-9", 1)]
 
 
+def stap(b: Besluiten, log: LogInMemory, record: ConsumerRecord) -> list[object]:
+    """The messages of a record; what the stage writes of them reaches the (in-memory) logs."""
+    berichten = list(b.verwerk(record))
+    log.write(b.topology.outputs(berichten, record))
+    return berichten
+
+
+def gelogde(berichten: Iterable[object]) -> list[object]:
+    """The events among a record's messages that go on the casus log."""
+    return [m.bericht for m in berichten if isinstance(m, Log)]
+
+
 def ring_van(log: LogInMemory) -> Sleutelring:
     """The keys a reader of the key store holds."""
     ring = Sleutelring(HOOFDSLEUTEL)
@@ -206,9 +222,10 @@ def vergeet(aggregaat: str, waarom: str = "wis-1") -> ConsumerRecord:
 async def test_a_casus_is_logged_sealed_with_its_new_key_first_and_opens_with_it() -> None:
     log = LogInMemory()
     b = await besluiten(log)
-    uit = log.write(b.process(opdracht("casus.openen", "c-1", **OPENEN)))
-    assert [u.topic for u in uit][:2] == [SLEUTELS_CASUS, GEBEURTENISSEN], "the key before the event"
-    [geopend] = [GEBEURTENIS_DECODER.decode(u.value) for u in uit if u.topic == GEBEURTENISSEN]
+    sleutel, gelogd, *_ = stap(b, log, opdracht("casus.openen", "c-1", **OPENEN))
+    assert isinstance(sleutel, DataSleutel) and sleutel.sleutel_id == "casus:RT-9", "the key before the event"
+    assert isinstance(gelogd, Log)
+    geopend = gelogd.bericht
     assert isinstance(geopend, CasusGeopend) and geopend.versleuteld
     assert (geopend.naam, geopend.subjecten) == ("", []) and b"Loods" not in log.records(GEBEURTENISSEN)[
         0
@@ -218,11 +235,7 @@ async def test_a_casus_is_logged_sealed_with_its_new_key_first_and_opens_with_it
     assert opened.naam == "Loods" and opened.subjecten == [Voertuig(kenteken="AB123C")]
 
     # A later event with a reason is sealed under the same key.
-    [afgesloten] = [
-        GEBEURTENIS_DECODER.decode(u.value)
-        for u in log.write(b.process(opdracht("casus.afsluiten", "s-1", reden="Dossier Jansen")))
-        if u.topic == GEBEURTENISSEN
-    ]
+    [afgesloten] = gelogde(stap(b, log, opdracht("casus.afsluiten", "s-1", reden="Dossier Jansen")))
     assert isinstance(afgesloten, CasusAfgesloten) and afgesloten.reden == ""
     assert verzegeling.open_gebeurtenis(afgesloten, ring_van(log)).reden == "Dossier Jansen"
 
@@ -230,10 +243,10 @@ async def test_a_casus_is_logged_sealed_with_its_new_key_first_and_opens_with_it
 async def test_forgetting_a_casus_destroys_its_key_once_also_after_a_restore() -> None:
     log = LogInMemory()
     b = await besluiten(log)
-    log.write(b.process(opdracht("casus.openen", "c-1", **OPENEN)))
-    uit = log.write(b.process(vergeet("casus:RT-9")))
-    assert [(u.topic, u.key, u.value) for u in uit[:1]] == [(SLEUTELS_CASUS, b"casus:RT-9", None)]
-    [vergeten] = [GEBEURTENIS_DECODER.decode(u.value) for u in uit if u.topic == GEBEURTENISSEN]
+    stap(b, log, opdracht("casus.openen", "c-1", **OPENEN))
+    uit = stap(b, log, vergeet("casus:RT-9"))
+    assert uit[0] == DataSleutel("casus:RT-9", None), "its key destroyed first"
+    [vergeten] = gelogde(uit)
     assert isinstance(vergeten, AggregaatVergeten) and (vergeten.aggregaat, vergeten.grond) == (
         "casus:RT-9",
         "gewist",
@@ -241,15 +254,11 @@ async def test_forgetting_a_casus_destroys_its_key_once_also_after_a_restore() -
     [geopend] = [GEBEURTENIS_DECODER.decode(r.value) for r in log.records(GEBEURTENISSEN)][:1]
     assert verzegeling.open_gebeurtenis(geopend, ring_van(log)).naam == verzegeling.GEWIST
 
-    assert list(b.process(vergeet("casus:RT-9"))) == [], "read again: nothing"
-    assert list((await besluiten(log)).process(vergeet("casus:RT-9"))) == [], "nor after a restore"
-    assert list(b.process(vergeet("casus:ONBEKEND"))) == [], "an aggregate never opened: nothing"
+    assert list(b.verwerk(vergeet("casus:RT-9"))) == [], "read again: nothing"
+    assert list((await besluiten(log)).verwerk(vergeet("casus:RT-9"))) == [], "nor after a restore"
+    assert list(b.verwerk(vergeet("casus:ONBEKEND"))) == [], "an aggregate never opened: nothing"
     # What the forgotten casus logs later names no one: its reason is left out, not sealed.
-    [afgesloten] = [
-        GEBEURTENIS_DECODER.decode(u.value)
-        for u in b.process(opdracht("casus.afsluiten", "s-1", reden="Dossier Jansen"))
-        if u.topic == GEBEURTENISSEN
-    ]
+    [afgesloten] = gelogde(b.verwerk(opdracht("casus.afsluiten", "s-1", reden="Dossier Jansen")))
     assert isinstance(afgesloten, CasusAfgesloten) and (afgesloten.reden, afgesloten.versleuteld) == ("", "")
 
 
@@ -266,17 +275,20 @@ async def test_a_forgotten_hkp_leaves_the_register_and_its_record_there_is_repla
     aanwijzen = ConsumerRecord(
         OPDRACHTEN_KANDIDATEN, 0, 0, 0, 0, b"hkp:H-1", GEBEURTENIS_ENCODER.encode(o), None, 0, 0, []
     )
-    uit = log.write(b.process(aanwijzen))
+    uit = stap(b, log, aanwijzen)
     register = Knelpuntenregister()
     for r in log.records(KNELPUNTEN):
         restore_knelpunt(register, r)
     assert len(register) == 1
-    [hkp] = [GEBEURTENIS_DECODER.decode(u.value) for u in uit if u.topic == GEBEURTENISSEN]
+    [hkp] = gelogde(uit)
     assert isinstance(hkp, HandhavingsknelpuntAangewezen) and hkp.pseudoniemen == [] and hkp.versleuteld
+    [voor_het_register] = [m for m in uit if isinstance(m, HandhavingsknelpuntAangewezen)]
+    assert voor_het_register.pseudoniemen == ["p-jansen"], "the register matches on the pseudonym"
 
-    uit = log.write(b.process(vergeet("hkp:H-1")))
-    [vervangen] = [u for u in uit if u.topic == KNELPUNTEN]
-    assert vervangen.key == b"H-1" and b"p-jansen" not in vervangen.value, "compaction keeps this instead"
+    uit = stap(b, log, vergeet("hkp:H-1"))
+    [vervangen] = [m for m in uit if isinstance(m, AggregaatVergeten)]
+    assert vervangen.aggregaat == "hkp:H-1" and b"p-jansen" not in GEBEURTENIS_ENCODER.encode(vervangen)
+    assert [r.key for r in log.records(KNELPUNTEN)] == [b"H-1", b"H-1"], "compaction keeps this instead"
     for r in log.records(KNELPUNTEN)[1:]:
         restore_knelpunt(register, r)
     assert len(register) == 0, "a forgotten HKP routes no more"
