@@ -46,6 +46,7 @@ import orjson  # noqa: E402
 
 from bench import leeszijde, meting  # noqa: E402
 from engine.domain.reference import gebiedsindeling  # noqa: E402
+from engine.kafka.clients import wait_until_authorised  # noqa: E402
 from engine.kafka.declaratie import declare  # noqa: E402
 from engine.kafka.stage import partition_for  # noqa: E402
 from engine.ops import onboarding  # noqa: E402
@@ -76,6 +77,14 @@ def cluster(command: str) -> None:
 def toegang(naam: str) -> dict[str, str]:
     admin = onboarding.lees_config(STATE / "admin.json")
     return onboarding.bewaard([principal(naam)], admin, STATE / "toegang", APP_ID)[naam]
+
+
+def politie() -> KafkaConnection:
+    """The police's connection, once every broker knows its ACLs (a fresh cluster learns them a
+    moment apart, and a refused produce is not retried)."""
+    kafka = onboarding.verbinding(toegang("partner:politie"))
+    asyncio.run(wait_until_authorised(kafka, (SOURCE,)))
+    return kafka
 
 
 def engine() -> KafkaConnection:
@@ -149,8 +158,8 @@ def doorvoer(routering: int, key: str) -> tuple[float, float]:
             for w in workers:
                 w.wacht_tot_gezond()
             time.sleep(15)  # every worker joined every group and the rebalances are over
-            politie = onboarding.verbinding(toegang("partner:politie"))
-            asyncio.run(meting.vul(politie, SOURCE, N))
+            partner = politie()
+            asyncio.run(meting.vul(partner, SOURCE, N))
             snelheid = N / asyncio.run(meting.tijdspanne(engine(), OUT, N, 1800))
             print(f"{routering} routing worker(s): {snelheid:.0f} signals/s", flush=True)
             projecties = Worker("projecties", 9, key)
@@ -198,8 +207,8 @@ def logs_van(n: int, key: str) -> dict[str, float]:
         try:
             routering.wacht_tot_gezond()
             # A partition's state is restored before its first batch: 400 new signals reach all 8.
-            politie = onboarding.verbinding(toegang("partner:politie"))
-            asyncio.run(meting.vul(politie, SOURCE, 400))
+            partner = politie()
+            asyncio.run(meting.vul(partner, SOURCE, 400))
             al = sum(1 for i in range(n) if leeszijde.BESTEMMINGEN[i % 13] == "riec.rotterdam")
             asyncio.run(meting.tijdspanne(engine(), OUT, al + 400, 3600))  # all 400 routed
             routering_mb = meting.piek_geheugen_mb(routering.process.pid)

@@ -3,13 +3,17 @@ that constructs aiokafka clients, so none of them can forget the credentials or 
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from typing import Any
 
 import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import TopicAuthorizationFailedError
 from aiokafka.helpers import create_ssl_context
+from aiokafka.protocol.metadata import MetadataRequest
 
 from engine.settings import KafkaConnection
 
@@ -97,3 +101,28 @@ def faust_credentials(k: KafkaConnection) -> faust.types.auth.CredentialsT | Non
         )
     context = _ssl_context(k)
     return faust.SSLCredentials(context) if context is not None else None
+
+
+async def wait_until_authorised(k: KafkaConnection, topics: tuple[str, ...], timeout: float = 30.0) -> None:
+    """Return once every broker lets `k`'s principal see `topics`; raise after `timeout` seconds.
+
+    ACLs just created reach each broker through the metadata log, a moment apart: a client that
+    starts producing at once can meet a broker that does not know them yet and be refused for
+    good (TopicAuthorizationFailed is not retried). Each broker answers a Metadata request with
+    its own view of the ACLs, so asking every one of them is the check."""
+    client = AIOKafkaClient(**security_kwargs(k))
+    await client.bootstrap()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        waiting = {b.nodeId for b in client.cluster.brokers()}
+        while waiting:
+            for node in sorted(waiting):
+                answer = await client.send(node, MetadataRequest(list(topics)))
+                if all(t[0] != TopicAuthorizationFailedError.errno for t in answer.topics):
+                    waiting.discard(node)
+            if waiting:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TopicAuthorizationFailedError(f"brokers {sorted(waiting)} refuse {topics}")
+                await asyncio.sleep(0.2)
+    finally:
+        await client.close()

@@ -163,6 +163,16 @@ async def test_a_partner_cannot_write_as_another_partner_or_as_a_riec(worker: Wo
         await producer.stop()
 
 
+async def test_waiting_for_acls_returns_for_a_topic_allowed_and_refuses_one_never_allowed(
+    worker: Worker, broker: str
+) -> None:
+    # What a tool waits on before a just-onboarded partner publishes (bench/schaal.py).
+    partner = _verbinding("partner:gm0363")
+    await clients.wait_until_authorised(partner, ("partner.gm0363.signalen",), timeout=10)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await clients.wait_until_authorised(partner, ("partner.gm0599.signalen",), timeout=1)
+
+
 async def test_a_riec_cannot_read_another_riecs_routes(worker: Worker, broker: str) -> None:
     assert await _read(_verbinding("riec:rotterdam"), "routes.riec.rotterdam", "riec.rotterdam.dashboard")
     assert not await _read(
