@@ -46,12 +46,13 @@ import orjson  # noqa: E402
 
 from bench import leeszijde, meting  # noqa: E402
 from engine.domain.reference import gebiedsindeling  # noqa: E402
+from engine.kafka import keystore  # noqa: E402
 from engine.kafka.clients import wait_until_authorised  # noqa: E402
 from engine.kafka.declaratie import declare  # noqa: E402
 from engine.kafka.stage import partition_for  # noqa: E402
 from engine.ops import onboarding  # noqa: E402
 from engine.ops.acls import ENGINE, principal  # noqa: E402
-from engine.settings import KafkaConnection, Settings  # noqa: E402
+from engine.settings import KafkaConnection, Settings, hoofdsleutel_uit  # noqa: E402
 from engine.topics import engine_topics, route_bestemmingen, topic_van  # noqa: E402
 
 PORT = int(os.environ.get("BENCH_KAFKA_PORT", "29192"))
@@ -202,6 +203,9 @@ def logs_van(n: int, key: str) -> dict[str, float]:
     cluster("start")
     try:
         asyncio.run(topics())
+        # The key stores first, as the first worker on an empty cluster writes them: a worker
+        # refuses to start beside a signal log whose key store is empty (keys lost).
+        asyncio.run(keystore.check(engine(), hoofdsleutel_uit({"ENGINE_PSEUDONYM_KEY": key})))
         asyncio.run(vul_logs(engine(), n))
         routering = Worker("routering", 1, key)
         try:

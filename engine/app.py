@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,10 +22,12 @@ import faust
 from faust.cli.base import option
 from faust.cli.worker import worker as FaustWorker
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.utils.terminal import SpinnerHandler
 from mode import Service
 from prometheus_client import CollectorRegistry
 
+from engine import logfilter
 from engine.api import analist, inzageloket, toegang, webserver
 from engine.api import dashboard as api
 from engine.api import verzoeken as vieroogen_api
@@ -49,6 +53,32 @@ from engine.topics import engine_topics
 
 log = logging.getLogger(__name__)
 _BESTANDSNAAM = re.compile(r"[^A-Za-z0-9._-]")
+
+STOP_DEADLINE_S = 12.0
+"""From the moment a worker starts stopping (SIGTERM) until it exits, whatever is still stopping:
+under the manifests' terminationGracePeriodSeconds (20), above an orderly stop with the broker up
+(about 3 s, tests/pipeline/test_stoppen_pipeline.py). Exiting then is what Kubernetes' SIGKILL
+would do a little later, with a line in the log that says so: a transaction still open is
+aborted by its coordinator or fenced by the next owner, and the local read-model store survives a
+kill (the crash tests)."""
+EXIT_STOP_DEADLINE = 75
+"""The exit code after `STOP_DEADLINE_S` (EX_TEMPFAIL): not 0, so a stop that needed it shows."""
+
+# faust's consumer thread waits for its thread to say it has stopped, for mode's default of 60 s;
+# with the broker gone aiokafka's consumer.stop() raises (its fetcher re-raises the CancelledError
+# of a retry sleep), the thread never says so, and every stop took 63 s. The engine's stages have
+# consumers of their own; faust's needs no more than a moment.
+AIOKafkaConsumerThread.shutdown_timeout = 2.0
+
+
+def _exit_after_deadline() -> None:
+    log.error(
+        "worker still stopping %.0f s after it was told to; exiting now (open transactions are "
+        "aborted by the broker)",
+        STOP_DEADLINE_S,
+    )
+    logging.shutdown()
+    os._exit(EXIT_STOP_DEADLINE)
 
 
 def _root_logger_back_to_its_level() -> None:
@@ -78,6 +108,7 @@ class Pijplijn(Service):
         settings: Settings,
         services: list[Service],
         clients: list[Any],
+        metrics: Metrics,
         *,
         sealt: bool = False,
         **kwargs: Any,
@@ -89,10 +120,12 @@ class Pijplijn(Service):
         self.services = services
         self.clients = clients
         """Kafka clients the services share, created on first use; stopped with the pipeline."""
+        self.metrics = metrics
         self.gereed = False
 
     async def on_start(self) -> None:
         _root_logger_back_to_its_level()
+        logfilter.install()
         created = await declare(
             self.settings.kafka,
             engine_topics(self.settings, gebiedsindeling()),
@@ -102,11 +135,16 @@ class Pijplijn(Service):
             log.info("declared %d topics", len(created))
         if self.sealt:
             await keystore.check(self.settings.kafka, self.settings.hoofdsleutel())
+            self.metrics.key_store_checked.set(1)
         for service in self.services:
             await self.add_runtime_dependency(service)
         self.gereed = True
 
     async def on_stop(self) -> None:
+        # A daemon timer: it does not keep a process alive that exits in time.
+        deadline = threading.Timer(STOP_DEADLINE_S, _exit_after_deadline)
+        deadline.daemon = True
+        deadline.start()
         for client in self.clients:
             await client.stop()
 
@@ -141,7 +179,7 @@ class Werker:
         services: list[Service] = [*self.stages, *([self.projecties] if self.projecties else [])]
         if rol.routeert:  # the executor of erasures and retention (one worker acts at a time)
             services.append(Vergeten(self.settings, self.settings.termijnen()))
-        self.pijplijn = Pijplijn(self.settings, services, clients, sealt=rol.routeert)
+        self.pijplijn = Pijplijn(self.settings, services, clients, self.metrics, sealt=rol.routeert)
         self.app.service(self.pijplijn)  # type: ignore[arg-type]  # faust accepts instances too
 
     def gezondheid(self) -> Gezondheid:

@@ -77,6 +77,17 @@ class Metrics:
         self.batches = teller(
             "riec_stage_batches_total", "Transactions committed by each processing stage.", ["stage"]
         )
+        self.last_commit = meter(
+            "riec_stage_last_commit_timestamp_seconds",
+            "When each stage last committed a transaction (unix time); with records waiting (lag) a "
+            "stage whose last commit is minutes old is stalled.",
+            ["stage"],
+        )
+        self.key_store_checked = meter(
+            "riec_key_store_checked",
+            "1 once this worker's start-up check found the key stores fit its master key (routing "
+            "workers; a worker whose check refuses exits instead).",
+        )
         self.records = teller(
             "riec_stage_records_total", "Records consumed by each processing stage.", ["stage"]
         )

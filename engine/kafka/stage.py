@@ -201,6 +201,9 @@ class Stage(Service):
             metrics=self.metrics,
         )
         listener = _Listener(self)
+        # A stage counts as having committed when it starts: one that cannot commit from then on,
+        # with records waiting, is stalled as much as one that stops later.
+        self.metrics.last_commit.labels(self.handler.name).set_to_current_time()
         if self.front_door:
             consumer.subscribe(pattern=self.source.pattern, listener=listener)
         else:
@@ -229,8 +232,17 @@ class Stage(Service):
                 vers = await tasks.take_over()
                 await tasks.process({tp: r for tp, r in batch.items() if tp not in vers})
             self.metrics.batches.labels(name).inc()
+            self.metrics.last_commit.labels(name).set_to_current_time()
             self.metrics.records.labels(name).inc(sum(len(r) for r in batch.values()))
             self.metrics.lag.labels(name).set(self._lag(consumer, tasks.positions()))
+
+    @Service.timer(10.0)
+    async def _report_lag(self) -> None:
+        """The lag between batches too: a stage that hangs in a transaction runs no batch, while
+        its consumer's fetches still learn where the input ends (RiecStageStalled needs both)."""
+        if self._consumer is not None and self._partition_tasks is not None:
+            lag = self._lag(self._consumer, self._partition_tasks.positions())
+            self.metrics.lag.labels(self.handler.name).set(lag)
 
     def _lag(self, consumer: AIOKafkaConsumer, positions: dict[TopicPartition, int]) -> int:
         lag = 0

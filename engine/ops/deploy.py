@@ -391,7 +391,7 @@ def workers(rol: Rol) -> list[dict[str, Any]]:
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
                     "automountServiceAccountToken": False,
-                    "terminationGracePeriodSeconds": 60,
+                    "terminationGracePeriodSeconds": 20,  # above engine.app.STOP_DEADLINE_S
                     "containers": [_container(rol)],
                     "volumes": _volumes(),
                 },

@@ -32,6 +32,7 @@ from engine.kafka import clients, redrive
 from engine.kafka.projecties import bouw
 from engine.kafka.redrive import Selection
 from engine.ops import onboarding
+from engine.ops import status as ops_status
 from engine.ops.acls import ENGINE
 from engine.ops.acls import principal as kafka_principal
 from engine.ops.sample import SampleTraffic, Voorbeeld
@@ -404,6 +405,23 @@ def herverwerk(
             f"{k.source_topic}[{k.source_partition}] (was @{k.source_offset}; {k.stage}, {k.error})"
         )
     click.echo(f"{len(gedaan)} record(s) {'selected' if dry_run else 're-driven'}")
+
+
+@cli.command()
+@click.option(
+    "--url",
+    "urls",
+    multiple=True,
+    default=("http://127.0.0.1:6066",),
+    show_default=True,
+    help="A worker's web address (repeatable: every worker you run).",
+)
+@click.option("--token", envvar="ENGINE_OPS_TOKEN", default=None, help="An ops token (or ENGINE_OPS_TOKEN).")
+@click.option("--app-id", envvar="ENGINE_APP_ID", default="riec-engine", show_default=True)
+def status(urls: tuple[str, ...], token: str | None, app_id: str) -> None:
+    """Per stage: records waiting (from the broker), age of the last commit, fenced and quarantined
+    counts; per worker: ready or not and why, and the key store check. For the person on call."""
+    click.echo(ops_status.status(list(urls), token, _engine(), app_id))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,64 @@
+"""`python -m engine.tools status` against the session's worker and broker: it answers for a
+worker that runs, one that is down and the broker's committed offsets, and refuses no one quietly
+(a wrong token is said so)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from engine.ops.status import STAGES
+from tests.fixtures import encode, headers, payload
+from tests.pipeline.conftest import APP_ID, ROOT, Worker, engine_env
+from tests.pipeline.kafka import eventually
+
+pytestmark = pytest.mark.pipeline
+
+
+def _status(*args: str, token: str | None) -> str:
+    env = {**os.environ, **engine_env(), "ENGINE_APP_ID": APP_ID}
+    env.pop("ENGINE_OPS_TOKEN", None)
+    if token is not None:
+        env["ENGINE_OPS_TOKEN"] = token
+    done = subprocess.run(
+        [sys.executable, "-m", "engine.tools", "status", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+async def test_status_shows_each_stage_and_each_worker_up_or_down(
+    worker: Worker, producer: AIOKafkaProducer
+) -> None:
+    await producer.send_and_wait(
+        "partner.politie.signalen", encode(payload()), headers=headers("politie", "status-1")
+    )
+    # The signal went through the front door and vastleggen: both committed since.
+    assert await eventually(lambda: "s ago" in _stage_regel(worker, "vastleggen"), timeout=30)
+
+    out = _status("--url", worker.url, "--url", "http://127.0.0.1:9", token=worker.tokens["ops"])
+    print(out)
+    assert f"{worker.url:<28} ready, role alles, key store checked" in out
+    assert "http://127.0.0.1:9" in out and "DOWN" in out
+    for stage in STAGES:
+        regel = next(r for r in out.splitlines() if r.strip().startswith(stage + " "))
+        waiting, *_ = regel.split()[1:]
+        assert waiting.isdigit() or waiting == "-", regel
+    vastleggen = next(r for r in out.splitlines() if r.strip().startswith("vastleggen "))
+    assert vastleggen.split()[-1] == "1", "one worker runs the stage"
+
+
+def _stage_regel(worker: Worker, stage: str) -> str:
+    out = _status("--url", worker.url, token=worker.tokens["ops"])
+    return next(r for r in out.splitlines() if r.strip().startswith(stage + " "))
+
+
+def test_status_with_a_token_that_is_not_ops_says_so_and_still_reports_the_broker(worker: Worker) -> None:
+    out = _status("--url", worker.url, token=worker.tokens["riec:rotterdam"])
+    assert "/metrics answered 403" in out or "/metrics answered 401" in out
+    assert "UNREACHABLE" not in out
