@@ -26,7 +26,11 @@ class Metrics:
             ["partner_group"],
         )
         self.refused = teller(
-            "riec_signals_refused_total", "Messages refused to dlq.ingress, by reason code.", ["reason"]
+            "riec_signals_refused_total",
+            "Messages refused to dlq.ingress, by reason code and the topic they came in on (a partner's "
+            "or a RIEC office's: a bounded set, the DLQ record's source_topic), so that a partner's bad "
+            "release reaches that partner's integrator.",
+            ["reason", "source_topic"],
         )
         self.duplicates = teller(
             "riec_signals_duplicate_total",

@@ -176,7 +176,7 @@ class Besluiten(Handler):
             gebeurtenissen = beslis(aggregaat, opdracht, nu)
         except Weigering as weigering:
             self.metrics.commands.labels(soort, "refused").inc()
-            self.metrics.refused.labels(weigering.code).inc()
+            self.metrics.refused.labels(weigering.code, opdracht.bron_topic).inc()
             yield self._weiger(record, opdracht, weigering, nu)
             return
         self.metrics.commands.labels(soort, "applied" if gebeurtenissen else "unchanged").inc()
@@ -236,8 +236,8 @@ class Besluiten(Handler):
         self.metrics.commands.labels(soort, _UITKOMST[b.uitkomst]).inc()
         if b.uitkomst == "bevestigd":
             return
-        self.metrics.refused.labels(b.reden_code).inc()
         k = b.koppeling
+        self.metrics.refused.labels(b.reden_code, opdrachten_topic(k.riec)).inc()
         log.info("besluiten: link refused (%s), command at offset %d", b.reden_code, k.bron_offset)
         yield Weigeringsbericht(
             key=record.key,

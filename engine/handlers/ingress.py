@@ -68,7 +68,7 @@ class Voordeur(Handler):
             yield self._weiger(record, fout, nu)
 
     def _weiger(self, record: ConsumerRecord[bytes, bytes], weigering: Weigering, nu: datetime) -> Output:
-        self.metrics.refused.labels(weigering.code).inc()
+        self.metrics.refused.labels(weigering.code, record.topic).inc()
         log.info(
             "%s: refused %s[%d]@%d: %s",
             self.name,

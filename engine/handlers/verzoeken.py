@@ -102,7 +102,7 @@ class Verzoekbeslisser(Handler):
             self.metrics.commands.labels(label, "applied").inc()
         except Weigering as w:
             self.metrics.commands.labels(label, "refused").inc()
-            self.metrics.refused.labels(w.code).inc()
+            self.metrics.refused.labels(w.code, record.topic).inc()
             log.info("verzoeken: refused %s at offset %d: %s", label, record.offset, w.code)
             gebeurtenissen = [
                 OpdrachtGeweigerd(

@@ -144,7 +144,8 @@ def verslag(werkers: list[Werkerstatus], lag: dict[str, int | None] | str, nu: f
         )
     regels.append(
         "\nwaiting: records past the stage's committed offsets, from the broker (a quiet partition of "
-        "a transactional input shows 1); last commit: the most recent over the workers (a stage counts as committed when it starts)."
+        "a transactional input shows 1); last commit: the most recent over the workers (a stage counts "
+        "as committed when it starts)."
     )
     return "\n".join(regels)
 
