@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import statistics
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 
 from engine.kafka import clients
 from engine.kafka.projecties import lees_tot
@@ -240,3 +243,102 @@ def piek_geheugen_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)
     raise RuntimeError(f"no VmHWM for pid {pid}")
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat."""
+    rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def core(nummer: int) -> tuple[float, float]:
+    """(idle, total) jiffies of one core so far, from /proc/stat (idle includes iowait)."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith(f"cpu{nummer} "):
+            v = [int(x) for x in line.split()[1:9]]
+            return v[3] + v[4], sum(v)
+    raise RuntimeError(f"no cpu{nummer} in /proc/stat")
+
+
+def verzoeken(url: str) -> dict[str, tuple[float, float]]:
+    """Per Kafka request type: (requests sent, CPU seconds encoding and decoding them) so far, from
+    a worker's /metrics (`riec_kafka_requests_total`, `riec_kafka_request_cpu_seconds_total`)."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    n: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == "riec_kafka_requests_total":
+                n[s.labels["api"]] = s.value
+            elif s.name == "riec_kafka_request_cpu_seconds_total":
+                cpu[s.labels["api"]] = s.value
+    return {api: (n[api], cpu.get(api, 0.0)) for api in n}
+
+
+class Verbruik:
+    """CPU of each process and of the bench's core, and the workers' Kafka requests, between
+    `__init__` and `stop()`: per signal (`per`) or per second."""
+
+    def __init__(self, pids: dict[str, int], urls: dict[str, str], kern: int) -> None:
+        self.pids, self.urls, self.kern = pids, urls, kern
+        self.begin = time.monotonic()
+        self.cpu = {naam: cpu_s(pid) for naam, pid in pids.items()}
+        self.kern_begin = core(kern)
+        self.verzoeken = {naam: verzoeken(url) for naam, url in urls.items()}
+
+    def stop(self, per: int | None = None) -> dict[str, object]:
+        """CPU ms per signal (per=N) or % of a core (per=None) of each process; the core's idle share;
+        requests per second by worker and type, with the CPU µs each costs."""
+        seconden = time.monotonic() - self.begin
+        deler = per if per else seconden
+        schaal = 1000 if per else 100  # ms per signal, or % of a core
+        idle, total = (a - b for a, b in zip(core(self.kern), self.kern_begin, strict=True))
+        verzoeken_nu = {naam: verzoeken(url) for naam, url in self.urls.items()}
+        per_type: dict[str, dict[str, object]] = {}
+        for naam, nu in verzoeken_nu.items():
+            voor = self.verzoeken[naam]
+            per_type[naam] = {
+                api: {
+                    "per_s": round((n - voor.get(api, (0, 0))[0]) / seconden, 1),
+                    "cpu_us_each": round(
+                        (c - voor.get(api, (0, 0))[1]) / max(1.0, n - voor.get(api, (0, 0))[0]) * 1e6, 1
+                    ),
+                }
+                for api, (n, c) in sorted(nu.items())
+                if n > voor.get(api, (0, 0))[0]
+            }
+        return {
+            "seconds": round(seconden, 1),
+            ("cpu_ms_per_signal" if per else "cpu_percent_of_a_core"): {
+                naam: round((cpu_s(pid) - self.cpu[naam]) / deler * schaal, 3)
+                for naam, pid in self.pids.items()
+            },
+            "core_idle_share": round(idle / total, 3) if total else None,
+            "kafka_requests": per_type,
+        }
+
+
+async def eerste_signaal(kafka: KafkaConnection, afzender: KafkaConnection, org: str, target: str) -> float:
+    """Seconds from sending one signal on partner `org`'s topic (idle until now) until its route is
+    on `target` (read_committed)."""
+    consumer = clients.consumer(kafka, isolation_level="read_committed", fetch_max_wait_ms=20)
+    await consumer.start()
+    tp = TopicPartition(target, 0)
+    consumer.assign([tp])
+    await consumer.seek_to_end(tp)
+    await consumer.position(tp)
+    p = producer(afzender)
+    await p.start()
+    try:
+        value, headers = signaal(0)
+        headers = [(k, f"urn:nl:riec:partner:{org}".encode() if k == "ce_source" else v) for k, v in headers]
+        begin = time.monotonic()
+        await p.send_and_wait(f"partner.{org}.signalen", value, headers=headers)
+        while time.monotonic() - begin < 60:
+            if any((await consumer.getmany(tp, timeout_ms=100)).values()):
+                return round(time.monotonic() - begin, 3)
+        raise RuntimeError(f"the first signal of partner {org} was not routed within 60 s")
+    finally:
+        await p.stop()
+        await consumer.stop()

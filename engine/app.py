@@ -39,7 +39,7 @@ from engine.domain.reference import gebiedsindeling
 from engine.domain.vergeten.sleutels import Sleutelring
 from engine.handlers import besluiten, ingress, vastleggen, verzoeken, zoekindex
 from engine.handlers.vergeten import Vergeten
-from engine.kafka import clients, keystore, routeren, sporen
+from engine.kafka import clients, keystore, routeren, sporen, wire
 from engine.kafka.audit import AuditWriter
 from engine.kafka.declaratie import declare
 from engine.kafka.opdrachtgever import CommandWriter
@@ -356,6 +356,7 @@ def create_app(settings: Settings) -> faust.App:
     # /metrics page, which asks for an ops token once tokens are configured.
     app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(registry, "faust"))
     werker = Werker(settings, app, registry, Metrics(registry), Tokenbestand(settings.tokens_file))
+    wire.install(werker.metrics)
     _worker_commando(werker)
     werker.metrics.ready.set_function(lambda: float(werker.rol is not None and werker.gezondheid().klaar))
     api.registreer_metrics(app, tokens=werker.tokens, registry=registry)

@@ -92,6 +92,17 @@ class Metrics:
             "1 once this worker's start-up check found the key stores fit its master key (routing "
             "workers; a worker whose check refuses exits instead).",
         )
+        self.kafka_requests = teller(
+            "riec_kafka_requests_total",
+            "Requests this worker's Kafka clients sent, by request type (Fetch, Produce, "
+            "AddPartitionsToTxn, EndTxn, Metadata, ...).",
+            ["api"],
+        )
+        self.kafka_request_cpu = teller(
+            "riec_kafka_request_cpu_seconds_total",
+            "CPU time this worker spent encoding requests and decoding their answers, by request type.",
+            ["api"],
+        )
         self.records = teller(
             "riec_stage_records_total", "Records consumed by each processing stage.", ["stage"]
         )

@@ -156,5 +156,5 @@ def status(urls: list[str], token: str | None, kafka: KafkaConnection, app_id: s
     try:
         lag = asyncio.run(asyncio.wait_for(achterstand(kafka, app_id), 20))
     except Exception as e:  # the broker unreachable is an answer too
-        lag = f"UNREACHABLE ({type(e).__name__}: {e})"
+        lag = f"UNREACHABLE ({type(e).__name__}{': ' + str(e) if str(e) else ''})"
     return verslag(werkers, lag)
