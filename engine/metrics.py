@@ -103,6 +103,12 @@ class Metrics:
             "CPU time this worker spent encoding requests and decoding their answers, by request type.",
             ["api"],
         )
+        self.paused = meter(
+            "riec_stage_partitions_paused",
+            "Input partitions a stage does not fetch because they had no record for a while; its "
+            "doorbell long-polls them and resumes each on its first record.",
+            ["stage"],
+        )
         self.records = teller(
             "riec_stage_records_total", "Records consumed by each processing stage.", ["stage"]
         )

@@ -301,6 +301,9 @@ class Settings:
     connection's requests in order, so a consumer's other requests (the end offset routeren asks
     for before every batch) queue behind a held fetch: Kafka's default of 500 ms put 500 ms on
     every routing batch, and routing latency at 1.6 s whatever the load."""
+    idle_partition_s: int = 10
+    """A stage's input partition without a record for this long is no longer fetched by the stage
+    but watched by its doorbell (engine.kafka.doorbell); 0: fetch every partition always."""
     pending_link_expiry_s: int = 7 * 24 * 3600
     """How long a casus link waits for a signal not seen yet before it expires (recorded as an event)."""
     dedup_horizon_days: int = 400
@@ -372,6 +375,7 @@ class Settings:
             fetch_max_wait_ms=_int(env, "ENGINE_FETCH_MAX_WAIT_MS", d["fetch_max_wait_ms"]),
             batch_wait_ms=_int(env, "ENGINE_BATCH_WAIT_MS", d["batch_wait_ms"]),
             batch_min_bytes=_int(env, "ENGINE_BATCH_MIN_BYTES", d["batch_min_bytes"]),
+            idle_partition_s=_int(env, "ENGINE_IDLE_PARTITION_S", d["idle_partition_s"]),
             pending_link_expiry_s=_int(env, "ENGINE_PENDING_LINK_EXPIRY_S", d["pending_link_expiry_s"]),
             dedup_horizon_days=_int(env, "ENGINE_DEDUP_HORIZON_DAYS", d["dedup_horizon_days"]),
             data_dir=Path(env["ENGINE_DATA_DIR"]) if "ENGINE_DATA_DIR" in env else _data_dir(app_id),

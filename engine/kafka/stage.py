@@ -32,6 +32,7 @@ from mode import Service
 
 from engine.kafka import clients
 from engine.kafka.delivery import AtLeastOnce
+from engine.kafka.doorbell import WAIT_MS, Doorbell
 from engine.kafka.fencing import SharedHandler, Tasks
 from engine.kafka.output import Output, StageHandler
 from engine.kafka.quarantine import BatchProcessing
@@ -83,6 +84,8 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         log.info("%s: %d partitions assigned", self.stage.label, len(assigned))
         await self.stage.tasks.assigned(set(assigned))
+        if self.stage.doorbell is not None:
+            await self.stage.doorbell.assigned(set(assigned))
 
 
 class Stage(Service):
@@ -117,6 +120,8 @@ class Stage(Service):
         self._shared = SharedHandler(handler)
         self._consumer: AIOKafkaConsumer | None = None
         self._partition_tasks: Tasks | None = None
+        self.doorbell: Doorbell | None = None
+        """Watches the idle input partitions, so that the stage fetches only those with traffic."""
 
     @property
     def tasks(self) -> Tasks:
@@ -208,9 +213,28 @@ class Stage(Service):
             consumer.subscribe(pattern=self.source.pattern, listener=listener)
         else:
             consumer.subscribe(topics=list(self.source.topics), listener=listener)
+        if self.settings.idle_partition_s > 0:
+            self.doorbell = Doorbell(consumer, self._new_bell(), idle_after_s=self.settings.idle_partition_s)
+            await self.doorbell.start()
         await consumer.start()
 
+    def _new_bell(self) -> AIOKafkaConsumer:
+        s = self.settings
+        return clients.consumer(
+            s.kafka,
+            client_id=f"{self.group_id}-{s.worker_id}-doorbell",
+            enable_auto_commit=False,
+            fetch_max_wait_ms=WAIT_MS,
+            fetch_min_bytes=1,
+            max_partition_fetch_bytes=1,  # the broker still returns a partition's first batch
+            isolation_level="read_committed",  # rings for what the stage can read, not an open transaction
+            # Its partitions are assigned to it; it needs no new topics.
+            metadata_max_age_ms=300_000,
+        )
+
     async def on_stop(self) -> None:
+        if self.doorbell is not None:
+            await self.doorbell.stop()
         if self._consumer is not None:
             await self._consumer.stop()
         if self._partition_tasks is not None:
@@ -227,6 +251,8 @@ class Stage(Service):
             batch = await consumer.getmany(timeout_ms=200, max_records=2000)
             if not batch:
                 continue
+            if self.doorbell is not None:
+                self.doorbell.saw(batch.keys())
             async with self.batch_lock:
                 # Assigned while fetching: their records may predate what the previous owner committed.
                 vers = await tasks.take_over()
@@ -235,6 +261,11 @@ class Stage(Service):
             self.metrics.last_commit.labels(name).set_to_current_time()
             self.metrics.records.labels(name).inc(sum(len(r) for r in batch.values()))
             self.metrics.lag.labels(name).set(self._lag(consumer, tasks.positions()))
+
+    @Service.timer(1.0)
+    async def _pause_idle(self) -> None:
+        if self.doorbell is not None and self._consumer is not None:
+            self.metrics.paused.labels(self.handler.name).set(await self.doorbell.pause_idle())
 
     @Service.timer(10.0)
     async def _report_lag(self) -> None:
