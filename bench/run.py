@@ -199,7 +199,9 @@ def ronde(identifiers: int, *, volledig: bool) -> dict[str, Any]:
             uit["verbruik"] = verbruik.stop(per=N)
             uit["peak_mb"] = {rol: meting.piek_geheugen_mb(w.pid) for rol, w in workers.items()}
             if volledig:
-                time.sleep(10)  # the backlog's last transactions and the projections are done
+                # The backlog's last transactions and the projections done, every partition idle long
+                # enough to be left to the doorbells (ENGINE_IDLE_PARTITION_S): the steady idle state.
+                time.sleep(15)
                 stil = meting.Verbruik(*gezond(workers), kern=BENCH_CORE)
                 time.sleep(IDLE_SECONDS)
                 uit["stil"] = stil.stop()
