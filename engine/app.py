@@ -19,10 +19,10 @@ from typing import Any
 
 import click
 import faust
+from faust.app.base import BootStrategy
 from faust.cli.base import option
 from faust.cli.worker import worker as FaustWorker
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
-from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.utils.terminal import SpinnerHandler
 from mode import Service
 from prometheus_client import CollectorRegistry
@@ -64,11 +64,6 @@ kill (the crash tests)."""
 EXIT_STOP_DEADLINE = 75
 """The exit code after `STOP_DEADLINE_S` (EX_TEMPFAIL): not 0, so a stop that needed it shows."""
 
-# faust's consumer thread waits for its thread to say it has stopped, for mode's default of 60 s;
-# with the broker gone aiokafka's consumer.stop() raises (its fetcher re-raises the CancelledError
-# of a retry sleep), the thread never says so, and every stop took 63 s. The engine's stages have
-# consumers of their own; faust's needs no more than a moment.
-AIOKafkaConsumerThread.shutdown_timeout = 2.0
 
 
 def _exit_after_deadline() -> None:
@@ -193,8 +188,21 @@ class Werker:
         )
 
 
+class _WebAndSensorsOnly(BootStrategy):
+    """faust starts its web server and sensors for the engine, not its own Kafka consumer, producer,
+    assignor and tables: the stages and projections have clients of their own, and faust's consumer
+    group read nothing. Idle it cost a thread with its own event loop, heartbeats, fetches and
+    metadata requests; on a stop with the broker gone its consumer thread held the worker for 60 s."""
+
+    enable_kafka = False
+
+
+class _EngineApp(faust.App):
+    BootStrategy = _WebAndSensorsOnly
+
+
 def _faust_app(settings: Settings) -> faust.App:
-    return faust.App(
+    return _EngineApp(
         settings.app_id,
         broker=[f"kafka://{b}" for b in settings.kafka.bootstrap_servers.split(",")],
         broker_credentials=clients.faust_credentials(settings.kafka),
@@ -206,10 +214,6 @@ def _faust_app(settings: Settings) -> faust.App:
         autodiscover=False,
         store="memory://",
         topic_replication_factor=settings.replication_factor,
-        # faust's own consumer group (it consumes nothing of ours) should not hold a restarted
-        # worker back for a minute waiting for the killed one's session to expire.
-        broker_session_timeout=10.0,
-        broker_heartbeat_interval=1.0,
     )
 
 

@@ -33,7 +33,10 @@ class RepeatFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         now = self._clock()
-        text = record.getMessage()
+        try:
+            text = record.getMessage()
+        except Exception:  # a library's malformed call: the handler reports it as it always did
+            return True
         key = (record.name, record.levelno, text)
         seen = self._seen.get(key)
         if seen is not None and now - seen[0] < self.interval:
@@ -41,9 +44,10 @@ class RepeatFilter(logging.Filter):
             return False
         self._seen[key] = (now, 0)
         if seen is not None and seen[1]:
-            # The text as it was formatted, with the count: the record's args are spent.
+            # The text as it was formatted, with the count: the record's args are spent. An empty
+            # tuple, not None: mode's formatter maps the args one by one and made None into (None,).
             record.msg = f"{text} (and {seen[1]} times more in the {self.interval:.0f} s before)"
-            record.args = None
+            record.args = ()
         self._prune(now)
         return True
 

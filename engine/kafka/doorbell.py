@@ -93,16 +93,24 @@ class Doorbell:
         """Hand every partition idle for `idle_after_s` to the doorbell; returns how many it watches."""
         async with self._lock:
             now = self._clock()
-            assigned = self._consumer.assignment()
             idle = [
                 tp
-                for tp in assigned
+                for tp in self._consumer.assignment()
                 if tp not in self.watched and now - self._last_seen.setdefault(tp, now) >= self._idle_after_s
             ]
+            positions = {}
+            for tp in idle:
+                try:
+                    positions[tp] = await self._consumer.position(tp)
+                except IllegalStateError:  # revoked meanwhile: the listener's `assigned` starts over
+                    return len(self.watched)
+            # From here on no await: the stage's assignment cannot change under the hand-over.
+            assigned = self._consumer.assignment()
+            idle = [tp for tp in idle if tp in assigned]
             if idle and self._bell.assignment() == assigned:
                 self._consumer.pause(*idle)
                 for tp in idle:
-                    self._bell.seek(tp, await self._consumer.position(tp))
+                    self._bell.seek(tp, positions[tp])
                 self._bell.resume(*idle)
                 self.watched.update(idle)
             return len(self.watched)

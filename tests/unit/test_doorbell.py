@@ -107,3 +107,16 @@ async def test_nothing_is_handed_over_before_the_doorbell_has_the_stages_assignm
     klok.nu = 60
     assert await d.pause_idle() == 0
     assert not stage.paused
+
+
+async def test_a_partition_revoked_while_its_position_is_asked_pauses_nothing() -> None:
+    klok = Klok()
+    d, stage, _ = await _bel(klok)
+
+    async def revoked(tp: TopicPartition) -> int:
+        raise IllegalStateError("No current assignment for partition")
+
+    stage.position = revoked  # type: ignore[method-assign]
+    klok.nu = 60
+    assert await d.pause_idle() == 0
+    assert not stage.paused, "a partition paused but not watched would never be fetched again"

@@ -3,7 +3,10 @@ next one let through; distinct lines all pass."""
 
 from __future__ import annotations
 
+import io
 import logging
+
+from mode.utils.logging import ExtensionFormatter
 
 from engine.logfilter import RepeatFilter
 
@@ -43,6 +46,14 @@ def test_after_the_interval_it_passes_again_with_the_count_of_what_was_dropped()
     again = _record("Unable to update metadata from [%s]", 1)
     assert f.filter(again)
     assert again.getMessage() == "Unable to update metadata from [1] (and 41 times more in the 30 s before)"
+    # faust's console formatter (mode's) formats it too: it once turned args None into (None,)
+    formatted = ExtensionFormatter(stream=io.StringIO(), fmt="%(message)s").format(again)
+    assert formatted == "Unable to update metadata from [1] (and 41 times more in the 30 s before)"
+
+
+def test_a_malformed_call_of_a_library_passes_to_the_handler_as_before() -> None:
+    broken = _record("%s and %s", 1)
+    assert RepeatFilter(30, clock=Klok()).filter(broken)
 
 
 def test_distinct_messages_loggers_and_levels_all_pass() -> None:
