@@ -65,7 +65,6 @@ EXIT_STOP_DEADLINE = 75
 """The exit code after `STOP_DEADLINE_S` (EX_TEMPFAIL): not 0, so a stop that needed it shows."""
 
 
-
 def _exit_after_deadline() -> None:
     log.error(
         "worker still stopping %.0f s after it was told to; exiting now (open transactions are "
