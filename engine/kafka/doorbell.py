@@ -24,6 +24,7 @@ and transactions are untouched. A rebalance starts over: every newly assigned pa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -88,11 +89,20 @@ class Doorbell:
             self._bell.assign(sorted(partitions))
             if partitions:
                 self._bell.pause(*partitions)
+                # Explicitly: `pause_idle` may have paused the new assignment between aiokafka
+                # installing it and calling this listener, when it equals the old one (a static
+                # member rejoining), and those partitions would be paused and watched by no one.
+                with contextlib.suppress(IllegalStateError):  # reassigned again: called again
+                    self._consumer.resume(*partitions)
 
     async def pause_idle(self) -> int:
         """Hand every partition idle for `idle_after_s` to the doorbell; returns how many it watches."""
         async with self._lock:
             now = self._clock()
+            # Self-healing: a partition paused on the stage must be one the doorbell watches.
+            if stray := self._consumer.paused() - self.watched:
+                log.warning("doorbell: %d partitions paused but not watched; resumed", len(stray))
+                self._consumer.resume(*stray)
             idle = [
                 tp
                 for tp in self._consumer.assignment()

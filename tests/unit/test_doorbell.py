@@ -16,22 +16,25 @@ class Consumer:
 
     def __init__(self, assigned: set[TopicPartition] = frozenset()) -> None:  # type: ignore[assignment]
         self.assigned = set(assigned)
-        self.paused: set[TopicPartition] = set()
+        self.gepauzeerd: set[TopicPartition] = set()
         self.positions = {tp: 100 + tp.partition for tp in self.assigned}
+
+    def paused(self) -> set[TopicPartition]:
+        return self.gepauzeerd & self.assigned
 
     def assignment(self) -> set[TopicPartition]:
         return set(self.assigned)
 
     def assign(self, tps: list[TopicPartition]) -> None:
-        self.assigned, self.paused = set(tps), set()
+        self.assigned, self.gepauzeerd = set(tps), set()
 
     def pause(self, *tps: TopicPartition) -> None:
-        self.paused |= set(tps)
+        self.gepauzeerd |= set(tps)
 
     def resume(self, *tps: TopicPartition) -> None:
         if not set(tps) <= self.assigned:
             raise IllegalStateError("not assigned")
-        self.paused -= set(tps)
+        self.gepauzeerd -= set(tps)
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self.positions[tp] = offset
@@ -59,16 +62,16 @@ async def test_a_partition_without_records_for_the_idle_time_is_watched_by_the_d
 ):
     klok = Klok()
     d, stage, bell = await _bel(klok)
-    assert bell.paused == {A, B, C} and not stage.paused
+    assert bell.gepauzeerd == {A, B, C} and not stage.gepauzeerd
     klok.nu = 5
     d.saw([A])
     klok.nu = 10
     assert await d.pause_idle() == 2
-    assert stage.paused == {B, C} and bell.paused == {A}
+    assert stage.gepauzeerd == {B, C} and bell.gepauzeerd == {A}
     assert bell.positions[B] == 101 and bell.positions[C] == 102
     klok.nu = 15
     assert await d.pause_idle() == 3
-    assert stage.paused == {A, B, C} and not bell.paused
+    assert stage.gepauzeerd == {A, B, C} and not bell.gepauzeerd
 
 
 async def test_a_record_on_a_watched_partition_resumes_it_on_the_stage_only() -> None:
@@ -78,7 +81,7 @@ async def test_a_record_on_a_watched_partition_resumes_it_on_the_stage_only() ->
     await d.pause_idle()
     klok.nu = 11
     await d._open([B])
-    assert stage.paused == {A, C} and bell.paused == {B}
+    assert stage.gepauzeerd == {A, C} and bell.gepauzeerd == {B}
     assert d.watched == {A, C}
     klok.nu = 20
     assert await d.pause_idle() == 2, "B saw a record at 11: not idle before 21"
@@ -93,11 +96,11 @@ async def test_a_new_assignment_makes_every_partition_active_and_a_late_ring_for
     d, stage, bell = await _bel(klok)
     klok.nu = 10
     await d.pause_idle()
-    stage.assigned, stage.paused = {A, B}, set()  # a rebalance took C away
+    stage.assigned, stage.gepauzeerd = {A, B}, set()  # a rebalance took C away
     await d.assigned({A, B})
-    assert d.watched == set() and bell.assignment() == {A, B} and bell.paused == {A, B}
+    assert d.watched == set() and bell.assignment() == {A, B} and bell.gepauzeerd == {A, B}
     await d._open([C])  # the doorbell's fetch from before the rebalance
-    assert stage.paused == set()
+    assert stage.gepauzeerd == set()
 
 
 async def test_nothing_is_handed_over_before_the_doorbell_has_the_stages_assignment() -> None:
@@ -106,7 +109,7 @@ async def test_nothing_is_handed_over_before_the_doorbell_has_the_stages_assignm
     stage.assigned.add(TopicPartition("partner.fiod.signalen", 0))  # assigned, listener not run yet
     klok.nu = 60
     assert await d.pause_idle() == 0
-    assert not stage.paused
+    assert not stage.gepauzeerd
 
 
 async def test_a_partition_revoked_while_its_position_is_asked_pauses_nothing() -> None:
@@ -119,4 +122,26 @@ async def test_a_partition_revoked_while_its_position_is_asked_pauses_nothing() 
     stage.position = revoked  # type: ignore[method-assign]
     klok.nu = 60
     assert await d.pause_idle() == 0
-    assert not stage.paused, "a partition paused but not watched would never be fetched again"
+    assert not stage.gepauzeerd, "a partition paused but not watched would never be fetched again"
+
+
+async def test_a_new_assignment_equal_to_the_old_one_paused_before_the_listener_ran_is_resumed() -> None:
+    # The zombie test lost signals: a static member rejoined with its old partitions, the idle timer
+    # paused them in the gap before the listener, and the listener left them paused, unwatched.
+    klok = Klok()
+    d, stage, _ = await _bel(klok)
+    klok.nu = 10
+    stage.gepauzeerd = set()  # aiokafka installed the new assignment (same partitions, unpaused)
+    await d.pause_idle()  # the timer, before the listener: bell has the same assignment
+    assert stage.gepauzeerd == {A, B, C}
+    await d.assigned({A, B, C})  # the listener
+    assert stage.gepauzeerd == set() and d.watched == set()
+
+
+async def test_a_partition_paused_on_the_stage_but_not_watched_is_resumed_by_the_next_tick() -> None:
+    klok = Klok()
+    d, stage, _ = await _bel(klok)
+    stage.gepauzeerd = {B}  # however it came about
+    klok.nu = 1
+    await d.pause_idle()
+    assert stage.gepauzeerd == set()
