@@ -95,6 +95,24 @@ class Doorbell:
                 with contextlib.suppress(IllegalStateError):  # reassigned again: called again
                     self._consumer.resume(*partitions)
 
+    async def activate(self, partitions: set[TopicPartition]) -> None:
+        """The stage moved these partitions' positions (taken over after a fence or a failed
+        transaction: back to their committed offsets): fetch them again. A watched one would
+        otherwise wait for a record past the doorbell's older position, and the records between
+        the commit and that position would wait with it (the zombie test found them)."""
+        if not partitions:
+            return
+        async with self._lock:
+            now = self._clock()
+            for tp in partitions & self.watched:
+                with contextlib.suppress(IllegalStateError):
+                    self._bell.pause(tp)
+                self.watched.discard(tp)
+            for tp in partitions:
+                self._last_seen[tp] = now
+            with contextlib.suppress(IllegalStateError):
+                self._consumer.resume(*partitions)
+
     async def pause_idle(self) -> int:
         """Hand every partition idle for `idle_after_s` to the doorbell; returns how many it watches."""
         async with self._lock:

@@ -249,7 +249,7 @@ class Stage(Service):
         name = self.handler.name
         while not self.should_stop:
             async with self.batch_lock:
-                await tasks.take_over()
+                await self._activate(await tasks.take_over())
             batch = await consumer.getmany(timeout_ms=200, max_records=2000)
             if not batch:
                 continue
@@ -258,11 +258,17 @@ class Stage(Service):
             async with self.batch_lock:
                 # Assigned while fetching: their records may predate what the previous owner committed.
                 vers = await tasks.take_over()
+                await self._activate(vers)
                 await tasks.process({tp: r for tp, r in batch.items() if tp not in vers})
             self.metrics.batches.labels(name).inc()
             self.metrics.last_commit.labels(name).set_to_current_time()
             self.metrics.records.labels(name).inc(sum(len(r) for r in batch.values()))
             self.metrics.lag.labels(name).set(self._lag(consumer, tasks.positions()))
+
+    async def _activate(self, seeked: set[TopicPartition]) -> None:
+        """Partitions whose position `take_over` set back are fetched again, not left to the doorbell."""
+        if self.doorbell is not None and seeked:
+            await self.doorbell.activate(seeked)
 
     @Service.timer(1.0)
     async def _pause_idle(self) -> None:

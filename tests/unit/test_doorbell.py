@@ -145,3 +145,13 @@ async def test_a_partition_paused_on_the_stage_but_not_watched_is_resumed_by_the
     klok.nu = 1
     await d.pause_idle()
     assert stage.gepauzeerd == set()
+
+
+async def test_a_watched_partition_whose_position_the_stage_set_back_is_fetched_again() -> None:
+    klok = Klok()
+    d, stage, bell = await _bel(klok)
+    klok.nu = 10
+    await d.pause_idle()
+    stage.seek(B, 50)  # taken over after a fence: back to its committed offset, before the bell's
+    await d.activate({B})
+    assert stage.gepauzeerd == {A, C} and B not in d.watched and B in bell.gepauzeerd
