@@ -315,8 +315,8 @@ def main() -> None:
         "raw_consume_events_per_s": round(eerste["raw_consume"]),
         "replay_vs_raw": round(eerste["replay"] / eerste["raw_consume"], 3),
         # Summed over the engine's processes (one per role), as before the roles were split.
-        "peak_memory_1k_identifiers_mb": max(sum(r["peak_mb"].values()) for r in k1),
-        "peak_memory_1m_identifiers_mb": max(sum(r["peak_mb"].values()) for r in m1),
+        "peak_memory_1k_identifiers_mb": round(max(sum(r["peak_mb"].values()) for r in k1), 1),
+        "peak_memory_1m_identifiers_mb": round(max(sum(r["peak_mb"].values()) for r in m1), 1),
         "peak_memory_1m_identifiers_mb_per_role": {rol: max(r["peak_mb"][rol] for r in m1) for rol in ROLLEN},
         "single_rounds_msgs_per_s": {
             "raw_1k": [round(r["raw"]) for r in k1],
