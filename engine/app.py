@@ -27,7 +27,6 @@ from faust.utils.terminal import SpinnerHandler
 from mode import Service
 from prometheus_client import CollectorRegistry
 
-from engine import logfilter
 from engine.api import analist, inzageloket, toegang, webserver
 from engine.api import dashboard as api
 from engine.api import verzoeken as vieroogen_api
@@ -47,6 +46,7 @@ from engine.kafka.projecties import Projecties
 from engine.kafka.stage import Source, Stage, StageHandler
 from engine.kafka.state import KafkaLog
 from engine.metrics import Metrics
+from engine.ops import logfilter
 from engine.rollen import Gezondheid, Rol
 from engine.settings import Settings
 from engine.topics import engine_topics

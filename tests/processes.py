@@ -246,3 +246,18 @@ def start_worker(
     if wait:
         worker.wait_healthy()
     return worker
+
+
+def engine_status(kafka: LocalKafka, urls: list[str], token: str | None) -> str:
+    """`python -m engine.tools status` for these workers as the engine's principal on `kafka`, with
+    `token` as ENGINE_OPS_TOKEN (None: none at all); its output (it must exit 0)."""
+    env = {**os.environ, **kafka.engine_env(), "ENGINE_APP_ID": APP_ID}
+    env.pop("ENGINE_OPS_TOKEN", None)
+    if token is not None:
+        env["ENGINE_OPS_TOKEN"] = token
+    done = subprocess.run(
+        [sys.executable, "-m", "engine.tools", "status", *(a for u in urls for a in ("--url", u))],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -20,7 +20,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -35,7 +34,7 @@ from engine.ops import onboarding
 from engine.settings import KafkaConnection
 from tests.cluster.conftest import CLUSTER, Ploeg
 from tests.fixtures import encode, headers, payload
-from tests.processes import APP_ID, ROOT
+from tests.processes import ROOT, engine_status
 
 pytestmark = pytest.mark.cluster
 
@@ -132,19 +131,7 @@ def _brokers(sig: signal.Signals) -> None:
 
 
 def _status(ploeg: Ploeg) -> str:
-    urls = [a for w in ploeg.workers.values() for a in ("--url", w.url)]
-    env = {
-        **os.environ,
-        **CLUSTER.engine_env(),
-        "ENGINE_APP_ID": APP_ID,
-        "ENGINE_OPS_TOKEN": ploeg.tokens["ops"],
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "engine.tools", "status", *urls],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return engine_status(CLUSTER, [w.url for w in ploeg.workers.values()], ploeg.tokens["ops"])
 
 
 async def test_a_paused_worker_pages_as_down_and_resolves(ploeg: Ploeg, prometheus: str) -> None:

@@ -4,32 +4,20 @@ worker that runs, one that is down and the broker's committed offsets, and refus
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from engine.ops.status import STAGES
 from tests.fixtures import encode, headers, payload
-from tests.pipeline.conftest import APP_ID, ROOT, Worker, engine_env
+from tests.pipeline.conftest import KAFKA, Worker
 from tests.pipeline.kafka import eventually
+from tests.processes import engine_status
 
 pytestmark = pytest.mark.pipeline
 
 
-def _status(*args: str, token: str | None) -> str:
-    env = {**os.environ, **engine_env(), "ENGINE_APP_ID": APP_ID}
-    env.pop("ENGINE_OPS_TOKEN", None)
-    if token is not None:
-        env["ENGINE_OPS_TOKEN"] = token
-    done = subprocess.run(
-        [sys.executable, "-m", "engine.tools", "status", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+def _status(*urls: str, token: str | None) -> str:
+    return engine_status(KAFKA, list(urls), token)
 
 
 async def test_status_shows_each_stage_and_each_worker_up_or_down(
@@ -41,7 +29,7 @@ async def test_status_shows_each_stage_and_each_worker_up_or_down(
     # The signal went through the front door and vastleggen: both committed since.
     assert await eventually(lambda: "s ago" in _stage_regel(worker, "vastleggen"), timeout=30)
 
-    out = _status("--url", worker.url, "--url", "http://127.0.0.1:9", token=worker.tokens["ops"])
+    out = _status(worker.url, "http://127.0.0.1:9", token=worker.tokens["ops"])
     print(out)
     assert f"{worker.url:<28} ready, role alles, key store checked" in out
     assert "http://127.0.0.1:9" in out and "DOWN" in out
@@ -54,11 +42,11 @@ async def test_status_shows_each_stage_and_each_worker_up_or_down(
 
 
 def _stage_regel(worker: Worker, stage: str) -> str:
-    out = _status("--url", worker.url, token=worker.tokens["ops"])
+    out = _status(worker.url, token=worker.tokens["ops"])
     return next(r for r in out.splitlines() if r.strip().startswith(stage + " "))
 
 
 def test_status_with_a_token_that_is_not_ops_says_so_and_still_reports_the_broker(worker: Worker) -> None:
-    out = _status("--url", worker.url, token=worker.tokens["riec:rotterdam"])
+    out = _status(worker.url, token=worker.tokens["riec:rotterdam"])
     assert "/metrics answered 403" in out or "/metrics answered 401" in out
     assert "UNREACHABLE" not in out

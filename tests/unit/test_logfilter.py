@@ -1,4 +1,4 @@
-"""engine/logfilter.py: repeats of a log line within an interval are dropped and counted on the
+"""engine/ops/logfilter.py: repeats of a log line within an interval are dropped and counted on the
 next one let through; distinct lines all pass."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import logging
 
 from mode.utils.logging import ExtensionFormatter
 
-from engine.logfilter import RepeatFilter
+from engine.ops.logfilter import RepeatFilter
 
 
 class Klok:
