@@ -17,7 +17,9 @@ periods (`engine.domain.vergeten.bewaring`) on a schedule, by reading the logs w
 
 A service, not a stage: finding the signals means reading whole logs, which a stage's synchronous
 `process` cannot. One worker acts at a time: the one its consumer group gives `engine.verzoeken`'s
-only partition. Its transactional id fences a predecessor that stalled; every effect is idempotent
+only partition. That worker alone holds a producer, made when it is given the partition and let
+go when it loses it: its transactional id (the group id, the same on every worker) fences a
+predecessor that stalled, and a worker that merely starts fences no one. Every effect is idempotent
 (a tombstone, a withdrawal keyed by signal id), so a batch read again after a crash repeats
 nothing harmful and loses nothing (its offsets commit in the same transaction).
 """
@@ -191,11 +193,6 @@ class Vergeten(Service):
     async def on_start(self) -> None:
         kafka = self.settings.kafka
         await sporen.lees(kafka, VERGETEN, self._herstel_termijn)
-        self._producer = clients.producer(
-            kafka, transactional_id=self.group_id, enable_idempotence=True, acks="all",
-            partitioner=partition_for,
-        )  # fmt: skip
-        await self._producer.start()
         self._consumer = clients.consumer(
             kafka, VERZOEKEN, group_id=self.group_id, enable_auto_commit=False,
             auto_offset_reset="earliest", isolation_level="read_committed", session_timeout_ms=10_000,
@@ -210,9 +207,36 @@ class Vergeten(Service):
             self.termijnen[g.regel] = timedelta(days=g.dagen)
 
     async def on_stop(self) -> None:
-        for client in (self._consumer, self._producer):
-            if client is not None:
-                await client.stop()
+        await self._laat_los()
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def _neem_over(self) -> AIOKafkaProducer:
+        """The producer of the worker that holds the partition: starting it fences any other
+        worker's (the same transactional id), so it is made only here, when this one acts."""
+        if self._producer is None:
+            producer = clients.producer(
+                self.settings.kafka, transactional_id=self.group_id, enable_idempotence=True,
+                acks="all", partitioner=partition_for,
+            )  # fmt: skip
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def _laat_los(self) -> None:
+        """Drop the producer: the partition went to another worker, or a round failed (a fenced
+        producer stays in its fatal state for good; the next round makes a new one if this
+        worker still holds the partition, and it fences whoever fenced it)."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                await producer.stop()
+            except Exception as fout:  # a fenced producer's last flush may fail too
+                log.info("vergeten: the old producer stopped with %s", foutsoort(fout))
 
     @Service.task
     async def _werk(self) -> None:
@@ -223,16 +247,21 @@ class Vergeten(Service):
             except Exception as fout:  # the broker, or a bug: never the worker's end
                 # The class only: a message may echo a record. Read again from the last commit.
                 log.warning("vergeten: a round failed (%s); again in %d s", foutsoort(fout), _WACHT_S)
+                await self._laat_los()
                 await asyncio.sleep(_WACHT_S)
                 for tp in self._consumer.assignment():
                     self._consumer.seek(tp, (await self._consumer.committed(tp)) or 0)
 
     async def _ronde(self, consumer: AIOKafkaConsumer) -> None:
         batch = await consumer.getmany(timeout_ms=500, max_records=100)
+        if not consumer.assignment():  # another worker acts: a producer here would fence it
+            await self._laat_los()
+            return
+        await self._neem_over()
         for tp, records in batch.items():
             for record in records:
                 await self._verzoek(tp, record)
-        if consumer.assignment() and self.clock() >= self._volgende_ronde:
+        if self.clock() >= self._volgende_ronde:
             await self._bewaarronde()
         await self._duw()
 
@@ -323,16 +352,16 @@ class Vergeten(Service):
     async def _schrijf(
         self, uit: list[Output], offsets: dict[TopicPartition, int], plan: bool = True
     ) -> None:
-        assert self._producer is not None
+        producer = await self._neem_over()
         if plan:
             self._plan_duwtjes(uit)
-        async with self._producer.transaction():
+        async with producer.transaction():
             futures = [
-                await self._producer.send(
+                await producer.send(
                     u.topic, u.value, key=u.key, headers=list(u.headers), partition=u.partition
                 )
                 for u in uit
             ]
             await asyncio.gather(*futures)
             if offsets:
-                await self._producer.send_offsets_to_transaction(offsets, self.group_id)
+                await producer.send_offsets_to_transaction(offsets, self.group_id)

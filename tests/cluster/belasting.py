@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from aiokafka.errors import ClusterAuthorizationFailedError
 
 from engine.kafka import clients
 from engine.ops import onboarding
@@ -82,10 +83,8 @@ class Belasting:
         self._kentekens = [kenteken() for _ in range(40)]
         # Acks from every in-sync replica and idempotent retries, as a careful partner sends: a
         # signal the broker acknowledged survives the loss of its leader.
-        self._producers = {
-            p: clients.producer(k, acks="all", enable_idempotence=True, request_timeout_ms=120_000)
-            for p, k in verbindingen.items()
-        }
+        self._verbindingen = verbindingen
+        self._producers: dict[str, Any] = {}
         self._stop = asyncio.Event()
         self._casussen: dict[str, list[str]] = {r: [] for r in RIEC_KANTOREN}
 
@@ -96,9 +95,36 @@ class Belasting:
         return cls({p: onboarding.verbinding(c) for p, c in configs.items()}, per_seconde)
 
     async def __aenter__(self) -> Belasting:
-        for p in self._producers.values():
-            await p.start()
+        try:
+            for principal, k in self._verbindingen.items():
+                self._producers[principal] = await self._start(principal, k)
+        except BaseException:
+            await self.__aexit__()
+            raise
         return self
+
+    @staticmethod
+    async def _start(principal: str, k: KafkaConnection) -> Any:
+        """A started producer for a principal whose ACLs were created a moment ago.
+
+        Each broker learns new ACLs from the metadata log on its own time: CI met a broker that
+        refused the idempotent producer's InitProducerId (ClusterAuthorizationFailed, not retried
+        by aiokafka) for a partner created a second before. So: wait until every broker lets the
+        principal see its topic, and give a refused producer id a few more tries with a new producer."""
+        soort, naam = principal.split(":", 1)
+        topic = f"partner.{naam}.signalen" if soort == "partner" else f"riec.{naam}.opdrachten"
+        await clients.wait_until_authorised(k, (topic,))
+        for poging in itertools.count(1):
+            p = clients.producer(k, acks="all", enable_idempotence=True, request_timeout_ms=120_000)
+            try:
+                await p.start()
+                return p
+            except ClusterAuthorizationFailedError:
+                await p.stop()
+                if poging == 10:
+                    raise
+                await asyncio.sleep(1)
+        raise AssertionError("unreachable")
 
     async def __aexit__(self, *_: object) -> None:
         for p in self._producers.values():
