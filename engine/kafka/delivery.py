@@ -54,6 +54,17 @@ class AtLeastOnce:
         self._in_flight.append(fut)
         return fut
 
+    def create_batch(self) -> Any:
+        return self.producer.create_batch()
+
+    async def send_batch(self, batch: Any, topic: str, *, partition: int) -> asyncio.Future[Any]:
+        fut: asyncio.Future[Any] = await self.producer.send_batch(batch, topic, partition=partition)
+        self._in_flight.append(fut)
+        return fut
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return set(await self.producer.partitions_for(topic))
+
     async def send_offsets_to_transaction(self, offsets: dict[TopicPartition, int], group_id: str) -> None:
         """Commit `offsets` once every output sent before is acknowledged; raises (and commits
         nothing) when one failed, so the batch is read again."""

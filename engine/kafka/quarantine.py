@@ -31,6 +31,7 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from engine.domain.ingress.bsn import maskeer_cijferreeksen
 from engine.errors import OutputTooLarge, foutsoort
 from engine.events.headers import QuarantaineHerkomst, kafka_headers
+from engine.kafka.batches import RecordBatches, partition_for
 from engine.kafka.output import Output, StageHandler
 from engine.metrics import Metrics
 from engine.topics import DLQ_ENGINE, max_bericht_bytes
@@ -123,6 +124,12 @@ class TransactionalProducer(Protocol):
         self, offsets: dict[TopicPartition, int], group_id: str
     ) -> None: ...
 
+    def create_batch(self) -> Any: ...
+
+    async def send_batch(self, batch: Any, topic: str, *, partition: int) -> asyncio.Future[Any]: ...
+
+    async def partitions_for(self, topic: str) -> set[int]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class _Failed:
@@ -172,6 +179,7 @@ class BatchProcessing:
                 offsets[tp] = offset + 1
                 self._quarantine = None
             await self.handler.prepare(set(rest) | self.assigned())
+            batches = RecordBatches(self.producer, partition_for)
             for tp, records in rest.items():
                 for i, record in enumerate(records):
                     try:
@@ -180,10 +188,11 @@ class BatchProcessing:
                         mislukt = _Failed(tp, i, fout)
                         break
                     for out in uitvoer:
-                        await self._send(out)
+                        await batches.add(out)
                     offsets[tp] = record.offset + 1
                 if mislukt is not None:
                     break
+            await batches.send()
             if offsets:
                 await self.producer.send_offsets_to_transaction(offsets, self.group_id)
         self.positions.update(offsets)

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +29,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from mode import Service
 
 from engine.kafka import clients
+from engine.kafka.batches import BATCH_BYTES, partition_for
 from engine.kafka.delivery import AtLeastOnce
 from engine.kafka.doorbell import WAIT_MS, Doorbell
 from engine.kafka.fencing import SharedHandler, Tasks
@@ -43,15 +42,6 @@ from engine.topics import DLQ_MAX_BYTES
 __all__ = ["Output", "Source", "Stage", "StageHandler", "partition_for"]
 
 log = logging.getLogger(__name__)
-
-
-def partition_for(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
-    """The partition of a key on internal topics: crc32 (in C) instead of aiokafka's pure-Python
-    murmur2, which took 8% of a worker's time. Every stage producer uses it, so records with the
-    same key still meet on the same partition; partner topics are never written with it."""
-    if key is None:
-        return random.choice(available or all_partitions)
-    return zlib.crc32(key) % len(all_partitions)  # Kafka partitions are numbered 0..n-1
 
 
 RETRY_BACKOFF_MS = 10
@@ -153,6 +143,7 @@ class Stage(Service):
             acks="all",
             max_request_size=self._max_request_size,
             linger_ms=5,
+            max_batch_size=BATCH_BYTES,  # the stage builds its batches itself (engine.kafka.batches)
             partitioner=partition_for,
             retry_backoff_ms=RETRY_BACKOFF_MS,
         )

@@ -23,6 +23,7 @@ from engine.kafka.fencing import SharedHandler, Tasks
 from engine.kafka.output import Output
 from engine.kafka.quarantine import BatchProcessing
 from engine.metrics import Metrics
+from tests.unit.fake_batches import BatchesViaSend
 from tests.unit.test_quarantine import IN, LOG, Ontdubbelaar, batch, record
 
 TP = TopicPartition(IN, 0)
@@ -43,7 +44,7 @@ class Broker:
 
 
 @dataclass
-class Producer:
+class Producer(BatchesViaSend):
     broker: Broker
     tid: str
     pauze: asyncio.Event | None = None

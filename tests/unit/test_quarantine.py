@@ -22,6 +22,7 @@ from engine.kafka.output import Output
 from engine.kafka.quarantine import Batch, BatchProcessing, quarantine_record, read_quarantine
 from engine.metrics import Metrics
 from engine.topics import DLQ_ENGINE
+from tests.unit.fake_batches import BatchesViaSend
 
 IN = "engine.in"
 LOG = "engine.log"
@@ -53,7 +54,7 @@ def batch(*records: ConsumerRecord[bytes, bytes]) -> Batch:
 
 
 @dataclass
-class FakeProducer:
+class FakeProducer(BatchesViaSend):
     """Keeps committed outputs and offsets; drops what an aborted transaction sent."""
 
     committed: list[Output] = field(default_factory=list)
