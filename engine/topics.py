@@ -7,6 +7,7 @@ Contract topics keep the names of contract.md. Internal topics start with `engin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from engine.domain.reference import LFTS, RIECS, Gebiedsindeling
 from engine.domain.routing import (
@@ -68,6 +69,7 @@ INTERNAL_MAX_BYTES = _MIB
 holds its outputs to 1 MiB, just under it."""
 
 
+@cache
 def max_bericht_bytes(topic: str) -> int:
     """The largest record a stage may write to `topic` (its max.message.bytes as declared below)."""
     if topic.startswith("dlq."):

@@ -42,7 +42,7 @@ from engine.kafka.routeren import Routeren
 from engine.kafka.stage import Output, Source
 from engine.kafka.state import Handler, LogReader, PartitionState
 from engine.kafka.topology import Address, DataSleutel, Log, Topology
-from engine.metrics import Metrics
+from engine.metrics import Kinderen, Metrics
 from engine.topics import KANDIDATEN, OPDRACHTEN_KANDIDATEN, SIGNAAL_LOG, SLEUTELS, ZOEKINDEX
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,7 @@ class Vastleggen(Handler):
         self._herstelringen: dict[int, Sleutelring] = {}
         """The keys of the partitions being restored, to read their signals; dropped after."""
         self.metrics = metrics
+        self._geaccepteerd, self._dubbel = Kinderen(metrics.accepted), Kinderen(metrics.duplicates)
         self.termijn = termijn
         self.horizon = horizon
         self.clock = clock
@@ -197,10 +198,10 @@ class Vastleggen(Handler):
     def _signaal(self, partitie: Signaalpartitie, signaal: SignaalOntvangen) -> Iterator[Bericht]:
         groep = partnergroep(signaal.bron)
         if signaal.signaal_id in partitie.signalen:
-            self.metrics.duplicates.labels(groep).inc()
+            self._dubbel(groep).inc()
             return
         partitie.pas_toe(signaal)
-        self.metrics.accepted.labels(groep).inc()
+        self._geaccepteerd(groep).inc()
         verpakt, gesloten = verzegeling.verzegel(signaal, self.ring)
         # The key before the record it opens, in the same transaction: no reader meets one without the other.
         yield DataSleutel(verzegeling.sleutel_id(signaal.signaal_id), verpakt)

@@ -34,7 +34,7 @@ from engine.events.route import (
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, SignaalGerouteerd, SignaalOntvangen
 from engine.kafka.stage import Output
 from engine.kafka.tables import Record, Tables, restore_index, restore_knelpunt
-from engine.metrics import Metrics
+from engine.metrics import Kinderen, Metrics
 from engine.settings import KafkaConnection
 from engine.topics import CASUSINDEX, KANDIDATEN, KNELPUNTEN
 
@@ -84,6 +84,7 @@ class Routeren:
     ) -> None:
         self.gebied = gebied
         self.metrics = metrics
+        self._gerouteerd = Kinderen(metrics.routed)
         self.clock = clock
         folds: dict[str, Callable[[Routeringstabellen, Record], None]] = {KNELPUNTEN: _knelpunt}
         if met_index:
@@ -140,7 +141,7 @@ class Routeren:
             bericht = GerouteerdSignaal.van(signaal, r.bestemming, list(r.redenen), besloten_op=nu)
             headers = _headers(f"{signaal.signaal_id}/{r.bestemming}", ROUTE_TYPE, nu)
             berichten.append(Output(topic_van(r.bestemming), key, ROUTE_ENCODER.encode(bericht), headers))
-            self.metrics.routed.labels(r.bestemming).inc()
+            self._gerouteerd(r.bestemming).inc()
         # Vastleggen lets a RIEC link only what reached it.
         bestemd = SignaalGerouteerd(
             signaal_id=signaal.signaal_id, bestemmingen=[r.bestemming for r in routes], besloten_op=nu

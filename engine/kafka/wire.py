@@ -15,7 +15,7 @@ from typing import Any
 
 from aiokafka.conn import AIOKafkaConnection
 
-from engine.metrics import Metrics
+from engine.metrics import Kinderen, Metrics
 
 _installed: list[Metrics] = []
 
@@ -33,6 +33,7 @@ def install(metrics: Metrics) -> None:
         return
     _installed.append(metrics)
     send, handle = AIOKafkaConnection.send, AIOKafkaConnection._handle_frame
+    verzoeken, cpu = Kinderen(metrics.kafka_requests), Kinderen(metrics.kafka_request_cpu)
 
     def counted_send(self: AIOKafkaConnection, request: Any, expect_response: bool = True) -> Any:
         begin = time.perf_counter()
@@ -40,8 +41,8 @@ def install(metrics: Metrics) -> None:
             return send(self, request, expect_response)
         finally:
             api = _api(request)
-            metrics.kafka_requests.labels(api).inc()
-            metrics.kafka_request_cpu.labels(api).inc(time.perf_counter() - begin)
+            verzoeken(api).inc()
+            cpu(api).inc(time.perf_counter() - begin)
 
     def timed_handle(self: AIOKafkaConnection, resp: Any) -> Any:
         pending = self._requests[0][1] if self._requests else None
@@ -50,7 +51,7 @@ def install(metrics: Metrics) -> None:
             return handle(self, resp)
         finally:
             if pending is not None:
-                metrics.kafka_request_cpu.labels(_api(pending)).inc(time.perf_counter() - begin)
+                cpu(_api(pending)).inc(time.perf_counter() - begin)
 
     AIOKafkaConnection.send = counted_send
     AIOKafkaConnection._handle_frame = timed_handle
