@@ -44,10 +44,10 @@ async def test_each_route_across_the_merger_names_the_version_in_force(
         return orjson.loads(r.value).get("signaal_id") in verwacht
 
     routes = await read_until(
-        broker, ["routes.riec.rotterdam"], lambda f: len(f) >= len(verwacht), match=ours
+        broker, ["routes.riec.rotterdam"], lambda f: len(f) >= len(verwacht), match=ours, timeout=60
     )
     gelezen = {m["signaal_id"]: m for m in (orjson.loads(r.value) for r in routes)}
-    assert sorted(gelezen) == sorted(verwacht)
+    assert sorted(gelezen) == sorted(verwacht), [(r.topic, r.offset, r.value[:200]) for r in routes]
     for signaal_id, (versie, naam) in verwacht.items():
         m = gelezen[signaal_id]
         assert m["regelversie"] == versie, (signaal_id, m["waargenomen_op"])
@@ -60,7 +60,9 @@ async def test_each_route_across_the_merger_names_the_version_in_force(
     def gerouteerd(r: Record) -> bool:
         return b'"nl.riec.engine.signaal_gerouteerd.v1"' in (r.value or b"") and ours(r)
 
-    log = await read_until(broker, [SIGNAAL_LOG], lambda f: len(f) >= len(verwacht), match=gerouteerd)
+    log = await read_until(
+        broker, [SIGNAAL_LOG], lambda f: len(f) >= len(verwacht), match=gerouteerd, timeout=60
+    )
     for r in log:
         m = orjson.loads(r.value)
         assert m["regelversie"] == verwacht[m["signaal_id"]][0]
