@@ -35,6 +35,7 @@ from engine.api.toegang import Tokenbestand
 from engine.domain.ingress.acceptatie import Beleid
 from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
 from engine.domain.reference import gebiedsindeling
+from engine.domain.reference.regelversies import regelversies
 from engine.domain.vergeten.sleutels import Sleutelring
 from engine.handlers import besluiten, ingress, vastleggen, verzoeken, zoekindex
 from engine.handlers.vergeten import Vergeten
@@ -227,7 +228,7 @@ def _voordeuren(settings: Settings, metrics: Metrics, horizon: timedelta) -> lis
         extra_gemeenten=settings.extra_gemeenten,
         ontdubbel_horizon=horizon,
     )
-    signalen = ingress.signalen_voordeur(gebied=gebied, pseudo=pseudo, beleid=beleid, metrics=metrics)
+    signalen = ingress.signalen_voordeur(regels=regelversies(), pseudo=pseudo, beleid=beleid, metrics=metrics)
     opdrachten = ingress.opdrachten_voordeur(gebied=gebied, pseudo=pseudo, metrics=metrics)
     return [
         Stage(deur, source, settings=settings, metrics=metrics, fetch_max_wait_ms=100)
@@ -242,7 +243,7 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
     logs = KafkaLog(settings.kafka)  # what the stateful stages restore their partitions from
     routers = [
         routeren.Routeren(
-            gebied=gebiedsindeling(), kafka=settings.kafka, metrics=metrics,
+            regels=regelversies(), kafka=settings.kafka, metrics=metrics,
             fetch_max_wait_ms=settings.fetch_max_wait_ms, met_index=met_index,
             max_afwezig_s=settings.tabel_max_afwezig_s,
         )

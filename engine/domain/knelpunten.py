@@ -32,6 +32,9 @@ class Knelpuntenregister:
     """Active handhavingsknelpunten, indexed for matching. Apply events in log order."""
 
     def __init__(self) -> None:
+        self.positie = 0
+        """How far along its log the register has read (the position of the next record to apply),
+        set by whoever folds the log into it; a route names it, so one can tell which HKPs it saw."""
         self._hkps: dict[str, HandhavingsknelpuntAangewezen] = {}
         self._per_persoon: dict[str, set[str]] = defaultdict(set)
         self._per_postcode: dict[str, set[str]] = defaultdict(set)

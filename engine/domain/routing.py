@@ -3,16 +3,20 @@
 Pure and deterministic: the same signal, matches and reference data always give the same routes in
 the same order, so a decision can be audited. The matches of rules 2 and 3 are found elsewhere (the
 HKP register, the open-casus index) and passed in: the decision is "as of" what was known then.
+The reference data is the version in force on the day the signal was observed (`waargenomen_op`,
+`engine.domain.reference.regelversies`): a signal from 2022 in Brielle routes under 2022's division.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from engine.domain.casusindex import MAX_MATCHES_PER_SIGNAAL, MAX_NIEUW_PER_IDENTIFICATOR
 from engine.domain.knelpunten import KnelpuntMatch
-from engine.domain.reference import Gebiedsindeling, Gemeente
+from engine.domain.reference import Gemeente
+from engine.domain.reference.regelversies import Gevonden, Regelversies
 from engine.events.matching import CasusMatch
 from engine.events.route import Reden
 from engine.events.signaal import Adres
@@ -67,8 +71,27 @@ def _gemeente_tekst(gemeente: Gemeente) -> str:
     return f"{gemeente.naam} ({gemeente.code}), RIEC {gemeente.riec}"
 
 
-def _verantwoordelijke_riec(signaal: SignaalOntvangen, gebied: Gebiedsindeling, besluit: _Besluit) -> None:
-    """Rule 1: the RIEC of the location's gemeente; without a location, of the subjects' addresses."""
+def _herkomst(gevonden: Gevonden, dag: date) -> str:
+    """How a gemeente was found when not directly in the version in force: said in the reason, so
+    the analyst sees why a code sent is not the gemeente named."""
+    if gevonden.fusies:
+        return "".join(
+            f"; {f.oude_code} ({f.oude_naam}) is op {f.geldig_vanaf.isoformat()} opgegaan in {f.nieuwe_code}"
+            for f in gevonden.fusies
+        )
+    if gevonden.uit_versie is not None:
+        v = gevonden.uit_versie
+        return (
+            f"; bestond nog niet op de waarnemingsdatum {dag.isoformat()}: gemeente volgens de indeling "
+            f"geldig vanaf {v.geldig_vanaf.isoformat()} (regelversie {v.id})"
+        )
+    return ""
+
+
+def _verantwoordelijke_riec(signaal: SignaalOntvangen, regels: Regelversies, besluit: _Besluit) -> None:
+    """Rule 1: the RIEC of the location's gemeente; without a location, of the subjects' addresses.
+    Gemeenten as they were on the day the signal was observed."""
+    dag = signaal.waargenomen_op
     locatie = signaal.locatie
     if locatie is not None and locatie.land != "NL":
         besluit.voeg_toe(
@@ -78,27 +101,31 @@ def _verantwoordelijke_riec(signaal: SignaalOntvangen, gebied: Gebiedsindeling, 
         return
     if locatie is not None:
         if locatie.gemeente is not None:
-            gemeente = gebied.gemeente(locatie.gemeente)
-            bron = "gemeente"
+            gevonden = regels.gemeente(locatie.gemeente, dag)
+            bron = f"gemeente {locatie.gemeente}" if gevonden is not None and gevonden.fusies else "gemeente"
         else:
-            gemeente = gebied.gemeente_van_postcode(locatie.postcode or "")
+            gevonden = regels.gemeente_van_postcode(locatie.postcode or "", dag)
             bron = f"postcode {(locatie.postcode or '')[:4]}"
-        if gemeente is not None:
+        if gevonden is not None:
             besluit.voeg_toe(
-                riec_bestemming(gemeente.riec),
-                Reden(regel="locatie", toelichting=f"Locatie ({bron}) in {_gemeente_tekst(gemeente)}"),
+                riec_bestemming(gevonden.gemeente.riec),
+                Reden(
+                    regel="locatie",
+                    toelichting=f"Locatie ({bron}) in {_gemeente_tekst(gevonden.gemeente)}"
+                    + _herkomst(gevonden, dag),
+                ),
             )
             return
     for subject in signaal.subjecten:
         if isinstance(subject, Adres):
-            gemeente = gebied.gemeente_van_postcode(subject.postcode)
-            if gemeente is not None:
+            gevonden = regels.gemeente_van_postcode(subject.postcode, dag)
+            if gevonden is not None:
                 besluit.voeg_toe(
-                    riec_bestemming(gemeente.riec),
+                    riec_bestemming(gevonden.gemeente.riec),
                     Reden(
                         regel="adres_subject",
                         toelichting=f"Adres van een subject (PC4 {subject.postcode[:4]}) "
-                        f"in {_gemeente_tekst(gemeente)}",
+                        f"in {_gemeente_tekst(gevonden.gemeente)}" + _herkomst(gevonden, dag),
                     ),
                 )
 
@@ -185,14 +212,16 @@ def _fenomeentafels(signaal: SignaalOntvangen, besluit: _Besluit) -> None:
 
 def route(
     signaal: SignaalOntvangen,
-    gebied: Gebiedsindeling,
+    regels: Regelversies,
     knelpunten: Sequence[KnelpuntMatch] = (),
     casussen: Sequence[CasusMatch] = (),
     casussen_begrensd: bool = False,
 ) -> list[Route]:
     """Every destination of an accepted signal with its reasons; never empty (rule 6).
 
-    Called once per signal after its matches were gathered. A bestuurlijk signaal (rule 5) is about
+    Called once per signal after its matches were gathered; `regels` gives the reference data in
+    force on the signal's `waargenomen_op` (the caller names that version in the routed messages:
+    `regels.op(signaal.waargenomen_op).id`). A bestuurlijk signaal (rule 5) is about
     policy or law, not about subjects, so it goes to the LIEC loket only.
     """
     besluit = _Besluit()
@@ -202,7 +231,7 @@ def route(
             Reden(regel="bestuurlijk_signaal", toelichting="Bestuurlijk signaal: Landelijk loket"),
         )
         return besluit.routes()
-    _verantwoordelijke_riec(signaal, gebied, besluit)
+    _verantwoordelijke_riec(signaal, regels, besluit)
     _knelpunten(knelpunten, besluit)
     _open_casussen(casussen, besluit, casussen_begrensd)
     _fenomeentafels(signaal, besluit)

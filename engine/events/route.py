@@ -43,7 +43,8 @@ class Reden(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 class GerouteerdSignaal(msgspec.Struct, frozen=True, kw_only=True):
     """Contract v1 fields first; `bestemming`, `soort`, `omschrijving`, `waargenomen_op` and
-    `gemeld_op`, `besloten_op` are additions (documented in the AsyncAPI document)."""
+    `gemeld_op`, `besloten_op`, `regelversie`, `hkp_positie` are additions (documented in the
+    AsyncAPI document)."""
 
     signaal_id: str
     ontvangen_op: datetime
@@ -59,6 +60,14 @@ class GerouteerdSignaal(msgspec.Struct, frozen=True, kw_only=True):
     gemeld_op: datetime
     besloten_op: datetime | None = None
     """When the routing decision was made: it holds the HKPs and open casussen known then."""
+    regelversie: str | None = None
+    """The version of the reference data that decided this route: the one in force on
+    `waargenomen_op`, named by the hash of its files (`engine.domain.reference.regelversies`).
+    None on messages written before versions existed."""
+    hkp_positie: int | None = None
+    """How far the HKP register the decision used had read its log: every HKP designated or ended
+    before this position of `engine.knelpunten` counted, none after it. Two routes with the same
+    position saw the same register. None on messages written before it was recorded."""
 
     @classmethod
     def van(
@@ -67,6 +76,8 @@ class GerouteerdSignaal(msgspec.Struct, frozen=True, kw_only=True):
         bestemming: str,
         redenen: list[Reden],
         besloten_op: datetime | None = None,
+        regelversie: str | None = None,
+        hkp_positie: int | None = None,
     ) -> GerouteerdSignaal:
         """The message for one destination of an accepted signal."""
         return cls(
@@ -83,6 +94,8 @@ class GerouteerdSignaal(msgspec.Struct, frozen=True, kw_only=True):
             waargenomen_op=signaal.waargenomen_op,
             gemeld_op=signaal.gemeld_op,
             besloten_op=besloten_op,
+            regelversie=regelversie,
+            hkp_positie=hkp_positie,
         )
 
 

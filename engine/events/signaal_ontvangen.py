@@ -90,6 +90,10 @@ class SignaalGerouteerd(
     signaal_id: str
     bestemmingen: list[str]
     besloten_op: datetime
+    regelversie: str | None = None
+    """The reference data version that decided the routes (as on each routed message)."""
+    hkp_positie: int | None = None
+    """The HKP register's position on `engine.knelpunten` when they were decided."""
 
 
 class KoppelingBeslist(

@@ -16,6 +16,7 @@ from engine.domain.ingress.acceptatie import PARTNER_TOPIC, Beleid, Bericht, acc
 from engine.domain.ingress.opdrachten import OPDRACHT_TOPIC, accepteer_opdracht
 from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
 from engine.domain.reference import Gebiedsindeling
+from engine.domain.reference.regelversies import Regelversies
 from engine.errors import Weigering
 from engine.events.casus import GEBEURTENIS_ENCODER
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER
@@ -81,12 +82,12 @@ class Voordeur(Handler):
 
 
 def signalen_voordeur(
-    *, gebied: Gebiedsindeling, pseudo: Pseudonimiseerder, beleid: Beleid, metrics: Metrics
+    *, regels: Regelversies, pseudo: Pseudonimiseerder, beleid: Beleid, metrics: Metrics
 ) -> Voordeur:
     """Partner topics → `engine.signalen.kandidaten`, keyed by signaal_id for de-duplication."""
 
     def accepteer_signaal(bericht: Bericht, nu: datetime) -> Output:
-        signaal = accepteer(bericht, gebied=gebied, pseudo=pseudo, beleid=beleid, nu=nu)
+        signaal = accepteer(bericht, regels=regels, pseudo=pseudo, beleid=beleid, nu=nu)
         return Output(KANDIDATEN, signaal.signaal_id.encode(), SIGNAAL_LOG_ENCODER.encode(signaal))
 
     return Voordeur("ingress", accepteer_signaal, metrics)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from engine.domain.casusindex import MAX_MATCHES_PER_SIGNAAL, CasusIndex, kies, zoek_alle
 from engine.domain.knelpunten import Knelpuntenregister
-from engine.domain.reference import Gebiedsindeling
+from engine.domain.reference.regelversies import Regelversies
 from engine.domain.routing import route, topic_van
 from engine.events.envelope import CloudEventHeaders
 from engine.events.headers import kafka_headers
@@ -74,7 +74,7 @@ class Routeren:
     def __init__(
         self,
         *,
-        gebied: Gebiedsindeling,
+        regels: Regelversies,
         kafka: KafkaConnection,
         metrics: Metrics,
         fetch_max_wait_ms: int = 20,
@@ -82,7 +82,7 @@ class Routeren:
         max_afwezig_s: float = 12 * 3600.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.gebied = gebied
+        self.regels = regels
         self.metrics = metrics
         self._gerouteerd = Kinderen(metrics.routed)
         self.clock = clock
@@ -131,20 +131,34 @@ class Routeren:
     def routeer_briefje(self, briefje: Routebriefje) -> Routering:
         signaal = briefje.signaal
         nu = self.clock()
-        hkps = self.register.matches(signaal)
+        # One register for matching and for its position: a rebuild may swap in a new one later.
+        register = self.register
+        hkps = register.matches(signaal)
+        regelversie = self.regels.op(signaal.waargenomen_op).id
         key = signaal.signaal_id.encode()
         # Capped again here too, for slips written before the caps (or by a bug): never a crash.
         matches, begrensd = kies(briefje.matches, max_nieuw=MAX_MATCHES_PER_SIGNAAL)
-        routes = route(signaal, self.gebied, hkps, matches, casussen_begrensd=briefje.begrensd or begrensd)
+        routes = route(signaal, self.regels, hkps, matches, casussen_begrensd=briefje.begrensd or begrensd)
         berichten: list[Output] = []
         for r in routes:
-            bericht = GerouteerdSignaal.van(signaal, r.bestemming, list(r.redenen), besloten_op=nu)
+            bericht = GerouteerdSignaal.van(
+                signaal,
+                r.bestemming,
+                list(r.redenen),
+                besloten_op=nu,
+                regelversie=regelversie,
+                hkp_positie=register.positie,
+            )
             headers = _headers(f"{signaal.signaal_id}/{r.bestemming}", ROUTE_TYPE, nu)
             berichten.append(Output(topic_van(r.bestemming), key, ROUTE_ENCODER.encode(bericht), headers))
             self._gerouteerd(r.bestemming).inc()
         # Vastleggen lets a RIEC link only what reached it.
         bestemd = SignaalGerouteerd(
-            signaal_id=signaal.signaal_id, bestemmingen=[r.bestemming for r in routes], besloten_op=nu
+            signaal_id=signaal.signaal_id,
+            bestemmingen=[r.bestemming for r in routes],
+            besloten_op=nu,
+            regelversie=regelversie,
+            hkp_positie=register.positie,
         )
         self.metrics.routing_latency.observe(max(0.0, (nu - signaal.aangeboden_op).total_seconds()))
         return Routering(berichten, bestemd)

@@ -57,7 +57,11 @@ def restore_index(index: CasusIndex, record: Record) -> None:
 def restore_knelpunt(register: Knelpuntenregister, record: Record) -> None:
     """Fold one record of `engine.knelpunten` (HKP events; others there are ignored). A forgotten
     HKP (`AggregaatVergeten`) is ended: it names no one any more, so it cannot route. A tombstone
-    (the executor's nudge that lets compaction run) changes nothing."""
+    (the executor's nudge that lets compaction run) changes nothing.
+
+    Every record moves the register's position past it, one it cannot read too: the position says
+    what the register has seen, and offsets are the same in every worker and after a rebuild."""
+    register.positie = max(register.positie, record.offset + 1)
     if record.value is None:
         return
     g = GEBEURTENIS_DECODER.decode(record.value)

@@ -10,7 +10,7 @@ import pytest
 
 from engine.domain.ingress.acceptatie import Beleid, Bericht, accepteer
 from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
-from engine.domain.reference import gebiedsindeling
+from engine.domain.reference.regelversies import regelversies
 from engine.errors import Weigering
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_ENCODER, PersoonPseudoniem
 from tests.fixtures import TEST_KEY, VALID_BSN, encode, headers, payload
@@ -28,7 +28,7 @@ def bericht(
 
 
 def accept(b: Bericht, beleid: Beleid | None = None):  # type: ignore[no-untyped-def]
-    return accepteer(b, gebied=gebiedsindeling(), pseudo=PSEUDO, beleid=beleid or Beleid(), nu=NU)
+    return accepteer(b, regels=regelversies(), pseudo=PSEUDO, beleid=beleid or Beleid(), nu=NU)
 
 
 def refusal(b: Bericht, beleid: Beleid | None = None) -> Weigering:

@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.domain.casusindex import MAX_MATCHES_PER_SIGNAAL, CasusIndex, kies, zoek_alle
-from engine.domain.reference import RIECS, gebiedsindeling
+from engine.domain.reference import RIECS
+from engine.domain.reference.regelversies import regelversies
 from engine.domain.routing import route
 from engine.events.matching import ZOEKINDEX_ENCODER, CasusMatch, Routebriefje
 from engine.events.route import ROUTE_ENCODER, GerouteerdSignaal
@@ -55,7 +56,7 @@ def test_seventy_casussen_naming_the_same_hundred_kentekens_give_one_small_slip_
     assert sorted(m.casus_id for m in briefje.matches) == [f"R-2026-{c:03d}" for c in range(70)]
     assert briefje.begrensd, "the first kenteken had more new casussen than one identifier may add"
     assert len(ZOEKINDEX_ENCODER.encode(briefje)) < 64 * 1024
-    [naar_rotterdam] = [r for r in route(s, gebiedsindeling(), (), briefje.matches, briefje.begrensd)]
+    [naar_rotterdam] = [r for r in route(s, regelversies(), (), briefje.matches, briefje.begrensd)]
     regels = [r.regel for r in naar_rotterdam.redenen]
     assert regels.count("open_casus") == 70 and regels.count("open_casus_begrensd") == 1
     bericht = GerouteerdSignaal.van(s, naar_rotterdam.bestemming, list(naar_rotterdam.redenen))

@@ -27,6 +27,7 @@ from engine.domain.ingress.poort import IDS
 from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
 from engine.domain.knelpunten import Knelpuntenregister
 from engine.domain.reference import gebiedsindeling
+from engine.domain.reference.regelversies import regelversies
 from engine.domain.routing import route
 from engine.errors import Weigering
 from engine.events.casus import (
@@ -144,7 +145,7 @@ def routes(signaal: SignaalOntvangen, register: Knelpuntenregister, casus_ids: l
     """Every routed message of a signal, with HKP and open-casus reasons."""
     keys = van_signaal(signaal) or ["kenteken:AB123C"]
     casussen = [CasusMatch(casus_id=c, riec=RIEC, identificator=keys[0]) for c in casus_ids]
-    for r in route(signaal, GEBIED, register.matches(signaal), casussen):
+    for r in route(signaal, regelversies(), register.matches(signaal), casussen):
         yield ROUTE_ENCODER.encode(GerouteerdSignaal.van(signaal, r.bestemming, list(r.redenen), NU))
 
 
@@ -199,7 +200,9 @@ def geen_bsn_voorbij_ingress(ce_type: str, pad: tuple[Stap, ...], bsn: str, waar
     b = bericht(ce_type, pad, waarde)
     try:
         if ce_type == SIGNAAL_TYPE:
-            uitvoer = list(uit_signaal(accepteer(b, gebied=GEBIED, pseudo=PSEUDO, beleid=Beleid(), nu=NU)))
+            uitvoer = list(
+                uit_signaal(accepteer(b, regels=regelversies(), pseudo=PSEUDO, beleid=Beleid(), nu=NU))
+            )
         else:
             uitvoer = list(uit_opdracht(accepteer_opdracht(b, gebied=GEBIED, pseudo=PSEUDO, nu=NU)))
     except Weigering as w:

@@ -8,7 +8,7 @@ from typing import Any
 from engine.domain import identificatoren
 from engine.domain.casusindex import CasusIndex
 from engine.domain.knelpunten import Knelpuntenregister, KnelpuntMatch
-from engine.domain.reference import gebiedsindeling
+from engine.domain.reference.regelversies import regelversies
 from engine.domain.routing import route
 from engine.events.casus import HandhavingsknelpuntAangewezen, HandhavingsknelpuntBeeindigd
 from engine.events.matching import CasusMatch
@@ -116,14 +116,14 @@ def test_all_rules_together_name_every_reason_once_per_destination() -> None:
         KnelpuntMatch("H-R", "rotterdam", "Y"),
     ]
     casussen = [CasusMatch(casus_id="L-9", riec="limburg", identificator=f"persoon:{P}")]
-    routes = {r.bestemming: [x.regel for x in r.redenen] for r in route(s, gebiedsindeling(), hkps, casussen)}
+    routes = {r.bestemming: [x.regel for x in r.redenen] for r in route(s, regelversies(), hkps, casussen)}
     assert routes == {
         "riec.amsterdam-amstelland": ["locatie", "handhavingsknelpunt"],
         "riec.rotterdam": ["handhavingsknelpunt"],
         "riec.limburg": ["open_casus"],
         "lft.vastgoed": ["fenomeentafel"],
     }
-    limburg = next(r for r in route(s, gebiedsindeling(), hkps, casussen) if r.bestemming == "riec.limburg")
+    limburg = next(r for r in route(s, regelversies(), hkps, casussen) if r.bestemming == "riec.limburg")
     assert limburg.redenen[0].casus_id == "L-9" and P not in limburg.redenen[0].toelichting
 
 

@@ -14,7 +14,7 @@ from engine.domain.identificatoren import van_signaal
 from engine.domain.ingress.bsn import normaliseer
 from engine.domain.ingress.poort import IDS, bewaak, vrije_tekst_velden
 from engine.domain.knelpunten import Knelpuntenregister
-from engine.domain.reference import gebiedsindeling
+from engine.domain.reference.regelversies import regelversies
 from engine.domain.routing import route
 from engine.errors import Weigering
 from engine.events.casus import HandhavingsknelpuntAangewezen
@@ -186,7 +186,7 @@ def test_an_hkp_name_reaches_routing_reasons_only_pseudonymised() -> None:
         register.pas_toe(g)
     signaal = signalen.accept(signalen.bericht(body=payload(locatie={"postcode": "3011AA"})))
     signaal = msgspec.structs.replace(signaal, ontvangen_op=opdrachten.NU)
-    routes = route(signaal, gebiedsindeling(), register.matches(signaal))
+    routes = route(signaal, regelversies(), register.matches(signaal))
     redenen = [r.toelichting for rt in routes for r in rt.redenen if r.regel == "handhavingsknelpunt"]
     assert redenen and PERSOON in redenen[0]
     for rt in routes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from engine.domain.reference import gebiedsindeling
+from engine.domain.reference.regelversies import regelversies
 from engine.domain.routing import riec_bestemming, route
 from engine.events.opdrachten import OPDRACHT_DECODERS, OpenCasus
 from engine.events.signaal import SIGNAAL_DECODER, SIGNAAL_TYPE, Signaal
@@ -31,7 +32,7 @@ def test_sample_inbreng_brings_in_only_signals_routed_to_the_opening_riec() -> N
                 ontvangen_op=datetime.now(UTC), soort=body.soort, themas=body.themas, omschrijving="",
                 waargenomen_op=vandaag, locatie=body.locatie,
             )  # fmt: skip
-            assert riec_bestemming(casus.org) in {r.bestemming for r in route(signaal, gebied)}
+            assert riec_bestemming(casus.org) in {r.bestemming for r in route(signaal, regelversies())}
 
 
 def test_no_sample_message_is_dated_after_today() -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from aiokafka import ConsumerRecord, TopicPartition
 from prometheus_client import CollectorRegistry
 
-from engine.domain.reference import gebiedsindeling
+from engine.domain.reference.regelversies import regelversies
 from engine.events.matching import IdentificatorToegevoegd
 from engine.events.route import ROUTE_DECODER
 from engine.events.signaal import Locatie, Voertuig
@@ -41,7 +41,7 @@ async def vastleggen(log: LogInMemory | None = None) -> tuple[Vastleggen, Router
     index; no broker is reached (the tables are read only by `refresh`, which the stage calls and
     this test does not)."""
     metrics = Metrics(CollectorRegistry())
-    router = Routeren(gebied=gebiedsindeling(), kafka=KafkaConnection(), metrics=metrics, clock=lambda: NU)
+    router = Routeren(regels=regelversies(), kafka=KafkaConnection(), metrics=metrics, clock=lambda: NU)
     v = Vastleggen(
         log_reader=log or LogInMemory(),
         routeren=router,

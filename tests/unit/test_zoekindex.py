@@ -8,7 +8,7 @@ import msgspec
 from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
-from engine.domain.reference import gebiedsindeling
+from engine.domain.reference.regelversies import regelversies
 from engine.events.matching import (
     ROUTEBRIEFJE_DECODER,
     ZOEKINDEX_ENCODER,
@@ -29,7 +29,7 @@ from tests.unit.fakes import LogInMemory, record
 
 async def zoekindex(log: LogInMemory) -> Zoekindex:
     metrics = Metrics(CollectorRegistry())
-    router = Routeren(gebied=gebiedsindeling(), kafka=KafkaConnection(), metrics=metrics, met_index=False)
+    router = Routeren(regels=regelversies(), kafka=KafkaConnection(), metrics=metrics, met_index=False)
     z = Zoekindex(log_reader=log, routeren=router, metrics=metrics)
     await z.prepare({TopicPartition(ZOEKINDEX, 3)})
     return z

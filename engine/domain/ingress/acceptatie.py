@@ -2,8 +2,8 @@
 
 `accepteer` is the whole front door: attribution by topic, partner policy, size, CloudEvents
 envelope and its time window, payload schema and its dates, the checks a schema cannot express
-(elfproef, known gemeente and PC4), pseudonymisation, and last the BSN gate over every field. It is
-pure: the caller passes the clock, the key and the reference data.
+(elfproef, known gemeente and PC4 on the day observed), pseudonymisation, and last the BSN gate
+over every field. It is pure: the caller passes the clock, the key and the reference data.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 import msgspec
@@ -26,6 +26,7 @@ from engine.domain.ingress.tijdvenster import (
     controleer_tijd,
 )
 from engine.domain.reference import GEWEIGERDE_PARTNERS, Gebiedsindeling, onbekende_partner
+from engine.domain.reference.regelversies import Regelversies
 from engine.errors import Weigering
 from engine.events.envelope import CloudEventHeaders, partner_source
 from engine.events.signaal import (
@@ -122,8 +123,10 @@ def lees_payload(decoder: msgspec.json.Decoder[T], value: bytes | None, ce_type:
         raise Weigering("not_json", f"message value is not valid JSON: {e}") from None
 
 
-def controleer_locatie(locatie: Locatie, gebied: Gebiedsindeling) -> Locatie:
-    """Check a location against reference data and return it normalised (postcode as 1234AB)."""
+def controleer_locatie(locatie: Locatie, regels: Regelversies, dag: date) -> Locatie:
+    """Check a location against the reference data of the day it was observed (`dag`) and return
+    it normalised (postcode as 1234AB). A gemeente code that merged away before `dag` is accepted
+    as it was sent: routing maps it forward by the merger table and says so in its reason."""
     if locatie.land != "NL":
         return locatie
     if locatie.gemeente is None and locatie.postcode is None:
@@ -131,15 +134,17 @@ def controleer_locatie(locatie: Locatie, gebied: Gebiedsindeling) -> Locatie:
             "locatie_incomplete",
             "locatie in NL needs a gemeente (CBS code) or a postcode; for abroad set land",
         )
-    if locatie.gemeente is not None and gebied.gemeente(locatie.gemeente) is None:
+    if locatie.gemeente is not None and regels.gemeente(locatie.gemeente, dag) is None:
+        versie = regels.op(dag)
         raise Weigering(
             "unknown_gemeente",
-            f"locatie.gemeente {locatie.gemeente} is not a gemeente of 2024 (CBS)",
+            f"locatie.gemeente {locatie.gemeente} is not a CBS gemeente code: not in the division in force "
+            f"on {dag.isoformat()} (from {versie.geldig_vanaf.isoformat()}), a later one, or a merger",
         )
     postcode = None
     if locatie.postcode is not None:
         postcode = normaliseer_postcode(locatie.postcode)
-        if gebied.gemeente_van_postcode(postcode) is None:
+        if regels.gemeente_van_postcode(postcode, dag) is None:
             raise Weigering("unknown_postcode", f"locatie.postcode: PC4 {postcode[:4]} does not exist")
     return msgspec.structs.replace(locatie, postcode=postcode)
 
@@ -170,7 +175,7 @@ def pseudonimiseer_subject(
 def accepteer(
     bericht: Bericht,
     *,
-    gebied: Gebiedsindeling,
+    regels: Regelversies,
     pseudo: Pseudonimiseerder,
     beleid: Beleid,
     nu: datetime,
@@ -179,7 +184,10 @@ def accepteer(
 
     Called by the ingress handler for every message on a partner topic. The checks run from the
     cheapest and most fundamental (who sent it) to the most specific, and the first failure wins.
+    Partners and subjects' addresses are today's (`regels.nieuwste`); the location is checked
+    against the division of the day it was observed.
     """
+    gebied = regels.nieuwste.gebied
     org = afzender(bericht.topic, gebied, beleid.extra_gemeenten)
     if org in beleid.geweigerde_partners:
         raise Weigering(
@@ -200,7 +208,7 @@ def accepteer(
     controleer_horizon(envelope.time, nu, beleid.ontdubbel_horizon)
     signaal: Signaal = lees_payload(SIGNAAL_DECODER, bericht.value, SIGNAAL_TYPE)
     controleer_datums(signaal, nu)
-    locatie = controleer_locatie(signaal.locatie, gebied) if signaal.locatie else None
+    locatie = controleer_locatie(signaal.locatie, regels, signaal.waargenomen_op) if signaal.locatie else None
     subjecten = [pseudonimiseer_subject(i, s, gebied, pseudo) for i, s in enumerate(signaal.subjecten)]
     ontvangen = SignaalOntvangen(
         signaal_id=f"{org}:{envelope.id}",

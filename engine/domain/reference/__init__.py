@@ -1,16 +1,14 @@
 """Reference data: who the RIECs, LFTs and partners are, and which RIEC a gemeente or PC4 belongs to.
 
-Loaded once at start from the CSV files in this package (see SOURCES.md); plain data, no I/O after
-loading, so routing and validation can use it in microseconds.
+Loaded once at start from the versioned files in this package (`versies/`, see SOURCES.md and
+`regelversies`); plain data, no I/O after loading, so routing and validation can use it in
+microseconds.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Collection
-from dataclasses import dataclass
-from functools import cache
-from importlib import resources
+from dataclasses import dataclass, field
 
 RIECS: tuple[str, ...] = (
     "amsterdam-amstelland",
@@ -103,10 +101,12 @@ def _slug(riec_naam: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Gebiedsindeling:
-    """Gemeente → RIEC and PC4 → gemeente, from CBS data (municipal division of 1 January 2024)."""
+    """Gemeente → RIEC and PC4 → gemeente, from CBS data: one version's municipal division."""
 
     gemeenten: dict[str, Gemeente]
     pc4: dict[str, str]
+    riec_namen: dict[str, str] = field(default_factory=dict)
+    """RIEC slug → its name as the CBS data writes it (`Den Haag`)."""
 
     def gemeente(self, code: str) -> Gemeente | None:
         return self.gemeenten.get(code)
@@ -123,19 +123,10 @@ class Gebiedsindeling:
         return gemeenten + PROVINCIES + NATIONALE_PARTNERS
 
 
-@cache
 def gebiedsindeling() -> Gebiedsindeling:
-    """Load the packaged reference data once per process."""
-    files = resources.files(__package__)
-    gemeenten: dict[str, Gemeente] = {}
-    with files.joinpath("gemeenten.csv").open(encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            riec = _slug(row["riec"])
-            if riec not in RIECS:
-                raise ValueError(f"gemeenten.csv names an unknown RIEC {row['riec']!r}")
-            gemeenten[row["gemeente_code"]] = Gemeente(row["gemeente_code"], row["gemeente_naam"], riec)
-    pc4: dict[str, str] = {}
-    with files.joinpath("pc4_gemeente.csv").open(encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            pc4[row["pc4"]] = row["gemeente_code"]
-    return Gebiedsindeling(gemeenten=gemeenten, pc4=pc4)
+    """Today's division (the newest version): the partners, topics, ACLs and sample traffic of
+    today. Routing and the check of a signal's location use the version in force on the day it
+    was observed (`regelversies`)."""
+    from engine.domain.reference.regelversies import regelversies
+
+    return regelversies().nieuwste.gebied

@@ -1,17 +1,15 @@
 """The names a person reads for the codes the engine works with: RIECs, LFTs, partners, gemeenten,
 partner groups. One place, so the dashboard, the annual tables and any later view say the same.
 
-RIEC and gemeente names come from the CBS reference data (`gemeenten.csv`); the national partners'
-and provincies' names are written here, as the partners call themselves.
+RIEC and gemeente names come from the CBS reference data (today's `gemeenten.csv`); the national
+partners' and provincies' names are written here, as the partners call themselves.
 """
 
 from __future__ import annotations
 
-import csv
 from functools import cache
-from importlib import resources
 
-from engine.domain.reference import LFTS, NATIONALE_PARTNERS, PROVINCIES, RIECS, _slug, gebiedsindeling
+from engine.domain.reference import LFTS, NATIONALE_PARTNERS, PROVINCIES, RIECS, gebiedsindeling
 
 PARTNERS: dict[str, str] = {
     "politie": "Politie",
@@ -53,9 +51,8 @@ PARTNERGROEPEN: dict[str, str] = {
 @cache
 def riecs() -> dict[str, str]:
     """slug → "RIEC <naam>" (the RIEC names of the CBS data)."""
-    with resources.files("engine.domain.reference").joinpath("gemeenten.csv").open(encoding="utf-8") as f:
-        namen = {_slug(row["riec"]): f"RIEC {row['riec']}" for row in csv.DictReader(f)}
-    return {r: namen.get(r, r) for r in RIECS}
+    namen = gebiedsindeling().riec_namen
+    return {r: f"RIEC {namen[r]}" if r in namen else r for r in RIECS}
 
 
 @cache
