@@ -1,13 +1,19 @@
-"""Fencing: which transactional producer commits a partition's outputs, so that a worker that lost a
-partition can no longer commit output for it.
+"""Fencing: which transactional producer commits a partition's outputs, so that a worker that lost
+a partition can no longer commit output for it.
 
-An internal stage has one transactional producer per input partition, with the same transactional
-id `<group>-<topic>-<partition>` in every worker (Kafka Streams' first exactly-once mode). The worker
-that takes a partition over starts that producer first: the broker bumps the id's epoch and aborts
-whatever the previous owner left open, and any later commit by the previous owner (a "zombie",
-paused past its session timeout, say) fails with ProducerFenced. Only then does the new owner read
-the partition's committed offset, so it starts exactly after what the previous owner committed;
-records fetched for the partition before are dropped.
+An internal stage has one transactional producer per worker, with the transactional id
+`<group>-<worker id>`, and commits one transaction per batch across all its partitions (Kafka
+Streams' exactly_once_v2). Its offsets are committed with the consumer's group membership
+(KIP-447, `engine.kafka.kip447`): the group coordinator refuses the commit of a member that is no
+longer in the group's current generation, so a worker paused past its session timeout (a
+"zombie") that wakes and commits has its transaction aborted, and nothing it wrote in it becomes
+readable. The new owner of a partition reads its committed offset with `require_stable`: while the
+zombie's transaction holds an offset commit for it, the coordinator makes it wait, so it starts
+exactly after what that transaction decided (its offsets if it commits, the previous ones if it
+aborts). A worker restarted under the same ENGINE_WORKER_ID fences its predecessor's producer by
+epoch, as before. Until 2026-12 the producer was per input partition, with the same id in every
+worker (Kafka Streams' first exactly-once mode): a transaction per partition per poll, and a
+producer per partition; aiokafka had no KIP-447.
 
 Front doors read every partner's and RIEC's topic (hundreds of partitions) and deliver at least
 once, without a transaction (`engine.kafka.delivery`): one idempotent producer per worker, nothing
@@ -18,8 +24,8 @@ applied. Only a refusal can then appear twice in dlq.ingress, with the same sour
 A task's transaction that fails on the broker's side (it died mid-commit, say) cannot go on either:
 aiokafka's transactional producer is done after such an error. The task is dropped with the state
 of its partitions, and taken over again like a newly assigned partition, retrying until the broker
-answers. A fenced task waits for the consumer's next rebalance instead: taking its partition over at
-once would fence the rightful owner in turn.
+answers. A fenced task (its producer replaced, or its commit refused as a zombie's) waits for the
+consumer's next rebalance instead: its partitions are another worker's until then.
 """
 
 from __future__ import annotations
@@ -41,16 +47,18 @@ from aiokafka.errors import (
     ProducerFenced,
 )
 
+from engine.kafka.kip447 import ZombieCommitError
 from engine.kafka.output import Output, StageHandler
 from engine.kafka.quarantine import Batch, BatchProcessing
 from engine.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-FENCED = (ProducerFenced, InvalidProducerEpoch, InvalidTxnState, IllegalOperation)
-"""What a producer hears when another one took its transactional id over, or its transaction was
-aborted on the broker's side (its timeout passed while the worker was paused). aiokafka raises
-IllegalOperation ("not in transaction") from a send after its sender saw the fence."""
+FENCED = (ProducerFenced, InvalidProducerEpoch, InvalidTxnState, IllegalOperation, ZombieCommitError)
+"""What a producer hears when another one took its transactional id over, its transaction was
+aborted on the broker's side (its timeout passed while the worker was paused), or the group
+coordinator refused its offsets (the worker is no longer in the group's generation: KIP-447).
+aiokafka raises IllegalOperation ("not in transaction") from a send after its sender saw a fence."""
 WAIT_FOR_REBALANCE_S = 30.0
 """How long a fenced partition waits for the rebalance that must follow, before it is taken over
 anyway (liveness, should that rebalance never come): three session timeouts."""
@@ -111,7 +119,8 @@ class Tasks:
         self.new_producer = new_producer
         self.new_processing = new_processing
         self.fences = fences
-        """One producer per input partition (an internal stage): a new owner fences the old."""
+        """An internal stage: a partition taken over starts at its committed offset, read once the
+        previous owner's transaction is decided (module doc)."""
         self.label = label
         self.metrics = metrics
         self.reread: set[TopicPartition] = set()
@@ -248,18 +257,14 @@ class Tasks:
             self.fenced_until.pop(tp, None)
 
     async def revoke(self, partities: set[TopicPartition]) -> None:
-        """Revoked (after the batch in flight committed): drop their state; stop the producers that
-        have no partition left."""
+        """Revoked (after the batch in flight committed): drop their state. The worker's producer
+        stays for the partitions it is given next (every rebalance revokes them all first)."""
         for tp in partities:
             self.fenced_until.pop(tp, None)
         self.reread -= partities
         await self.handler.on_revoked(partities)
-        leeg = []
         for taak in self.taken.values():
             taak.partities -= partities
-            if not taak.partities:
-                leeg.append(taak)
-        await asyncio.gather(*(self._stop(t) for t in leeg))
 
     async def stop(self) -> None:
         await asyncio.gather(*(self._stop(t) for t in list(self.taken.values())))

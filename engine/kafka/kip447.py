@@ -127,6 +127,17 @@ def group_metadata(consumer: AIOKafkaConsumer) -> ConsumerGroupMetadata:
     return ConsumerGroupMetadata(c.group_id, c.generation, c.member_id, c._group_instance_id)
 
 
+def member_metadata(consumer: AIOKafkaConsumer) -> ConsumerGroupMetadata:
+    """`group_metadata`, for a commit that must be fenced: raises when the consumer is in no
+    generation (never joined, or its heartbeat found it expelled and aiokafka reset it to -1).
+    The coordinator treats a transactional commit without a generation and member id as a manual
+    one and accepts it, whoever owns the partitions now."""
+    metadata = group_metadata(consumer)
+    if metadata.generation_id < 0 or not metadata.member_id:
+        raise ZombieCommitError(Errors.UnknownMemberIdError())
+    return metadata
+
+
 # --- TxnOffsetCommit v3 (first flexible version, KIP-447 fields) -----------------------------
 
 

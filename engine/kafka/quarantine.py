@@ -31,6 +31,7 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from engine.domain.ingress.bsn import maskeer_cijferreeksen
 from engine.errors import OutputTooLarge, foutsoort
 from engine.events.headers import QuarantaineHerkomst, kafka_headers
+from engine.kafka import faults
 from engine.kafka.batches import RecordBatches, partition_for
 from engine.kafka.output import Output, StageHandler
 from engine.metrics import Metrics
@@ -151,10 +152,14 @@ class BatchProcessing:
         assigned: Callable[[], set[TopicPartition]],
         max_request_size: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        group_metadata: Callable[[], str] | None = None,
     ) -> None:
         self.handler = handler
         self.producer = producer
         self.group_id = group_id
+        self.group_metadata = group_metadata or (lambda: group_id)
+        """The group the offsets are committed for, at the moment of the commit: with the
+        consumer's membership (`engine.kafka.kip447`), so that a zombie's commit is refused."""
         self.metrics = metrics
         self.assigned = assigned
         self.max_request_size = max_request_size
@@ -165,11 +170,15 @@ class BatchProcessing:
 
     async def process(self, batch: Batch) -> None:
         """Handle a batch in one transaction, or in one more per record that failed."""
+        # The membership under which the batch was read, taken before anything is written: aiokafka
+        # resets the consumer's generation when its heartbeat finds it expelled, and a commit under
+        # "no generation" would be accepted as a manual one (test_zombie_pipeline saw it).
+        group = self.group_metadata()
         rest = batch
         while rest or self._quarantine is not None:
-            rest = await self._transaction(rest)
+            rest = await self._transaction(rest, group)
 
-    async def _transaction(self, rest: Batch) -> Batch:
+    async def _transaction(self, rest: Batch, group: str) -> Batch:
         offsets: dict[TopicPartition, int] = {}
         mislukt: _Failed | None = None
         async with self.producer.transaction():
@@ -194,7 +203,8 @@ class BatchProcessing:
                     break
             await batches.send()
             if offsets:
-                await self.producer.send_offsets_to_transaction(offsets, self.group_id)
+                await self.producer.send_offsets_to_transaction(offsets, group)
+                faults.freeze_at(self.handler.name, "after_offsets")
         self.positions.update(offsets)
         if mislukt is None:
             return {}

@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from mode import Service
 
-from engine.kafka import clients
+from engine.kafka import clients, faults, kip447
 from engine.kafka.batches import BATCH_BYTES, partition_for
 from engine.kafka.delivery import AtLeastOnce
 from engine.kafka.doorbell import WAIT_MS, Doorbell
@@ -43,6 +43,16 @@ __all__ = ["Output", "Source", "Stage", "StageHandler", "partition_for"]
 
 log = logging.getLogger(__name__)
 
+
+TRANSACTION_TIMEOUT_MS = 15_000
+"""How long the broker lets a transaction stay open before it aborts it (its brokers look every
+second: `transaction.abort.timed.out.transaction.cleanup.interval.ms` in deploy/). A stage's
+transaction lasts a batch, well under a second. One whose worker died holds back, until then, the
+successor of the partitions it committed offsets for (KIP-447's require_stable) and the stable
+offset of every partition it wrote to, unless the worker comes back under the same
+ENGINE_WORKER_ID first (its new producer aborts it). Kafka Streams' exactly_once_v2 uses 10 s;
+15 s keeps it above the consumers' 10 s session, so a worker paused past its session but not past
+this still commits what it began (test_zombie_pipeline, na_offsets_kort)."""
 
 RETRY_BACKOFF_MS = 10
 """A transaction's first send to a partition, just after the producer's previous commit, is often
@@ -81,8 +91,8 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 class Stage(Service):
     """Runs one handler over its input with exactly-once output, as a service of the faust app.
 
-    Its transactional producers are per input partition (per worker for the front doors, which
-    read a pattern of topics): `engine.kafka.fencing` says why and how that fences zombies.
+    It has one producer per worker, transactional for an internal stage: `engine.kafka.fencing`
+    says how a zombie is fenced.
     """
 
     def __init__(
@@ -123,11 +133,9 @@ class Stage(Service):
         return f"Stage[{self.handler.name}]"
 
     def _task_id(self, tp: TopicPartition) -> str:
-        """The transactional id that commits `tp`'s outputs: the same in every worker, except at
-        the front doors (module doc of `engine.kafka.fencing`)."""
-        if self.front_door:
-            return f"{self.group_id}-{self.settings.worker_id}"
-        return f"{self.group_id}-{tp.topic}-{tp.partition}"
+        """The transactional id that commits `tp`'s outputs: one per stage per worker, stable
+        across the worker's restarts (module doc of `engine.kafka.fencing`)."""
+        return f"{self.group_id}-{self.settings.worker_id}"
 
     @property
     def front_door(self) -> bool:
@@ -146,19 +154,22 @@ class Stage(Service):
             max_batch_size=BATCH_BYTES,  # the stage builds its batches itself (engine.kafka.batches)
             partitioner=partition_for,
             retry_backoff_ms=RETRY_BACKOFF_MS,
+            transaction_timeout_ms=TRANSACTION_TIMEOUT_MS,
         )
 
     def _new_processing(
         self, producer: AIOKafkaProducer, partities: Callable[[], set[TopicPartition]]
     ) -> BatchProcessing:
         assert self._consumer is not None, "started"
+        consumer = self._consumer
         return BatchProcessing(
             self._shared,
-            AtLeastOnce(producer, self._consumer) if self.front_door else producer,
+            AtLeastOnce(producer, consumer) if self.front_door else producer,
             group_id=self.group_id,
             metrics=self.metrics,
             assigned=partities,
             max_request_size=self._max_request_size,
+            group_metadata=None if self.front_door else lambda: kip447.member_metadata(consumer),
         )
 
     def _new_consumer(self) -> AIOKafkaConsumer:
@@ -186,6 +197,7 @@ class Stage(Service):
         )
 
     async def on_start(self) -> None:
+        kip447.install()
         # Clients are made here, not in __init__: aiokafka's need a running event loop.
         consumer = self._consumer = self._new_consumer()
         self._partition_tasks = Tasks(
@@ -255,6 +267,7 @@ class Stage(Service):
             self.metrics.last_commit.labels(name).set_to_current_time()
             self.metrics.records.labels(name).inc(sum(len(r) for r in batch.values()))
             self.metrics.lag.labels(name).set(self._lag(consumer, tasks.positions()))
+            faults.freeze_at(name, "between_polls")
 
     async def _activate(self, seeked: set[TopicPartition]) -> None:
         """Partitions whose position `take_over` set back are fetched again, not left to the doorbell."""

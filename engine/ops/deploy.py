@@ -181,6 +181,10 @@ def kafka() -> list[dict[str, Any]]:
                     "offsets.topic.replication.factor": rf,
                     "transaction.state.log.replication.factor": rf,
                     "transaction.state.log.min.isr": isr,
+                    # A worker that died mid-transaction holds back its partitions' successor and
+                    # the stable offset of what it wrote until its transaction times out (the
+                    # engine's 15 s) and this check aborts it (Kafka's default: every 10 s).
+                    "transaction.abort.timed.out.transaction.cleanup.interval.ms": 1000,
                     "auto.create.topics.enable": False,
                 },
             },

@@ -73,6 +73,7 @@ def start_worker(
     rol: str | None = None,
     web_port: int = WEB_PORT,
     worker_id: str = "test-worker",
+    env: dict[str, str] | None = None,
 ) -> Worker:
     """The session's worker (also a test's own second one, of a role), healthy; its log and data
     in `tmp`; `rol` None: the default (alles)."""
@@ -90,6 +91,7 @@ def start_worker(
             # The annual-table tests own a year no other test writes in (2019): beyond the default
             # 400-day horizon, so this worker remembers (and accepts) signals from then.
             "ENGINE_DEDUP_HORIZON_DAYS": "10000",
+            **(env or {}),
         },
     )
 
