@@ -213,6 +213,8 @@ class TxnOffsetCommitRequest(Request[TxnOffsetCommitRequest_v0 | TxnOffsetCommit
 
     def build(self, request_struct_class: type[Any]) -> Any:
         if request_struct_class.API_VERSION < 3:
+            if self._group.generation_id >= 0:  # fencing asked for and the broker cannot: fail closed
+                raise Errors.IncompatibleBrokerVersion("TxnOffsetCommit v3 (KIP-447, Kafka 2.5+) is needed")
             return request_struct_class(
                 self._transactional_id,
                 str(self._group),
@@ -273,12 +275,15 @@ def _abortable(txn_manager: Any, exc: Errors.KafkaError) -> None:
     aiokafka's `error_transaction`, which forgets the partitions the transaction wrote to: its
     abort would then send no EndTxn, and the broker would keep the transaction open (its records
     pending, the partitions' stable offset held back) and add the producer's next records to it."""
-    txn_manager._transition_to(TransactionState.ABORTABLE_ERROR)
+    if txn_manager.state != TransactionState.ABORTING_TRANSACTION:
+        # Already aborting (the caller gave up while the commit was in flight): the abort goes on
+        # and sends its EndTxn; moving back to ABORTABLE_ERROR would stop it.
+        txn_manager._transition_to(TransactionState.ABORTABLE_ERROR)
     for _, _, fut in txn_manager._pending_txn_offsets:
         if not fut.done():
             fut.set_exception(exc)
     txn_manager._pending_txn_offsets.clear()
-    if not txn_manager._transaction_waiter.done():
+    if txn_manager.state == TransactionState.ABORTABLE_ERROR and not txn_manager._transaction_waiter.done():
         txn_manager._transaction_waiter.set_exception(exc)
 
 

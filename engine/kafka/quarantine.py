@@ -5,10 +5,12 @@ A batch runs in transactions (`BatchProcessing`). A record's outputs are materia
 size-checked before any is sent, so a failing record writes nothing. When record r of partition p
 fails, the transaction commits what came before r (the outputs and offsets of the records already
 handled) and the handler's state of p is dropped: its `process` may have changed that state before
-raising, and the log, which holds only what was committed, is the truth. The next transaction first
-sends r's quarantine record and waits for it (the broker adds a partition to a producer's
-transaction only once its previous transaction is complete, so what was just committed is readable),
-then the handler reloads p from the log, and the rest of the batch follows. Nothing is done twice,
+raising, and the log, which holds only what was committed, is the truth. A transaction of its own then
+sends r's quarantine record, waits for it (the broker adds a partition to a producer's transaction
+only once its previous transaction is complete, so what was just committed is readable) and commits
+r's offset; the next transaction reloads p from the log before it writes anything (a restore may
+take longer than the broker's transaction timeout, which starts at a transaction's first write),
+and the rest of the batch follows. Nothing is done twice,
 no counter counts twice, and the other partitions' state, consistent with what was committed, stays.
 """
 
@@ -179,14 +181,14 @@ class BatchProcessing:
             rest = await self._transaction(rest, group)
 
     async def _transaction(self, rest: Batch, group: str) -> Batch:
+        if self._quarantine is not None:
+            await self._quarantaine(self._quarantine, group)
+            self._quarantine = None
         offsets: dict[TopicPartition, int] = {}
         mislukt: _Failed | None = None
         async with self.producer.transaction():
-            if self._quarantine is not None:
-                tp, offset, bericht = self._quarantine
-                await (await self._send(bericht))  # waits for the previous transaction (module doc)
-                offsets[tp] = offset + 1
-                self._quarantine = None
+            # Before this transaction's first send: the broker's transaction timeout starts at its
+            # first write, and restoring a partition can take longer than that timeout.
             await self.handler.prepare(set(rest) | self.assigned())
             batches = RecordBatches(self.producer, partition_for)
             for tp, records in rest.items():
@@ -201,14 +203,28 @@ class BatchProcessing:
                     offsets[tp] = record.offset + 1
                 if mislukt is not None:
                     break
-            await batches.send()
+            verzonden = await batches.send()
             if offsets:
                 await self.producer.send_offsets_to_transaction(offsets, group)
                 faults.freeze_at(self.handler.name, "after_offsets")
+            # Every batch acknowledged before the commit: aiokafka's commit waits for them but does
+            # not fail on one the broker refused, and would commit the offsets without its records.
+            await asyncio.gather(*verzonden)
         self.positions.update(offsets)
         if mislukt is None:
             return {}
         return await self._after_failure(rest, mislukt)
+
+    async def _quarantaine(self, quarantaine: tuple[TopicPartition, int, Output], group: str) -> None:
+        """The failed record to dlq.engine and its offset committed, in a transaction of its own.
+        Its send waits at the broker for the previous transaction's markers (module doc), so once
+        it commits, the handler's reload of the partition (in the next transaction, before any
+        write) reads everything committed before the record."""
+        tp, offset, bericht = quarantaine
+        async with self.producer.transaction():
+            await (await self._send(bericht))
+            await self.producer.send_offsets_to_transaction({tp: offset + 1}, group)
+        self.positions[tp] = offset + 1
 
     def _output(self, record: Record) -> list[Output]:
         uitvoer = list(self.handler.process(record))

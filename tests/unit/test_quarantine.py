@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import pytest
 from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry
 
 from engine.kafka.output import Output
@@ -209,8 +211,8 @@ async def test_state_the_failing_record_changed_is_reloaded_from_the_log_and_oth
     assert logged(producer) == ["x0", "y0", "b", "y1"]
     assert handler.herladen == [0, 1, 0], "only the failing record's partition is reloaded"
     # The reload comes after the commit of what preceded the failure and after the quarantine
-    # record was sent in the next transaction (which waits for that commit at the broker).
-    assert producer.events[start : start + 3] == ["commit", f"send {DLQ_ENGINE}", "reload 0"]
+    # record was sent (which waits for that commit at the broker) and committed on its own.
+    assert producer.events[start : start + 4] == ["commit", f"send {DLQ_ENGINE}", "commit", "reload 0"]
 
 
 async def test_an_output_too_large_for_its_topic_quarantines_the_record_with_that_reason() -> None:
@@ -249,3 +251,21 @@ def test_headers_a_record_brought_cannot_pass_for_the_quarantine_headers() -> No
     herkomst, originele = read_quarantine(bericht.headers)
     assert herkomst.source_topic == IN
     assert originele == spoofed.headers
+
+
+async def test_a_batch_the_broker_refuses_aborts_the_transaction_and_commits_no_offset() -> None:
+    """aiokafka's commit waits for the transaction's batches but does not fail when the broker
+    refused one (MESSAGE_TOO_LARGE, INVALID_RECORD): the stage itself must, or the offsets of records
+    whose outputs are gone would commit (found in a review of batch-level produce)."""
+    processing, producer, _, _ = stage()
+
+    async def geweigerd(batch: Any, topic: str, *, partition: int) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.set_exception(KafkaError("the broker refused the batch"))
+        return future
+
+    producer.send_batch = geweigerd  # type: ignore[method-assign]
+    with pytest.raises(KafkaError):
+        await processing.process(batch(record(0, 10, id="a"), record(1, 40, id="d")))
+    assert producer.offsets == {} and producer.committed == [] and producer.events[-1] == "abort"
+    assert processing.positions == {}
