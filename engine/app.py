@@ -240,7 +240,7 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
     """The routing role's stages, and the routers (with their tables) they share the lifetime of.
     One router per stage that routes: stages run concurrently, and a router's tables are its own."""
     horizon = timedelta(days=settings.dedup_horizon_days)
-    logs = KafkaLog(settings.kafka)  # what the stateful stages restore their partitions from
+    logs = KafkaLog(settings.kafka, settled=True)  # what the stateful stages restore their partitions from
     routers = [
         routeren.Routeren(
             regels=regelversies(), kafka=settings.kafka, metrics=metrics,

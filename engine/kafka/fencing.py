@@ -3,17 +3,19 @@ a partition can no longer commit output for it.
 
 An internal stage has one transactional producer per worker, with the transactional id
 `<group>-<worker id>`, and commits one transaction per batch across all its partitions (Kafka
-Streams' exactly_once_v2). Its offsets are committed with the consumer's group membership
-(KIP-447, `engine.kafka.kip447`): the group coordinator refuses the commit of a member that is no
-longer in the group's current generation, so a worker paused past its session timeout (a
-"zombie") that wakes and commits has its transaction aborted, and nothing it wrote in it becomes
-readable. The new owner of a partition reads its committed offset with `require_stable`: while the
-zombie's transaction holds an offset commit for it, the coordinator makes it wait, so it starts
-exactly after what that transaction decided (its offsets if it commits, the previous ones if it
-aborts). A worker restarted under the same ENGINE_WORKER_ID fences its predecessor's producer by
-epoch, as before. Until 2026-12 the producer was per input partition, with the same id in every
-worker (Kafka Streams' first exactly-once mode): a transaction per partition per poll, and a
-producer per partition; aiokafka had no KIP-447.
+Streams' exactly_once_v2). Its offsets are committed with the consumer's group membership (KIP-447,
+`engine.kafka.kip447`): the group coordinator refuses the commit of a member that is no longer in
+the group's current generation, so a worker paused past its session timeout (a "zombie") that wakes
+and commits has its transaction aborted, and nothing it wrote in it becomes readable. The new owner
+of a partition reads its committed offset with `require_stable`: while the zombie's transaction
+holds an offset commit for it, the coordinator makes it wait, so it starts exactly after what that
+transaction decided (its offsets if it commits, the previous ones if it aborts), and restores the
+partition's state from its log only once no transaction is open on that log
+(`engine.kafka.state.KafkaLog`, settled): a commit's markers reach the log a moment after its
+offsets may be readable, and what it logged must not be missed. A worker restarted under the same
+ENGINE_WORKER_ID fences its predecessor's producer by epoch, as before. Until 2026-12 the producer
+was per input partition, with the same id in every worker (Kafka Streams' first exactly-once mode):
+a transaction per partition per poll, and a producer per partition; aiokafka had no KIP-447.
 
 Front doors read every partner's and RIEC's topic (hundreds of partitions) and deliver at least
 once, without a transaction (`engine.kafka.delivery`): one idempotent producer per worker, nothing

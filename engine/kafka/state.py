@@ -12,11 +12,12 @@ recovery, and cosmicpython's fakes, are the models).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from functools import partial
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from engine.errors import foutsoort
 from engine.kafka import clients
@@ -40,10 +41,26 @@ class LogReader(Protocol):
 
 
 class KafkaLog:
-    """A `LogReader` on the broker: read_committed, from offset 0 to the end at the call."""
+    """A `LogReader` on the broker: read_committed, from offset 0 to the end at the call.
 
-    def __init__(self, kafka: KafkaConnection) -> None:
+    `settled`: for a stage restoring a partition it has just taken over, of a log only that
+    partition's owner writes. The end is then where no transaction is open any more on the
+    partition: the previous owner's last one may still be, its commit markers written a moment
+    after the coordinator answered (its offset commit can be readable first), or its worker paused
+    mid-transaction until the broker aborts it (TRANSACTION_TIMEOUT_MS in `engine.kafka.stage`).
+    Read only to the stable offset, the new owner would miss what that transaction commits: a
+    signal it logs again when the front door brings it twice, a waiting link it never decides.
+    Not for a log others keep writing (re-drive, the tools): one might never be seen settled.
+    """
+
+    PROBE_MS = 30
+    """How long a settled read waits for a fetch that tells it the partition's high watermark
+    and stable offset, once it has read all it knew of (a fetch of nothing returns after the
+    consumer's fetch_max_wait_ms, 20 ms)."""
+
+    def __init__(self, kafka: KafkaConnection, *, settled: bool = False) -> None:
         self.kafka = kafka
+        self.settled = settled
 
     async def read(self, tp: TopicPartition) -> AsyncIterator[Record]:
         consumer = clients.log_consumer(
@@ -55,14 +72,31 @@ class KafkaLog:
         await consumer.start()
         try:
             consumer.assign([tp])
-            end = (await consumer.end_offsets([tp]))[tp]
+            end = (await consumer.end_offsets([tp]))[tp]  # the stable offset, read_committed
             await consumer.seek_to_beginning(tp)
-            while await consumer.position(tp) < end:
-                batch = await consumer.getmany(tp, timeout_ms=1000, max_records=10_000)
+            wacht_sinds: float | None = None
+            while True:
+                position = await consumer.position(tp)
+                if position >= end and (not self.settled or _settled(consumer, tp, position)):
+                    break
+                if position >= end and wacht_sinds is None:
+                    wacht_sinds = time.monotonic()
+                wait_ms = 1000 if position < end else self.PROBE_MS
+                batch = await consumer.getmany(tp, timeout_ms=wait_ms, max_records=10_000)
                 for record in batch.get(tp, ()):
                     yield record
+            if wacht_sinds is not None and time.monotonic() - wacht_sinds > 1.0:
+                gewacht = time.monotonic() - wacht_sinds
+                log.info("%s[%d]: read after %.1f s waiting for an open transaction", *tp, gewacht)
         finally:
             await consumer.stop()
+
+
+def _settled(consumer: AIOKafkaConsumer, tp: TopicPartition, position: int) -> bool:
+    """Whether the consumer's last fetch of `tp` found no open transaction (its stable offset at
+    its high watermark) and `position` is there: everything written before is read or aborted."""
+    hoog, stabiel = consumer.highwater(tp), consumer.last_stable_offset(tp)
+    return hoog is not None and stabiel is not None and position >= stabiel >= hoog
 
 
 async def restore(
