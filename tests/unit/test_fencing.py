@@ -148,6 +148,7 @@ async def test_a_paused_worker_that_lost_its_partition_commits_nothing_and_does_
     b, b_consumer, _ = worker(broker)
     # Given A owns partition 0 and committed its first batch
     a_consumer.assigned = {TP}
+    await a.assigned({TP})
     assert await a.take_over() == {TP} and a_consumer.positions == {TP: 0}
     await a.process(batch(record(0, 0, id="s0"), record(0, 1, id="s1")))
     assert broker.offsets == {TP: 2}
@@ -157,6 +158,7 @@ async def test_a_paused_worker_that_lost_its_partition_commits_nothing_and_does_
     await asyncio.sleep(0)
     # ... and B is given the partition (A's session expired) and handles the same records
     b_consumer.assigned = {TP}
+    await b.assigned({TP})
     assert await b.take_over() == {TP}
     assert b_consumer.positions == {TP: 2}, "B starts after A's last commit"
     await b.process(batch(record(0, 2, id="s2"), record(0, 3, id="s3")))
@@ -178,6 +180,7 @@ async def test_a_transaction_the_broker_failed_is_retaken_at_once_from_the_commi
     broker = Broker()
     a, consumer, _ = worker(broker)
     consumer.assigned = {TP}
+    await a.assigned({TP})
     await a.take_over()
     await a.process(batch(record(0, 0, id="s0")))
     # When the broker fails the next commit
@@ -196,7 +199,32 @@ async def test_records_of_a_partition_not_taken_over_are_read_again_from_its_com
     a, consumer, _ = worker(broker)
     # Given a partition assigned but not taken over (its producer could not start yet)
     consumer.assigned = {TP}
+    await a.assigned({TP})
     await a.process(batch(record(0, 0, id="s0")))
     assert broker.logged() == [], "not ours to commit yet"
     # When it is taken over, it is read again from its commit
     assert await a.take_over() == {TP} and consumer.positions[TP] == 0
+
+
+async def test_a_revoked_partition_the_consumer_still_lists_is_not_taken_back_before_the_new_assignment() -> None:
+    """aiokafka keeps the revoked assignment as the consumer's `assignment()` until the next one
+    arrives. A take-over in between must not take those partitions back: their state would be
+    restored for a worker that no longer owns them, and used, stale, when one came back."""
+    broker = Broker()
+    a, consumer, _ = worker(broker)
+    alle = {TopicPartition(IN, p) for p in range(8)}
+    consumer.assigned = alle
+    await a.assigned(alle)
+    assert await a.take_over() == alle
+    # A rebalance revokes everything; the consumer still lists the old assignment meanwhile
+    await a.revoke(alle)
+    assert consumer.assignment() == alle
+    assert await a.take_over() == set()
+    assert a.taken_over == set()
+    # The new assignment gives partition 2 only: only it is taken over, and only it is prepared
+    twee = TopicPartition(IN, 2)
+    consumer.assigned = {twee}
+    await a.assigned({twee})
+    assert await a.take_over() == {twee}
+    assert a.taken_over == {twee}
+    assert {tp for t in a.taken.values() for tp in t.processing.assigned()} == {twee}
