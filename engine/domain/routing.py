@@ -9,7 +9,7 @@ The reference data is the version in force on the day the signal was observed (`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -224,6 +224,39 @@ def route(
     `regels.op(signaal.waargenomen_op).id`). A bestuurlijk signaal (rule 5) is about
     policy or law, not about subjects, so it goes to the LIEC loket only.
     """
+
+    def matches(besluit: _Besluit) -> None:
+        _knelpunten(knelpunten, besluit)
+        _open_casussen(casussen, besluit, casussen_begrensd)
+
+    return _beslis(signaal, regels, matches)
+
+
+GEVONDEN_IN_TABELLEN = frozenset(
+    {"handhavingsknelpunt", "handhavingsknelpunt_begrensd", "open_casus", "open_casus_begrensd"}
+)
+"""The reasons of rules 2 and 3: matches found in the HKP register and the open-casus index as they
+were when the signal was routed, not in the reference data."""
+
+
+def herroute(signaal: SignaalOntvangen, regels: Regelversies, eerder: Sequence[Route]) -> list[Route]:
+    """A routed signal's routes under other reference data (a dry run, `engine.domain.proefroutering`):
+    rules 1, 4, 5 and 6 decided again with `regels`; the matches of rules 2 and 3 as its routes
+    `eerder` named them, since no rule set changes what the register and the index held then.
+    Rule 4 is decided again on the RIECs that result: a merger can make a signal regional or not."""
+
+    def matches(besluit: _Besluit) -> None:
+        for r in eerder:
+            for reden in r.redenen:
+                if reden.regel in GEVONDEN_IN_TABELLEN:
+                    besluit.voeg_toe(r.bestemming, reden)
+
+    return _beslis(signaal, regels, matches)
+
+
+def _beslis(
+    signaal: SignaalOntvangen, regels: Regelversies, matches: Callable[[_Besluit], None]
+) -> list[Route]:
     besluit = _Besluit()
     if signaal.soort == "bestuurlijk_signaal":
         besluit.voeg_toe(
@@ -232,8 +265,7 @@ def route(
         )
         return besluit.routes()
     _verantwoordelijke_riec(signaal, regels, besluit)
-    _knelpunten(knelpunten, besluit)
-    _open_casussen(casussen, besluit, casussen_begrensd)
+    matches(besluit)
     _fenomeentafels(signaal, besluit)
     if not besluit.redenen:
         besluit.voeg_toe(

@@ -22,13 +22,15 @@ import orjson
 from aiokafka import TopicPartition
 
 from engine.api.toegang import DIGEST_PREFIX, GELDIGE_PRINCIPALS, digest
+from engine.domain.proefroutering import Proef
 from engine.domain.reference import RIECS, gebiedsindeling
+from engine.domain.reference.regelversies import Regelversie, laad_versie, regelversies
 from engine.domain.routing import topic_van
 from engine.events.envelope import CloudEventHeaders, partner_source, riec_source
 from engine.events.headers import kafka_headers
 from engine.events.opdrachten import OPDRACHT_TYPES
 from engine.events.signaal import SIGNAAL_TYPE
-from engine.kafka import clients, redrive
+from engine.kafka import clients, proefroutering, redrive
 from engine.kafka.projecties import bouw
 from engine.kafka.redrive import Selection
 from engine.ops import onboarding
@@ -405,6 +407,55 @@ def herverwerk(
             f"{k.source_topic}[{k.source_partition}] (was @{k.source_offset}; {k.stage}, {k.error})"
         )
     click.echo(f"{len(gedaan)} record(s) {'selected' if dry_run else 're-driven'}")
+
+
+def _regelversie(keuze: str) -> Regelversie:
+    """A shipped version by its id or folder name (its `geldig_vanaf`), or a version's folder."""
+    for v in regelversies().versies:
+        if keuze in (v.id, v.geldig_vanaf.isoformat()):
+            return v
+    pad = Path(keuze)
+    if not pad.is_dir():
+        namen = ", ".join(f"{v.geldig_vanaf} ({v.id})" for v in regelversies().versies)
+        raise click.BadParameter(
+            f"neither a shipped version ({namen}) nor a version's folder", param_hint="--regels"
+        )
+    try:
+        return laad_versie(pad)
+    except ValueError as fout:
+        raise click.BadParameter(str(fout), param_hint="--regels") from fout
+
+
+@cli.command()
+@click.option("--van", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First observation date.")
+@click.option("--tot", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last observation date.")
+@click.option(
+    "--regels",
+    required=True,
+    help="The candidate rules: a shipped version's id or date, or a version's folder (versie.toml, CSVs).",
+)
+@click.option(
+    "--uit",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".local/proefrouteringen"),
+    show_default=True,
+    help="Where the JSON and the readable page are written.",
+)
+def proefrouteer(van: datetime, tot: datetime, regels: str, uit: Path) -> None:
+    """Dry run: route the logged signals observed from --van to --tot again under --regels, as if
+    those rules were in force on every day, and show what would differ from what was routed (per
+    destination: signals added, dropped, or routed for other reasons, with both reasons).
+
+    Writes nothing to any topic. Reads the signal log (opened with the key store: ENGINE_MASTER_KEY
+    or ENGINE_PSEUDONYM_KEY as for a worker) and the route topics, as the engine."""
+    proef = Proef(van.date(), tot.date(), _regelversie(regels))
+    uitkomst = asyncio.run(proefroutering.proefrouteer(_engine(), _hoofdsleutel(), proef))
+    uit.mkdir(parents=True, exist_ok=True)
+    naam = f"proefroutering-{uitkomst.van}-{uitkomst.tot}-{uitkomst.regelversie}"
+    (uit / f"{naam}.json").write_bytes(uitkomst.als_json())
+    (uit / f"{naam}.md").write_text(uitkomst.als_pagina(), encoding="utf-8")
+    click.echo(uitkomst.als_pagina())
+    click.echo(f"Geschreven: {uit / naam}.json en .md")
 
 
 @cli.command()

@@ -206,7 +206,9 @@ async def test_records_of_a_partition_not_taken_over_are_read_again_from_its_com
     assert await a.take_over() == {TP} and consumer.positions[TP] == 0
 
 
-async def test_a_revoked_partition_the_consumer_still_lists_is_not_taken_back_before_the_new_assignment() -> None:
+async def test_a_revoked_partition_the_consumer_still_lists_is_not_taken_back_before_the_new_assignment() -> (
+    None
+):
     """aiokafka keeps the revoked assignment as the consumer's `assignment()` until the next one
     arrives. A take-over in between must not take those partitions back: their state would be
     restored for a worker that no longer owns them, and used, stale, when one came back."""
