@@ -53,34 +53,68 @@ class KafkaLog:
     Not for a log others keep writing (re-drive, the tools): one might never be seen settled.
     """
 
-    PROBE_MS = 30
-    """How long a settled read waits for a fetch that tells it the partition's high watermark
-    and stable offset, once it has read all it knew of (a fetch of nothing returns after the
-    consumer's fetch_max_wait_ms, 20 ms)."""
+    PROBE_MS = 10
+    """How long a settled read waits for a fetch that tells it the partition's high watermark and
+    stable offset, once it has read all it knew of (a fetch of nothing returns after the
+    consumer's fetch_max_wait_ms, 5 ms); it asks again until it knows."""
 
-    def __init__(self, kafka: KafkaConnection, *, settled: bool = False) -> None:
+    MELD_NA_S = 30.0
+    """How long a settled read waits before it warns, and again every so long."""
+
+    def __init__(self, kafka: KafkaConnection, *, settled: bool = False, reuse: bool = False) -> None:
         self.kafka = kafka
         self.settled = settled
+        self.reuse = reuse
+        """Keep a consumer that finished a read for the next one (`stop` closes them): a worker
+        restores dozens of partitions at start and after every rebalance, and starting a consumer
+        (connections, TLS, SCRAM, metadata) cost more than reading an empty partition."""
+        self._free: list[AIOKafkaConsumer] = []
+        self._stopped = False
 
-    async def read(self, tp: TopicPartition) -> AsyncIterator[Record]:
+    async def _consumer(self) -> AIOKafkaConsumer:
+        if self._free:
+            return self._free.pop()
         consumer = clients.log_consumer(
             self.kafka,
             # The end is known: when only a commit marker is left to read, don't let the broker
             # hold the fetch for Kafka's default 500 ms (every partition restored at start paid it).
-            fetch_max_wait_ms=20,
+            fetch_max_wait_ms=5,
         )
         await consumer.start()
+        return consumer
+
+    async def stop(self) -> None:
+        """Close the consumers kept for reuse (one still reading closes when its read ends)."""
+        self._stopped = True
+        vrij, self._free = self._free, []
+        for consumer in vrij:
+            await consumer.stop()
+
+    async def read(self, tp: TopicPartition) -> AsyncIterator[Record]:
+        consumer = await self._consumer()
+        gelezen = False
         try:
             consumer.assign([tp])
             end = (await consumer.end_offsets([tp]))[tp]  # the stable offset, read_committed
             await consumer.seek_to_beginning(tp)
             wacht_sinds: float | None = None
+            gemeld = 0.0
             while True:
                 position = await consumer.position(tp)
                 if position >= end and (not self.settled or _settled(consumer, tp, position)):
                     break
                 if position >= end and wacht_sinds is None:
-                    wacht_sinds = time.monotonic()
+                    wacht_sinds = gemeld = time.monotonic()
+                if wacht_sinds is not None and time.monotonic() - gemeld >= self.MELD_NA_S:
+                    # Any transaction is decided within the transaction timeout, unless a broker
+                    # holding its markers is down, or it hangs (`kafka-transactions.sh
+                    # find-hanging`): say which partition this stage waits for, and keep waiting.
+                    gemeld = time.monotonic()
+                    log.warning(
+                        "%s[%d]: waiting %.0f s for an open transaction before restoring",
+                        *tp,
+                        gemeld - wacht_sinds,
+                    )
                 wait_ms = 1000 if position < end else self.PROBE_MS
                 batch = await consumer.getmany(tp, timeout_ms=wait_ms, max_records=10_000)
                 for record in batch.get(tp, ()):
@@ -88,8 +122,12 @@ class KafkaLog:
             if wacht_sinds is not None and time.monotonic() - wacht_sinds > 1.0:
                 gewacht = time.monotonic() - wacht_sinds
                 log.info("%s[%d]: read after %.1f s waiting for an open transaction", *tp, gewacht)
+            gelezen = True
         finally:
-            await consumer.stop()
+            if gelezen and self.reuse and not self._stopped:
+                self._free.append(consumer)  # the next read assigns its own partition
+            else:  # not reused, or a read that failed or was left: its state is not trusted
+                await consumer.stop()
 
 
 def _settled(consumer: AIOKafkaConsumer, tp: TopicPartition, position: int) -> bool:

@@ -95,3 +95,36 @@ async def test_an_unsettled_read_ends_at_the_stable_offset(
 
 async def test_a_settled_read_of_an_empty_log_ends(broker: str, log_tp: TopicPartition) -> None:
     assert await asyncio.wait_for(lees(KafkaLog(test_kafka.beheerder(), settled=True), log_tp), 10) == []
+
+
+async def test_a_settled_read_that_waits_long_says_which_partition_it_waits_for(
+    broker: str, log_tp: TopicPartition, vorige_eigenaar: AIOKafkaProducer, caplog: pytest.LogCaptureFixture
+) -> None:
+    await open_transactie(vorige_eigenaar, log_tp)
+    log = KafkaLog(test_kafka.beheerder(), settled=True)
+    log.MELD_NA_S = 0.5  # 30 s in a worker
+    with caplog.at_level("WARNING", logger="engine.kafka.state"):
+        lezen = asyncio.create_task(lees(log, log_tp))
+        await asyncio.sleep(2.0)
+        assert not lezen.done()
+        gemeld = [r.getMessage() for r in caplog.records if "waiting" in r.getMessage()]
+        assert gemeld and f"{log_tp.topic}[0]: waiting" in gemeld[0] and "open transaction" in gemeld[0]
+    await vorige_eigenaar.abort_transaction()
+    assert await asyncio.wait_for(lezen, 10) == [b"eerder"]
+
+
+async def test_one_consumer_reads_partition_after_partition_when_reused_and_stops_with_the_reader(
+    broker: str, vorige_eigenaar: AIOKafkaProducer
+) -> None:
+    topic = f"herstel.{uuid.uuid4().hex[:8]}.log"
+    await maak_topic(broker, topic, partitions=3)
+    async with vorige_eigenaar.transaction():
+        for p in range(3):
+            for i in range(p + 1):
+                await vorige_eigenaar.send_and_wait(topic, f"{p}-{i}".encode(), partition=p)
+    log = KafkaLog(test_kafka.beheerder(), settled=True, reuse=True)
+    gelezen = [await lees(log, TopicPartition(topic, p)) for p in (2, 0, 1, 2)]
+    assert gelezen == [[b"2-0", b"2-1", b"2-2"], [b"0-0"], [b"1-0", b"1-1"], [b"2-0", b"2-1", b"2-2"]]
+    [consumer] = log._free
+    await log.stop()
+    assert log._free == [] and consumer._closed
