@@ -17,7 +17,7 @@ from aiokafka import ConsumerRecord
 from engine.domain.proefroutering import Gerouteerd, Proef, Proefroutering
 from engine.domain.routing import Route, topic_van
 from engine.domain.vergeten import verzegeling
-from engine.events.route import ROUTE_DECODER, ROUTE_TYPE, GerouteerdSignaal
+from engine.events.route import ROUTE_DECODER, ROUTE_INGETROKKEN_TYPE, ROUTE_TYPE, GerouteerdSignaal
 from engine.events.signaal_ontvangen import SIGNAAL_LOG_DECODER, SignaalOntvangen
 from engine.kafka import sporen
 from engine.settings import KafkaConnection
@@ -57,10 +57,12 @@ async def proefrouteer(kafka: KafkaConnection, hoofdsleutel: bytes, proef: Proef
             signaal_id = (r.key or b"").decode()
             if signaal_id not in signalen:
                 return
-            if _ce_type(r) == ROUTE_TYPE.encode():
+            soort = _ce_type(r)
+            if soort == ROUTE_TYPE.encode():
                 routes[signaal_id][bestemming] = ROUTE_DECODER.decode(r.value)
-            else:  # withdrawn (erased or expired): not a route any more
+            elif soort == ROUTE_INGETROKKEN_TYPE.encode():  # erased or expired: not a route any more
                 routes[signaal_id].pop(bestemming, None)
+            # Anything else on a route topic is not the engine's: it neither routes nor withdraws.
 
         return fold
 

@@ -61,26 +61,24 @@ async def open_transactie(p: AIOKafkaProducer, tp: TopicPartition) -> None:
     await p.send_and_wait(tp.topic, b"open", partition=tp.partition)
 
 
-async def test_a_settled_read_waits_for_the_open_transaction_and_yields_what_it_commits(
-    broker: str, log_tp: TopicPartition, vorige_eigenaar: AIOKafkaProducer
+@pytest.mark.parametrize(
+    ("beslissing", "verwacht"),
+    [("commit_transaction", [b"eerder", b"open"]), ("abort_transaction", [b"eerder"])],
+    ids=["commit", "abort"],
+)
+async def test_a_settled_read_waits_for_the_open_transaction_and_yields_what_it_decided(
+    broker: str,
+    log_tp: TopicPartition,
+    vorige_eigenaar: AIOKafkaProducer,
+    beslissing: str,
+    verwacht: list[bytes],
 ) -> None:
     await open_transactie(vorige_eigenaar, log_tp)
     lezen = asyncio.create_task(lees(KafkaLog(test_kafka.beheerder(), settled=True), log_tp))
     await asyncio.sleep(2.0)
     assert not lezen.done(), "the read ended while a transaction on the partition was open"
-    await vorige_eigenaar.commit_transaction()
-    assert await asyncio.wait_for(lezen, 10) == [b"eerder", b"open"]
-
-
-async def test_after_an_abort_a_settled_read_yields_only_what_was_committed(
-    broker: str, log_tp: TopicPartition, vorige_eigenaar: AIOKafkaProducer
-) -> None:
-    await open_transactie(vorige_eigenaar, log_tp)
-    lezen = asyncio.create_task(lees(KafkaLog(test_kafka.beheerder(), settled=True), log_tp))
-    await asyncio.sleep(1.0)
-    assert not lezen.done()
-    await vorige_eigenaar.abort_transaction()
-    assert await asyncio.wait_for(lezen, 10) == [b"eerder"]
+    await getattr(vorige_eigenaar, beslissing)()
+    assert await asyncio.wait_for(lezen, 10) == verwacht
 
 
 async def test_an_unsettled_read_ends_at_the_stable_offset(
