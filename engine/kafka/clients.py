@@ -126,3 +126,19 @@ async def wait_until_authorised(k: KafkaConnection, topics: tuple[str, ...], tim
                 await asyncio.sleep(0.2)
     finally:
         await client.close()
+
+
+async def end_offsets(
+    consumer: AIOKafkaConsumer, partitions: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """`consumer.end_offsets`, with the metadata of all their topics asked for in one request first.
+
+    An unsubscribed consumer knows no topic: aiokafka's `end_offsets` then asks for the metadata of
+    one unknown topic per round and waits its retry backoff between rounds, so the end offsets of the
+    front door's 285 partner topics took 29 s on the local cluster (`engine.tools status` timed out).
+    Adding every topic before the first round makes it one request: 0.04 s."""
+    client = consumer._client  # aiokafka has no public way to track topics in bulk
+    pending = [client.add_topic(t) for t in {tp.topic for tp in partitions}]
+    await asyncio.gather(*pending)
+    ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+    return ends

@@ -96,7 +96,7 @@ async def achterstand(kafka: KafkaConnection, app_id: str) -> dict[str, int | No
             if not committed:
                 uitkomst[stage] = None
                 continue
-            ends = await consumer.end_offsets(list(committed))
+            ends = await clients.end_offsets(consumer, list(committed))
             uitkomst[stage] = sum(max(0, ends[tp] - o.offset) for tp, o in committed.items() if o.offset >= 0)
         return uitkomst
     finally:
