@@ -236,13 +236,11 @@ def _voordeuren(settings: Settings, metrics: Metrics, horizon: timedelta) -> lis
     ]
 
 
-def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[routeren.Routeren | KafkaLog]]:
-    """The routing role's stages, and what they share the lifetime of: the routers (with their
-    tables) and the log reader they restore from.
+def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[routeren.Routeren]]:
+    """The routing role's stages, and the routers (with their tables) they share the lifetime of.
     One router per stage that routes: stages run concurrently, and a router's tables are its own."""
     horizon = timedelta(days=settings.dedup_horizon_days)
-    # What the stateful stages restore their partitions from; its consumers are kept between reads.
-    logs = KafkaLog(settings.kafka, settled=True, reuse=True)
+    logs = KafkaLog(settings.kafka, settled=True)  # what the stateful stages restore their partitions from
     routers = [
         routeren.Routeren(
             regels=regelversies(), kafka=settings.kafka, metrics=metrics,
@@ -285,7 +283,7 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
         ),
     ]
     intern = [Stage(h, source, settings=settings, metrics=metrics) for h, source in handlers]
-    return [*_voordeuren(settings, metrics, horizon), *intern], [*routers, logs]
+    return [*_voordeuren(settings, metrics, horizon), *intern], routers
 
 
 def opslag_pad(settings: Settings) -> Path:
