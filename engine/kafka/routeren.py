@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from engine.domain.casusindex import MAX_MATCHES_PER_SIGNAAL, CasusIndex, kies, zoek_alle
 from engine.domain.knelpunten import Knelpuntenregister
-from engine.domain.reference.regelversies import Regelversies
+from engine.domain.reference.regelversies import BASISLIJN, Regelversies
 from engine.domain.routing import route, topic_van
 from engine.events.envelope import CloudEventHeaders
 from engine.events.headers import kafka_headers
@@ -136,8 +136,9 @@ class Routeren:
         self.regels_nu()
 
     def aangenomen(self, versie_id: str) -> bool:
-        """Whether a version routes on this worker now: in the baseline or adopted (for the metric)."""
-        return any(v.id == versie_id for v in self.regels_nu().versies)
+        """Whether a version this worker ships routes now: in the baseline or adopted (for the
+        metric; it neither logs nor caches, so a scrape before the first batch misleads no one)."""
+        return versie_id in BASISLIJN or versie_id in self.tables.staat.aangenomen
 
     def regels_nu(self) -> Regelversies:
         """The versions that route now: the baseline and those adopted, of the ones this worker

@@ -105,7 +105,9 @@ def regelversie() -> None:
     help="The dry run of that version: proefrouteer's JSON, or the --uit folder it wrote it to.",
 )
 @click.option("--reden", required=True, help="Why it should route: kept forever, no personal data.")
-@click.option("--verzoek-id", default=None, help="The request's id; regelversie-<id>-<random> when omitted.")
+@click.option(
+    "--verzoek-id", default=None, help="The request's id; regelversie-<geldig_vanaf>-<random> when omitted."
+)
 @click.option("--geldig-uren", type=click.IntRange(1, 168), default=72, show_default=True)
 @click.option("--url", default="http://127.0.0.1:6066", show_default=True, help="A worker's web address.")
 @click.option(
@@ -123,7 +125,8 @@ def aanvragen(
     versie = kies(regels)
     bestand = proefbestand(proef, versie)
     samenvatting_ = lees_proef(bestand, versie)
-    verzoek_id = verzoek_id or f"regelversie-{versie.id}-{secrets.token_hex(3)}"
+    # Not the version's id: a hex id may hold a nine-digit run the API reads as a BSN.
+    verzoek_id = verzoek_id or f"regelversie-{versie.geldig_vanaf}-{secrets.token_hex(3)}"
     body: dict[str, object] = {
         "verzoek_id": verzoek_id,
         "handeling": "regelversie_aannemen",

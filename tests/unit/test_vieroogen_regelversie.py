@@ -14,6 +14,7 @@ import pytest
 from aiokafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
+from engine.domain.ingress.bsn import bevat_bsn
 from engine.domain.proefroutering import Proefroutering, Verschil, samenvatting
 from engine.domain.vergeten.vieroogen import Verzoek, beslis, pas_toe
 from engine.errors import Weigering
@@ -223,9 +224,23 @@ async def test_the_api_files_the_version_unsealed_with_its_dry_run_and_shows_bot
         assert v["proef"] == orjson.loads(msgspec.json.encode(proef()))
 
 
+async def test_a_version_id_with_a_digit_run_like_a_bsn_is_filed_as_the_hash_it_is() -> None:
+    versie = "a111222333bcdefa"  # 111222333 passes the elfproef
+    assert bevat_bsn(versie, als_id=True)
+    body = {"verzoek_id": "rv-1", "handeling": "regelversie_aannemen", "onderwerp": versie, "reden": "r",
+            "proef": msgspec.to_builtins(proef(versie))}  # fmt: skip
+    async with omgeving() as o:
+        assert (await o.post(PAD, "ops:anna", body)).status == 202
+    with pytest.raises(Weigering) as w:
+        beslis(None, aanvraag(versie), "ops:anna", NU, GELEVERD)
+    assert w.value.code == "unknown_regelversie" and "111222333" not in w.value.reden, "not echoed"
+
+
 @pytest.mark.parametrize(
     ("wijziging", "fout"),
     [
+        ({"onderwerp": "2027-01-01"}, "onderwerp must be a rule version's id: 16 of 0-9 a-f"),
+        ({"onderwerp": NIEUW.upper()}, "onderwerp must be a rule version's id"),
         ({"proef": {**msgspec.to_builtins(proef()), "sha256": "niet-hex"}}, "the body does not fit"),
         ({"proef": {**msgspec.to_builtins(proef()), "signalen": -1}}, "the body does not fit"),
         ({"proef": {**msgspec.to_builtins(proef()), "regelversie": "X" * 16}}, "the body does not fit"),

@@ -91,7 +91,7 @@ def _regelversie(o: DienIn, regelversies: Collection[str]) -> None:
     if o.onderwerp not in regelversies:
         raise Weigering(
             "unknown_regelversie",
-            f"the engine ships no rule version {o.onderwerp}: deploy the version's folder to every "
+            "the engine ships no rule version with this id: deploy the version's folder to every "
             "worker first (its id is the hash of its files: python -m engine.tools regelversie aanvragen)",
         )
     if o.proef is None:
