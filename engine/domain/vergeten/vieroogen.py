@@ -102,7 +102,8 @@ def _regelversie(o: DienIn, regelversies: Collection[str]) -> None:
     if o.proef.regelversie != o.onderwerp:
         raise Weigering(
             "proef_mismatch",
-            f"the proef is a dry run of rule version {o.proef.regelversie}, not of {o.onderwerp}: "
+            # The proef's id is not echoed: it is typed by the requester, this reason kept forever.
+            f"the proef is a dry run of another rule version, not of {o.onderwerp}: "
             "run proefrouteer with --regels of this version",
         )
 
