@@ -8,6 +8,7 @@ environment; the `worker` command's `--rol` then adds the role's parts (`Werker.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import re
@@ -35,7 +36,7 @@ from engine.api.toegang import Tokenbestand
 from engine.domain.ingress.acceptatie import Beleid
 from engine.domain.ingress.pseudonimisering import Pseudonimiseerder
 from engine.domain.reference import gebiedsindeling
-from engine.domain.reference.regelversies import regelversies
+from engine.domain.reference.regelversies import BASISLIJN, Regelversies, geleverd
 from engine.domain.vergeten.sleutels import Sleutelring
 from engine.handlers import besluiten, ingress, vastleggen, verzoeken, zoekindex
 from engine.handlers.vergeten import Vergeten
@@ -217,10 +218,16 @@ def _faust_app(settings: Settings) -> faust.App:
     )
 
 
-def _voordeuren(settings: Settings, metrics: Metrics, horizon: timedelta) -> list[Stage]:
+def _voordeuren(
+    settings: Settings, metrics: Metrics, horizon: timedelta, regels: Regelversies
+) -> list[Stage]:
     """The front doors: every partner's signals and every RIEC office's commands, checked and
     pseudonymised. Each polls every 100 ms: a fetch over hundreds of partner partitions is encoded
-    and decoded in Python by aiokafka, and polling every 20 ms took 15% of a worker (py-spy)."""
+    and decoded in Python by aiokafka, and polling every 20 ms took 15% of a worker (py-spy).
+
+    The signals' door checks a location against every rule version shipped (`regels`), adopted or
+    not: it asks whether a gemeente or postcode exists, and a code born in a version adopted later
+    must not be refused meanwhile. Which RIEC it reaches is routing's decision, by adopted versions."""
     gebied = gebiedsindeling()
     pseudo = Pseudonimiseerder(settings.pseudonym_key)
     beleid = Beleid(
@@ -228,7 +235,7 @@ def _voordeuren(settings: Settings, metrics: Metrics, horizon: timedelta) -> lis
         extra_gemeenten=settings.extra_gemeenten,
         ontdubbel_horizon=horizon,
     )
-    signalen = ingress.signalen_voordeur(regels=regelversies(), pseudo=pseudo, beleid=beleid, metrics=metrics)
+    signalen = ingress.signalen_voordeur(regels=regels, pseudo=pseudo, beleid=beleid, metrics=metrics)
     opdrachten = ingress.opdrachten_voordeur(gebied=gebied, pseudo=pseudo, metrics=metrics)
     return [
         Stage(deur, source, settings=settings, metrics=metrics, fetch_max_wait_ms=100)
@@ -241,17 +248,26 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
     One router per stage that routes: stages run concurrently, and a router's tables are its own."""
     horizon = timedelta(days=settings.dedup_horizon_days)
     logs = KafkaLog(settings.kafka, settled=True)  # what the stateful stages restore their partitions from
+    regels = geleverd(settings.extra_regelversies)
     routers = [
         routeren.Routeren(
-            regels=regelversies(), kafka=settings.kafka, metrics=metrics,
+            regels=regels, kafka=settings.kafka, metrics=metrics,
             fetch_max_wait_ms=settings.fetch_max_wait_ms, met_index=met_index,
-            max_afwezig_s=settings.tabel_max_afwezig_s,
+            max_afwezig_s=settings.tabel_max_afwezig_s, meld=met_index,
         )
         # Zoekindex routes only slips of the partitioned design (an upgrade): no copy of the index.
         for met_index in (True, False)
     ]  # fmt: skip
     router, slips = routers
     metrics.index_identifiers.set_function(lambda: len(router.index))
+    for v in regels.geleverd:
+        routeert = metrics.regelversie.labels(v.id, v.geldig_vanaf.isoformat())
+        routeert.set_function(functools.partial(router.aangenomen, v.id))
+        if v.id not in BASISLIJN:
+            log.info(
+                "rule version %s (geldig vanaf %s) is shipped beyond the baseline: it routes only once "
+                "adopted through four eyes (riec_rule_version_routes)", v.id, v.geldig_vanaf,
+            )  # fmt: skip
     termijn = timedelta(seconds=settings.pending_link_expiry_s)
     handlers: list[tuple[StageHandler, Source]] = [
         (
@@ -277,13 +293,16 @@ def _stages(settings: Settings, metrics: Metrics) -> tuple[list[Stage], list[rou
         (zoekindex.Zoekindex(log_reader=logs, routeren=slips, metrics=metrics), zoekindex.SOURCE),
         (
             verzoeken.Verzoekbeslisser(
-                log_reader=logs, metrics=metrics, hoofdsleutel=settings.hoofdsleutel()
+                log_reader=logs,
+                metrics=metrics,
+                hoofdsleutel=settings.hoofdsleutel(),
+                regelversies={v.id for v in regels.geleverd},
             ),
             verzoeken.SOURCE,
         ),
     ]
     intern = [Stage(h, source, settings=settings, metrics=metrics) for h, source in handlers]
-    return [*_voordeuren(settings, metrics, horizon), *intern], routers
+    return [*_voordeuren(settings, metrics, horizon, regels), *intern], routers
 
 
 def opslag_pad(settings: Settings) -> Path:

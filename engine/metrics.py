@@ -93,6 +93,12 @@ class Metrics:
             "for longer than allowed (a stalled or paused process).",
             ["tables"],
         )
+        self.regelversie = meter(
+            "riec_rule_version_routes",
+            "Per rule version this routing worker ships: 1 when it routes (the baseline, or adopted "
+            "through four eyes on engine.regelversies), 0 while it is shipped but awaits adoption.",
+            ["regelversie", "geldig_vanaf"],
+        )
         self.ready = meter(
             "riec_worker_ready",
             "1 while the worker is ready (/health answers 200: every part of its role runs, the read "

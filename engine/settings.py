@@ -319,6 +319,10 @@ class Settings:
     vergeet_binnen_ms: int = 24 * 3600 * 1000
     """How soon what compaction forgets (a destroyed key, a withdrawn route) leaves the brokers'
     disks: the max.compaction.lag.ms, segment.ms and delete.retention.ms of those topics."""
+    extra_regelversies: Path | None = None
+    """ENGINE_EXTRA_REGELVERSIES: a folder of rule versions shipped beside the image (one folder per
+    version, as under `engine/domain/reference/versies/`). Shipped is not adopted: such a version
+    routes only once a `regelversie_aannemen` request for it is approved (README, Adopting it)."""
     master_key: bytes | None = field(default=None, repr=False)
     """ENGINE_MASTER_KEY(_FILE): wraps the data keys of the key store (docs/vergeten.md). Unset, it
     is derived from the pseudonym key (`hoofdsleutel`): one secret fewer to keep, at the price of
@@ -383,8 +387,19 @@ class Settings:
             bewaartermijnen=_bewaartermijnen(env),
             bewaar_interval_s=_int(env, "ENGINE_RETENTION_INTERVAL_S", d["bewaar_interval_s"]),
             vergeet_binnen_ms=_int(env, "ENGINE_FORGET_WITHIN_MS", d["vergeet_binnen_ms"]),
+            extra_regelversies=extra_regelversies_uit(env),
             master_key=_lees_master_key(env),
         )
+
+
+def extra_regelversies_uit(env: Mapping[str, str]) -> Path | None:
+    """ENGINE_EXTRA_REGELVERSIES as a worker reads it (a tool loads the same versions with it)."""
+    pad = env.get("ENGINE_EXTRA_REGELVERSIES")
+    if not pad:
+        return None
+    if not Path(pad).is_dir():
+        raise ConfigurationError(f"ENGINE_EXTRA_REGELVERSIES {pad} is not a folder of rule versions")
+    return Path(pad)
 
 
 def hoofdsleutel_uit(env: Mapping[str, str]) -> bytes:

@@ -60,6 +60,11 @@ VERZOEKEN = "engine.verzoeken"
 whom, who
 approved, turned down or was refused; the erasure and the other acts read the approvals here."""
 
+REGELVERSIES = "engine.regelversies"
+"""The adopted rule versions (`RegelversieAangenomen`), compacted by version id, one partition:
+written by the executor of an approved `regelversie_aannemen`, read whole by every routing worker,
+which routes only with the baseline and these (`engine.domain.reference.regelversies`)."""
+
 _DAY_MS = 24 * 3600 * 1000
 _MIB = 1024 * 1024
 DLQ_MAX_BYTES = 8 * _MIB
@@ -177,6 +182,9 @@ def engine_topics(settings: Settings, gebied: Gebiedsindeling) -> list[TopicSpec
     # sealed by the API at the door, on the command topic as on the requests' log.
     specs.append(TopicSpec(VERZOEKOPDRACHTEN, 1, week))
     specs.append(TopicSpec(VERZOEKEN, 1, {"retention.ms": "-1"}))
+    # Ids, principals and times, no personal data: compacted, kept as long as the engine runs; read
+    # as a table, so its (never written) tombstones keep the tables' retention like the others.
+    specs.append(TopicSpec(REGELVERSIES, 1, {"cleanup.policy": "compact", **vergeet}))
     # Compacted by signal id as well as time-bounded: a withdrawal (`RouteIngetrokken`, same key)
     # makes compaction drop the routed message, so a consumer that starts late sees only the withdrawal.
     routes = {"cleanup.policy": "compact,delete", "retention.ms": str(365 * _DAY_MS), **vergeet}

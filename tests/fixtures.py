@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
 import unicodedata
 import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -118,3 +120,28 @@ def ontvangen(signaal_id: str = "gm0363:s1", **overrides: Any) -> SignaalOntvang
         "subjecten": [PersoonPseudoniem(pseudoniem="p" * 64)],
     }
     return SignaalOntvangen(**{**fields, **overrides})
+
+
+REGELVERSIES = Path(__file__).parents[1] / "engine" / "domain" / "reference" / "versies"
+
+
+def regelversie_map(doel: Path, geldig_vanaf: str, *, van: str, code: str, riec: str) -> Path:
+    """A rule version's folder under `doel`, not in the baseline: the shipped version `van` with
+    `geldig_vanaf` as its date and the gemeente `code` moved to `riec` (its name as the CBS data
+    writes it, `Zeeland-West-Brabant`), so that a route shows which version decided it."""
+    map_ = doel / geldig_vanaf
+    shutil.copytree(REGELVERSIES / van, map_)
+    (map_ / "versie.toml").write_text(
+        f'geldig_vanaf = {geldig_vanaf}\nomschrijving = "test: {code} naar {riec}"\n', encoding="utf-8"
+    )
+    gemeenten = map_ / "gemeenten.csv"
+    regels = gemeenten.read_text(encoding="utf-8").splitlines(keepends=True)
+    for i, regel in enumerate(regels):
+        if regel.startswith(f"{code},"):
+            kolommen = regel.rstrip("\r\n").split(",")
+            regels[i] = ",".join([*kolommen[:3], riec]) + regel[len(regel.rstrip("\r\n")) :]
+            break
+    else:
+        raise ValueError(f"{code} is not in version {van}")
+    gemeenten.write_text("".join(regels), encoding="utf-8")
+    return map_

@@ -14,6 +14,7 @@ nothing to any topic, and hands the signals and their routes here.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,6 +26,7 @@ from engine.domain.reference.regelversies import Regelversie, Regelversies
 from engine.domain.routing import Route, herroute
 from engine.events.route import Reden
 from engine.events.signaal_ontvangen import SignaalOntvangen
+from engine.events.vieroogen import Proefsamenvatting, Telling
 
 Wat = Literal["erbij", "eraf", "andere_redenen"]
 
@@ -140,6 +142,27 @@ class Proefroutering(msgspec.Struct, kw_only=True):
                     regels += _redenen("gerouteerd", v.redenen_gerouteerd)
                     regels += _redenen("proef", v.redenen_proef)
         return "\n".join(regels) + "\n"
+
+
+def samenvatting(inhoud: bytes) -> Proefsamenvatting:
+    """What a request to adopt the candidate carries of a dry run (`Proefsamenvatting`), from the
+    JSON file `proefrouteer` wrote (`als_json`), read as bytes: the counts per destination and the
+    sha256 of exactly those bytes. Raises msgspec.DecodeError or ValidationError on another file."""
+    uitkomst = msgspec.json.decode(inhoud, type=Proefroutering)
+    tellingen: dict[str, dict[Wat, int]] = {}
+    for v in uitkomst.verschillen:
+        per_wat = tellingen.setdefault(v.bestemming, {"erbij": 0, "eraf": 0, "andere_redenen": 0})
+        per_wat[v.wat] += 1
+    return Proefsamenvatting(
+        regelversie=uitkomst.regelversie,
+        geldig_vanaf=uitkomst.geldig_vanaf,
+        van=uitkomst.van,
+        tot=uitkomst.tot,
+        signalen=uitkomst.signalen,
+        anders=len(uitkomst.signaal_ids()),
+        bestemmingen={b: Telling(**t) for b, t in sorted(tellingen.items())},
+        sha256=hashlib.sha256(inhoud).hexdigest(),
+    )
 
 
 def _redenen(label: str, redenen: Iterable[Reden]) -> list[str]:

@@ -4,16 +4,57 @@ what was asked, by whom, who approved, turned down or was refused. The decisions
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import date, datetime, timedelta
+from typing import Annotated, Literal
 
 import msgspec
+from msgspec import Meta
 
-Handeling = Literal["wissen", "sleutel_vernietigen", "projectie_herbouwen", "bewaartermijn_wijzigen"]
+Handeling = Literal[
+    "wissen", "sleutel_vernietigen", "projectie_herbouwen", "bewaartermijn_wijzigen", "regelversie_aannemen"
+]
 Status = Literal["open", "goedgekeurd", "afgewezen", "verlopen"]
 
 GELDIGHEID = timedelta(hours=72)
 """How long a request waits for its second pair of eyes before it runs out."""
+
+
+Aantal = Annotated[int, Meta(ge=0)]
+RegelversieId = Annotated[str, Meta(pattern=r"^[0-9a-f]{16}$")]
+"""A rule version's id: 16 hex digits of the hash of its folder (`engine.domain.reference.regelversies`)."""
+
+
+class Telling(msgspec.Struct, frozen=True, kw_only=True):
+    """One destination in a dry run's diff: how many signals it would get in addition, no longer,
+    or for other reasons."""
+
+    erbij: Aantal = 0
+    eraf: Aantal = 0
+    andere_redenen: Aantal = 0
+
+
+class Proefsamenvatting(msgspec.Struct, frozen=True, kw_only=True):
+    """What a `regelversie_aannemen` request carries of the dry run of its version
+    (`python -m engine.tools proefrouteer`): the summary a second person approves, and the sha256
+    of the whole JSON the dry run wrote, so that the file they read is the one summarised (the full
+    diff names signals and stays with the people who ran it, not on a log kept forever)."""
+
+    regelversie: RegelversieId
+    """The candidate the dry run routed with: must be the request's `onderwerp`."""
+    geldig_vanaf: date
+    van: date
+    tot: date
+    """The period of observation dates the dry run routed again."""
+    signalen: Aantal
+    """Signals of the period routed again."""
+    anders: Aantal
+    """Signals whose routes would differ."""
+    bestemmingen: Annotated[
+        dict[Annotated[str, Meta(pattern=r"^[a-z0-9.-]{1,80}$")], Telling], Meta(max_length=64)
+    ]
+    """Per destination (`riec.rotterdam`, `liec.triage`, ...) with a difference: the counts."""
+    sha256: Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
+    """Of the JSON file the dry run wrote, as written."""
 
 
 class _Verzoekgebeurtenis(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -31,6 +72,9 @@ class VerzoekIngediend(
     """What the act is about: a subject's pseudonymised identifier, a projection, a retention rule."""
     reden: str
     verloopt_op: datetime
+    proef: Proefsamenvatting | None = None
+    """For `regelversie_aannemen`: the dry run of the version (an addition; None on older records
+    and for every other act)."""
 
 
 class VerzoekGoedgekeurd(
@@ -85,7 +129,9 @@ class DienIn(msgspec.Struct, frozen=True, kw_only=True, tag="dien_in", tag_field
     sleutel: bytes | None = None
     """The data key `onderwerp` is sealed under, wrapped by the master key: the verzoeken stage
     puts it in the key store when the request is filed. None: a command from before the API sealed
-    (the stage seals it then)."""
+    (the stage seals it then), or an act whose subject is never sealed (`regelversie_aannemen`)."""
+    proef: Proefsamenvatting | None = None
+    """For `regelversie_aannemen`: the dry run of the version, required there, refused elsewhere."""
 
 
 class KeurGoed(msgspec.Struct, frozen=True, kw_only=True, tag="keur_goed", tag_field="soort"):

@@ -1,6 +1,7 @@
 """The executor of forgetting: carries out approved erasures (`engine.domain.vergeten.vieroogen`) and
 the retention
-periods (`engine.domain.vergeten.bewaring`) on a schedule, by reading the logs with the keys there are
+periods (`engine.domain.vergeten.bewaring`) on a schedule (and the other approved acts: a retention
+period changed, a rule version adopted on `engine.regelversies`), by reading the logs with the keys there are
 (`lees_overzicht`) and writing, in one transaction, everything that forgets the signals reached:
 
 - a tombstone for each signal's data key (`engine.sleutels`): every copy of its sealed fields, on
@@ -50,6 +51,7 @@ from engine.errors import foutsoort
 from engine.events import vieroogen
 from engine.events.casus import VergeetAggregaat
 from engine.events.matching import ZOEKINDEX_ENCODER, BijdrageIngetrokken, IdentificatorGewist
+from engine.events.regelversie import REGELVERSIE_ENCODER, RegelversieAangenomen
 from engine.events.route import Intrekkingsreden
 from engine.events.signaal_ontvangen import (
     SIGNAAL_LOG_ENCODER,
@@ -74,6 +76,7 @@ from engine.topics import (
     KANDIDATEN,
     KNELPUNTEN,
     OPDRACHTEN_KANDIDATEN,
+    REGELVERSIES,
     SLEUTELS,
     SLEUTELS_CASUS,
     VERGETEN,
@@ -158,6 +161,14 @@ def vernietig(
     if gevonden and spoor:
         uit = [*vergeet([spoor], "gewist", nu, verzoek_id=verzoek_id), *trek_bijdragen_in([spoor], partities)]
     return [*uit, Output(VERGETEN, verzoek_id.encode(), VERGETEN_ENCODER.encode(record))]
+
+
+def aanneming(g: vieroogen.VerzoekGoedgekeurd, nu: datetime) -> list[Output]:
+    """An approved adoption of a rule version: its record on `engine.regelversies`, keyed by the
+    version's id (its `onderwerp`, never sealed), which every routing worker reads before its next
+    batch. Written in the transaction that commits the approval's offset: once, whatever crashes."""
+    record = RegelversieAangenomen(regelversie=g.onderwerp, verzoek_id=g.verzoek_id, door=g.door, op=nu)
+    return [Output(REGELVERSIES, g.onderwerp.encode(), REGELVERSIE_ENCODER.encode(record), partition=0)]
 
 
 def verloop(overzicht: Overzicht, termijnen: dict[Regel, timedelta], nu: datetime) -> list[Output]:
@@ -276,6 +287,8 @@ class Vergeten(Service):
 
     async def _voer_uit(self, g: vieroogen.VerzoekGoedgekeurd) -> list[Output]:
         kafka, nu = self.settings.kafka, self.clock()
+        if g.handeling == "regelversie_aannemen":
+            return aanneming(g, nu)
         ring = await sporen.lees_sleutels(kafka, self.settings.hoofdsleutel())
         onderwerp = verzegeling.open_tekst(ring, verzegeling.verzoek_sleutel_id(g.verzoek_id), g.onderwerp)
         if onderwerp is None:  # its key destroyed: this erasure took effect before

@@ -18,7 +18,7 @@ approval after `verloopt_op` is refused (`request_expired`) whether or not the e
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime
 from typing import TypeAlias
 
@@ -28,7 +28,7 @@ from aiokafka.producer import AIOKafkaProducer
 
 from engine.domain.vergeten import verzegeling
 from engine.domain.vergeten.sleutels import Sleutelring
-from engine.domain.vergeten.vieroogen import Verzoek, beslis, pas_toe, verlopen
+from engine.domain.vergeten.vieroogen import ONVERZEGELD, Verzoek, beslis, pas_toe, verlopen
 from engine.errors import Weigering
 from engine.events.vieroogen import (
     OPDRACHT_DECODER,
@@ -74,9 +74,13 @@ class Verzoekbeslisser(Handler):
         log_reader: LogReader,
         metrics: Metrics,
         hoofdsleutel: bytes,
+        regelversies: Collection[str] = frozenset(),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """`regelversies`: the ids of the rule versions this worker ships (a request to adopt
+        another is refused)."""
         self.metrics = metrics
+        self.regelversies = frozenset(regelversies)
         self.ring = Sleutelring(hoofdsleutel)
         self.clock = clock
         self.state = PartitionState[Verzoeken](
@@ -98,7 +102,7 @@ class Verzoekbeslisser(Handler):
         label = f"verzoek.{soort(o)}"
         gebeurtenissen: list[Verzoekregel]
         try:
-            gebeurtenissen = [*beslis(verzoeken.get(o.verzoek_id), o, bericht.door, nu)]
+            gebeurtenissen = [*beslis(verzoeken.get(o.verzoek_id), o, bericht.door, nu, self.regelversies)]
             self.metrics.commands.labels(label, "applied").inc()
         except Weigering as w:
             self.metrics.commands.labels(label, "refused").inc()
@@ -119,9 +123,10 @@ class Verzoekbeslisser(Handler):
         of its own, and its key goes to the key store in the transaction that logs the request: the
         executor opens it, and destroys the key once the erasure took effect. The API seals it at
         the door (`sleutel`: its wrapped key), so it is never in the clear on the command topic;
-        a command from before that is sealed here."""
+        a command from before that is sealed here. A subject that names no person (`ONVERZEGELD`:
+        a rule version's id) is left as it is, and no key is filed."""
         for i, g in enumerate(gebeurtenissen):
-            if isinstance(g, VerzoekIngediend):
+            if isinstance(g, VerzoekIngediend) and g.handeling not in ONVERZEGELD:
                 sleutel_id = verzegeling.verzoek_sleutel_id(g.verzoek_id)
                 if sleutel is None:
                     sleutel, onderwerp = verzegeling.verzegel_tekst(self.ring, sleutel_id, g.onderwerp)

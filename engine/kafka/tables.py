@@ -1,7 +1,7 @@
 """Tables every routing worker holds in full, read from their logs to the end before each batch
 and every few seconds in between (`Tables`):
-the HKP register (`engine.knelpunten`, one partition) and the open-casus index (`engine.casusindex`,
-compacted, every partition).
+the HKP register (`engine.knelpunten`, one partition), the open-casus index (`engine.casusindex`,
+compacted, every partition) and the adopted rule versions (`engine.regelversies`, one partition).
 
 Holding the whole index in every worker (about 240 bytes per identifier) is what lets vastleggen
 match and route a signal in the transaction that logs it: before, a signal's routing slip visited
@@ -29,6 +29,7 @@ from engine.events.casus import (
     HandhavingsknelpuntBeeindigd,
 )
 from engine.events.matching import STAND_DECODER
+from engine.events.regelversie import REGELVERSIE_DECODER, RegelversieAangenomen
 from engine.kafka import clients
 from engine.metrics import Metrics
 from engine.settings import KafkaConnection
@@ -69,6 +70,16 @@ def restore_knelpunt(register: Knelpuntenregister, record: Record) -> None:
         register.pas_toe(g)
     elif isinstance(g, AggregaatVergeten):
         register.vergeet(g.aggregaat.removeprefix("hkp:"))
+
+
+def restore_regelversie(aangenomen: dict[str, RegelversieAangenomen], record: Record) -> None:
+    """Fold one record of `engine.regelversies` (an adopted rule version, keyed by its id). A
+    tombstone takes the adoption back, as compaction would leave it for a worker reading later."""
+    key = record.key.decode()
+    if record.value is None:
+        aangenomen.pop(key, None)
+    else:
+        aangenomen[key] = REGELVERSIE_DECODER.decode(record.value)
 
 
 class Tables(Generic[S]):

@@ -24,7 +24,6 @@ from aiokafka import TopicPartition
 from engine.api.toegang import DIGEST_PREFIX, GELDIGE_PRINCIPALS, digest
 from engine.domain.proefroutering import Proef
 from engine.domain.reference import RIECS, gebiedsindeling
-from engine.domain.reference.regelversies import Regelversie, laad_versie, regelversies
 from engine.domain.routing import topic_van
 from engine.events.envelope import CloudEventHeaders, partner_source, riec_source
 from engine.events.headers import kafka_headers
@@ -34,6 +33,7 @@ from engine.kafka import clients, proefroutering, redrive
 from engine.kafka.projecties import bouw
 from engine.kafka.redrive import Selection
 from engine.ops import onboarding
+from engine.ops import regelversie as ops_regelversie
 from engine.ops import status as ops_status
 from engine.ops.acls import ENGINE
 from engine.ops.acls import principal as kafka_principal
@@ -409,23 +409,6 @@ def herverwerk(
     click.echo(f"{len(gedaan)} record(s) {'selected' if dry_run else 're-driven'}")
 
 
-def _regelversie(keuze: str) -> Regelversie:
-    """A shipped version by its id or folder name (its `geldig_vanaf`), or a version's folder."""
-    for v in regelversies().versies:
-        if keuze in (v.id, v.geldig_vanaf.isoformat()):
-            return v
-    pad = Path(keuze)
-    if not pad.is_dir():
-        namen = ", ".join(f"{v.geldig_vanaf} ({v.id})" for v in regelversies().versies)
-        raise click.BadParameter(
-            f"neither a shipped version ({namen}) nor a version's folder", param_hint="--regels"
-        )
-    try:
-        return laad_versie(pad)
-    except ValueError as fout:
-        raise click.BadParameter(str(fout), param_hint="--regels") from fout
-
-
 @cli.command()
 @click.option("--van", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First observation date.")
 @click.option("--tot", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last observation date.")
@@ -448,7 +431,7 @@ def proefrouteer(van: datetime, tot: datetime, regels: str, uit: Path) -> None:
 
     Writes nothing to any topic. Reads the signal log (opened with the key store: ENGINE_MASTER_KEY
     or ENGINE_PSEUDONYM_KEY as for a worker) and the route topics, as the engine."""
-    proef = Proef(van.date(), tot.date(), _regelversie(regels))
+    proef = Proef(van.date(), tot.date(), ops_regelversie.kies(regels))
     uitkomst = asyncio.run(proefroutering.proefrouteer(_engine(), _hoofdsleutel(), proef))
     uit.mkdir(parents=True, exist_ok=True)
     naam = f"proefroutering-{uitkomst.van}-{uitkomst.tot}-{uitkomst.regelversie}"
@@ -473,6 +456,9 @@ def status(urls: tuple[str, ...], token: str | None, app_id: str) -> None:
     """Per stage: records waiting (from the broker), age of the last commit, fenced and quarantined
     counts; per worker: ready or not and why, and the key store check. For the person on call."""
     click.echo(ops_status.status(list(urls), token, _engine(), app_id))
+
+
+cli.add_command(ops_regelversie.regelversie)
 
 
 if __name__ == "__main__":

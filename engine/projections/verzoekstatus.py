@@ -2,13 +2,18 @@
 
 Never the request's `onderwerp` (for an erasure a person's pseudonym, or a KvK, kenteken or
 address): only whether it has one. The approver learns what is to be erased from the requester,
-not from the API; the executor reads it from the log.
+not from the API; the executor reads it from the log. The exception is a request to adopt a rule
+version: its subject, the version's id, names no one and is what the approver approves, so it is
+shown (`regelversie`) with the dry run's summary (`proef`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
+from engine.domain.vergeten.vieroogen import ONVERZEGELD
 from engine.events.vieroogen import (
     VERZOEK_DECODER,
     OpdrachtGeweigerd,
@@ -40,6 +45,10 @@ class Verzoekstatus:
                     "handeling": g.handeling, "status": "open", "aanvrager": g.door, "reden": g.reden,
                     "heeft_onderwerp": bool(g.onderwerp), "ingediend_op": g.op, "verloopt_op": g.verloopt_op,
                 }  # fmt: skip
+                if g.handeling in ONVERZEGELD:
+                    v["regelversie"] = g.onderwerp
+                if g.proef is not None:
+                    v["proef"] = msgspec.to_builtins(g.proef)
             case VerzoekGoedgekeurd():
                 v |= {"status": "goedgekeurd", "beoordelaar": g.door, "beoordeeld_op": g.op}
             case VerzoekAfgewezen():

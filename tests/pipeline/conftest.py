@@ -3,8 +3,10 @@ fresh state) and a real engine worker process against it."""
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from tests import processes
+from tests.fixtures import regelversie_map
 from tests.pipeline import casus_helpers
 from tests.pipeline import kafka as test_kafka
 from tests.processes import APP_ID, PRINCIPALS, ROOT, LocalKafka, Worker, write_tokens
@@ -65,6 +68,24 @@ def engine_env() -> dict[str, str]:
     return KAFKA.engine_env()
 
 
+TESTVERSIE_VANAF = "2021-07-01"
+"""The date of the rule version every test worker ships beyond the baseline, not adopted: the 2022
+division with Brielle (GM0501) in RIEC Zeeland-West-Brabant. Only test_regelversie_aanname_pipeline
+adopts it; from then on it decides the signals observed from 2021-07-01 to 2021-12-31 (the baseline's
+first version takes over on 2022-01-01), dates no other test sends."""
+
+
+@functools.cache
+def extra_regelversies() -> Path:
+    """ENGINE_EXTRA_REGELVERSIES of every test worker: made afresh once per session (the same bytes,
+    so the same id, every time)."""
+    map_ = ROOT / ".local" / "test-regelversies"
+    shutil.rmtree(map_, ignore_errors=True)
+    map_.mkdir(parents=True)
+    regelversie_map(map_, TESTVERSIE_VANAF, van="2022-01-01", code="GM0501", riec="Zeeland-West-Brabant")
+    return map_
+
+
 def start_worker(
     tmp: Path,
     key: str,
@@ -91,6 +112,7 @@ def start_worker(
             # The annual-table tests own a year no other test writes in (2019): beyond the default
             # 400-day horizon, so this worker remembers (and accepts) signals from then.
             "ENGINE_DEDUP_HORIZON_DAYS": "10000",
+            "ENGINE_EXTRA_REGELVERSIES": str(extra_regelversies()),
             **(env or {}),
         },
     )

@@ -7,6 +7,11 @@ that names the id names exactly the data that decided it; that is why a version 
 place: a change is a new folder with a later `geldig_vanaf`, and the old one keeps routing the
 signals observed while it was in force.
 
+A version routes only once it is adopted: the baseline (`BASISLIJN`) counts as adopted, a later
+folder only after a second person approved a `regelversie_aannemen` request with its dry run
+(four eyes, `engine.domain.vergeten.vieroogen`). A version that is shipped but not adopted is
+loaded, can be dry-run and asked for, and routes nothing (`Regelversies.met_aangenomen`).
+
 Dates are calendar dates as partners write `waargenomen_op` (a date without a time of day, in the
 Netherlands), compared as they are: a merger "on 1 January 2023" takes effect for every signal
 observed on 2023-01-01 or later, with no time zone to convert.
@@ -19,7 +24,7 @@ import hashlib
 import io
 import tomllib
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -35,6 +40,19 @@ BESTANDEN = ("gemeenten.csv", "pc4_gemeente.csv", "fusies.csv", MANIFEST)
 ID_LENGTE = 16
 """Hex characters of the sha256 kept as a version's id: 64 bits, no collision among a few dozen
 versions, short enough for a person to compare two routes by eye."""
+
+
+BASISLIJN: frozenset[str] = frozenset(
+    {
+        "dd40bb4107d3f50e",  # 2022-01-01: gemeentelijke indeling van 1 januari 2022
+        "f2abb4c895ff0894",  # 2022-03-24: Weesp in Amsterdam
+        "d816490f2c45e987",  # 2023-01-01: Voorne aan Zee and the other mergers of 2023
+    }
+)
+"""The versions that count as adopted without a request: the three shipped before a rule change
+needed four eyes (issue 31), which had been routing signals already. Never add an id here: a new
+folder is adopted by an approved `regelversie_aannemen` request (README, Adopting it), so that no
+one person changes where signals go by adding a folder to the code."""
 
 
 def versie_id(bestanden: Mapping[str, bytes]) -> str:
@@ -96,26 +114,53 @@ class Gevonden:
 
 
 class Regelversies:
-    """Every version, ordered by `geldig_vanaf`; picks the one in force on a date."""
+    """Versions ordered by `geldig_vanaf`; picks the one in force on a date among those that route.
 
-    def __init__(self, versies: Iterable[Regelversie]) -> None:
-        self.versies: tuple[Regelversie, ...] = tuple(sorted(versies, key=lambda v: v.geldig_vanaf))
-        if not self.versies:
-            raise ValueError("no version of the reference data")
-        datums = [v.geldig_vanaf for v in self.versies]
+    `geleverd` is every version given (for the engine: every folder it ships); `versies` those that
+    route: all of them when `aangenomen` is None (a dry run, a test), else only those whose id is in
+    `aangenomen`. A version given but not adopted (`wachtend`) is never picked, not even as a later
+    division for a code that did not exist yet.
+    """
+
+    def __init__(self, versies: Iterable[Regelversie], aangenomen: Collection[str] | None = None) -> None:
+        self.geleverd: tuple[Regelversie, ...] = tuple(sorted(versies, key=lambda v: v.geldig_vanaf))
+        datums = [v.geldig_vanaf for v in self.geleverd]
         if len(set(datums)) != len(datums):
             raise ValueError(f"two versions of the reference data take effect on one date: {datums}")
-        self._datums = datums
+        self.versies: tuple[Regelversie, ...] = (
+            self.geleverd if aangenomen is None else tuple(v for v in self.geleverd if v.id in aangenomen)
+        )
+        if not self.versies:
+            raise ValueError("no version of the reference data")
+        self._datums = [v.geldig_vanaf for v in self.versies]
+
+    def met_aangenomen(self, aangenomen: Collection[str]) -> Regelversies:
+        """The same versions, of which only the baseline (`BASISLIJN`) and `aangenomen` (the ids
+        adopted through four eyes) route. Called by a routing worker whenever its table of
+        adoptions changes; an id in `aangenomen` that is not given here is left out (logged by the
+        caller: this worker's image lacks that version)."""
+        return Regelversies(self.geleverd, aangenomen=BASISLIJN | frozenset(aangenomen))
+
+    @property
+    def wachtend(self) -> tuple[Regelversie, ...]:
+        """The versions given but not adopted: shipped, awaiting a second person's approval."""
+        routeert = {v.id for v in self.versies}
+        return tuple(v for v in self.geleverd if v.id not in routeert)
+
+    def versie(self, versie_id: str) -> Regelversie | None:
+        """A given version by its id (adopted or not), or None."""
+        return next((v for v in self.geleverd if v.id == versie_id), None)
 
     @property
     def nieuwste(self) -> Regelversie:
-        """The latest version: the partners, topics and ACLs of today (and of a division announced
-        ahead of its date)."""
+        """The latest version that routes: the partners, topics and ACLs of today (and of a
+        division announced ahead of its date)."""
         return self.versies[-1]
 
     def op(self, dag: date) -> Regelversie:
-        """The version in force on `dag`. A date before every version gets the oldest: there is
-        no older division in the data, and the route names the version it used."""
+        """The version in force on `dag`: the latest that routes with `geldig_vanaf` on or before
+        it. A date before every version gets the oldest: there is no older division in the data,
+        and the route names the version it used."""
         return self.versies[max(0, bisect_right(self._datums, dag) - 1)]
 
     def _later(self, dag: date) -> tuple[Regelversie, ...]:
@@ -192,14 +237,27 @@ def laad_versie(map: Traversable) -> Regelversie:
     )
 
 
+def _versies_in(map: Traversable) -> list[Regelversie]:
+    return [laad_versie(v) for v in map.iterdir() if v.is_dir() and not v.name.startswith((".", "_"))]
+
+
 def laad_regelversies(map: Traversable) -> Regelversies:
-    """Every version under `map` (one folder each)."""
-    return Regelversies(
-        laad_versie(v) for v in map.iterdir() if v.is_dir() and not v.name.startswith((".", "_"))
-    )
+    """Every version under `map` (one folder each), each of them routing."""
+    return Regelversies(_versies_in(map))
 
 
 @cache
 def regelversies() -> Regelversies:
-    """The packaged versions (`versies/`), loaded once per process; no network, no I/O after."""
+    """The packaged versions (`versies/`), loaded once per process, each of them routing (the dry
+    run's choices, tests, today's partners); a routing worker routes with
+    `geleverd(...).met_aangenomen(...)`. No network, no I/O after."""
     return laad_regelversies(resources.files(__package__).joinpath(VERSIES))
+
+
+def geleverd(extra: Traversable | None = None) -> Regelversies:
+    """What this engine ships: the packaged versions and those in the folder `extra`
+    (ENGINE_EXTRA_REGELVERSIES: a version delivered beside the image, one folder each). Raises
+    ValueError on a version it cannot read or two on one date: a worker must not start then."""
+    if extra is None:
+        return regelversies()
+    return Regelversies([*regelversies().geleverd, *_versies_in(extra)])
