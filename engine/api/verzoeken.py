@@ -51,6 +51,7 @@ from engine.events.vieroogen import (
     WijsAf,
     soort,
 )
+from engine.topics import route_bestemmingen
 
 T = TypeVar("T")
 PAD = "/api/v1/ops/verzoeken"
@@ -179,6 +180,8 @@ async def dien_in(c: Ports, request: web.Request) -> web.Response:
         raise Refused(403, f"{p.naam} may not ask to {handeling}: only a named principal of {rollen}")
     _verzoek_id_van(i.verzoek_id)
     onderwerp = onderwerp_van(c, handeling, i.onderwerp)
+    if i.proef is not None and not set(i.proef.bestemmingen) <= set(route_bestemmingen()):
+        raise Refused(400, "proef.bestemmingen names something that is not a destination of the engine")
     if handeling in ONVERZEGELD:  # a rule version's id: the stage checks it, routing reads it
         o = DienIn(
             verzoek_id=i.verzoek_id, handeling=handeling, onderwerp=onderwerp, reden=_geen_bsn(i.reden),

@@ -50,9 +50,11 @@ class Proefsamenvatting(msgspec.Struct, frozen=True, kw_only=True):
     anders: Aantal
     """Signals whose routes would differ."""
     bestemmingen: Annotated[
-        dict[Annotated[str, Meta(pattern=r"^[a-z0-9.-]{1,80}$")], Telling], Meta(max_length=64)
+        dict[Annotated[str, Meta(pattern=r"^[a-z][a-z.-]{0,79}$")], Telling], Meta(max_length=64)
     ]
-    """Per destination (`riec.rotterdam`, `liec.triage`, ...) with a difference: the counts."""
+    """Per destination (`riec.rotterdam`, `liec.triage`, ...) with a difference: the counts. No
+    digits: no destination has one, and a key is kept on the log for as long as the request, so a
+    number typed there (a BSN) must not get in."""
     sha256: Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
     """Of the JSON file the dry run wrote, as written."""
 

@@ -244,6 +244,15 @@ async def test_a_version_id_with_a_digit_run_like_a_bsn_is_filed_as_the_hash_it_
         ({"proef": {**msgspec.to_builtins(proef()), "sha256": "niet-hex"}}, "the body does not fit"),
         ({"proef": {**msgspec.to_builtins(proef()), "signalen": -1}}, "the body does not fit"),
         ({"proef": {**msgspec.to_builtins(proef()), "regelversie": "X" * 16}}, "the body does not fit"),
+        # A number typed as a destination (a BSN) would stay on the log as long as the request.
+        (
+            {"proef": {**msgspec.to_builtins(proef()), "bestemmingen": {"111222333": {}}}},
+            "the body does not fit",
+        ),
+        (
+            {"proef": {**msgspec.to_builtins(proef()), "bestemmingen": {"riec.nergens": {}}}},
+            "not a destination",
+        ),
     ],
 )
 async def test_a_malformed_dry_run_is_a_400(wijziging: dict[str, object], fout: str) -> None:
